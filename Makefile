@@ -1,0 +1,107 @@
+# lucid: reinforcement learning inside learned worlds, in C.
+# `make` builds build/liblucid.{a,so} and build/lucid; `make test` runs every
+# Check suite; `make asan` runs them under ASan+UBSan. See README.md.
+
+BUILD   ?= build
+PREFIX  ?= /usr/local
+PYTHON  ?= /usr/bin/python3
+MARCH   ?= -march=native
+OPT     ?= -O2
+CC      ?= cc
+# std=c11 keeps -ffp-contract off (no silent FMA), so the physics stays exact.
+CFLAGS_BASE = -std=c11 -D_DEFAULT_SOURCE $(OPT) $(MARCH) -g -Wall -Wextra -fPIC -I. $(EXTRA_CFLAGS)
+LDFLAGS_EXTRA ?=
+
+CONFIG := $(BUILD)/config.mk
+ifeq ($(filter clean,$(MAKECMDGOALS)),)
+include $(CONFIG)
+endif
+
+CFLAGS = $(CFLAGS_BASE) $(DEP_CFLAGS)
+LIBS   = $(DEP_LIBS)
+
+LAYERS    = core nn env worldmodel policy agents
+LIB_SRC   = $(foreach d,$(LAYERS),$(wildcard $(d)/*.c))
+LIB_OBJ   = $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
+CLI_SRC   = $(wildcard cli/*.c)
+CLI_OBJ   = $(CLI_SRC:%.c=$(BUILD)/obj/%.o)
+TEST_SRC  = $(wildcard tests/test_*.c)
+TEST_BIN  = $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
+TEST_HELP = $(wildcard tests/helpers/*.c)
+TEST_HOBJ = $(TEST_HELP:%.c=$(BUILD)/obj/%.o)
+BENCH_SRC = $(wildcard bench/bench_*.c)
+BENCH_BIN = $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)
+EX_SRC    = $(wildcard examples/*.c)
+EX_BIN    = $(EX_SRC:examples/%.c=$(BUILD)/examples/%)
+HEADERS   = $(foreach d,$(LAYERS),$(wildcard $(d)/*.h))
+
+.PHONY: all test asan bench demo install clean check-long fuzz examples tests
+all: $(BUILD)/liblucid.a $(BUILD)/liblucid.so $(BUILD)/lucid
+
+$(CONFIG): scripts/deps.sh
+	@mkdir -p $(BUILD)
+	@sh scripts/deps.sh $@
+
+$(BUILD)/obj/%.o: %.c $(CONFIG)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(CHECK_CFLAGS) -MMD -MP -c $< -o $@
+
+$(BUILD)/liblucid.a: $(LIB_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(BUILD)/liblucid.so: $(LIB_OBJ)
+	$(CC) -shared -o $@ $^ $(LIBS) $(LDFLAGS_EXTRA)
+
+$(BUILD)/lucid: $(CLI_OBJ) $(BUILD)/liblucid.a
+	$(CC) $(CFLAGS) -o $@ $(CLI_OBJ) $(BUILD)/liblucid.a $(LIBS) $(LDFLAGS_EXTRA)
+
+$(BUILD)/tests/%: tests/%.c $(TEST_HOBJ) $(BUILD)/liblucid.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(CHECK_CFLAGS) -o $@ $< $(TEST_HOBJ) $(BUILD)/liblucid.a $(LIBS) $(CHECK_LIBS) $(LDFLAGS_EXTRA)
+
+$(BUILD)/bench/%: bench/%.c $(BUILD)/liblucid.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $< $(BUILD)/liblucid.a $(LIBS) $(LDFLAGS_EXTRA)
+
+$(BUILD)/examples/%: examples/%.c $(BUILD)/liblucid.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $< $(BUILD)/liblucid.a $(LIBS) $(LDFLAGS_EXTRA)
+
+tests: $(TEST_BIN) $(BUILD)/lucid
+examples: $(EX_BIN)
+
+# Every suite; prints a closing "N passed, N failed" line. SUITES=name limits it.
+test: tests examples
+	@sh scripts/run_tests.sh $(BUILD) $(PYTHON) $(SUITES)
+
+# The whole suite under AddressSanitizer and UndefinedBehaviorSanitizer.
+asan:
+	$(MAKE) BUILD=build-asan OPT=-O1 \
+	  EXTRA_CFLAGS="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined" \
+	  LDFLAGS_EXTRA="-fsanitize=address,undefined" test
+
+# Long training runs that do not belong in `make test`.
+check-long: tests
+	@LUCID_LONG=1 sh scripts/run_tests.sh $(BUILD) $(PYTHON) $(SUITES)
+
+bench: $(BENCH_BIN) $(BUILD)/lucid
+	@for b in $(BENCH_BIN); do echo "== $$b"; $$b || exit 1; done
+
+demo: $(BUILD)/lucid
+	$(BUILD)/lucid demo
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/pkgconfig
+	install -m 644 $(BUILD)/liblucid.a $(DESTDIR)$(PREFIX)/lib/
+	install -m 755 $(BUILD)/liblucid.so $(DESTDIR)$(PREFIX)/lib/
+	install -m 755 $(BUILD)/lucid $(DESTDIR)$(PREFIX)/bin/
+	for h in $(HEADERS); do install -d $(DESTDIR)$(PREFIX)/include/lucid/$$(dirname $$h); \
+	  install -m 644 $$h $(DESTDIR)$(PREFIX)/include/lucid/$$h; done
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@REQUIRES@|$(PC_REQUIRES)|' lucid.pc.in \
+	  > $(DESTDIR)$(PREFIX)/lib/pkgconfig/lucid.pc
+
+clean:
+	rm -rf build build-asan build-fuzz
+
+-include $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d) $(TEST_HOBJ:.o=.d)

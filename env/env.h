@@ -1,0 +1,159 @@
+// env/env.h: the vectorized environment API (the env contract of DESIGN.md).
+// An lc_env is num_envs copies of one environment stepped together into
+// contiguous structure-of-arrays buffers, made by name from a registry.
+// Leaves out: async stepping, dict/tuple spaces.
+#ifndef LC_ENV_ENV_H
+#define LC_ENV_ENV_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/error.h"
+#include "core/file.h"
+#include "core/rng.h"
+
+// ---------------------------------------------------------------- spaces
+
+typedef enum lc_space_kind { LC_SPACE_DISCRETE = 0, LC_SPACE_BOX, LC_SPACE_MULTI_DISCRETE } lc_space_kind;
+
+#define LC_SPACE_MAX_BOUNDS 16 // per-dimension bounds kept up to this many elements
+#define LC_MAX_NVEC 16
+
+typedef struct lc_space {
+    lc_space_kind kind;
+    lc_dtype dtype;   // BOX: LC_F32 or LC_U8. DISCRETE, MULTI_DISCRETE: LC_I32.
+    int ndim;         // BOX: 1..3 (images are (H, W, C)); DISCRETE: 0; MULTI_DISCRETE: 1
+    int shape[3];
+    int n;            // DISCRETE: number of actions
+    int nvec[LC_MAX_NVEC]; // MULTI_DISCRETE: choices per component (shape[0] components)
+    int per_dim;      // BOX: 1 if low/high hold one bound per element, 0 if low[0]/high[0] hold all
+    float low[LC_SPACE_MAX_BOUNDS], high[LC_SPACE_MAX_BOUNDS]; // +-INFINITY allowed
+} lc_space;
+
+lc_space lc_space_discrete(int n);
+lc_space lc_space_box(lc_dtype dtype, int ndim, const int *shape, const float *low,
+                      const float *high); // low/high: per element (size <= 16) or NULL for scalars below
+lc_space lc_space_box_scalar(lc_dtype dtype, int ndim, const int *shape, float low, float high);
+lc_space lc_space_multi_discrete(int count, const int *nvec);
+int lc_space_size(const lc_space *s);       // elements per row (1 for DISCRETE)
+float lc_space_low(const lc_space *s, int i);  // bound of element i
+float lc_space_high(const lc_space *s, int i);
+// "Discrete(2)", "Box(-inf, inf, (4,), float32)", "MultiDiscrete([3 3])"
+void lc_space_describe(const lc_space *s, char *buf, size_t n);
+// Stores / restores a space in a container under PREFIX (meta and a bounds tensor).
+int lc_space_save(const lc_space *s, lc_file *f, const char *prefix, lc_error *err);
+int lc_space_load(lc_space *s, const lc_file *f, const char *prefix, lc_error *err);
+
+// ---------------------------------------------------------------- backends
+
+// What an environment implementation provides. An env ctor fills this in for
+// num_envs copies. Each env i owns its RNG (rngs[i]); implementations never use
+// global state, so envs may be stepped on any thread in any grouping.
+#define LC_MAX_INFO 4
+typedef struct lc_env_impl {
+    lc_space obs_space, act_space;
+    int max_episode_steps;  // the env's own time limit (0 = none)
+    int can_split;          // 1: step() may run on disjoint ranges from several threads at once
+    int render_w, render_h; // native render size
+    int n_info;             // extra per-step floats reported in the info buffer
+    const char *info_names[LC_MAX_INFO];
+    void *data;             // the backend's state for all num_envs
+
+    // Draw env i's start state with rng and write its observation row.
+    void (*reset)(void *data, int i, lc_rng *rng, void *obs_row);
+    // Step envs [i0, i1). Pointers are the whole-vector bases: env i reads
+    // actions row i (int32 or float, validated and clipped to the space) and writes
+    // obs row i, rewards[i], terminated[i], info row i (when n_info > 0).
+    void (*step)(void *data, int i0, int i1, const void *actions, void *obs, float *rewards,
+                 uint8_t *terminated, float *info, lc_rng *rngs);
+    // Optional: draw env i as RGB (h, w, 3) at the given size. 0 on success.
+    int (*render)(void *data, int i, uint8_t *rgb, int w, int h);
+    void (*destroy)(void *data);
+} lc_env_impl;
+
+typedef struct lc_env_opts lc_env_opts;
+typedef int (*lc_env_ctor)(lc_env_impl *impl, const char *name, int num_envs,
+                           const lc_env_opts *opts, lc_error *err);
+
+// Registers a name ("CartPole-v1") or a prefix ending in ':' ("dream:"), whose
+// ctor receives the whole name. Process-wide; later registration of a name replaces.
+int lc_env_register(const char *name, lc_env_ctor ctor, const char *summary);
+void lc_env_register_builtin(void); // classic control and pixel games; idempotent
+int lc_env_registry_count(void);
+const char *lc_env_registry_name(int i);
+const char *lc_env_registry_summary(int i);
+
+// ---------------------------------------------------------------- the vector
+
+enum { LC_AUTORESET_SAME_STEP = 0, LC_AUTORESET_DISABLED = 1 };
+
+struct lc_env_opts {
+    int num_envs;          // >= 1 (default 1)
+    int num_threads;       // 0 = automatic (threads only for large vectors), 1 = none, k = k threads
+    int max_episode_steps; // 0 = the env's default, < 0 = no time limit, > 0 = override
+    int autoreset;         // LC_AUTORESET_SAME_STEP (default) or LC_AUTORESET_DISABLED
+    int render_w, render_h; // 0 = the env's native size
+    // Wrappers, applied in this order on every step:
+    int action_repeat;     // > 1: repeat each action, summing rewards, stopping at episode end
+    int frame_stack;       // > 1: observations hold the last k frames (stacked on the last axis)
+    int normalize_obs;     // running mean/variance normalisation of float observations
+    float clip_obs;        // with normalize_obs: clip to +-clip_obs (default 10)
+    int normalize_reward;  // scale rewards by the running std of the discounted return
+    float gamma;           // for normalize_reward (default 0.99)
+    float clip_reward;     // with normalize_reward: clip to +-clip_reward (default 10)
+    const char *params;    // backend options "key=value,key=value" (dream: temperature=...)
+};
+lc_env_opts lc_env_opts_default(void);
+
+typedef struct lc_env_spec {
+    char name[256];
+    int num_envs;
+    lc_space obs_space, act_space; // after wrappers (frame stacking widens obs)
+    int obs_size, act_size;        // elements per row: act_size 1 for DISCRETE
+    int max_episode_steps;         // effective time limit, 0 = none
+    int n_info;
+    const char *info_names[LC_MAX_INFO];
+    int render_w, render_h;
+} lc_env_spec;
+
+// Buffers, owned by the env, valid until lc_env_free; rows are env indices.
+typedef struct lc_env_buf {
+    void *obs;            // (N, obs_size) float or uint8: after a step, the first
+                          // observation of the next episode where an episode ended
+    float *rewards;       // (N)
+    uint8_t *terminated;  // (N) the episode reached a terminal state
+    uint8_t *truncated;   // (N) the time limit ended it (never both set)
+    uint8_t *done;        // (N) terminated | truncated: final_obs and stats rows are valid
+    void *final_obs;      // (N, obs_size) last observation of the episode that ended
+    float *ep_return;     // (N) return of the episode that ended (raw rewards)
+    int32_t *ep_length;   // (N) its length in env steps
+    float *info;          // (N, n_info) or NULL
+} lc_env_buf;
+
+typedef struct lc_env lc_env;
+
+// Unknown names get LC_ERR_NOTFOUND listing the registered names.
+int lc_env_make(lc_env **out, const char *name, const lc_env_opts *opts, lc_error *err);
+void lc_env_free(lc_env *e);
+const lc_env_spec *lc_env_get_spec(const lc_env *e);
+const lc_env_buf *lc_env_get_buf(const lc_env *e);
+
+// Seeds env i from (seed, i) and resets every env.
+int lc_env_reset(lc_env *e, uint64_t seed, lc_error *err);
+// Resets the envs where mask[i] != 0, continuing their RNG streams (the only way
+// to continue an ended env in LC_AUTORESET_DISABLED mode).
+int lc_env_reset_mask(lc_env *e, const uint8_t *mask, lc_error *err);
+// actions: (N, act_size) int32 for DISCRETE/MULTI_DISCRETE, float for BOX.
+// Out-of-range discrete actions and non-finite continuous ones are LC_ERR_ACTION
+// (nothing is stepped); finite continuous actions are clipped to the box.
+int lc_env_step(lc_env *e, const void *actions, lc_error *err);
+// RGB frame of env i at the spec's render size into rgb (render_h, render_w, 3).
+int lc_env_render(lc_env *e, int i, uint8_t *rgb, lc_error *err);
+
+// Observation normalisation statistics (normalize_obs): pointers to the live
+// running count, mean and variance (obs_size before stacking), which a policy
+// saves and restores; freeze stops updating them (evaluation).
+int lc_env_obs_stats(lc_env *e, double **count, double **mean, double **var);
+void lc_env_obs_freeze(lc_env *e, int frozen);
+
+#endif
