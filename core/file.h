@@ -41,6 +41,10 @@ int lc_file_set_str(lc_file *f, const char *key, const char *v);
 int lc_file_get_int(const lc_file *f, const char *key, int64_t *v, lc_error *err);
 int lc_file_get_float(const lc_file *f, const char *key, double *v, lc_error *err); // ints convert
 int lc_file_get_str(const lc_file *f, const char *key, const char **v, lc_error *err);
+// Metadata in insertion order: the key of entry i (NULL when out of range); read
+// the value with the getters (try int, then float, then str).
+int lc_file_nmeta(const lc_file *f);
+const char *lc_file_meta_key(const lc_file *f, int i);
 
 // Tensors: add copies the data. Names are unique (adding an existing name replaces it).
 int lc_file_add(lc_file *f, const char *name, lc_dtype dtype, int ndim, const int64_t *shape,
@@ -63,5 +67,13 @@ int lc_file_decode(const void *buf, size_t len, lc_file **out, lc_error *err);
 int lc_file_encode(const lc_file *f, void **buf, size_t *len, lc_error *err);
 
 uint32_t lc_crc32(const void *data, size_t n);
+
+// Atomic replacement for other writers (PNG, GIF): write the file named by
+// lc_atomic_tmp ("PATH.tmp.PID"), close it, then lc_atomic_commit fsyncs it,
+// renames it over path and fsyncs the directory (removing it on failure);
+// lc_atomic_abort removes it. Errors are LC_ERR_IO with strerror (ARG: too long).
+int lc_atomic_tmp(char *tmp, size_t cap, const char *path, lc_error *err);
+int lc_atomic_commit(const char *tmp, const char *path, lc_error *err);
+void lc_atomic_abort(const char *tmp);
 
 #endif

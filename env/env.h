@@ -82,6 +82,10 @@ void lc_env_register_builtin(void); // classic control and pixel games; idempote
 int lc_env_registry_count(void);
 const char *lc_env_registry_name(int i);
 const char *lc_env_registry_summary(int i);
+// Finds the ctor for name: an exact name, else the longest "family:" prefix of it.
+// Unknown names get LC_ERR_NOTFOUND listing the registered names. Registry calls
+// register the built-ins first (lc_env_register_builtin), so theirs can be replaced.
+int lc_env_lookup(const char *name, lc_env_ctor *ctor, lc_error *err);
 
 // ---------------------------------------------------------------- the vector
 
@@ -89,7 +93,8 @@ enum { LC_AUTORESET_SAME_STEP = 0, LC_AUTORESET_DISABLED = 1 };
 
 struct lc_env_opts {
     int num_envs;          // >= 1 (default 1)
-    int num_threads;       // 0 = automatic (threads only for large vectors), 1 = none, k = k threads
+    int num_threads;       // 0 = automatic (2 threads from 256 envs), 1 = none, k = k threads
+                           // (at most num_envs; 1 when the backend cannot split)
     int max_episode_steps; // 0 = the env's default, < 0 = no time limit, > 0 = override
     int autoreset;         // LC_AUTORESET_SAME_STEP (default) or LC_AUTORESET_DISABLED
     int render_w, render_h; // 0 = the env's native size
@@ -104,6 +109,18 @@ struct lc_env_opts {
     const char *params;    // backend options "key=value,key=value" (dream: temperature=...)
 };
 lc_env_opts lc_env_opts_default(void);
+// Details of the wrappers (env/env.c):
+// - the time limit counts env steps, so with action_repeat an episode still lasts at
+//   most max_episode_steps backend steps; ep_length counts backend steps too.
+// - normalize_obs keeps Gymnasium's RunningMeanStd (count 1e-4, mean 0, var 1 at
+//   first) per element of one frame, updated with each batch of observations a reset
+//   or step returns (after autoreset); obs = clip((x - mean) / sqrt(var + 1e-8)).
+//   With frame_stack, frames are normalised as they enter the stack. The public obs
+//   space becomes Box(-clip_obs, clip_obs). uint8 observations are LC_ERR_ARG.
+// - normalize_reward keeps one running variance of the per-env discounted returns
+//   (return = return * gamma + reward, zeroed when an episode ends, as Gymnasium 0.26
+//   and SB3's VecNormalize); reward / sqrt(var + 1e-8), clipped. ep_return stays raw.
+// - zero fields of a memset opts mean the defaults (num_envs 1, clip 10, gamma 0.99).
 
 typedef struct lc_env_spec {
     char name[256];
@@ -141,13 +158,19 @@ const lc_env_buf *lc_env_get_buf(const lc_env *e);
 // Seeds env i from (seed, i) and resets every env.
 int lc_env_reset(lc_env *e, uint64_t seed, lc_error *err);
 // Resets the envs where mask[i] != 0, continuing their RNG streams (the only way
-// to continue an ended env in LC_AUTORESET_DISABLED mode).
+// to continue an ended env in LC_AUTORESET_DISABLED mode). Their obs rows get first
+// observations and their rewards, flags and ep_* rows are cleared; other rows stay.
+// Before the first lc_env_reset it is LC_ERR_STATE.
 int lc_env_reset_mask(lc_env *e, const uint8_t *mask, lc_error *err);
 // actions: (N, act_size) int32 for DISCRETE/MULTI_DISCRETE, float for BOX.
 // Out-of-range discrete actions and non-finite continuous ones are LC_ERR_ACTION
-// (nothing is stepped); finite continuous actions are clipped to the box.
+// (nothing is stepped); finite continuous actions are clipped to the box (into the
+// env's scratch: the caller's array is not changed). Stepping before lc_env_reset, or
+// an ended env in LC_AUTORESET_DISABLED mode, is LC_ERR_STATE. Never allocates.
 int lc_env_step(lc_env *e, const void *actions, lc_error *err);
 // RGB frame of env i at the spec's render size into rgb (render_h, render_w, 3).
+// A backend without render gets a stand-in: its image observation scaled up, or one
+// bar per observation element. Before the first reset it is LC_ERR_STATE.
 int lc_env_render(lc_env *e, int i, uint8_t *rgb, lc_error *err);
 
 // Observation normalisation statistics (normalize_obs): pointers to the live
@@ -155,5 +178,9 @@ int lc_env_render(lc_env *e, int i, uint8_t *rgb, lc_error *err);
 // saves and restores; freeze stops updating them (evaluation).
 int lc_env_obs_stats(lc_env *e, double **count, double **mean, double **var);
 void lc_env_obs_freeze(lc_env *e, int frozen);
+
+// Episodes env i has finished since lc_env_make; threads stepping the vector (1 = the caller).
+int64_t lc_env_episode_count(const lc_env *e, int i);
+int lc_env_num_threads(const lc_env *e);
 
 #endif

@@ -17,6 +17,14 @@
 #include "core/file.h"
 #include "core/rng.h"
 
+// ---------------------------------------------------------------- threads
+
+// OpenBLAS threads for every product (openblas_set_num_threads; n < 1 means 1).
+// Library calls never change it: callers pick, e.g. 1 for batches of a few dozen
+// rows, where waking a second thread costs more than it saves.
+void lc_nn_set_threads(int n);
+int lc_nn_get_threads(void);
+
 // ---------------------------------------------------------------- layers
 
 // out (B, OC) = in (B, C) @ w^T (OC, C) + b (OC); b may be NULL.
@@ -89,6 +97,12 @@ void lc_gru_forward(float *h_out, float *cache, const float *x, const float *h_i
 void lc_gru_backward(float *dx, float *dh_in, float *dwx, float *dwh, float *dbx, float *dbh,
                      const float *dh_out, const float *cache, const float *x, const float *h_in,
                      const float *wx, const float *wh, int B, int C, int H);
+// h_out may alias h_in. lc_gru_backward takes its scratch from the stack or malloc;
+// the _ws variant uses work (lc_gru_work_size floats) and allocates nothing.
+size_t lc_gru_work_size(int B, int H);
+void lc_gru_backward_ws(float *dx, float *dh_in, float *dwx, float *dwh, float *dbx, float *dbh,
+                        const float *dh_out, const float *cache, const float *x, const float *h_in,
+                        const float *wx, const float *wh, int B, int C, int H, float *work);
 // A sequence with resets: before step t the state is multiplied by (1 - reset[t, b])
 // (episode starts). x (T, B, C), h (T + 1, B, H) with h[0] = h0 on input; cache
 // (T, B, LC_GRU_CACHE(H)); reset (T, B) or NULL. Backward through time:
@@ -100,6 +114,13 @@ void lc_gru_seq_backward(float *dx, float *dh0, float *dwx, float *dwh, float *d
                          const float *dh, const float *h, const float *cache, const float *x,
                          const uint8_t *reset, const float *wx, const float *wh, int T, int B,
                          int C, int H);
+// The same with caller-provided scratch of lc_gru_seq_work_size floats. bx, bh,
+// dbx, dbh may be NULL (no biases) in every GRU function.
+size_t lc_gru_seq_work_size(int B, int H);
+void lc_gru_seq_backward_ws(float *dx, float *dh0, float *dwx, float *dwh, float *dbx, float *dbh,
+                            const float *dh, const float *h, const float *cache, const float *x,
+                            const uint8_t *reset, const float *wx, const float *wh, int T, int B,
+                            int C, int H, float *work);
 
 // 2-D convolution, NCHW. in (B, C, H, W), w (OC, C, K, K), b (OC) or NULL,
 // out (B, OC, OH, OW) with OH = lc_conv_out(H, K, stride, pad).

@@ -1,0 +1,210 @@
+// env/breakout.c: Breakout-v0, a 64x64 Breakout: paddle, self-serving ball, six
+// rows of bricks, three lives, +1 per brick.
+// Leaves out: Atari's fire button, row-dependent scores, ball speed-ups, paddle shrinking.
+#include <assert.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "env/pixel.h"
+#include "env/pixel_draw.h"
+
+// F = frame side (64). Positions of the ball are in sub-pixels (SUB per pixel).
+#define F LC_PIX_FRAME
+#define SUB LC_BREAKOUT_SUB
+#define WALL LC_BREAKOUT_WALL
+#define BROWS LC_BREAKOUT_BRICK_ROWS
+#define BCOLS LC_BREAKOUT_BRICK_COLS
+#define BW LC_BREAKOUT_BRICK_W
+#define BH LC_BREAKOUT_BRICK_H
+#define BTOP LC_BREAKOUT_BRICK_TOP
+#define PW LC_BREAKOUT_PADDLE_W
+#define PH LC_BREAKOUT_PADDLE_H
+#define PY LC_BREAKOUT_PADDLE_Y
+#define BALL LC_BREAKOUT_BALL
+
+#define BALL_VY 20    // vertical ball speed, sub-pixels per step (1.25 px)
+#define SERVE_Y 34    // the ball serves from this row, downwards
+#define NSUB 2        // collision sub-steps per step (each moves under a pixel)
+
+typedef struct breakout_data {
+    int num_envs;
+    lc_breakout_state *s; // (num_envs)
+} breakout_data;
+
+static const lc_pix_rgb BG = {0, 0, 0};
+static const lc_pix_rgb WALL_C = {142, 142, 142};
+static const lc_pix_rgb BRICK_C[BROWS] = {{200, 72, 72},  {198, 108, 58}, {180, 122, 48},
+                                          {162, 162, 42}, {72, 160, 72},  {66, 72, 200}};
+static const lc_pix_rgb PADDLE_C = {64, 224, 240};
+static const lc_pix_rgb BALL_C = {255, 255, 255};
+static const int PADDLE_VX[6] = {-24, -16, -8, 8, 16, 24}; // by where the ball meets the paddle
+
+void lc_breakout_draw(const lc_breakout_state *s, uint8_t *frame) {
+    // Background rows: black with grey side walls; the top wall over it.
+    uint8_t row[F * 3];
+    memset(row, 0, sizeof row);
+    lc_pix_fill(row, F, 1, 0, 0, F, 1, BG);
+    lc_pix_fill(row, F, 1, 0, 0, WALL, 1, WALL_C);
+    lc_pix_fill(row, F, 1, F - WALL, 0, WALL, 1, WALL_C);
+    for (int y = 0; y < F; y++) memcpy(frame + (size_t)y * F * 3, row, sizeof row);
+    lc_pix_fill(frame, F, F, 0, 0, F, WALL, WALL_C);
+    for (int k = 0; k < s->lives; k++)
+        lc_pix_fill(frame, F, F, WALL + 2 + 4 * k, WALL + 2, 2, 2, BALL_C);
+    for (int r = 0; r < BROWS; r++)
+        for (int c = 0; c < BCOLS; c++)
+            if (s->bricks[r][c])
+                lc_pix_fill(frame, F, F, WALL + c * BW, BTOP + r * BH, BW - 1, BH - 1, BRICK_C[r]);
+    lc_pix_fill(frame, F, F, s->paddle_x, PY, PW, PH, PADDLE_C);
+    int bx = s->bx / SUB, by = s->by / SUB;
+    if (by < F) lc_pix_fill(frame, F, F, bx, by, BALL, BALL, BALL_C);
+}
+
+static void build_wall(lc_breakout_state *s) {
+    memset(s->bricks, 1, sizeof s->bricks);
+    s->n_bricks = BROWS * BCOLS;
+}
+
+static void serve(lc_breakout_state *s, lc_rng *rng) {
+    s->bx = (WALL + 8 + (int)lc_rng_below(rng, F - 2 * WALL - 16 - BALL + 1)) * SUB;
+    s->by = SERVE_Y * SUB;
+    s->vx = (lc_rng_below(rng, 2) ? 1 : -1) * (8 + 8 * (int)lc_rng_below(rng, 2));
+    s->vy = BALL_VY;
+}
+
+// Knocks out one standing brick under the ball box at pixel (x, y); 1 if it did.
+static int hit_brick(lc_breakout_state *s, int x, int y) {
+    if (y + BALL <= BTOP || y >= BTOP + BROWS * BH) return 0;
+    for (int r = (y - BTOP) / BH; r <= (y + BALL - 1 - BTOP) / BH; r++) {
+        if (r < 0 || r >= BROWS) continue;
+        for (int c = (x - WALL) / BW; c <= (x + BALL - 1 - WALL) / BW; c++) {
+            if (c < 0 || c >= BCOLS || !s->bricks[r][c]) continue;
+            s->bricks[r][c] = 0;
+            s->n_bricks--;
+            return 1;
+        }
+    }
+    return 0;
+}
+
+// Advances one step; returns the reward, sets *done when the last ball is lost.
+static float advance(lc_breakout_state *s, int a, lc_rng *rng, int *done) {
+    float reward = 0.0f;
+    *done = 0;
+    if (a == LC_BREAKOUT_LEFT) s->paddle_x -= LC_BREAKOUT_PADDLE_SPEED;
+    if (a == LC_BREAKOUT_RIGHT) s->paddle_x += LC_BREAKOUT_PADDLE_SPEED;
+    if (s->paddle_x < WALL) s->paddle_x = WALL;
+    if (s->paddle_x > F - WALL - PW) s->paddle_x = F - WALL - PW;
+    for (int k = 0; k < NSUB; k++) {
+        int nx = s->bx + s->vx / NSUB, x = nx / SUB, y = s->by / SUB;
+        if (x < WALL || x + BALL > F - WALL) {
+            s->vx = -s->vx;
+        } else if (hit_brick(s, x, y)) {
+            s->vx = -s->vx;
+            reward += 1.0f;
+        } else {
+            s->bx = nx;
+        }
+        x = s->bx / SUB;
+        int ny = s->by + s->vy / NSUB;
+        int y1 = ny / SUB;
+        if (y1 < WALL) {
+            s->vy = -s->vy;
+        } else if (hit_brick(s, x, y1)) {
+            s->vy = -s->vy;
+            reward += 1.0f;
+        } else if (s->vy > 0 && y + BALL <= PY && y1 + BALL > PY && x + BALL > s->paddle_x &&
+                   x < s->paddle_x + PW) {
+            int off = x + BALL / 2 - (s->paddle_x + PW / 2); // -6 .. 6
+            int idx = (off + 6) * 6 / 13;
+            s->vx = PADDLE_VX[idx < 0 ? 0 : idx > 5 ? 5 : idx];
+            s->vy = -s->vy;
+        } else {
+            s->by = ny;
+        }
+        if (s->n_bricks == 0) build_wall(s);
+        if (s->by / SUB >= F) { // the ball left the picture
+            if (--s->lives == 0) {
+                *done = 1;
+                break;
+            }
+            serve(s, rng);
+        }
+    }
+    return reward;
+}
+
+static void bo_reset(void *data, int i, lc_rng *rng, void *obs_row) {
+    breakout_data *d = data;
+    assert(i >= 0 && i < d->num_envs);
+    lc_breakout_state *s = &d->s[i];
+    memset(s, 0, sizeof *s);
+    build_wall(s);
+    s->lives = LC_BREAKOUT_LIVES;
+    s->paddle_x = (F - PW) / 2;
+    serve(s, rng);
+    lc_breakout_draw(s, obs_row);
+}
+
+static void bo_step(void *data, int i0, int i1, const void *actions, void *obs, float *rewards,
+                    uint8_t *terminated, float *info, lc_rng *rngs) {
+    (void)info;
+    breakout_data *d = data;
+    const int32_t *act = actions;
+    uint8_t *frames = obs;
+    for (int i = i0; i < i1; i++) {
+        int done;
+        rewards[i] = advance(&d->s[i], act[i], &rngs[i], &done);
+        terminated[i] = (uint8_t)done;
+        lc_breakout_draw(&d->s[i], frames + (size_t)i * F * F * 3);
+    }
+}
+
+static int bo_render(void *data, int i, uint8_t *rgb, int w, int h) {
+    breakout_data *d = data;
+    assert(i >= 0 && i < d->num_envs);
+    if (w < 1 || h < 1) return 1;
+    uint8_t frame[F * F * 3];
+    lc_breakout_draw(&d->s[i], frame);
+    lc_pix_scale(frame, F, F, rgb, w, h);
+    return 0;
+}
+
+static void bo_destroy(void *data) {
+    breakout_data *d = data;
+    if (!d) return;
+    free(d->s);
+    free(d);
+}
+
+lc_breakout_state *lc_breakout_state_of(void *data, int i) {
+    breakout_data *d = data;
+    assert(i >= 0 && i < d->num_envs);
+    return &d->s[i];
+}
+
+int lc_breakout_make(lc_env_impl *impl, const char *name, int num_envs, const lc_env_opts *opts,
+                     lc_error *err) {
+    if (num_envs < 1) return lc_fail(err, LC_ERR_ARG, "%s: num_envs must be >= 1, got %d", name, num_envs);
+    if (opts && opts->params && opts->params[0])
+        return lc_fail(err, LC_ERR_ARG, "%s takes no params (got \"%s\")", name, opts->params);
+    breakout_data *d = calloc(1, sizeof *d);
+    if (d) d->s = calloc((size_t)num_envs, sizeof *d->s);
+    if (!d || !d->s) {
+        bo_destroy(d);
+        return lc_fail(err, LC_ERR_NOMEM, "%s: out of memory for %d envs", name, num_envs);
+    }
+    d->num_envs = num_envs;
+    memset(impl, 0, sizeof *impl);
+    int shape[3] = {F, F, 3};
+    impl->obs_space = lc_space_box_scalar(LC_U8, 3, shape, 0.0f, 255.0f);
+    impl->act_space = lc_space_discrete(LC_BREAKOUT_NACTIONS);
+    impl->max_episode_steps = 1000;
+    impl->can_split = 1;
+    impl->render_w = impl->render_h = LC_PIX_RENDER;
+    impl->data = d;
+    impl->reset = bo_reset;
+    impl->step = bo_step;
+    impl->render = bo_render;
+    impl->destroy = bo_destroy;
+    return LC_OK;
+}

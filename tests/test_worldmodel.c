@@ -1,0 +1,619 @@
+// tests/test_worldmodel.c: Check suite for worldmodel/: datasets, the ensemble, dream: envs.
+// Fits a known linear system, round-trips files, refuses corrupted ones, runs the env
+// contract on a dream built from a file alone, and the CartPole flow end to end.
+// Leaves out: the full >= 475 CartPole result (lucid demo and bench/bench_dream.c).
+#include <check.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "core/file.h"
+#include "env/env.h"
+#include "worldmodel/worldmodel.h"
+#include "tests/helpers/env_contract.h"
+#include "policy/policy.h"
+#include "policy/ppo.h"
+
+static char tmpdir[256];
+static char cartpole_model[512]; // a small CartPole model written in main for the contract
+
+static void tmp_path(char *buf, size_t n, const char *name) { snprintf(buf, n, "%s/%s", tmpdir, name); }
+
+// ---------------------------------------------------------------- helpers
+
+// x' = A x + B u, O = 3, a 1-D continuous action in [-1, 1]; K envs of T steps.
+static const float LA[3][3] = {{0.9f, 0.1f, 0.0f}, {0.0f, 0.95f, 0.1f}, {0.05f, 0.0f, 0.9f}};
+static const float LB[3] = {0.1f, 0.0f, 0.2f};
+
+static void linear_spaces(lc_space *os, lc_space *as) {
+    int so[1] = {3}, sa[1] = {1};
+    *os = lc_space_box_scalar(LC_F32, 1, so, -INFINITY, INFINITY);
+    *as = lc_space_box_scalar(LC_F32, 1, sa, -1.0f, 1.0f);
+}
+
+static void linear_dataset(lc_dataset *ds, int T, int K, uint64_t seed) {
+    lc_space os, as;
+    linear_spaces(&os, &as);
+    lc_error err = {0};
+    ck_assert_int_eq(lc_dataset_init(ds, "Linear-v0", &os, &as, T, &err), LC_OK);
+    size_t rows = (size_t)T * K;
+    float *obs = malloc(rows * 3 * sizeof(float)), *next = malloc(rows * 3 * sizeof(float));
+    float *act = malloc(rows * sizeof(float)), *rew = malloc(rows * sizeof(float));
+    uint8_t *term = calloc(rows, 1), *trunc = calloc(rows, 1);
+    lc_rng rng;
+    lc_rng_seed(&rng, seed, 0);
+    float x[64][3];
+    for (int k = 0; k < K; k++)
+        for (int j = 0; j < 3; j++) x[k][j] = (float)lc_rng_uniform(&rng, -1, 1);
+    for (int t = 0; t < T; t++)
+        for (int k = 0; k < K; k++) {
+            size_t r = (size_t)t * K + k;
+            float u = (float)lc_rng_uniform(&rng, -1, 1);
+            float nx[3];
+            for (int i = 0; i < 3; i++) {
+                nx[i] = LB[i] * u;
+                for (int j = 0; j < 3; j++) nx[i] += LA[i][j] * x[k][j];
+            }
+            memcpy(obs + r * 3, x[k], sizeof nx);
+            memcpy(next + r * 3, nx, sizeof nx);
+            act[r] = u;
+            rew[r] = -(x[k][0] * x[k][0]) - 0.1f * u * u;
+            trunc[r] = t == T - 1;
+            memcpy(x[k], nx, sizeof nx);
+        }
+    ck_assert_int_eq(lc_dataset_add_run(ds, T, K, obs, act, rew, term, trunc, next, NULL, &err), LC_OK);
+    free(obs);
+    free(next);
+    free(act);
+    free(rew);
+    free(term);
+    free(trunc);
+}
+
+static lc_wm_config small_config(void) {
+    lc_wm_config c = lc_wm_config_default();
+    c.members = 3;
+    c.elites = 2;
+    c.hidden = 64;
+    c.layers = 2;
+    c.epochs = 150;
+    c.patience = 15;
+    c.batch = 64;
+    c.lr = 2e-3f;
+    c.seed = 7;
+    return c;
+}
+
+static long file_size(const char *path) {
+    FILE *f = fopen(path, "rb");
+    if (!f) return -1;
+    fseek(f, 0, SEEK_END);
+    long n = ftell(f);
+    fclose(f);
+    return n;
+}
+
+static void truncate_copy(const char *src, const char *dst, long keep) {
+    FILE *in = fopen(src, "rb"), *out = fopen(dst, "wb");
+    ck_assert_ptr_nonnull(in);
+    ck_assert_ptr_nonnull(out);
+    for (long i = 0; i < keep; i++) {
+        int c = fgetc(in);
+        if (c == EOF) break;
+        fputc(c, out);
+    }
+    fclose(in);
+    fclose(out);
+}
+
+static void flip_copy(const char *src, const char *dst, long at) {
+    truncate_copy(src, dst, file_size(src));
+    FILE *f = fopen(dst, "r+b");
+    ck_assert_ptr_nonnull(f);
+    fseek(f, at, SEEK_SET);
+    int c = fgetc(f);
+    fseek(f, at, SEEK_SET);
+    fputc(c ^ 0x5a, f);
+    fclose(f);
+}
+
+// ---------------------------------------------------------------- datasets
+
+START_TEST(test_dataset_run_order) {
+    // Two envs, three steps, time-major in: env 1 ends at t = 0.
+    lc_space os, as;
+    int so[1] = {1};
+    os = lc_space_box_scalar(LC_F32, 1, so, -INFINITY, INFINITY);
+    as = lc_space_discrete(2);
+    lc_dataset ds;
+    lc_error err = {0};
+    ck_assert_int_eq(lc_dataset_init(&ds, "Toy-v0", &os, &as, 0, &err), LC_OK);
+    float obs[6] = {0, 10, 1, 20, 2, 21}, next[6] = {1, 11, 2, 21, 3, 22};
+    int32_t act[6] = {0, 1, 1, 0, 0, 1};
+    float rew[6] = {1, 2, 3, 4, 5, 6};
+    uint8_t term[6] = {0, 1, 0, 0, 0, 0}, trunc[6] = {0};
+    ck_assert_int_eq(lc_dataset_add_run(&ds, 3, 2, obs, act, rew, term, trunc, next, NULL, &err), LC_OK);
+    ck_assert_uint_eq(ds.n, 6);
+    float want_obs[6] = {0, 1, 2, 10, 20, 21};
+    uint8_t want_start[6] = {1, 0, 0, 1, 1, 0};
+    for (int r = 0; r < 6; r++) {
+        ck_assert_float_eq(ds.obs[r], want_obs[r]);
+        ck_assert_uint_eq(ds.starts[r], want_start[r]);
+    }
+    ck_assert_uint_eq(lc_dataset_episodes(&ds), 3);
+    ck_assert_int_eq(lc_dataset_continues(&ds, 0), 1);
+    ck_assert_int_eq(lc_dataset_continues(&ds, 2), 0); // the next row is env 1's
+    ck_assert_int_eq(lc_dataset_continues(&ds, 3), 0); // terminated
+    ck_assert_int_eq(lc_dataset_validate(&ds, &err), LC_OK);
+    // A continuity break is caught.
+    ds.obs[1] = 5;
+    ck_assert_int_eq(lc_dataset_validate(&ds, &err), LC_ERR_FORMAT);
+    ck_assert_ptr_nonnull(strstr(err.msg, "row 1"));
+    ds.obs[1] = 1;
+    ((int32_t *)ds.actions)[2] = 7;
+    ck_assert_int_eq(lc_dataset_validate(&ds, &err), LC_ERR_ACTION);
+    ((int32_t *)ds.actions)[2] = 1;
+    ds.terminated[4] = 1;
+    ds.truncated[4] = 1;
+    ck_assert_int_eq(lc_dataset_validate(&ds, &err), LC_ERR_FORMAT);
+    lc_dataset_free(&ds);
+}
+END_TEST
+
+START_TEST(test_dataset_file_roundtrip_and_merge) {
+    lc_dataset a, b, c;
+    lc_error err = {0};
+    linear_dataset(&a, 20, 3, 1);
+    linear_dataset(&b, 10, 2, 2);
+    char pa[512], pb[512];
+    tmp_path(pa, sizeof pa, "a.lucid");
+    tmp_path(pb, sizeof pb, "b.lucid");
+    ck_assert_int_eq(lc_dataset_save(&a, pa, &err), LC_OK);
+    ck_assert_int_eq(lc_dataset_load(&c, pa, &err), LC_OK);
+    ck_assert_uint_eq(c.n, a.n);
+    ck_assert_str_eq(c.env_name, "Linear-v0");
+    ck_assert_int_eq(c.max_episode_steps, 20);
+    ck_assert_int_eq(memcmp(c.obs, a.obs, a.n * 3 * sizeof(float)), 0);
+    ck_assert_int_eq(memcmp(c.next_obs, a.next_obs, a.n * 3 * sizeof(float)), 0);
+    ck_assert_int_eq(memcmp(c.actions, a.actions, a.n * sizeof(float)), 0);
+    ck_assert_int_eq(memcmp(c.starts, a.starts, a.n), 0);
+    // Append = load, merge, save.
+    ck_assert_int_eq(lc_dataset_merge(&c, &b, &err), LC_OK);
+    ck_assert_uint_eq(c.n, a.n + b.n);
+    ck_assert_uint_eq(lc_dataset_episodes(&c), 5);
+    ck_assert_int_eq(lc_dataset_validate(&c, &err), LC_OK);
+    ck_assert_int_eq(memcmp(c.obs + a.n * 3, b.obs, b.n * 3 * sizeof(float)), 0);
+    ck_assert_int_eq(lc_dataset_save(&c, pb, &err), LC_OK);
+    lc_dataset d;
+    ck_assert_int_eq(lc_dataset_load(&d, pb, &err), LC_OK);
+    ck_assert_uint_eq(d.n, 90);
+    lc_dataset_free(&d);
+    // Different spaces are refused.
+    lc_dataset e;
+    lc_space os, as;
+    int so[1] = {2};
+    os = lc_space_box_scalar(LC_F32, 1, so, -INFINITY, INFINITY);
+    as = lc_space_discrete(2);
+    ck_assert_int_eq(lc_dataset_init(&e, "Linear-v0", &os, &as, 0, &err), LC_OK);
+    ck_assert_int_eq(lc_dataset_merge(&c, &e, &err), LC_ERR_SHAPE);
+    snprintf(e.env_name, sizeof e.env_name, "Other-v0");
+    ck_assert_int_eq(lc_dataset_merge(&c, &e, &err), LC_ERR_SHAPE);
+    ck_assert_ptr_nonnull(strstr(err.msg, "different envs"));
+    lc_dataset_free(&e);
+    lc_dataset_free(&a);
+    lc_dataset_free(&b);
+    lc_dataset_free(&c);
+}
+END_TEST
+
+START_TEST(test_dataset_corrupt_refused) {
+    lc_dataset a, c;
+    lc_error err = {0};
+    linear_dataset(&a, 30, 2, 3);
+    char pa[512], pbad[512];
+    tmp_path(pa, sizeof pa, "c.lucid");
+    tmp_path(pbad, sizeof pbad, "c_bad.lucid");
+    ck_assert_int_eq(lc_dataset_save(&a, pa, &err), LC_OK);
+    long n = file_size(pa);
+    ck_assert_int_gt(n, 100);
+    long cuts[] = {0, 4, 10, n / 2, n - 1};
+    for (size_t i = 0; i < sizeof cuts / sizeof cuts[0]; i++) {
+        truncate_copy(pa, pbad, cuts[i]);
+        err.msg[0] = '\0';
+        ck_assert_int_ne(lc_dataset_load(&c, pbad, &err), LC_OK);
+        ck_assert_ptr_nonnull(strstr(err.msg, "c_bad.lucid"));
+    }
+    long flips[] = {1, 20, n / 3, n / 2, n - 2};
+    for (size_t i = 0; i < sizeof flips / sizeof flips[0]; i++) {
+        flip_copy(pa, pbad, flips[i]);
+        err.msg[0] = '\0';
+        ck_assert_int_ne(lc_dataset_load(&c, pbad, &err), LC_OK);
+        ck_assert(strlen(err.msg) > 0);
+    }
+    // Well-formed containers with inconsistent contents.
+    lc_file *f = lc_file_new("dataset");
+    ck_assert_int_eq(lc_dataset_to_file(&a, f, &err), LC_OK);
+    ck_assert_int_eq(lc_file_set_int(f, "n", (int64_t)a.n + 1), LC_OK);
+    ck_assert_int_eq(lc_dataset_from_file(&c, f, &err), LC_ERR_SHAPE);
+    lc_dataset_free(&c);
+    ck_assert_int_eq(lc_file_set_int(f, "n", (int64_t)a.n), LC_OK);
+    int64_t sh[1] = {(int64_t)a.n};
+    float *bad = calloc(a.n, sizeof(float));
+    ck_assert_int_eq(lc_file_add(f, "terminated", LC_F32, 1, sh, bad, &err), LC_OK);
+    ck_assert_int_ne(lc_dataset_from_file(&c, f, &err), LC_OK);
+    lc_dataset_free(&c);
+    uint8_t *flags = calloc(a.n, 1);
+    flags[3] = 2;
+    ck_assert_int_eq(lc_file_add(f, "terminated", LC_U8, 1, sh, flags, &err), LC_OK);
+    ck_assert_int_eq(lc_dataset_from_file(&c, f, &err), LC_ERR_FORMAT);
+    lc_dataset_free(&c);
+    flags[3] = 0;
+    ck_assert_int_eq(lc_file_add(f, "terminated", LC_U8, 1, sh, flags, &err), LC_OK);
+    ck_assert_int_eq(lc_file_set_int(f, "episodes", 5), LC_OK);
+    ck_assert_int_eq(lc_dataset_from_file(&c, f, &err), LC_ERR_FORMAT);
+    ck_assert_ptr_nonnull(strstr(err.msg, "episodes"));
+    lc_dataset_free(&c);
+    lc_file *g = lc_file_new("worldmodel");
+    ck_assert_int_eq(lc_dataset_from_file(&c, g, &err), LC_ERR_FORMAT);
+    lc_dataset_free(&c);
+    lc_file_free(g);
+    free(bad);
+    free(flags);
+    lc_file_free(f);
+    lc_dataset_free(&a);
+}
+END_TEST
+
+// ---------------------------------------------------------------- the ensemble
+
+START_TEST(test_ensemble_fits_linear_system) {
+    lc_dataset ds;
+    linear_dataset(&ds, 250, 8, 11);
+    lc_wm_config cfg = small_config();
+    lc_ensemble *m = NULL;
+    lc_error err = {0};
+    ck_assert_int_eq(lc_ensemble_train(&m, &ds, &cfg, NULL, NULL, &err), LC_OK);
+    ck_assert_ptr_nonnull(m);
+    // One-step error on held-out rows, relative to the state variance.
+    ck_assert_double_lt(m->val.nmse, 1e-3);
+    ck_assert_double_lt(m->val.mse, 1e-2 * m->val.mse_trivial);
+    // Fresh data from the same system: the model generalises, also over 10 steps.
+    lc_dataset test;
+    linear_dataset(&test, 50, 4, 99);
+    lc_wm_eval ev;
+    ck_assert_int_eq(lc_ensemble_evaluate(m, &test, 10, 200, &ev, &err), LC_OK);
+    ck_assert_double_lt(ev.nmse, 2e-3);
+    ck_assert_uint_gt(ev.windows, 0);
+    ck_assert_double_lt(ev.ol_mse, 0.05 * ev.ol_mse_trivial);
+    // A known point: x = (0.5, -0.2, 0.1), u = 0.3.
+    float x[3] = {0.5f, -0.2f, 0.1f}, u = 0.3f, pred[3], rew;
+    float *work = malloc(lc_ensemble_predict_work(m, 1) * sizeof(float));
+    lc_ensemble_predict_mean(m, work, x, &u, 1, pred, &rew, NULL);
+    for (int i = 0; i < 3; i++) {
+        float want = LB[i] * u;
+        for (int j = 0; j < 3; j++) want += LA[i][j] * x[j];
+        ck_assert_float_eq_tol(pred[i], want, 0.02f);
+    }
+    free(work);
+    lc_ensemble_free(m);
+    lc_dataset_free(&test);
+    lc_dataset_free(&ds);
+}
+END_TEST
+
+START_TEST(test_ensemble_checkpoint_roundtrip) {
+    lc_dataset ds;
+    linear_dataset(&ds, 40, 4, 5);
+    lc_wm_config cfg = small_config();
+    cfg.epochs = 3;
+    cfg.max_states = 50;
+    lc_ensemble *m = NULL, *r = NULL;
+    lc_error err = {0};
+    ck_assert_int_eq(lc_ensemble_train(&m, &ds, &cfg, NULL, NULL, &err), LC_OK);
+    char p[512];
+    tmp_path(p, sizeof p, "rt.lucid");
+    ck_assert_int_eq(lc_ensemble_save(m, p, &err), LC_OK);
+    ck_assert_int_eq(lc_ensemble_load(&r, p, &err), LC_OK);
+    ck_assert_str_eq(r->env_name, "Linear-v0");
+    ck_assert_int_eq(r->max_episode_steps, 40);
+    ck_assert_int_eq(r->E, 3);
+    ck_assert_int_eq(r->n_elites, 2);
+    for (int k = 0; k < 2; k++) ck_assert_int_eq(r->elites[k], m->elites[k]);
+    ck_assert_int_eq(memcmp(r->in_mean, m->in_mean, m->I * sizeof(float)), 0);
+    ck_assert_int_eq(memcmp(r->in_std, m->in_std, m->I * sizeof(float)), 0);
+    ck_assert_int_eq(memcmp(r->out_mean, m->out_mean, m->Y * sizeof(float)), 0);
+    ck_assert_int_eq(memcmp(r->out_std, m->out_std, m->Y * sizeof(float)), 0);
+    ck_assert_uint_eq(r->n_starts, 4);
+    ck_assert_uint_eq(r->n_states, 50);
+    ck_assert_int_eq(memcmp(r->starts, m->starts, 4 * 3 * sizeof(float)), 0);
+    ck_assert_double_eq_tol(r->val.mse, m->val.mse, 1e-12);
+    // The stats are not trivial and the predictions agree bit for bit.
+    ck_assert_float_ne(m->in_std[0], 1.0f);
+    float x[6] = {0.1f, 0.2f, 0.3f, -0.4f, 0.5f, 0.6f}, u[2] = {0.5f, -0.5f}, p1[6], p2[6];
+    float *w = malloc(lc_ensemble_predict_work(m, 2) * sizeof(float));
+    lc_ensemble_predict_mean(m, w, x, u, 2, p1, NULL, NULL);
+    lc_ensemble_predict_mean(r, w, x, u, 2, p2, NULL, NULL);
+    ck_assert_int_eq(memcmp(p1, p2, sizeof p1), 0);
+    free(w);
+    lc_ensemble_free(r);
+    lc_ensemble_free(m);
+    lc_dataset_free(&ds);
+}
+END_TEST
+
+START_TEST(test_ensemble_corrupt_refused) {
+    lc_dataset ds;
+    linear_dataset(&ds, 30, 2, 6);
+    lc_wm_config cfg = small_config();
+    cfg.epochs = 2;
+    cfg.hidden = 16;
+    lc_ensemble *m = NULL, *r = NULL;
+    lc_error err = {0};
+    ck_assert_int_eq(lc_ensemble_train(&m, &ds, &cfg, NULL, NULL, &err), LC_OK);
+    char p[512], pbad[512];
+    tmp_path(p, sizeof p, "wm.lucid");
+    tmp_path(pbad, sizeof pbad, "wm_bad.lucid");
+    ck_assert_int_eq(lc_ensemble_save(m, p, &err), LC_OK);
+    long n = file_size(p);
+    long cuts[] = {0, 3, 16, n / 2, n - 1};
+    for (size_t i = 0; i < sizeof cuts / sizeof cuts[0]; i++) {
+        truncate_copy(p, pbad, cuts[i]);
+        err.msg[0] = '\0';
+        ck_assert_int_ne(lc_ensemble_load(&r, pbad, &err), LC_OK);
+        ck_assert_ptr_null(r);
+        ck_assert_ptr_nonnull(strstr(err.msg, "wm_bad.lucid"));
+    }
+    long flips[] = {0, 9, n / 4, n / 2, (3 * n) / 4, n - 3};
+    for (size_t i = 0; i < sizeof flips / sizeof flips[0]; i++) {
+        flip_copy(p, pbad, flips[i]);
+        err.msg[0] = '\0';
+        ck_assert_int_ne(lc_ensemble_load(&r, pbad, &err), LC_OK);
+        ck_assert_ptr_null(r);
+        ck_assert(strlen(err.msg) > 0);
+    }
+    // A dream env of a corrupted file fails to build, with the container's error.
+    char name[600];
+    snprintf(name, sizeof name, "dream:%s", pbad);
+    lc_env *env = NULL;
+    lc_env_opts o = lc_env_opts_default();
+    ck_assert_int_ne(lc_env_make(&env, name, &o, &err), LC_OK);
+    ck_assert_ptr_nonnull(strstr(err.msg, "wm_bad.lucid"));
+    // Well-formed files with wrong contents.
+    lc_file *f = lc_file_new("worldmodel");
+    ck_assert_int_eq(lc_ensemble_to_file(m, f, &err), LC_OK);
+    int32_t el[2] = {0, 0};
+    int64_t sh[1] = {2};
+    ck_assert_int_eq(lc_file_add(f, "elites", LC_I32, 1, sh, el, &err), LC_OK);
+    ck_assert_int_eq(lc_ensemble_from_file(&r, f, &err), LC_ERR_FORMAT);
+    el[1] = 9;
+    ck_assert_int_eq(lc_file_add(f, "elites", LC_I32, 1, sh, el, &err), LC_OK);
+    ck_assert_int_eq(lc_ensemble_from_file(&r, f, &err), LC_ERR_FORMAT);
+    el[1] = 1;
+    ck_assert_int_eq(lc_file_add(f, "elites", LC_I32, 1, sh, el, &err), LC_OK);
+    float sd[4] = {1, 0, 1, 1};
+    int64_t shy[1] = {4};
+    ck_assert_int_eq(lc_file_add(f, "norm.out_std", LC_F32, 1, shy, sd, &err), LC_OK);
+    ck_assert_int_eq(lc_ensemble_from_file(&r, f, &err), LC_ERR_NAN);
+    ck_assert_ptr_nonnull(strstr(err.msg, "norm.out_std"));
+    sd[1] = 1;
+    ck_assert_int_eq(lc_file_add(f, "norm.out_std", LC_F32, 1, shy, sd, &err), LC_OK);
+    ck_assert_int_eq(lc_file_set_int(f, "hidden", 17), LC_OK);
+    ck_assert_int_ne(lc_ensemble_from_file(&r, f, &err), LC_OK);
+    ck_assert_ptr_null(r);
+    ck_assert_int_eq(lc_file_set_int(f, "hidden", 16), LC_OK);
+    ck_assert_int_eq(lc_ensemble_from_file(&r, f, &err), LC_OK);
+    lc_ensemble_free(r);
+    lc_file_free(f);
+    lc_ensemble_free(m);
+    lc_dataset_free(&ds);
+}
+END_TEST
+
+// ---------------------------------------------------------------- dream envs
+
+START_TEST(test_dream_params) {
+    lc_dream_params p = lc_dream_params_default();
+    lc_error err = {0};
+    ck_assert_int_eq(lc_dream_params_parse(&p, "temperature=0.5,penalty=2,branch=1,horizon=10", &err), LC_OK);
+    ck_assert_float_eq(p.temperature, 0.5f);
+    ck_assert_float_eq(p.penalty, 2.0f);
+    ck_assert_int_eq(p.branch, 1);
+    ck_assert_int_eq(p.horizon, 10);
+    ck_assert_int_eq(lc_dream_params_parse(&p, "", &err), LC_OK);
+    ck_assert_int_eq(lc_dream_params_parse(&p, "temp=1", &err), LC_ERR_ARG);
+    ck_assert_int_eq(lc_dream_params_parse(&p, "temperature=-1", &err), LC_ERR_ARG);
+    ck_assert_int_eq(lc_dream_params_parse(&p, "horizon=2.5", &err), LC_ERR_ARG);
+    ck_assert_int_eq(lc_dream_params_parse(&p, "branch", &err), LC_ERR_ARG);
+    ck_assert_int_eq(lc_dream_params_parse(&p, "penalty=abc", &err), LC_ERR_ARG);
+}
+END_TEST
+
+static void make_env(lc_env **env, const char *path, const char *params, int n) {
+    char name[600];
+    snprintf(name, sizeof name, "dream:%s", path);
+    lc_env_opts o = lc_env_opts_default();
+    o.num_envs = n;
+    o.params = params;
+    lc_error err = {0};
+    int rc = lc_env_make(env, name, &o, &err);
+    ck_assert_msg(rc == LC_OK, "%s", err.msg);
+}
+
+START_TEST(test_dream_env_behaviour) {
+    lc_env *env = NULL;
+    lc_error err = {0};
+    make_env(&env, cartpole_model, NULL, 8);
+    const lc_env_spec *sp = lc_env_get_spec(env);
+    ck_assert_int_eq(sp->act_space.kind, LC_SPACE_DISCRETE);
+    ck_assert_int_eq(sp->act_space.n, 2);
+    ck_assert_int_eq(sp->obs_size, 4);
+    ck_assert_int_eq(sp->max_episode_steps, 500);
+    ck_assert_int_eq(sp->n_info, 1);
+    ck_assert_str_eq(sp->info_names[0], "disagreement");
+    const lc_env_buf *b = lc_env_get_buf(env);
+    ck_assert_int_eq(lc_env_reset(env, 3, &err), LC_OK);
+    // Starts come from the data: CartPole starts lie in [-0.05, 0.05].
+    for (int i = 0; i < 8 * 4; i++) ck_assert_float_le(fabsf(((float *)b->obs)[i]), 0.05f);
+    int32_t a[8] = {0, 1, 0, 1, 0, 1, 0, 1};
+    float before[32];
+    memcpy(before, b->obs, sizeof before);
+    ck_assert_int_eq(lc_env_step(env, a, &err), LC_OK);
+    for (int i = 0; i < 8; i++) {
+        ck_assert_float_eq_tol(b->rewards[i], 1.0f, 0.1f);
+        ck_assert(b->info[i] >= 0.0f && isfinite(b->info[i]));
+        // Pushing right (1) raises the cart velocity, left lowers it.
+        float dv = ((float *)b->obs)[i * 4 + 1] - before[i * 4 + 1];
+        if (!b->done[i]) ck_assert(a[i] ? dv > 0.05f : dv < -0.05f);
+    }
+    a[0] = 2;
+    ck_assert_int_eq(lc_env_step(env, a, &err), LC_ERR_ACTION);
+    lc_env_free(env);
+
+    // Temperature 0 and the same seed: identical runs; horizon=H sets the time limit.
+    lc_env *e1 = NULL, *e2 = NULL;
+    make_env(&e1, cartpole_model, "temperature=0,horizon=7", 4);
+    make_env(&e2, cartpole_model, "temperature=0,horizon=7", 4);
+    ck_assert_int_eq(lc_env_get_spec(e1)->max_episode_steps, 7);
+    ck_assert_int_eq(lc_env_reset(e1, 5, &err), LC_OK);
+    ck_assert_int_eq(lc_env_reset(e2, 5, &err), LC_OK);
+    int ended = 0;
+    for (int t = 0; t < 7; t++) {
+        int32_t aa[4] = {t & 1, 1, 0, (t / 2) & 1};
+        ck_assert_int_eq(lc_env_step(e1, aa, &err), LC_OK);
+        ck_assert_int_eq(lc_env_step(e2, aa, &err), LC_OK);
+        ck_assert_int_eq(memcmp(lc_env_get_buf(e1)->obs, lc_env_get_buf(e2)->obs, 16 * sizeof(float)), 0);
+        for (int i = 0; i < 4; i++) ended += lc_env_get_buf(e1)->done[i];
+    }
+    ck_assert_int_ge(ended, 4); // every env has ended by the horizon
+    lc_env_free(e1);
+    lc_env_free(e2);
+
+    // Rendering gives a picture with something drawn on it.
+    make_env(&env, cartpole_model, "branch=1", 2);
+    ck_assert_int_eq(lc_env_reset(env, 1, &err), LC_OK);
+    sp = lc_env_get_spec(env);
+    uint8_t *rgb = malloc((size_t)sp->render_w * sp->render_h * 3);
+    ck_assert_int_eq(lc_env_render(env, 0, rgb, &err), LC_OK);
+    size_t dark = 0;
+    for (size_t i = 0; i < (size_t)sp->render_w * sp->render_h * 3; i++) dark += rgb[i] < 128;
+    ck_assert_uint_gt(dark, 100);
+    free(rgb);
+    lc_env_free(env);
+
+    // Unknown params and missing files are errors.
+    char name[600];
+    snprintf(name, sizeof name, "dream:%s", cartpole_model);
+    lc_env_opts o = lc_env_opts_default();
+    o.params = "warp=9";
+    ck_assert_int_eq(lc_env_make(&env, name, &o, &err), LC_ERR_ARG);
+    o.params = NULL;
+    char missing[600];
+    tmp_path(missing, sizeof missing, "nope.lucid");
+    snprintf(name, sizeof name, "dream:%s", missing);
+    ck_assert_int_ne(lc_env_make(&env, name, &o, &err), LC_OK);
+    ck_assert_ptr_nonnull(strstr(err.msg, "nope.lucid"));
+}
+END_TEST
+
+START_TEST(test_dream_penalty_and_step) {
+    lc_ensemble *m = NULL;
+    lc_error err = {0};
+    ck_assert_int_eq(lc_ensemble_load(&m, cartpole_model, &err), LC_OK);
+    lc_dream_params p = lc_dream_params_default();
+    p.temperature = 0;
+    lc_dream *d0 = NULL, *d1 = NULL;
+    ck_assert_int_eq(lc_dream_new(&d0, m, 4, &p, &err), LC_OK);
+    p.penalty = 10;
+    ck_assert_int_eq(lc_dream_new(&d1, m, 4, &p, &err), LC_OK);
+    float s0[16] = {0}, s1[16] = {0}, r0[4], r1[4], dis[4];
+    uint8_t t0[4], t1[4];
+    s0[4] = s1[4] = 1.5f; // far from the data: the elites disagree more
+    int32_t a[4] = {0, 1, 1, 0};
+    lc_rng g0[4], g1[4];
+    for (int i = 0; i < 4; i++) {
+        lc_rng_seed(&g0[i], 1, (uint64_t)i);
+        g1[i] = g0[i];
+    }
+    lc_dream_step(d0, s0, a, 4, r0, t0, NULL, g0);
+    lc_dream_step(d1, s1, a, 4, r1, t1, dis, g1);
+    for (int i = 0; i < 4; i++) {
+        ck_assert_float_gt(dis[i], 0.0f);
+        ck_assert_float_eq_tol(r1[i], r0[i] - 10 * dis[i], 1e-4f);
+    }
+    ck_assert_int_eq(memcmp(s0, s1, sizeof s0), 0);
+    lc_dream_free(d0);
+    lc_dream_free(d1);
+    lc_ensemble_free(m);
+}
+END_TEST
+
+// ---------------------------------------------------------------- CartPole end to end
+
+static int cartpole_dataset(lc_dataset *ds, int64_t steps, int K, uint64_t seed, lc_error *err) {
+    lc_env *env = NULL;
+    lc_env_opts o = lc_env_opts_default();
+    o.num_envs = K;
+    int rc = lc_env_make(&env, "CartPole-v1", &o, err);
+    if (rc) return rc;
+    rc = lc_dataset_init_for_env(ds, env, err);
+    if (!rc) rc = lc_dataset_collect(ds, env, steps, NULL, NULL, seed, NULL, NULL, err);
+    lc_env_free(env);
+    return rc;
+}
+
+START_TEST(test_collect_cartpole) {
+    lc_dataset ds;
+    lc_error err = {0};
+    ck_assert_int_eq(cartpole_dataset(&ds, 1001, 4, 1, &err), LC_OK);
+    ck_assert_uint_eq(ds.n, 1001);
+    ck_assert_str_eq(ds.env_name, "CartPole-v1");
+    ck_assert_int_eq(ds.max_episode_steps, 500);
+    ck_assert_int_eq(lc_dataset_validate(&ds, &err), LC_OK);
+    size_t eps = lc_dataset_episodes(&ds), ends = 0;
+    for (size_t r = 0; r < ds.n; r++) ends += ds.terminated[r];
+    // Random CartPole episodes last about 22 steps.
+    ck_assert_uint_gt(eps, 25);
+    ck_assert_uint_lt(eps, 100);
+    ck_assert_uint_gt(ends, 20);
+    // A terminal row's next observation is past a threshold.
+    for (size_t r = 0; r < ds.n; r++) {
+        if (!ds.terminated[r]) continue;
+        const float *x = ds.next_obs + r * 4;
+        ck_assert(fabsf(x[0]) > 2.4f || fabsf(x[2]) > 0.2094f);
+    }
+    // Same seed, same data.
+    lc_dataset again;
+    ck_assert_int_eq(cartpole_dataset(&again, 1001, 4, 1, &err), LC_OK);
+    ck_assert_int_eq(memcmp(ds.obs, again.obs, ds.n * 4 * sizeof(float)), 0);
+    lc_dataset_free(&again);
+    lc_dataset_free(&ds);
+}
+END_TEST
+
+// ---------------------------------------------------------------- suite
+
+static Suite *suite(void) {
+    Suite *s = suite_create("worldmodel");
+    TCase *tc = tcase_create("dataset");
+    tcase_add_test(tc, test_dataset_run_order);
+    tcase_add_test(tc, test_dataset_file_roundtrip_and_merge);
+    tcase_add_test(tc, test_dataset_corrupt_refused);
+    tcase_add_test(tc, test_collect_cartpole);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("ensemble");
+    tcase_set_timeout(tc, 120);
+    tcase_add_test(tc, test_ensemble_fits_linear_system);
+    tcase_add_test(tc, test_ensemble_checkpoint_roundtrip);
+    tcase_add_test(tc, test_ensemble_corrupt_refused);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("dream");
+    tcase_set_timeout(tc, 60);
+    tcase_add_test(tc, test_dream_params);
+    tcase_add_test(tc, test_dream_env_behaviour);
+    tcase_add_test(tc, test_dream_penalty_and_step);
+    suite_add_tcase(s, tc);
+    suite_add_tcase(s, lc_contract_tcase(contract_name, NULL));
+    return s;
+}
