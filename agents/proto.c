@@ -5,6 +5,7 @@
 // Letters: T = rollout steps, N = envs, O = obs elements, A = action elements.
 #include "agents/proto.h"
 
+#include <assert.h>
 #include <limits.h>
 #include <math.h>
 #include <msgpack.h>
@@ -61,12 +62,12 @@ lc_msg lc_msg_error(int code, const char *fmt, ...) {
 }
 
 lc_wire_tensor lc_wire_tensor_of(lc_dtype dtype, int ndim, const int64_t *shape, const void *data) {
-    assert_ndim:;
+    assert(ndim >= 0 && ndim <= LC_MAX_DIMS);
     lc_wire_tensor t;
     memset(&t, 0, sizeof t);
     t.present = 1;
     t.dtype = dtype;
-    t.ndim = ndim < 0 ? 0 : ndim > LC_MAX_DIMS ? LC_MAX_DIMS : ndim;
+    t.ndim = ndim;
     size_t n = 1;
     for (int i = 0; i < t.ndim; i++) {
         t.shape[i] = shape[i];
@@ -602,7 +603,7 @@ static int dec_body(lc_msg *m, const rd *r) {
         return LC_OK;
     }
     case LC_MSG_TRANSITION: {
-        typeof(m->transition) *x = &m->transition;
+        struct lc_msg_transition *x = &m->transition;
         TRY(get_tensor(r, "obs", 1, F32 | U8, 1, LC_MAX_DIMS, &x->obs));
         int64_t n = x->obs.shape[0];
         if (n < 1 || n > LC_PROTO_MAX_ENVS)
@@ -636,7 +637,7 @@ static int dec_body(lc_msg *m, const rd *r) {
         TRY(get_int(r, "num_envs", 0, 0, LC_PROTO_MAX_ENVS, &m->hello.num_envs));
         return get_str(r, "name", 0, m->hello.name, sizeof m->hello.name);
     case LC_MSG_SETUP: {
-        typeof(m->setup) *s = &m->setup;
+        struct lc_msg_setup *s = &m->setup;
         double g = s->gamma, c = s->clip_reward;
         TRY(get_int(r, "worker_id", 1, 0, INT_MAX, &s->worker_id));
         TRY(get_str(r, "env", 1, s->env, sizeof s->env));
@@ -660,7 +661,7 @@ static int dec_body(lc_msg *m, const rd *r) {
         TRY(get_i64(r, "version", 1, 0, INT64_MAX, &m->weights.version));
         return get_tensor(r, "params", 1, F32, 1, 1, &m->weights.params);
     case LC_MSG_ROLLOUT: {
-        typeof(m->rollout) *x = &m->rollout;
+        struct lc_msg_rollout *x = &m->rollout;
         TRY(get_i64(r, "version", 1, 0, INT64_MAX, &x->version));
         TRY(get_int(r, "worker_id", 1, 0, INT_MAX, &x->worker_id));
         TRY(get_tensor(r, "logp", 1, F32, 2, 2, &x->logp));
@@ -906,7 +907,7 @@ static void enc_body(const lc_msg *m, msgpack_packer *pk) {
         KI("num_envs", m->hello.num_envs), KS("name", m->hello.name);
         return;
     case LC_MSG_SETUP: {
-        const typeof(m->setup) *s = &m->setup;
+        const struct lc_msg_setup *s = &m->setup;
         msgpack_pack_map(pk, n + 14 + s->model.present);
         KS("t", t), KI("v", LC_PROTO_VERSION);
         KI("worker_id", s->worker_id), KS("env", s->env), KS("params", s->params);
@@ -927,7 +928,7 @@ static void enc_body(const lc_msg *m, msgpack_packer *pk) {
         KI("version", m->weights.version), KT("params", m->weights.params);
         return;
     case LC_MSG_ROLLOUT: {
-        const typeof(m->rollout) *x = &m->rollout;
+        const struct lc_msg_rollout *x = &m->rollout;
         msgpack_pack_map(pk, n + 16 + x->state0.present);
         KS("t", t), KI("v", LC_PROTO_VERSION);
         KI("version", x->version), KI("worker_id", x->worker_id);
@@ -974,22 +975,46 @@ static size_t payload_bytes(const lc_msg *m) {
     }
 }
 
+// A growable output buffer that remembers a failed allocation.
+typedef struct obuf {
+    char *data;
+    size_t size, cap;
+    int failed;
+} obuf;
+
+static int obuf_write(void *ctx, const char *p, size_t n) {
+    obuf *b = ctx;
+    if (b->failed) return -1;
+    if (n > b->cap - b->size) {
+        size_t cap = b->cap * 2 > b->size + n ? b->cap * 2 : b->size + n;
+        char *d = realloc(b->data, cap);
+        if (!d) {
+            b->failed = 1;
+            return -1;
+        }
+        b->data = d, b->cap = cap;
+    }
+    memcpy(b->data + b->size, p, n);
+    b->size += n;
+    return 0;
+}
+
 int lc_proto_encode(const lc_msg *m, void **buf, size_t *len, lc_error *err) {
     *buf = NULL;
     *len = 0;
     if ((unsigned)m->type >= LC_MSG_COUNT)
         return lc_fail(err, LC_ERR_ARG, "encode: unknown message type %d", (int)m->type);
-    msgpack_sbuffer sb;
-    msgpack_sbuffer_init(&sb);
-    size_t cap = payload_bytes(m) + 1024;
-    sb.data = malloc(cap);
-    if (!sb.data) return lc_fail(err, LC_ERR_NOMEM, "encode: out of memory (%zu bytes)", cap);
-    sb.alloc = cap;
+    obuf b = {NULL, 0, payload_bytes(m) + 1024, 0};
+    b.data = malloc(b.cap);
+    if (!b.data) return lc_fail(err, LC_ERR_NOMEM, "encode: out of memory (%zu bytes)", b.cap);
     msgpack_packer pk;
-    msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+    msgpack_packer_init(&pk, &b, obuf_write);
     enc_body(m, &pk);
-    if (!sb.data) return lc_fail(err, LC_ERR_NOMEM, "encode: out of memory");
-    *buf = sb.data;
-    *len = sb.size;
+    if (b.failed) {
+        free(b.data);
+        return lc_fail(err, LC_ERR_NOMEM, "encode: out of memory");
+    }
+    *buf = b.data;
+    *len = b.size;
     return LC_OK;
 }

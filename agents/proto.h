@@ -115,7 +115,7 @@ typedef struct lc_msg {
         struct {
             lc_wire_tensor obs;            // (N, obs shape...)
         } obs;
-        struct {
+        struct lc_msg_transition {
             lc_wire_tensor obs;            // (N, obs shape...)
             lc_wire_tensor rewards;        // (N) f32
             lc_wire_tensor terminated;     // (N) u8
@@ -132,7 +132,7 @@ typedef struct lc_msg {
             int num_envs;                  // 0 = take the learner's suggestion
             char name[LC_PROTO_STR_MAX];   // free text for logs ("host:pid"), may be ""
         } hello;
-        struct {
+        struct lc_msg_setup {
             int worker_id;                 // >= 0, assigned by the learner
             char env[LC_PROTO_STR_MAX];    // env name; dream: envs name the model file
             char params[LC_PROTO_STR_MAX];
@@ -152,7 +152,7 @@ typedef struct lc_msg {
             int64_t version;               // >= 0
             lc_wire_tensor params;         // (P) f32
         } weights;
-        struct {
+        struct lc_msg_rollout {
             int64_t version;               // the weights that acted
             int worker_id;
             int T, N;                      // from the shapes

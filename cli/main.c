@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "env/env.h"
+#include "worldmodel/worldmodel.h"
 
 #define VERBS(X) \
     X(envs, "list registered environments with their spaces") \
@@ -67,6 +68,7 @@ static void usage(FILE *out) {
 int main(int argc, char **argv) {
     bind_verbs();
     lc_env_register_builtin();
+    lc_worldmodel_register();
     if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
         usage(argc < 2 ? stderr : stdout);
         return argc < 2 ? 2 : 0;

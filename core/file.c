@@ -433,6 +433,14 @@ static int count_write(void *data, const char *buf, size_t len) {
     return 0;
 }
 
+// What the reader demands of a kind, checked before anything is written.
+static int check_kind(const lc_file *f, lc_error *err) {
+    size_t n = strlen(f->kind);
+    if (n == 0 || n > KEY_MAX)
+        return lc_fail(err, LC_ERR_ARG, "file kind '%.40s' must have 1 to %d bytes", f->kind, KEY_MAX);
+    return LC_OK;
+}
+
 static size_t body_size(const lc_file *f) {
     size_t n = 0;
     msgpack_packer pk;
@@ -450,6 +458,7 @@ static void fill_head(uint8_t *head, size_t body_len) {
 int lc_file_encode(const lc_file *f, void **buf, size_t *len, lc_error *err) {
     *buf = NULL;
     *len = 0;
+    if (check_kind(f, err)) return LC_ERR_ARG;
     size_t n = body_size(f), total = HEAD_BYTES + n + TAIL_BYTES;
     msgpack_sbuffer sb;
     msgpack_sbuffer_init(&sb);
@@ -535,6 +544,10 @@ static int stream_write(void *data, const char *buf, size_t len) {
 
 // Streams the file to tmp (no in-memory copy of the body), then commits it.
 int lc_file_write(const lc_file *f, const char *path, lc_error *err) {
+    if (check_kind(f, err)) {
+        if (err) lc_error_prefix(err, "%s: ", path);
+        return LC_ERR_ARG;
+    }
     char tmp[4200];
     int rc = lc_atomic_tmp(tmp, sizeof tmp, path, err);
     if (rc) return rc;

@@ -125,17 +125,24 @@ int lc_gif_open(lc_gif **out, const char *path, int w, int h, int delay_cs, lc_e
                 c->Blue = (GifByteType)(b * 255 / 5);
             }
     ColorMapObject *map = GifMakeMapObject(256, colors);
-    int code = 0;
-    g->gif = g->line && map ? EGifOpenFileName(g->tmp, false, &code) : NULL;
-    if (!g->gif) {
+    if (!g->line || !map) {
         GifFreeMapObject(map);
         free(g->line);
-        unlink(g->tmp);
-        int e = errno;
-        lc_fail(err, g->line && map ? LC_ERR_IO : LC_ERR_NOMEM, "%s: cannot create %s: %s", path,
-                g->tmp, code ? GifErrorString(code) : strerror(e));
         free(g);
-        return err ? err->code : LC_ERR_IO;
+        return lc_fail(err, LC_ERR_NOMEM, "%s: out of memory", path);
+    }
+    int code = 0;
+    errno = 0;
+    g->gif = EGifOpenFileName(g->tmp, false, &code);
+    if (!g->gif) {
+        int e = errno;
+        rc = lc_fail(err, LC_ERR_IO, "%s: cannot create %s: %s", path, g->tmp,
+                     e ? strerror(e) : GifErrorString(code));
+        GifFreeMapObject(map);
+        unlink(g->tmp);
+        free(g->line);
+        free(g);
+        return rc;
     }
     EGifSetGifVersion(g->gif, true); // GIF89a: needed for delays and looping
     static const GifByteType loop[3] = {1, 0, 0}; // sub-block 1, loop count 0 = forever

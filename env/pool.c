@@ -1,10 +1,14 @@
 // env/pool.c: the persistent pthread pool behind multi-threaded env stepping.
-// One generation counter under a mutex: run() bumps it and wakes the workers, each
-// does its chunk and counts down. Leaves out: spinning (cores are shared), affinity.
+// run() bumps a generation counter and wakes the workers; each does its chunk and
+// counts down. Waiters spin briefly (a step takes microseconds) before sleeping on a
+// condition variable. Leaves out: work stealing, thread affinity.
 #include "env/pool.h"
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
+
+#define SPIN 4000 // polls (~ a few microseconds each batch) before sleeping
 
 typedef struct worker {
     struct lc_pool *pool;
@@ -18,32 +22,41 @@ struct lc_pool {
     int started;             // workers successfully created
     pthread_mutex_t mu;
     pthread_cond_t go, done;
-    unsigned long gen;       // bumped by each run
-    int pending;             // workers still busy with this generation
-    int quit;
+    atomic_ulong gen;        // bumped by each run (under mu)
+    atomic_int pending;      // workers still busy with this generation
+    atomic_int quit;
     lc_pool_fn fn;
     void *ctx;
 };
+
+static inline void relax(void) {
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#endif
+}
 
 static void *worker_main(void *arg) {
     worker *w = arg;
     lc_pool *p = w->pool;
     unsigned long seen = 0;
     for (;;) {
+        for (int s = 0; s < SPIN && atomic_load(&p->gen) == seen && !atomic_load(&p->quit); s++) relax();
         pthread_mutex_lock(&p->mu);
-        while (p->gen == seen && !p->quit) pthread_cond_wait(&p->go, &p->mu);
-        if (p->quit) {
+        while (atomic_load(&p->gen) == seen && !atomic_load(&p->quit)) pthread_cond_wait(&p->go, &p->mu);
+        if (atomic_load(&p->quit)) {
             pthread_mutex_unlock(&p->mu);
             return NULL;
         }
-        seen = p->gen;
+        seen = atomic_load(&p->gen);
         lc_pool_fn fn = p->fn;
         void *ctx = p->ctx;
         pthread_mutex_unlock(&p->mu);
         fn(ctx, w->index, p->n);
-        pthread_mutex_lock(&p->mu);
-        if (--p->pending == 0) pthread_cond_signal(&p->done);
-        pthread_mutex_unlock(&p->mu);
+        if (atomic_fetch_sub(&p->pending, 1) == 1) {
+            pthread_mutex_lock(&p->mu);
+            pthread_cond_signal(&p->done);
+            pthread_mutex_unlock(&p->mu);
+        }
     }
 }
 
@@ -61,6 +74,9 @@ int lc_pool_new(lc_pool **out, int nthreads, lc_error *err) {
     pthread_mutex_init(&p->mu, NULL);
     pthread_cond_init(&p->go, NULL);
     pthread_cond_init(&p->done, NULL);
+    atomic_init(&p->gen, 0);
+    atomic_init(&p->pending, 0);
+    atomic_init(&p->quit, 0);
     for (int i = 0; i < nthreads - 1; i++) {
         p->workers[i].pool = p;
         p->workers[i].index = i + 1;
@@ -77,7 +93,7 @@ int lc_pool_new(lc_pool **out, int nthreads, lc_error *err) {
 void lc_pool_free(lc_pool *p) {
     if (!p) return;
     pthread_mutex_lock(&p->mu);
-    p->quit = 1;
+    atomic_store(&p->quit, 1);
     pthread_cond_broadcast(&p->go);
     pthread_mutex_unlock(&p->mu);
     for (int i = 0; i < p->started; i++) pthread_join(p->workers[i].th, NULL);
@@ -92,14 +108,17 @@ void lc_pool_run(lc_pool *p, lc_pool_fn fn, void *ctx) {
     pthread_mutex_lock(&p->mu);
     p->fn = fn;
     p->ctx = ctx;
-    p->pending = p->n - 1;
-    p->gen++;
+    atomic_store(&p->pending, p->n - 1);
+    atomic_fetch_add(&p->gen, 1);
     pthread_cond_broadcast(&p->go);
     pthread_mutex_unlock(&p->mu);
     fn(ctx, 0, p->n);
-    pthread_mutex_lock(&p->mu);
-    while (p->pending > 0) pthread_cond_wait(&p->done, &p->mu);
-    pthread_mutex_unlock(&p->mu);
+    for (int s = 0; s < SPIN && atomic_load(&p->pending) > 0; s++) relax();
+    if (atomic_load(&p->pending) > 0) {
+        pthread_mutex_lock(&p->mu);
+        while (atomic_load(&p->pending) > 0) pthread_cond_wait(&p->done, &p->mu);
+        pthread_mutex_unlock(&p->mu);
+    }
 }
 
 int lc_pool_size(const lc_pool *p) { return p ? p->n : 1; }

@@ -16,6 +16,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "env/env.h"
 #include "env/wrappers.h"
@@ -846,6 +848,77 @@ START_TEST(test_fallback_render) {
 }
 END_TEST
 
+// ---------------------------------------------------------------- the command
+// `lucid envs`, `lucid play` (fed through a pipe) and `lucid rollout`, run as programs
+// from $LUCID_BUILD (set by scripts/run_tests.sh; default build). Skipped without it.
+
+static int run_cmd(const char *cmd, char *out, size_t n) {
+    FILE *p = popen(cmd, "r");
+    ck_assert_ptr_nonnull(p);
+    size_t len = fread(out, 1, n - 1, p);
+    out[len] = '\0';
+    return pclose(p);
+}
+
+static const char *lucid_bin(char *buf, size_t n) {
+    const char *b = getenv("LUCID_BUILD");
+    snprintf(buf, n, "%s/lucid", b && b[0] ? b : "build");
+    FILE *f = fopen(buf, "rb");
+    if (!f) return NULL;
+    fclose(f);
+    return buf;
+}
+
+static const char *cli_env(void) { // a built-in with Discrete actions
+    static const char *names[] = {"CartPole-v1", "Breakout-v0", "CoinRun-v0", "MountainCar-v0"};
+    lc_env_ctor c;
+    for (size_t k = 0; k < sizeof names / sizeof names[0]; k++)
+        if (lc_env_lookup(names[k], &c, NULL) == LC_OK) return names[k];
+    return NULL;
+}
+
+START_TEST(test_cli_envs_play_rollout) {
+    char bin[512], cmd[2048];
+    static char out[1 << 16];
+    const char *env = cli_env();
+    if (!lucid_bin(bin, sizeof bin) || !env) return; // nothing to run
+    snprintf(cmd, sizeof cmd, "%s envs --names", bin);
+    ck_assert_int_eq(run_cmd(cmd, out, sizeof out), 0);
+    ck_assert_ptr_nonnull(strstr(out, env));
+    snprintf(cmd, sizeof cmd, "%s envs", bin);
+    ck_assert_int_eq(run_cmd(cmd, out, sizeof out), 0);
+    ck_assert_ptr_nonnull(strstr(out, "Discrete("));
+    ck_assert_ptr_nonnull(strstr(out, "time limit"));
+    snprintf(cmd, sizeof cmd, "printf '1\\n0\\n\\n7x\\n1\\nq\\n9\\n' | %s play %s --seed 3 2>/dev/null", bin, env);
+    ck_assert_int_eq(run_cmd(cmd, out, sizeof out), 0);
+    ck_assert_ptr_nonnull(strstr(out, "step 1 action 1 reward"));
+    ck_assert_ptr_nonnull(strstr(out, "step 2 action 0 reward"));
+    ck_assert_ptr_nonnull(strstr(out, "step 4 action 1 reward")); // "7x" skipped, q stops
+    ck_assert_ptr_nonnull(strstr(out, "4 steps"));
+    char dir[] = "/tmp/lucid_test_env_XXXXXX";
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+    char gif[600];
+    snprintf(gif, sizeof gif, "%s/r.gif", dir);
+    snprintf(cmd, sizeof cmd, "%s rollout %s --policy random --seed 2 --episodes 2 --max-steps 40 --gif %s", bin,
+             env, gif);
+    ck_assert_int_eq(run_cmd(cmd, out, sizeof out), 0);
+    ck_assert_ptr_nonnull(strstr(out, "episode 1: return"));
+    ck_assert_ptr_nonnull(strstr(out, "episode 2: return"));
+    FILE *f = fopen(gif, "rb");
+    ck_assert_ptr_nonnull(f);
+    char magic[6] = {0};
+    ck_assert_int_eq((int)fread(magic, 1, 6, f), 6);
+    fclose(f);
+    ck_assert(memcmp(magic, "GIF89a", 6) == 0 || memcmp(magic, "GIF87a", 6) == 0);
+    remove(gif);
+    rmdir(dir);
+    snprintf(cmd, sizeof cmd, "%s rollout NoSuchEnv-v0 2>&1", bin);
+    int rc = run_cmd(cmd, out, sizeof out);
+    ck_assert(WIFEXITED(rc) && WEXITSTATUS(rc) == 2);
+    ck_assert_ptr_nonnull(strstr(out, "unknown env"));
+}
+END_TEST
+
 // ---------------------------------------------------------------- suite
 
 static int registered(const char *name) {
@@ -880,6 +953,10 @@ static Suite *env_suite(void) {
     tcase_add_test(tc, test_action_repeat);
     tcase_add_test(tc, test_normalize_obs);
     tcase_add_test(tc, test_normalize_reward);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("command");
+    tcase_set_timeout(tc, 60);
+    tcase_add_test(tc, test_cli_envs_play_rollout);
     suite_add_tcase(s, tc);
     suite_add_tcase(s, lc_contract_tcase("Counter-v0", NULL));
     suite_add_tcase(s, lc_contract_tcase("Counter-v0", "start=4"));

@@ -363,6 +363,15 @@ START_TEST(test_add_errors) {
                      LC_ERR_SIZE);
     ck_assert_int_eq(lc_file_ntensors(f), 1);
     ck_assert_str_eq(lc_dtype_name(LC_I32), "i32");
+    // A kind the reader would refuse is refused by the writers.
+    lc_file *nokind = lc_file_new("");
+    void *buf = (void *)1;
+    size_t len;
+    ck_assert_int_eq(lc_file_encode(nokind, &buf, &len, &e), LC_ERR_ARG);
+    ck_assert_ptr_null(buf);
+    ck_assert_int_eq(lc_file_write(nokind, "/tmp/never-written.lucid", &e), LC_ERR_ARG);
+    ck_assert_int_eq(access("/tmp/never-written.lucid", F_OK), -1);
+    lc_file_free(nokind);
     ck_assert_uint_eq(lc_dtype_size(LC_F64), 8);
     lc_file_free(f);
 }

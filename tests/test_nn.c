@@ -60,7 +60,7 @@ static double grad_err(obj_fn f, void *ctx, float *x, const float *ga, size_t n)
         double num = (fp - fm) / ((double)xp - (double)xm);
         double den = fabs(ga[i]) + fabs(num);
         double e = fabs(ga[i] - num) / (den > 1e-2 ? den : 1e-2);
-        if (getenv("GC_DEBUG") && e > 1e-3) fprintf(stderr, "  [%zu] analytic %.8g numeric %.8g err %.3g\n", i, ga[i], num, e);
+        if (getenv("LC_TEST_VERBOSE") && e > 1e-3) fprintf(stderr, "  [%zu] analytic %.8g numeric %.8g err %.3g\n", i, ga[i], num, e);
         if (e > worst) worst = e;
     }
     f(ctx); // leave the forward state as it was
@@ -133,7 +133,8 @@ static double ref_act(lc_act a, double x) {
     case LC_ACT_RELU: return x > 0 ? x : 0;
     case LC_ACT_TANH: return tanh(x);
     case LC_ACT_SILU: return x / (1 + exp(-x));
-    case LC_ACT_GELU: return 0.5 * x * (1 + tanh(sqrt(2 / M_PI) * (x + 0.044715 * x * x * x)));
+    case LC_ACT_GELU: // 0.5 x (1 + tanh u) written as x sigmoid(2 u), exact in the tail
+        return x / (1 + exp(-2 * sqrt(2 / M_PI) * (x + 0.044715 * x * x * x)));
     default: return x;
     }
 }
@@ -147,8 +148,12 @@ START_TEST(test_act_forward_values) {
         lc_act_forward((lc_act)a, y, x, N);
         for (int i = 0; i < N; i++) {
             double ref = ref_act((lc_act)a, x[i]);
-            // within a few float ulps of the double reference
-            double tol = 4e-7 * fabs(ref) + 1e-30 + (a == LC_ACT_GELU || a == LC_ACT_SILU ? 1e-7 : 0);
+            // A few float ulps of the double reference; tanh (a rational fit) 3e-7
+            // absolute. silu and gelu take exp of a float argument g, whose rounding
+            // (|g| 2^-24) becomes a relative error of the result.
+            double g = a == LC_ACT_SILU ? x[i]
+                       : a == LC_ACT_GELU ? 1.6 * (x[i] + 0.044715 * x[i] * x[i] * x[i]) : 0.0;
+            double tol = (4e-7 + 1.2e-7 * fabs(g)) * fabs(ref) + (a == LC_ACT_TANH ? 3e-7 : 1e-30);
             ck_assert_msg(fabs(y[i] - ref) <= tol, "%s(%g) = %.9g, expected %.9g",
                           lc_act_name((lc_act)a), x[i], y[i], ref);
         }
@@ -1083,6 +1088,7 @@ START_TEST(test_mlp_fits_sine) {
     }
     for (int i = 0; i < B; i++) x[i] = (float)(-M_PI + 2 * M_PI * i / (B - 1)), y[i] = sinf(x[i]);
     float mse = lc_mse_forward(lc_mlp_forward(&m, &p, acts, x, B), y, B);
+    if (getenv("LC_TEST_VERBOSE")) fprintf(stderr, "sine fit MSE %g\n", mse);
     ck_assert_msg(mse < 0.005f, "sine fit MSE %g", mse);
     free(acts), free(work);
     lc_params_free(&p);
@@ -1140,6 +1146,7 @@ START_TEST(test_mlp_classifies_spirals) {
         right += best == y[i];
     }
     double acc = (double)right / NT;
+    if (getenv("LC_TEST_VERBOSE")) fprintf(stderr, "spiral accuracy %g\n", acc);
     ck_assert_msg(acc >= 0.95, "spiral accuracy %g", acc);
     free(acts), free(work);
     lc_params_free(&p);

@@ -188,7 +188,7 @@ START_TEST(test_dataset_file_roundtrip_and_merge) {
     ck_assert_int_eq(lc_dataset_save(&c, pb, &err), LC_OK);
     lc_dataset d;
     ck_assert_int_eq(lc_dataset_load(&d, pb, &err), LC_OK);
-    ck_assert_uint_eq(d.n, 90);
+    ck_assert_uint_eq(d.n, a.n + b.n);
     lc_dataset_free(&d);
     // Different spaces are refused.
     lc_dataset e;
@@ -509,7 +509,7 @@ START_TEST(test_dream_env_behaviour) {
     o.params = "warp=9";
     ck_assert_int_eq(lc_env_make(&env, name, &o, &err), LC_ERR_ARG);
     o.params = NULL;
-    char missing[600];
+    char missing[512];
     tmp_path(missing, sizeof missing, "nope.lucid");
     snprintf(name, sizeof name, "dream:%s", missing);
     ck_assert_int_ne(lc_env_make(&env, name, &o, &err), LC_OK);
@@ -592,6 +592,48 @@ START_TEST(test_collect_cartpole) {
 }
 END_TEST
 
+START_TEST(test_cartpole_dream_to_real) {
+    // Real data: 3000 random steps. Model: a small ensemble. PPO only in the dream.
+    lc_dataset ds;
+    lc_error err = {0};
+    ck_assert_int_eq(cartpole_dataset(&ds, 3000, 1, 21, &err), LC_OK);
+    lc_wm_config cfg = lc_wm_config_default();
+    cfg.members = 4;
+    cfg.elites = 3;
+    cfg.hidden = 128;
+    cfg.layers = 2;
+    cfg.epochs = 60;
+    cfg.seed = 3;
+    lc_ensemble *m = NULL;
+    ck_assert_int_eq(lc_ensemble_train(&m, &ds, &cfg, NULL, NULL, &err), LC_OK);
+    ck_assert_double_lt(m->val.mse, 0.05 * m->val.mse_trivial);
+    ck_assert_double_gt(m->val.term_acc, 0.97);
+    char path[512], name[600];
+    tmp_path(path, sizeof path, "e2e.lucid");
+    ck_assert_int_eq(lc_ensemble_save(m, path, &err), LC_OK);
+    snprintf(name, sizeof name, "dream:%s", path);
+    lc_ppo_cfg pc;
+    lc_policy_cfg pcfg;
+    ck_assert_int_eq(lc_ppo_cfg_for_env(&pc, &pcfg, "CartPole-v1", &err), LC_OK);
+    pc.num_envs = 16;
+    pc.num_steps = 128;
+    pc.total_steps = 160000;
+    pc.seed = 4;
+    lc_ppo *tr = NULL;
+    int rc = lc_ppo_new(&tr, name, NULL, &pc, &pcfg, &err);
+    ck_assert_msg(rc == LC_OK, "%s", err.msg);
+    rc = lc_ppo_train(tr, NULL, NULL, &err);
+    ck_assert_msg(rc == LC_OK, "%s", err.msg);
+    lc_eval_result real;
+    ck_assert_int_eq(lc_evaluate(lc_ppo_policy(tr), "CartPole-v1", NULL, 20, 77, 1, &real, &err), LC_OK);
+    // Random play scores about 22.
+    ck_assert_msg(real.mean >= 150.0, "real return %.1f after training in the dream", real.mean);
+    lc_ppo_free(tr);
+    lc_ensemble_free(m);
+    lc_dataset_free(&ds);
+}
+END_TEST
+
 // ---------------------------------------------------------------- suite
 
 static Suite *suite(void) {
@@ -614,6 +656,68 @@ static Suite *suite(void) {
     tcase_add_test(tc, test_dream_env_behaviour);
     tcase_add_test(tc, test_dream_penalty_and_step);
     suite_add_tcase(s, tc);
+    static char contract_name[600];
+    snprintf(contract_name, sizeof contract_name, "dream:%s", cartpole_model);
     suite_add_tcase(s, lc_contract_tcase(contract_name, NULL));
+    tc = tcase_create("cartpole_flow");
+    tcase_set_timeout(tc, 240);
+    tcase_add_test(tc, test_cartpole_dream_to_real);
+    suite_add_tcase(s, tc);
     return s;
+}
+
+// A small CartPole model that the dream tests and the env contract load from a file.
+static int make_cartpole_model(void) {
+    lc_dataset ds;
+    lc_error err = {0};
+    if (cartpole_dataset(&ds, 2000, 2, 5, &err)) {
+        fprintf(stderr, "test_worldmodel: %s\n", err.msg);
+        return -1;
+    }
+    lc_wm_config cfg = lc_wm_config_default();
+    cfg.members = 3;
+    cfg.elites = 2;
+    cfg.hidden = 64;
+    cfg.layers = 2;
+    cfg.epochs = 30;
+    cfg.max_states = 500;
+    lc_ensemble *m = NULL;
+    int rc = lc_ensemble_train(&m, &ds, &cfg, NULL, NULL, &err);
+    if (!rc) rc = lc_ensemble_save(m, cartpole_model, &err);
+    if (rc) fprintf(stderr, "test_worldmodel: %s\n", err.msg);
+    lc_ensemble_free(m);
+    lc_dataset_free(&ds);
+    return rc ? -1 : 0;
+}
+
+static void remove_tmpdir(void) {
+    const char *names[] = {"a.lucid", "b.lucid", "c.lucid", "c_bad.lucid", "rt.lucid", "wm.lucid",
+                           "wm_bad.lucid", "cartpole.lucid", "e2e.lucid"};
+    char p[512];
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+        tmp_path(p, sizeof p, names[i]);
+        unlink(p);
+    }
+    rmdir(tmpdir);
+}
+
+int main(void) {
+    lc_env_register_builtin();
+    lc_worldmodel_register();
+    snprintf(tmpdir, sizeof tmpdir, "/tmp/lucid_test_wm_XXXXXX");
+    if (!mkdtemp(tmpdir)) {
+        perror("mkdtemp");
+        return 1;
+    }
+    tmp_path(cartpole_model, sizeof cartpole_model, "cartpole.lucid");
+    if (make_cartpole_model() != 0) {
+        remove_tmpdir();
+        return 1;
+    }
+    SRunner *sr = srunner_create(suite());
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    remove_tmpdir();
+    return failed ? 1 : 0;
 }

@@ -20,7 +20,8 @@ struct lc_dream {
     float *acts;   // activation scratch for N rows
     float *mu;     // (K, N, Y) normalised means per elite
     float *raw;    // (K, N, Y) raw (unbounded) log-variances per elite
-    float *logit;  // (K, N)
+    float *z;      // (N, O) normalised next observations for the termination classifier
+    float *logit;  // (N)
 };
 
 lc_dream_params lc_dream_params_default(void) {
@@ -92,6 +93,7 @@ void lc_dream_free(lc_dream *d) {
     free(d->acts);
     free(d->mu);
     free(d->raw);
+    free(d->z);
     free(d->logit);
     free(d);
 }
@@ -113,8 +115,9 @@ int lc_dream_new(lc_dream **out, const lc_ensemble *m, int N, const lc_dream_par
     d->acts = malloc(lc_ensemble_act_size(m, N) * sizeof(float));
     d->mu = malloc(K * n * m->Y * sizeof(float));
     d->raw = malloc(K * n * m->Y * sizeof(float));
-    d->logit = malloc(K * n * sizeof(float));
-    if (!d->x || !d->acts || !d->mu || !d->raw || !d->logit) {
+    d->z = malloc(n * m->O * sizeof(float));
+    d->logit = malloc(n * sizeof(float));
+    if (!d->x || !d->acts || !d->mu || !d->raw || !d->z || !d->logit) {
         lc_dream_free(d);
         return lc_fail(err, LC_ERR_NOMEM, "dream: out of memory for %d envs", N);
     }
@@ -133,12 +136,11 @@ void lc_dream_step(lc_dream *d, float *state, const void *actions, int n, float 
     lc_ensemble_encode(m, state, actions, n, d->x);
     for (int k = 0; k < K; k++) {
         const float *o = lc_mlp_forward(&m->mlp[m->elites[k]], &m->params, d->acts, d->x, n);
-        float *mu = d->mu + k * KY, *raw = d->raw + k * KY, *lg = d->logit + (size_t)k * n;
+        float *mu = d->mu + k * KY, *raw = d->raw + k * KY;
         for (int b = 0; b < n; b++) {
             const float *ob = o + (size_t)b * OUT;
             memcpy(mu + (size_t)b * Y, ob, (size_t)Y * sizeof(float));
             memcpy(raw + (size_t)b * Y, ob + Y, (size_t)Y * sizeof(float));
-            lg[b] = ob[2 * Y];
         }
     }
     const float T = d->p.temperature, L = d->p.penalty;
@@ -193,9 +195,10 @@ void lc_dream_step(lc_dream *d, float *state, const void *actions, int n, float 
         }
         if (disagreement) disagreement[b] = dis;
         rewards[b] = m->out_mean[O] + m->out_std[O] * mu[O] - L * dis;
-        terminated[b] = d->logit[(size_t)k * n + b] > 0.0f; // sigmoid(logit) > 0.5
     }
     lc_ensemble_clamp_obs(m, state, n);
+    lc_ensemble_term_logit(m, d->acts, d->z, state, n, d->logit);
+    for (int b = 0; b < n; b++) terminated[b] = d->logit[b] > 0.0f; // sigmoid(logit) > 0.5
 }
 
 void lc_dream_start(const lc_dream *d, lc_rng *rng, float *obs) {

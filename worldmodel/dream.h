@@ -12,7 +12,7 @@
 //   next  = obs + delta_mean_k + temperature * delta_std_k * N(0, 1)   (clamped into
 //           the finite bounds of the obs space)
 //   reward = reward_mean_k - penalty * disagreement                    (MOPO-style)
-//   terminated = sigmoid(termination_logit_k) > 0.5
+//   terminated = sigmoid(termination classifier(next)) > 0.5
 // where disagreement = max over elites j of |mu_j - mean over elites of mu| on the
 // normalised delta (each dimension divided by its std in the training data); it is
 // reported as the env's info "disagreement".

@@ -2,15 +2,15 @@
 // heads, bootstrap training with early stopping, elites, evaluation, checkpoints.
 // Leaves out: warm-starting from an earlier model, per-layer weight decay.
 //
-// Letters: E = members, O = obs_size, I = input size, Y = O + 1, OUT = 2 Y + 1,
-// H = hidden, N = rows, B = minibatch rows.
+// Letters: E = members, O = obs_size, I = input size, Y = O + 1, OUT = 2 Y,
+// H = hidden, HT = termination classifier hidden, N = rows, B = minibatch rows.
 //
 // Checkpoint (kind "worldmodel"): meta env, wm_version, obs_space.*, act_space.*,
-// max_episode_steps, members, n_elites, hidden, layers, act, obs_size, in_size,
+// max_episode_steps, members, n_elites, hidden, layers, act, obs_size, in_size, term_hidden,
 // val_* figures, epochs, train_rows, val_rows; tensors norm.in_mean, norm.in_std (I),
 // norm.out_mean, norm.out_std (Y), elites (n_elites) int32, starts (S, O),
 // optionally states (M, O), and the members' parameters wm.mK.wJ, wm.mK.bJ,
-// wm.mK.maxlv, wm.mK.minlv.
+// wm.mK.maxlv, wm.mK.minlv, and the termination classifier's wm.term.wJ, wm.term.bJ.
 #include "worldmodel/ensemble.h"
 
 #include <assert.h>
@@ -36,7 +36,7 @@ lc_wm_config lc_wm_config_default(void) {
     c.val_max = 5000;
     c.max_starts = 10000;
     c.max_states = 10000;
-    c.term_weight = 1.0f;
+    c.term_hidden = 64;
     c.seed = 1;
     return c;
 }
@@ -77,7 +77,7 @@ void lc_ensemble_free(lc_ensemble *m) {
 // Allocates a model for these spaces and sizes, defines (and allocates) its parameters.
 static int ensemble_new(lc_ensemble **out, const char *env_name, const lc_space *os,
                         const lc_space *as, int max_episode_steps, int E, int n_elites, int hidden,
-                        int layers, lc_act act, lc_error *err) {
+                        int layers, lc_act act, int term_hidden, lc_error *err) {
     *out = NULL;
     if (os->kind != LC_SPACE_BOX || os->dtype != LC_F32)
         return lc_fail(err, LC_ERR_UNSUPPORTED, "world model: observations must be a float Box");
@@ -90,7 +90,10 @@ static int ensemble_new(lc_ensemble **out, const char *env_name, const lc_space 
     if (layers < 1 || layers > LC_MLP_MAX_LAYERS - 1)
         return lc_fail(err, LC_ERR_ARG, "world model: hidden layers %d outside [1, %d]", layers,
                        LC_MLP_MAX_LAYERS - 1);
-    if (E * (2 * (layers + 1) + 2) > LC_MAX_TENSORS)
+    if (term_hidden < 1 || term_hidden > 65536)
+        return lc_fail(err, LC_ERR_ARG, "world model: termination hidden size %d outside [1, 65536]",
+                       term_hidden);
+    if (E * (2 * (layers + 1) + 2) + 6 > LC_MAX_TENSORS)
         return lc_fail(err, LC_ERR_ARG, "world model: %d members of %d layers exceed %d tensors", E,
                        layers, LC_MAX_TENSORS);
     int O = lc_space_size(os), A = act_enc_size(as);
@@ -107,7 +110,8 @@ static int ensemble_new(lc_ensemble **out, const char *env_name, const lc_space 
     m->O = O;
     m->I = O + A;
     m->Y = O + 1;
-    m->OUT = 2 * m->Y + 1;
+    m->OUT = 2 * m->Y;
+    m->term_hidden = term_hidden;
     m->hidden = hidden;
     m->layers = layers;
     m->act = act;
@@ -126,6 +130,8 @@ static int ensemble_new(lc_ensemble **out, const char *env_name, const lc_space 
         snprintf(name, sizeof name, "m%d.minlv", e);
         m->minlv[e] = lc_params_add(&m->params, name, 1, shp);
     }
+    int tsizes[4] = {O, term_hidden, term_hidden, 1};
+    lc_mlp_define(&m->term, &m->params, "term", 3, tsizes, act, 0);
     for (int k = 0; k < n_elites; k++) m->elites[k] = k;
     int rc = lc_params_alloc(&m->params, err);
     m->in_mean = calloc((size_t)m->I, sizeof(float));
@@ -144,7 +150,10 @@ static int ensemble_new(lc_ensemble **out, const char *env_name, const lc_space 
 
 // ---------------------------------------------------------------- inference
 
-size_t lc_ensemble_act_size(const lc_ensemble *m, int N) { return lc_mlp_act_size(&m->mlp[0], N); }
+size_t lc_ensemble_act_size(const lc_ensemble *m, int N) {
+    size_t a = lc_mlp_act_size(&m->mlp[0], N), b = lc_mlp_act_size(&m->term, N);
+    return a > b ? a : b;
+}
 
 void lc_ensemble_encode(const lc_ensemble *m, const float *obs, const void *actions, int N,
                         float *x) {
@@ -178,7 +187,7 @@ void lc_ensemble_encode(const lc_ensemble *m, const float *obs, const void *acti
 }
 
 void lc_ensemble_forward(const lc_ensemble *m, int e, float *acts, const float *x, int N,
-                         float *mu, float *logvar, float *logit) {
+                         float *mu, float *logvar) {
     assert(e >= 0 && e < m->E);
     const float *out = lc_mlp_forward(&m->mlp[e], &m->params, acts, x, N);
     int Y = m->Y, OUT = m->OUT;
@@ -193,8 +202,17 @@ void lc_ensemble_forward(const lc_ensemble *m, int e, float *acts, const float *
                 lv[j] = mn[j] + softplus(a - mn[j]);
             }
         }
-        if (logit) logit[b] = o[2 * Y];
     }
+}
+
+void lc_ensemble_term_logit(const lc_ensemble *m, float *acts, float *z, const float *next_obs,
+                            int N, float *logit) {
+    int O = m->O;
+    for (int b = 0; b < N; b++)
+        for (int j = 0; j < O; j++)
+            z[(size_t)b * O + j] = (next_obs[(size_t)b * O + j] - m->in_mean[j]) / m->in_std[j];
+    const float *out = lc_mlp_forward(&m->term, &m->params, acts, z, N);
+    memcpy(logit, out, (size_t)N * sizeof(float));
 }
 
 void lc_ensemble_clamp_obs(const lc_ensemble *m, float *obs, int N) {
@@ -211,7 +229,7 @@ void lc_ensemble_clamp_obs(const lc_ensemble *m, float *obs, int N) {
 }
 
 size_t lc_ensemble_predict_work(const lc_ensemble *m, int N) {
-    return (size_t)N * (size_t)(m->I + 2 * m->Y + 2) + lc_ensemble_act_size(m, N);
+    return (size_t)N * (size_t)(m->I + 2 * m->Y + 1 + 2 * m->O) + lc_ensemble_act_size(m, N);
 }
 
 void lc_ensemble_predict_mean(const lc_ensemble *m, float *work, const float *obs,
@@ -219,26 +237,27 @@ void lc_ensemble_predict_mean(const lc_ensemble *m, float *work, const float *ob
                               float *term_prob) {
     int O = m->O, Y = m->Y, I = m->I;
     float *x = work, *mu = x + (size_t)N * I, *acc = mu + (size_t)N * Y;
-    float *logit = acc + (size_t)N * Y, *tp = logit + N, *acts = tp + N;
+    float *logit = acc + (size_t)N * Y, *nx = logit + N, *z = nx + (size_t)N * O;
+    float *acts = z + (size_t)N * O;
     lc_ensemble_encode(m, obs, actions, N, x);
     memset(acc, 0, (size_t)N * Y * sizeof(float));
-    memset(tp, 0, (size_t)N * sizeof(float));
     for (int k = 0; k < m->n_elites; k++) {
-        lc_ensemble_forward(m, m->elites[k], acts, x, N, mu, NULL, logit);
+        lc_ensemble_forward(m, m->elites[k], acts, x, N, mu, NULL);
         for (size_t i = 0; i < (size_t)N * Y; i++) acc[i] += mu[i];
-        for (int b = 0; b < N; b++) tp[b] += sigmoid(logit[b]);
     }
     float inv = 1.0f / (float)m->n_elites;
     for (int b = 0; b < N; b++) {
         const float *a = acc + (size_t)b * Y;
-        if (next_obs)
-            for (int j = 0; j < O; j++)
-                next_obs[(size_t)b * O + j] =
-                    obs[(size_t)b * O + j] + m->out_mean[j] + m->out_std[j] * a[j] * inv;
+        for (int j = 0; j < O; j++)
+            nx[(size_t)b * O + j] = obs[(size_t)b * O + j] + m->out_mean[j] + m->out_std[j] * a[j] * inv;
         if (reward) reward[b] = m->out_mean[O] + m->out_std[O] * a[O] * inv;
-        if (term_prob) term_prob[b] = tp[b] * inv;
     }
-    if (next_obs) lc_ensemble_clamp_obs(m, next_obs, N);
+    lc_ensemble_clamp_obs(m, nx, N);
+    if (next_obs) memcpy(next_obs, nx, (size_t)N * O * sizeof(float));
+    if (term_prob) {
+        lc_ensemble_term_logit(m, acts, z, nx, N, logit);
+        for (int b = 0; b < N; b++) term_prob[b] = sigmoid(logit[b]);
+    }
 }
 
 // ---------------------------------------------------------------- evaluation
@@ -402,7 +421,10 @@ static void shuffle(size_t *a, size_t n, lc_rng *rng) {
     }
 }
 
-static void mean_std(const float *x, const size_t *idx, size_t n, int C, float *mean, float *std) {
+// Per-column mean and std over rows idx; a constant column gets std const_std (1 for
+// inputs, so an unseen value stays finite; tiny for targets, so a constant stays constant).
+static void mean_std(const float *x, const size_t *idx, size_t n, int C, float *mean, float *std,
+                     float const_std) {
     for (int j = 0; j < C; j++) {
         double s = 0, s2 = 0;
         for (size_t i = 0; i < n; i++) {
@@ -413,33 +435,48 @@ static void mean_std(const float *x, const size_t *idx, size_t n, int C, float *
         double mu = s / (double)n, var = s2 / (double)n - mu * mu;
         double sd = var > 0 ? sqrt(var) : 0;
         mean[j] = (float)mu;
-        std[j] = sd < 1e-6 ? 1.0f : (float)sd;
+        std[j] = sd < 1e-6 ? const_std : (float)sd;
     }
 }
 
-// Held-out loss of member e over rows idx: mean normalised MSE over Y plus the weighted BCE.
+// Held-out loss of member e over rows idx: mean normalised MSE over Y.
 static double member_val_loss(const lc_ensemble *m, int e, const float *X, const float *Yn,
-                              const float *Tn, const size_t *idx, size_t n, int CH, float *xb,
-                              float *yb, float *tb, float *mu, float *logit, float *acts,
-                              float term_weight) {
+                              const size_t *idx, size_t n, int CH, float *xb, float *yb, float *mu,
+                              float *acts) {
     int I = m->I, Y = m->Y;
-    double se = 0, bce = 0;
+    double se = 0;
     for (size_t c0 = 0; c0 < n; c0 += (size_t)CH) {
         int nb = (int)(n - c0 < (size_t)CH ? n - c0 : (size_t)CH);
         for (int b = 0; b < nb; b++) {
             size_t r = idx[c0 + b];
             memcpy(xb + (size_t)b * I, X + r * I, (size_t)I * sizeof(float));
             memcpy(yb + (size_t)b * Y, Yn + r * Y, (size_t)Y * sizeof(float));
-            tb[b] = Tn[r];
         }
-        lc_ensemble_forward(m, e, acts, xb, nb, mu, NULL, logit);
+        lc_ensemble_forward(m, e, acts, xb, nb, mu, NULL);
         for (size_t i = 0; i < (size_t)nb * Y; i++) {
             double d = (double)mu[i] - yb[i];
             se += d * d;
         }
-        bce += (double)lc_bce_logits_forward(logit, tb, (size_t)nb) * nb;
     }
-    return se / ((double)n * Y) + term_weight * bce / (double)n;
+    return se / ((double)n * Y);
+}
+
+// Held-out BCE of the termination classifier over rows idx of Z (normalised next obs).
+static double term_val_loss(const lc_ensemble *m, const float *Z, const float *Tn,
+                            const size_t *idx, size_t n, int CH, float *zb, float *tb,
+                            float *acts) {
+    int O = m->O;
+    double bce = 0;
+    for (size_t c0 = 0; c0 < n; c0 += (size_t)CH) {
+        int nb = (int)(n - c0 < (size_t)CH ? n - c0 : (size_t)CH);
+        for (int b = 0; b < nb; b++) {
+            memcpy(zb + (size_t)b * O, Z + idx[c0 + b] * O, (size_t)O * sizeof(float));
+            tb[b] = Tn[idx[c0 + b]];
+        }
+        const float *lg = lc_mlp_forward(&m->term, &m->params, acts, zb, nb);
+        bce += (double)lc_bce_logits_forward(lg, tb, (size_t)nb) * nb;
+    }
+    return bce / (double)n;
 }
 
 static void pick_rows(const lc_dataset *ds, const uint8_t *want, size_t max, lc_rng *rng,
@@ -469,8 +506,20 @@ static int check_config(const lc_wm_config *c, lc_error *err) {
     if (!(c->val_frac > 0 && c->val_frac < 1)) return lc_fail(err, LC_ERR_ARG, "train-wm: validation fraction must be in (0, 1)");
     if (c->val_max < 1) return lc_fail(err, LC_ERR_ARG, "train-wm: val_max must be >= 1");
     if (c->max_starts < 1 || c->max_states < 0) return lc_fail(err, LC_ERR_ARG, "train-wm: max_starts must be >= 1 and max_states >= 0");
-    if (!(c->term_weight >= 0) || !isfinite(c->term_weight)) return lc_fail(err, LC_ERR_ARG, "train-wm: termination weight must be >= 0");
+    if (c->term_hidden < 1) return lc_fail(err, LC_ERR_ARG, "train-wm: termination hidden size must be >= 1");
     return LC_OK;
+}
+
+// Copies the tensors whose names start with prefix from src to dst (params-sized arrays).
+static void copy_tensors(const lc_params *p, float *dst, const float *src, const char *prefix) {
+    size_t n = strlen(prefix);
+    for (int t = 0; t < p->ntensors; t++)
+        if (strncmp(p->t[t].name, prefix, n) == 0)
+            memcpy(dst + p->t[t].offset, src + p->t[t].offset, p->t[t].size * sizeof(float));
+}
+
+static void gather(float *dst, const float *src, const size_t *idx, int n, int C) {
+    for (int b = 0; b < n; b++) memcpy(dst + (size_t)b * C, src + idx[b] * (size_t)C, (size_t)C * sizeof(float));
 }
 
 int lc_ensemble_train(lc_ensemble **out, const lc_dataset *ds, const lc_wm_config *cfg,
@@ -482,7 +531,8 @@ int lc_ensemble_train(lc_ensemble **out, const lc_dataset *ds, const lc_wm_confi
     if ((rc = lc_dataset_validate(ds, err))) return rc;
     lc_ensemble *m = NULL;
     if ((rc = ensemble_new(&m, ds->env_name, &ds->obs_space, &ds->act_space, ds->max_episode_steps,
-                           cfg->members, cfg->elites, cfg->hidden, cfg->layers, cfg->act, err)))
+                           cfg->members, cfg->elites, cfg->hidden, cfg->layers, cfg->act,
+                           cfg->term_hidden, err)))
         return rc;
     const size_t N = ds->n;
     const int O = m->O, I = m->I, Y = m->Y, OUT = m->OUT, E = m->E;
@@ -496,18 +546,18 @@ int lc_ensemble_train(lc_ensemble **out, const lc_dataset *ds, const lc_wm_confi
     size_t ntrain = N - n_val;
 
     float *X = malloc(N * I * sizeof(float)), *Yn = malloc(N * Y * sizeof(float));
-    float *Tn = malloc(N * sizeof(float));
-    size_t *perm = malloc(N * sizeof(size_t)), *boot = malloc((size_t)E * ntrain * sizeof(size_t));
+    float *Z = malloc(N * O * sizeof(float)), *Tn = malloc(N * sizeof(float));
+    size_t *perm = malloc(N * sizeof(size_t)), *boot = malloc((size_t)(E + 1) * ntrain * sizeof(size_t));
     size_t asz = lc_ensemble_act_size(m, CH);
     float *acts = malloc(asz * sizeof(float)), *work = malloc(asz * sizeof(float));
     float *xb = malloc((size_t)CH * I * sizeof(float)), *yb = malloc((size_t)CH * Y * sizeof(float));
+    float *zb = malloc((size_t)CH * O * sizeof(float));
     float *tb = malloc((size_t)CH * sizeof(float)), *mu = malloc((size_t)CH * Y * sizeof(float));
     float *lv = malloc((size_t)CH * Y * sizeof(float)), *dmu = malloc((size_t)B * Y * sizeof(float));
-    float *dlv = malloc((size_t)B * Y * sizeof(float)), *logit = malloc((size_t)CH * sizeof(float));
-    float *dlogit = malloc((size_t)B * sizeof(float)), *dout = malloc((size_t)B * OUT * sizeof(float));
-    float *best = malloc(m->params.n * sizeof(float));
-    if (!X || !Yn || !Tn || !perm || !boot || !acts || !work || !xb || !yb || !tb || !mu || !lv ||
-        !dmu || !dlv || !logit || !dlogit || !dout || !best) {
+    float *dlv = malloc((size_t)B * Y * sizeof(float)), *dlogit = malloc((size_t)B * sizeof(float));
+    float *dout = malloc((size_t)B * OUT * sizeof(float)), *best = malloc(m->params.n * sizeof(float));
+    if (!X || !Yn || !Z || !Tn || !perm || !boot || !acts || !work || !xb || !yb || !zb || !tb ||
+        !mu || !lv || !dmu || !dlv || !dlogit || !dout || !best) {
         rc = lc_fail(err, LC_ERR_NOMEM, "train-wm: out of memory for %zu rows", N);
         goto done;
     }
@@ -526,21 +576,25 @@ int lc_ensemble_train(lc_ensemble **out, const lc_dataset *ds, const lc_wm_confi
         Yn[r * Y + O] = ds->rewards[r];
         Tn[r] = ds->terminated[r] ? 1.0f : 0.0f;
     }
-    mean_std(X, train, ntrain, I, m->in_mean, m->in_std);
-    mean_std(Yn, train, ntrain, Y, m->out_mean, m->out_std);
+    mean_std(X, train, ntrain, I, m->in_mean, m->in_std, 1.0f);
+    mean_std(Yn, train, ntrain, Y, m->out_mean, m->out_std, 1e-6f);
     for (size_t r = 0; r < N; r++) {
         for (int j = 0; j < I; j++) X[r * I + j] = (X[r * I + j] - m->in_mean[j]) / m->in_std[j];
         for (int j = 0; j < Y; j++) Yn[r * Y + j] = (Yn[r * Y + j] - m->out_mean[j]) / m->out_std[j];
+        for (int j = 0; j < O; j++) Z[r * O + j] = (ds->next_obs[r * O + j] - m->in_mean[j]) / m->in_std[j];
     }
-    if (!lc_all_finite(X, N * I) || !lc_all_finite(Yn, N * Y)) {
+    if (!lc_all_finite(X, N * I) || !lc_all_finite(Yn, N * Y) || !lc_all_finite(Z, N * O)) {
         rc = lc_fail(err, LC_ERR_NAN, "train-wm: the data give non-finite normalised values");
         goto done;
     }
 
-    // Bootstrap resamples, initial parameters, log-variance bounds as in PETS.
+    // Bootstrap resamples per member (the classifier uses the training rows as they are),
+    // initial parameters, log-variance bounds as in PETS.
+    uint32_t nb32 = (uint32_t)(ntrain > UINT32_MAX ? UINT32_MAX : ntrain);
     for (int e = 0; e < E; e++)
-        for (size_t i = 0; i < ntrain; i++)
-            boot[(size_t)e * ntrain + i] = train[lc_rng_below(&rng, (uint32_t)(ntrain > UINT32_MAX ? UINT32_MAX : ntrain))];
+        for (size_t i = 0; i < ntrain; i++) boot[(size_t)e * ntrain + i] = train[lc_rng_below(&rng, nb32)];
+    size_t *tidx = boot + (size_t)E * ntrain;
+    memcpy(tidx, train, ntrain * sizeof(size_t));
     for (int e = 0; e < E; e++) {
         lc_mlp_init(&m->mlp[e], &m->params, sqrtf(2.0f), 1.0f, &rng);
         float *mx = lc_param(&m->params, m->maxlv[e]), *mn = lc_param(&m->params, m->minlv[e]);
@@ -549,9 +603,10 @@ int lc_ensemble_train(lc_ensemble **out, const lc_dataset *ds, const lc_wm_confi
             mn[j] = -10.0f;
         }
     }
+    lc_mlp_init(&m->term, &m->params, sqrtf(2.0f), 1.0f, &rng);
     memcpy(best, m->params.params, m->params.n * sizeof(float));
-    double best_val[LC_WM_MAX_MEMBERS];
-    for (int e = 0; e < E; e++) best_val[e] = INFINITY;
+    double best_val[LC_WM_MAX_MEMBERS + 1];
+    for (int e = 0; e <= E; e++) best_val[e] = INFINITY;
     lc_adam opt = lc_adam_default(cfg->lr);
     opt.weight_decay = cfg->weight_decay;
     const float bound_reg = 0.01f;
@@ -559,7 +614,7 @@ int lc_ensemble_train(lc_ensemble **out, const lc_dataset *ds, const lc_wm_confi
     int stall = 0, epoch;
 
     for (epoch = 1; epoch <= cfg->epochs; epoch++) {
-        for (int e = 0; e < E; e++) shuffle(boot + (size_t)e * ntrain, ntrain, &rng);
+        for (int e = 0; e <= E; e++) shuffle(boot + (size_t)e * ntrain, ntrain, &rng);
         double train_loss = 0;
         for (size_t s = 0; s < nsteps; s++) {
             lc_params_zero_grad(&m->params);
@@ -567,11 +622,8 @@ int lc_ensemble_train(lc_ensemble **out, const lc_dataset *ds, const lc_wm_confi
             int nb = (int)(ntrain - b0 < (size_t)B ? ntrain - b0 : (size_t)B);
             for (int e = 0; e < E; e++) {
                 const size_t *ix = boot + (size_t)e * ntrain + b0;
-                for (int b = 0; b < nb; b++) {
-                    memcpy(xb + (size_t)b * I, X + ix[b] * I, (size_t)I * sizeof(float));
-                    memcpy(yb + (size_t)b * Y, Yn + ix[b] * Y, (size_t)Y * sizeof(float));
-                    tb[b] = Tn[ix[b]];
-                }
+                gather(xb, X, ix, nb, I);
+                gather(yb, Yn, ix, nb, Y);
                 const float *o = lc_mlp_forward(&m->mlp[e], &m->params, acts, xb, nb);
                 const float *mx = lc_param(&m->params, m->maxlv[e]);
                 const float *mn = lc_param(&m->params, m->minlv[e]);
@@ -583,17 +635,13 @@ int lc_ensemble_train(lc_ensemble **out, const lc_dataset *ds, const lc_wm_confi
                         float a = mx[j] - softplus(mx[j] - ob[Y + j]);
                         lv[(size_t)b * Y + j] = mn[j] + softplus(a - mn[j]);
                     }
-                    logit[b] = ob[2 * Y];
                 }
-                double loss = lc_gauss_nll_forward(mu, lv, yb, nb, Y) +
-                              cfg->term_weight * lc_bce_logits_forward(logit, tb, (size_t)nb);
+                double loss = lc_gauss_nll_forward(mu, lv, yb, nb, Y);
                 for (int j = 0; j < Y; j++) loss += bound_reg * (mx[j] - mn[j]);
                 train_loss += loss;
                 memset(dmu, 0, (size_t)nb * Y * sizeof(float));
                 memset(dlv, 0, (size_t)nb * Y * sizeof(float));
-                memset(dlogit, 0, (size_t)nb * sizeof(float));
                 lc_gauss_nll_backward(dmu, dlv, mu, lv, yb, nb, Y, 1.0f);
-                lc_bce_logits_backward(dlogit, logit, tb, (size_t)nb, cfg->term_weight);
                 for (int b = 0; b < nb; b++) {
                     const float *ob = o + (size_t)b * OUT;
                     float *d = dout + (size_t)b * OUT;
@@ -609,7 +657,6 @@ int lc_ensemble_train(lc_ensemble **out, const lc_dataset *ds, const lc_wm_confi
                         gmx[j] += g * s2 * (1.0f - s1);
                         gmn[j] += g * (1.0f - s2);
                     }
-                    d[2 * Y] = dlogit[b];
                 }
                 for (int j = 0; j < Y; j++) {
                     gmx[j] += bound_reg;
@@ -617,6 +664,15 @@ int lc_ensemble_train(lc_ensemble **out, const lc_dataset *ds, const lc_wm_confi
                 }
                 lc_mlp_backward(&m->mlp[e], &m->params, work, acts, xb, dout, NULL, nb);
             }
+            // The termination classifier on the next observations of the same step's rows.
+            const size_t *ix = tidx + b0;
+            gather(zb, Z, ix, nb, O);
+            for (int b = 0; b < nb; b++) tb[b] = Tn[ix[b]];
+            const float *lg = lc_mlp_forward(&m->term, &m->params, acts, zb, nb);
+            train_loss += lc_bce_logits_forward(lg, tb, (size_t)nb);
+            memset(dlogit, 0, (size_t)nb * sizeof(float));
+            lc_bce_logits_backward(dlogit, lg, tb, (size_t)nb, 1.0f);
+            lc_mlp_backward(&m->term, &m->params, work, acts, zb, dlogit, NULL, nb);
             lc_adam_step(&m->params, &opt);
         }
         train_loss /= (double)(nsteps * (size_t)E);
@@ -627,23 +683,21 @@ int lc_ensemble_train(lc_ensemble **out, const lc_dataset *ds, const lc_wm_confi
         }
         int improved = 0;
         double vsum = 0, bsum = 0;
-        for (int e = 0; e < E; e++) {
-            double v = member_val_loss(m, e, X, Yn, Tn, val, n_val, CH, xb, yb, tb, mu, logit,
-                                       acts, cfg->term_weight);
-            vsum += v;
+        for (int e = 0; e <= E; e++) {
+            double v = e < E ? member_val_loss(m, e, X, Yn, val, n_val, CH, xb, yb, mu, acts)
+                             : term_val_loss(m, Z, Tn, val, n_val, CH, zb, tb, acts);
             if (!isfinite(best_val[e]) || (best_val[e] - v) / fabs(best_val[e]) > 0.01) {
                 best_val[e] = v;
                 improved++;
-                // Snapshot member e's tensors (mlp layers and the two bounds).
-                for (int t = 0; t < m->params.ntensors; t++) {
-                    char pre[16];
-                    snprintf(pre, sizeof pre, "m%d.", e);
-                    if (strncmp(m->params.t[t].name, pre, strlen(pre)) != 0) continue;
-                    memcpy(best + m->params.t[t].offset, m->params.params + m->params.t[t].offset,
-                           m->params.t[t].size * sizeof(float));
-                }
+                char pre[16];
+                if (e < E) snprintf(pre, sizeof pre, "m%d.", e);
+                else snprintf(pre, sizeof pre, "term.");
+                copy_tensors(&m->params, best, m->params.params, pre);
             }
-            bsum += best_val[e];
+            if (e < E) {
+                vsum += v;
+                bsum += best_val[e];
+            }
         }
         stall = improved ? 0 : stall + 1;
         if (cb) {
@@ -687,11 +741,12 @@ int lc_ensemble_train(lc_ensemble **out, const lc_dataset *ds, const lc_wm_confi
     if (m->n_states) pick_rows(ds, NULL, m->n_states, &rng, m->states, &m->n_states);
     m->train_rows = ntrain;
     m->val_rows = n_val;
-    if ((rc = eval_rows(m, ds, val, n_val, &m->val, err))) goto done;
+    rc = eval_rows(m, ds, val, n_val, &m->val, err);
 
 done:
     free(X);
     free(Yn);
+    free(Z);
     free(Tn);
     free(perm);
     free(boot);
@@ -699,12 +754,12 @@ done:
     free(work);
     free(xb);
     free(yb);
+    free(zb);
     free(tb);
     free(mu);
     free(lv);
     free(dmu);
     free(dlv);
-    free(logit);
     free(dlogit);
     free(dout);
     free(best);
@@ -723,6 +778,7 @@ int lc_ensemble_to_file(const lc_ensemble *m, lc_file *f, lc_error *err) {
         (rc = lc_file_set_int(f, "hidden", m->hidden)) || (rc = lc_file_set_int(f, "layers", m->layers)) ||
         (rc = lc_file_set_str(f, "act", lc_act_name(m->act))) ||
         (rc = lc_file_set_int(f, "obs_size", m->O)) || (rc = lc_file_set_int(f, "in_size", m->I)) ||
+        (rc = lc_file_set_int(f, "term_hidden", m->term_hidden)) ||
         (rc = lc_file_set_int(f, "epochs", m->epochs_run)) ||
         (rc = lc_file_set_int(f, "train_rows", (int64_t)m->train_rows)) ||
         (rc = lc_file_set_int(f, "val_rows", (int64_t)m->val_rows)) ||
@@ -784,7 +840,7 @@ static int from_file(lc_ensemble **out, const lc_file *f, lc_error *err) {
     if (strcmp(lc_file_kind(f), "worldmodel") != 0)
         return lc_fail(err, LC_ERR_FORMAT, "not a world model (the file holds a \"%s\")", lc_file_kind(f));
     const char *env = NULL, *act_name = NULL;
-    int ver, mes, E, nel, hidden, layers, O, I, epochs;
+    int ver, mes, E, nel, hidden, layers, O, I, epochs, th;
     lc_space os, as;
     lc_act act;
     int rc;
@@ -801,6 +857,7 @@ static int from_file(lc_ensemble **out, const lc_file *f, lc_error *err) {
         (rc = get_int_in(f, "layers", 1, LC_MLP_MAX_LAYERS - 1, &layers, err)) ||
         (rc = get_int_in(f, "obs_size", 1, 1 << 20, &O, err)) ||
         (rc = get_int_in(f, "in_size", 2, 1 << 21, &I, err)) ||
+        (rc = get_int_in(f, "term_hidden", 1, 65536, &th, err)) ||
         (rc = get_int_in(f, "epochs", 0, INT32_MAX, &epochs, err)))
         return rc;
     if ((rc = lc_file_get_str(f, "act", &act_name, err))) return rc;
@@ -809,7 +866,7 @@ static int from_file(lc_ensemble **out, const lc_file *f, lc_error *err) {
     if ((rc = lc_space_load(&os, f, "obs_space", err)) || (rc = lc_space_load(&as, f, "act_space", err)))
         return rc;
     lc_ensemble *m = NULL;
-    if ((rc = ensemble_new(&m, env, &os, &as, mes, E, nel, hidden, layers, act, err))) return rc;
+    if ((rc = ensemble_new(&m, env, &os, &as, mes, E, nel, hidden, layers, act, th, err))) return rc;
     if (m->O != O || m->I != I) {
         rc = lc_fail(err, LC_ERR_SHAPE, "world model: sizes (obs %d, input %d) disagree with the "
                      "spaces (%d, %d)", O, I, m->O, m->I);

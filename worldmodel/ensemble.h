@@ -1,13 +1,17 @@
 // worldmodel/ensemble.h: a probabilistic ensemble of MLP dynamics models (PETS / MBPO).
 // Each member maps a normalised [obs, encoded action] to a Gaussian over the normalised
-// (delta obs, reward) with soft-bounded log-variance, and a termination logit. Members
-// train on bootstrap resamples with Adam and early stopping; the best by validation
-// loss are the elites. Leaves out: recurrent / latent models, pixel observations.
+// (delta obs, reward) with soft-bounded log-variance (PETS' learned max/min log-variance).
+// Members train on bootstrap resamples with Adam and early stopping; the best by
+// validation loss are the elites. Termination is a separate classifier: an MLP from the
+// normalised NEXT observation to a logit (BCE), so it judges the state the model
+// actually samples, and its gradients are not drowned by the Gaussian likelihood's
+// (a logit head on the dynamics members learned nothing better than the base rate).
+// Leaves out: recurrent / latent models, pixel observations.
 //
 // Letters: E = members, O = obs_size, I = input size (O + encoded action: one-hot for
 // Discrete and MultiDiscrete, raw floats for Box), Y = O + 1 (the Gaussian's targets:
-// delta obs then reward), OUT = 2 Y + 1 (mean, raw log-variance, termination logit),
-// H = hidden size, N = rows in a batch.
+// delta obs then reward), OUT = 2 Y (mean, raw log-variance), H = hidden size,
+// HT = the termination classifier's hidden size, N = rows in a batch.
 #ifndef LC_WORLDMODEL_ENSEMBLE_H
 #define LC_WORLDMODEL_ENSEMBLE_H
 
@@ -37,7 +41,7 @@ typedef struct lc_wm_config {
     int val_max;
     int max_starts;     // episode start observations kept in the model (10000)
     int max_states;     // real states kept for branched starts (10000; 0 = none)
-    float term_weight;  // weight of the termination BCE in the loss (1)
+    int term_hidden;    // HT: the termination classifier's two hidden layers (64)
     uint64_t seed;
 } lc_wm_config;
 
@@ -51,7 +55,7 @@ typedef struct lc_wm_eval {
     double mse, mse_trivial;     // one-step next-observation MSE
     double nmse;                 // mse divided by the mean per-dimension variance of next obs
     double reward_mse;
-    double term_acc;             // termination accuracy (sigmoid(logit) > 0.5 vs the data)
+    double term_acc;             // termination accuracy (classifier on the predicted next obs)
     int horizon;                 // open-loop horizon (0 = not measured)
     size_t windows;              // open-loop windows used
     double ol_mse, ol_mse_trivial; // open-loop MSE over steps 1..horizon (actions from the data)
@@ -67,6 +71,8 @@ typedef struct lc_ensemble {
     lc_act act;
     lc_params params;            // every member in one arena (tensors mK.*)
     lc_mlp mlp[LC_WM_MAX_MEMBERS];
+    lc_mlp term;                 // termination classifier O -> HT -> HT -> 1 (tensors term.*)
+    int term_hidden;
     int maxlv[LC_WM_MAX_MEMBERS], minlv[LC_WM_MAX_MEMBERS]; // param indices, (Y) each
     float *in_mean, *in_std;     // (I)
     float *out_mean, *out_std;   // (Y)
@@ -108,9 +114,13 @@ size_t lc_ensemble_act_size(const lc_ensemble *m, int N);
 void lc_ensemble_encode(const lc_ensemble *m, const float *obs, const void *actions, int N,
                         float *x);
 // Member e on x (N, I): mu (N, Y) normalised mean, logvar (N, Y) bounded normalised
-// log-variance, logit (N) termination logit; any output may be NULL. acts: scratch.
+// log-variance; either may be NULL. acts: scratch.
 void lc_ensemble_forward(const lc_ensemble *m, int e, float *acts, const float *x, int N,
-                         float *mu, float *logvar, float *logit);
+                         float *mu, float *logvar);
+// Termination logits (N) of raw next observations (N, O); z: (N, O) scratch, acts:
+// lc_ensemble_act_size scratch. Terminated means logit > 0 (sigmoid > 0.5).
+void lc_ensemble_term_logit(const lc_ensemble *m, float *acts, float *z, const float *next_obs,
+                            int N, float *logit);
 // Raw next observation (N, O) and reward (N) from the mean of the elites' means (the
 // deterministic prediction used by lc_ensemble_evaluate), clamped into finite obs bounds.
 // work: lc_ensemble_predict_work(m, N) floats.

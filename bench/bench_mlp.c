@@ -1,0 +1,150 @@
+// bench/bench_mlp.c: speed of lc_mlp (6 -> 256 -> 256 -> 5, tanh) beside a bare
+// cblas_sgemm of the same three shapes, measured in the same run, for 1 and 2 threads.
+// Leaves out: layer norm, other widths, accuracy (tests/test_nn.c checks the maths).
+//
+// B = batch. Forward flops = 2 B (6*256 + 256*256 + 256*5). Each figure is the best
+// of 7 blocks of >= 20 ms (the machine is shared, so the best is the least disturbed).
+#include <cblas.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "core/rng.h"
+#include "nn/nn.h"
+
+#define NL 3
+static const int SIZES[NL + 1] = {6, 256, 256, 5};
+
+static double now(void) {
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
+}
+
+typedef struct bench {
+    lc_mlp m;
+    lc_params p;
+    lc_adam opt;
+    float *acts, *work, *in, *dout;
+    float *bw[NL], *bo[NL]; // bare sgemm weights and outputs
+    int B;
+} bench;
+
+typedef void (*op_fn)(bench *b);
+
+static void op_bare(bench *b) {
+    const float *x = b->in;
+    for (int i = 0; i < NL; i++) {
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, b->B, SIZES[i + 1], SIZES[i], 1.0f, x,
+                    SIZES[i], b->bw[i], SIZES[i], 0.0f, b->bo[i], SIZES[i + 1]);
+        x = b->bo[i];
+    }
+}
+
+static void op_forward(bench *b) { lc_mlp_forward(&b->m, &b->p, b->acts, b->in, b->B); }
+
+static void op_train(bench *b) {
+    lc_mlp_forward(&b->m, &b->p, b->acts, b->in, b->B);
+    lc_params_zero_grad(&b->p);
+    lc_mlp_backward(&b->m, &b->p, b->work, b->acts, b->in, b->dout, NULL, b->B);
+    lc_adam_step(&b->p, &b->opt);
+}
+
+// Seconds per call: the best of 7 blocks, each long enough (>= 20 ms) to time.
+static double time_op(op_fn f, bench *b) {
+    int iters = 1;
+    for (;;) {
+        double t0 = now();
+        for (int i = 0; i < iters; i++) f(b);
+        if (now() - t0 >= 0.02) break;
+        iters *= 2;
+    }
+    double best = 1e30;
+    for (int rep = 0; rep < 7; rep++) {
+        double t0 = now();
+        for (int i = 0; i < iters; i++) f(b);
+        double t = (now() - t0) / iters;
+        best = t < best ? t : best;
+    }
+    return best;
+}
+
+static float *randv(size_t n, lc_rng *r) {
+    float *x = malloc(n * sizeof(float));
+    if (!x) {
+        fprintf(stderr, "bench_mlp: out of memory\n");
+        exit(1);
+    }
+    for (size_t i = 0; i < n; i++) x[i] = (float)lc_rng_uniform(r, -1, 1);
+    return x;
+}
+
+static double square_peak(void) {
+    enum { N = 1024 };
+    lc_rng r;
+    lc_rng_seed(&r, 2, 0);
+    float *a = randv((size_t)N * N, &r), *b = randv((size_t)N * N, &r), *c = randv((size_t)N * N, &r);
+    double best = 1e30;
+    for (int rep = 0; rep < 5; rep++) {
+        double t0 = now();
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, N, N, N, 1.0f, a, N, b, N, 0.0f, c, N);
+        double t = now() - t0;
+        best = t < best ? t : best;
+    }
+    free(a), free(b), free(c);
+    return 2.0 * N * N * N / best * 1e-9;
+}
+
+int main(void) {
+    static const int batches[] = {16, 256, 1024, 4096};
+    double flops_per_sample = 0;
+    for (int i = 0; i < NL; i++) flops_per_sample += 2.0 * SIZES[i] * SIZES[i + 1];
+    printf("lc_mlp 6 -> 256 -> 256 -> 5 (tanh), OpenBLAS %s\n", openblas_get_corename());
+    printf("forward: %.0f flops per sample; times are the best of 7 blocks (shared CPU: noisy)\n",
+           flops_per_sample);
+    for (int threads = 1; threads <= 2; threads++) {
+        lc_nn_set_threads(threads);
+        printf("\n== %d thread%s: sgemm 1024^3 peak %.1f GFLOP/s\n", threads, threads > 1 ? "s" : "",
+               square_peak());
+        printf("%6s | %12s %8s | %8s %6s | %12s | %s\n", "batch", "fwd samp/s", "GFLOP/s",
+               "sgemm GF", "% bare", "train samp/s", "overhead/layer");
+        for (size_t k = 0; k < sizeof batches / sizeof *batches; k++) {
+            bench b;
+            memset(&b, 0, sizeof b);
+            b.B = batches[k];
+            lc_rng r;
+            lc_rng_seed(&r, 1, 0);
+            lc_params_init(&b.p);
+            lc_mlp_define(&b.m, &b.p, "mlp", NL, SIZES, LC_ACT_TANH, 0);
+            lc_error err;
+            if (lc_params_alloc(&b.p, &err)) {
+                fprintf(stderr, "bench_mlp: %s\n", err.msg);
+                return 1;
+            }
+            lc_mlp_init(&b.m, &b.p, 1.41421356f, 0.01f, &r);
+            b.opt = lc_adam_default(1e-4f);
+            size_t na = lc_mlp_act_size(&b.m, b.B);
+            b.acts = randv(na, &r), b.work = randv(na, &r);
+            b.in = randv((size_t)b.B * SIZES[0], &r);
+            b.dout = randv((size_t)b.B * SIZES[NL], &r);
+            for (int i = 0; i < NL; i++) {
+                b.bw[i] = randv((size_t)SIZES[i] * SIZES[i + 1], &r);
+                b.bo[i] = randv((size_t)b.B * SIZES[i + 1], &r);
+            }
+            double tb = time_op(op_bare, &b), tf = time_op(op_forward, &b);
+            double tt = time_op(op_train, &b);
+            double fl = flops_per_sample * b.B;
+            printf("%6d | %12.0f %8.1f | %8.1f %5.0f%% | %12.0f |", b.B, b.B / tf, fl / tf * 1e-9,
+                   fl / tb * 1e-9, 100.0 * tb / tf, b.B / tt);
+            if (b.B == 16)
+                printf(" %.2f us (forward %.2f us, bare sgemm %.2f us)", (tf - tb) / NL * 1e6,
+                       tf * 1e6, tb * 1e6);
+            printf("\n");
+            for (int i = 0; i < NL; i++) free(b.bw[i]), free(b.bo[i]);
+            free(b.acts), free(b.work), free(b.in), free(b.dout);
+            lc_params_free(&b.p);
+        }
+    }
+    return 0;
+}

@@ -1,0 +1,98 @@
+// env/classic.c: registers the classic control envs (CartPole-v1, Pendulum-v1,
+// MountainCar-v0, MountainCarContinuous-v0, Acrobot-v1), parses their params and
+// dispatches state access. Leaves out: the envs themselves (env/cartpole.c and friends).
+#include <assert.h>
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "env/builtin.h"
+#include "env/classic.h"
+
+void lc_classic_register(void) {
+    lc_env_register("CartPole-v1", lc_cartpole_make,
+                    "Gymnasium CartPole-v1: obs (x, x_dot, theta, theta_dot), Discrete(2) push left/right, "
+                    "+1 per step, 500 steps; params sutton_barto_reward=0|1");
+    lc_env_register("Pendulum-v1", lc_pendulum_make,
+                    "Gymnasium Pendulum-v1: obs (cos th, sin th, th_dot), Box(-2, 2, (1,)) torque, "
+                    "reward -(th^2 + .1 th_dot^2 + .001 u^2), 200 steps; params g=10");
+    lc_env_register("MountainCar-v0", lc_mountaincar_make,
+                    "Gymnasium MountainCar-v0: obs (position, velocity), Discrete(3) push left/none/right, "
+                    "-1 per step, 200 steps; params goal_velocity=0");
+    lc_env_register("MountainCarContinuous-v0", lc_mountaincar_make,
+                    "Gymnasium MountainCarContinuous-v0: obs (position, velocity), Box(-1, 1, (1,)) force, "
+                    "+100 at the goal - 0.1 a^2, 999 steps; params goal_velocity=0");
+    lc_env_register("Acrobot-v1", lc_acrobot_make,
+                    "Gymnasium Acrobot-v1: obs (cos t1, sin t1, cos t2, sin t2, t1_dot, t2_dot), Discrete(3) "
+                    "torque -1/0/+1, -1 per step, 500 steps");
+}
+
+int lc_classic_params(const char *env_name, const char *params, const char *const *keys, double *vals, int nkeys,
+                      lc_error *err) {
+    if (!params) return LC_OK;
+    char known[200];
+    size_t len = 0;
+    known[0] = '\0';
+    for (int k = 0; k < nkeys && len < sizeof known; k++) {
+        int n = snprintf(known + len, sizeof known - len, "%s%s", k ? ", " : "", keys[k]);
+        if (n < 0) break;
+        len += (size_t)n;
+    }
+    for (const char *p = params; *p;) {
+        const char *end = strchr(p, ',');
+        size_t n = end ? (size_t)(end - p) : strlen(p);
+        if (n > 0) { // empty items ("a=1,,b=2", a trailing comma) are skipped
+            const char *eq = memchr(p, '=', n);
+            if (!eq)
+                return lc_fail(err, LC_ERR_ARG, "%s: param '%.*s' is not key=value (keys: %s)", env_name, (int)n,
+                               p, nkeys ? known : "none");
+            size_t klen = (size_t)(eq - p), vlen = n - klen - 1;
+            int found = -1;
+            for (int k = 0; k < nkeys; k++)
+                if (strlen(keys[k]) == klen && strncmp(keys[k], p, klen) == 0) found = k;
+            if (found < 0)
+                return lc_fail(err, LC_ERR_ARG, "%s: unknown param '%.*s' (keys: %s)", env_name, (int)klen, p,
+                               nkeys ? known : "none");
+            char num[64];
+            if (vlen == 0 || vlen >= sizeof num)
+                return lc_fail(err, LC_ERR_ARG, "%s: param %s has no usable value", env_name, keys[found]);
+            memcpy(num, eq + 1, vlen);
+            num[vlen] = '\0';
+            char *stop;
+            errno = 0;
+            double v = strtod(num, &stop);
+            if (stop == num || *stop != '\0' || errno || !isfinite(v))
+                return lc_fail(err, LC_ERR_ARG, "%s: param %s=%s is not a finite number", env_name, keys[found],
+                               num);
+            vals[found] = v;
+        }
+        if (!end) break;
+        p = end + 1;
+    }
+    return LC_OK;
+}
+
+double lc_classic_pow(double x, double y) { return pow(x, y); }
+float lc_classic_powf(float x, float y) { return powf(x, y); }
+
+int lc_classic_state_size(const void *data) { return ((const lc_classic_head *)data)->state_size; }
+
+void lc_classic_get_state(const void *data, int i, double *state) {
+    const lc_classic_head *h = data;
+    assert(i >= 0 && i < h->num_envs);
+    h->get_state(data, i, state);
+}
+
+void lc_classic_set_state(void *data, int i, const double *state) {
+    const lc_classic_head *h = data;
+    assert(i >= 0 && i < h->num_envs);
+    h->set_state(data, i, state);
+}
+
+void lc_classic_observe(const void *data, int i, float *obs_row) {
+    const lc_classic_head *h = data;
+    assert(i >= 0 && i < h->num_envs);
+    h->observe(data, i, obs_row);
+}
