@@ -3,7 +3,7 @@
 // beside a bare cblas_sgemm of the same layer shapes measured in the same run.
 // Leaves out: multi-process scaling. Timings on a shared machine are noisy.
 //
-// Letters: N = envs, K = elites, H = hidden, I = model input, OUT = model output.
+// Letters: N = envs, K = elites, H = hidden, IN = model input, OUT = model output.
 #include <cblas.h>
 #include <math.h>
 #include <stdio.h>
@@ -90,9 +90,9 @@ int main(int argc, char **argv) {
         fprintf(stderr, "bench_dream: %s\n", err.msg);
         return 1;
     }
-    int K = m->n_elites, I = m->I, OUT = m->OUT;
+    int K = m->n_elites, IN = m->in_size, OUT = m->OUT;
     printf("dream:CartPole model: %d members, %d elites, %d hidden layers of %d (%s), input %d, output %d\n",
-           m->E, K, layers, hidden, lc_act_name(act), I, OUT);
+           m->E, K, layers, hidden, lc_act_name(act), IN, OUT);
     printf("(timings on a shared 2-core machine are noisy)\n\n");
 
     int Ns[3] = {1, 16, 1024};
@@ -109,30 +109,38 @@ int main(int argc, char **argv) {
                    s * 1e3, steps);
     }
 
-    // Matrix-product work of one step at N = 1024: every elite runs every layer.
-    int N = 1024, nl = layers + 1, sizes[LC_MLP_MAX_LAYERS + 1];
-    sizes[0] = I;
-    for (int l = 1; l <= layers; l++) sizes[l] = hidden;
-    sizes[nl] = OUT;
+    // Matrix-product work of one step at N = 1024: every elite runs every layer, then the
+    // termination classifier runs once on the sampled next observations.
+    int N = 1024, nprod = 0, pin[3 * LC_MLP_MAX_LAYERS], pout[3 * LC_MLP_MAX_LAYERS];
+    for (int k = 0; k < K; k++)
+        for (int l = 0; l < m->mlp[0].nlayers; l++, nprod++) {
+            pin[nprod] = m->mlp[0].sizes[l];
+            pout[nprod] = m->mlp[0].sizes[l + 1];
+        }
+    for (int l = 0; l < m->term.nlayers; l++, nprod++) {
+        pin[nprod] = m->term.sizes[l];
+        pout[nprod] = m->term.sizes[l + 1];
+    }
     double flops = 0;
-    for (int l = 0; l < nl; l++) flops += 2.0 * N * sizes[l] * sizes[l + 1];
-    flops *= K;
+    int maxd = 1;
+    for (int q = 0; q < nprod; q++) {
+        flops += 2.0 * N * pin[q] * pout[q];
+        if (pin[q] > maxd) maxd = pin[q];
+        if (pout[q] > maxd) maxd = pout[q];
+    }
     double dream_gflops = flops * (sps[2] / N) / 1e9;
 
-    // The same shapes with bare cblas_sgemm (out = in @ w^T), K times per "step".
-    float *in = malloc((size_t)N * hidden * sizeof(float) + (size_t)N * I * sizeof(float));
-    float *out = malloc((size_t)N * (hidden > OUT ? hidden : OUT) * sizeof(float));
-    float *w = malloc((size_t)hidden * (hidden > I ? hidden : I) * sizeof(float) +
-                      (size_t)OUT * hidden * sizeof(float));
-    for (size_t i = 0; i < (size_t)N * hidden; i++) in[i] = (float)((i % 7) - 3) * 0.1f;
-    for (size_t i = 0; i < (size_t)hidden * hidden; i++) w[i] = (float)((i % 5) - 2) * 0.01f;
+    // The same products with bare cblas_sgemm (out = in @ w^T).
+    float *in = malloc((size_t)N * maxd * sizeof(float)), *out = malloc((size_t)N * maxd * sizeof(float));
+    float *w = malloc((size_t)maxd * maxd * sizeof(float));
+    for (size_t i = 0; i < (size_t)N * maxd; i++) in[i] = (float)((i % 7) - 3) * 0.1f;
+    for (size_t i = 0; i < (size_t)maxd * maxd; i++) w[i] = (float)((i % 5) - 2) * 0.01f;
     int reps = 0;
     double t0 = lc_now(), t;
     do {
-        for (int k = 0; k < K; k++)
-            for (int l = 0; l < nl; l++)
-                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, N, sizes[l + 1], sizes[l], 1.0f,
-                            in, sizes[l], w, sizes[l], 0.0f, out, sizes[l + 1]);
+        for (int q = 0; q < nprod; q++)
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, N, pout[q], pin[q], 1.0f, in, pin[q],
+                        w, pin[q], 0.0f, out, pout[q]);
         reps++;
         t = lc_now() - t0;
     } while (t < 1.5);
@@ -140,9 +148,11 @@ int main(int argc, char **argv) {
     printf("\nnum_envs 1024: model matrix products %.1f GFLOP/s in the dream step, bare cblas_sgemm "
            "of the same shapes %.1f GFLOP/s: %.0f%% (target >= 70%%)\n",
            dream_gflops, sgemm_gflops, 100.0 * dream_gflops / sgemm_gflops);
-    printf("(%.1f MFLOP per step: %d elites x layers", flops / 1e6, K);
-    for (int l = 0; l < nl; l++) printf(" %dx%d", sizes[l + 1], sizes[l]);
-    printf(")\n");
+    printf("(%.1f MFLOP per step: %d elites x (", flops / 1e6, K);
+    for (int l = 0; l < m->mlp[0].nlayers; l++) printf("%s%dx%d", l ? " " : "", m->mlp[0].sizes[l + 1], m->mlp[0].sizes[l]);
+    printf(") + termination classifier (");
+    for (int l = 0; l < m->term.nlayers; l++) printf("%s%dx%d", l ? " " : "", m->term.sizes[l + 1], m->term.sizes[l]);
+    printf("), rows of %d)\n", N);
     free(in);
     free(out);
     free(w);

@@ -105,8 +105,9 @@ int cmd_collect(int argc, char **argv) {
         goto done;
     }
     if (!quiet) {
-        printf("recorded %zu steps of %s (%s policy, %d envs, %.1f s): %lld episodes ended",
-               new_rows, env_name, actor ? policy : "random", num_envs, secs, (long long)eps);
+        printf("recorded %zu steps of %s (%s policy, %d env%s, %.1f s): %lld episodes ended",
+               new_rows, env_name, actor ? policy : "random", num_envs, num_envs == 1 ? "" : "s", secs,
+               (long long)eps);
         if (eps) printf(", mean return %.2f", ret_sum / (double)eps);
         printf("\nwrote %s: %zu rows, %zu episodes%s\n", out, dst->n, lc_dataset_episodes(dst),
                have_old ? " (appended)" : "");

@@ -92,8 +92,8 @@ static int write_gif(const char *path, lc_policy *pol, const lc_ensemble *m, uin
             draw_cartpole(&cv, 0, 0, PW, PH, rs, lab, rdone);
             snprintf(lab, sizeof lab, ddone ? "model: ended at %d" : "model t=%d", ddone ? *dream_len : t);
             draw_cartpole(&cv, PW + 6, 0, PW, PH, ds, lab, ddone);
-            lc_canvas_text(&cv, 6, PH + 6, "same start, same actions (the policy acting on the real "
-                           "state); the model's mean prediction, open loop", 0x404040u, 1);
+            lc_canvas_text(&cv, 6, PH + 6, "same start and actions (the policy on the real state); "
+                           "model: mean prediction, open loop", 0x404040u, 1);
             if ((rc = lc_gif_frame(gif, cv.rgb, err))) goto done;
         }
         if (rdone || t == 500) break;
@@ -175,11 +175,12 @@ int cmd_demo(int argc, char **argv) {
     lc_dataset evds;
     int have_ev = 0;
     cli_mb_actor *actor = NULL;
-    lc_wm_eval ev = {0};
+    lc_wm_eval ev = {0}, ev10 = {0};
     if (lc_env_make(&real, "CartPole-v1", &o, &err) || lc_dataset_init_for_env(&evds, real, &err) ||
         (have_ev = 1, cli_mb_actor_wrap(&actor, pol, (uint64_t)seed, 1, &err)) ||
         lc_dataset_collect(&evds, real, 2000, cli_mb_actor_act, actor, (uint64_t)seed + 99, NULL, NULL, &err) ||
-        lc_ensemble_evaluate(res.model, &evds, 50, 1000, &ev, &err)) {
+        lc_ensemble_evaluate(res.model, &evds, 50, 1000, &ev, &err) ||
+        lc_ensemble_evaluate(res.model, &evds, 10, 1000, &ev10, &err)) {
         fprintf(stderr, "lucid demo: %s\n", err.msg);
         status = 1;
     }
@@ -225,9 +226,13 @@ int cmd_demo(int argc, char **argv) {
     printf("  real env steps used for evaluation    %lld (never learned from)\n", (long long)eval_steps);
     printf("  model one-step MSE (held-out)         %.3g   nothing-changes predictor %.3g\n",
            last->wm_mse, last->wm_mse_trivial);
+    if (ev10.windows)
+        printf("  model 10-step open-loop MSE           %.3g   nothing-changes predictor %.3g\n",
+               ev10.ol_mse, ev10.ol_mse_trivial);
     if (ev.windows)
         printf("  model 50-step open-loop MSE           %.3g   nothing-changes predictor %.3g\n"
-               "    (on %zu windows of the final policy's real trajectories)\n",
+               "    (open loop: the model's mean prediction fed back for H steps with the real actions,\n"
+               "     MSE over steps 1..H, on %zu windows of the final policy's real trajectories)\n",
                ev.ol_mse, ev.ol_mse_trivial, ev.windows);
     printf("  return in the dream                   %.1f\n", last->dream_return);
     printf("  return in reality (100 episodes)      %.1f +- %.1f   %s (target %.0f)\n",

@@ -35,7 +35,7 @@ int cmd_dyna(int argc, char **argv) {
     cli_opt opts[] = {
         {"env", CLI_STR, &env, "the real env (CartPole-v1, Pendulum-v1, Acrobot-v1 are tuned)"},
         {"real-steps-budget", CLI_I64, &budget, "most real steps used for learning (0 = the env's default)"},
-        {"target", CLI_FLOAT, &target, "stop when the real evaluation return reaches this (default per env)"},
+        {"target", CLI_FLOAT, &target, "stop when the real evaluation return reaches this (nan = the env's target)"},
         {"seed", CLI_I64, &seed, "random seed"},
         {"dir", CLI_STR, &dir, "directory for data.lucid, model.lucid, policy.lucid"},
         {"rounds", CLI_INT, &rounds, "most rounds (0 = default 8)"},
@@ -105,8 +105,10 @@ int cmd_dyna(int argc, char **argv) {
     }
     const cli_dyna_round *last = &res.r[res.rounds - 1];
     if (json) {
-        printf("{\n  \"env\": \"%s\",\n  \"seed\": %lld,\n  \"target\": %g,\n  \"reached\": %s,\n",
-               env, (long long)seed, cfg.target, res.reached ? "true" : "false");
+        printf("{\n  \"env\": ");
+        cli_json_str(stdout, env);
+        printf(",\n  \"seed\": %lld,\n  \"target\": %g,\n  \"reached\": %s,\n", (long long)seed,
+               cfg.target, res.reached ? "true" : "false");
         printf("  \"real_steps_learning\": %lld,\n  \"real_steps_evaluation\": %lld,\n",
                (long long)last->real_learn, (long long)last->real_eval);
         printf("  \"seconds\": %.1f,\n  \"rounds\": [\n", secs);

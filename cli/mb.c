@@ -87,6 +87,16 @@ int cli_mb_actor_act(void *ctx, const float *obs, const uint8_t *starts, int N, 
     return lc_policy_act(a->p, in, N, starts, a->deterministic, &a->rng, actions, NULL, NULL, err);
 }
 
+void cli_json_str(FILE *out, const char *s) {
+    fputc('"', out);
+    for (const unsigned char *c = (const unsigned char *)s; *c; c++) {
+        if (*c == '"' || *c == '\\') fprintf(out, "\\%c", *c);
+        else if (*c < 0x20) fprintf(out, "\\u%04x", *c);
+        else fputc(*c, out);
+    }
+    fputc('"', out);
+}
+
 // ---------------------------------------------------------------- defaults
 
 int cli_dyna_defaults(cli_dyna_cfg *c, const char *env, lc_error *err) {

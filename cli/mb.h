@@ -80,6 +80,9 @@ typedef struct cli_dyna_result {
     char model_path[512], data_path[512], policy_path[512];
 } cli_dyna_result;
 
+// Writes s as a JSON string literal (quoted, escaped).
+void cli_json_str(FILE *out, const char *s);
+
 // mkdir -p; 0 on success (defined in cli/dyna.c).
 int cli_mkdirs(const char *path);
 

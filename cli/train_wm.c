@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "cli/mb.h"
 #include "core/metrics.h"
 #include "core/progress.h"
 #include "worldmodel/worldmodel.h"
@@ -138,7 +139,11 @@ int cmd_train_wm(int argc, char **argv) {
     if (!status) {
         const lc_wm_eval *v = &m->val;
         if (json) {
-            printf("{\n  \"model\": \"%s\",\n  \"env\": \"%s\",\n", out, m->env_name);
+            printf("{\n  \"model\": ");
+            cli_json_str(stdout, out);
+            printf(",\n  \"env\": ");
+            cli_json_str(stdout, m->env_name);
+            printf(",\n");
             json_num(stdout, "rows", (double)ds.n, 0);
             json_num(stdout, "train_rows", (double)m->train_rows, 0);
             json_num(stdout, "val_rows", (double)m->val_rows, 0);

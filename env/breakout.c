@@ -114,8 +114,8 @@ static float advance(lc_breakout_state *s, int a, lc_rng *rng, int *done) {
             reward += 1.0f;
         } else if (s->vy > 0 && y + BALL <= PY && y1 + BALL > PY && x + BALL > s->paddle_x &&
                    x < s->paddle_x + PW) {
-            int off = x + BALL / 2 - (s->paddle_x + PW / 2); // -6 .. 6
-            int idx = (off + 6) * 6 / 13;
+            int off = x + BALL / 2 - (s->paddle_x + PW / 2); // -PW/2 .. PW/2
+            int idx = (off + PW / 2) * 6 / (PW + 1);
             s->vx = PADDLE_VX[idx < 0 ? 0 : idx > 5 ? 5 : idx];
             s->vy = -s->vy;
         } else {

@@ -37,10 +37,20 @@ void lc_linear_backward(float *din, float *dw, float *db, const float *dout, con
                         const float *w, int B, int C, int OC) {
     assert(B >= 0 && C >= 0 && OC >= 0);
     if (B == 0 || OC == 0) return;
-    if (db) {
-        for (int i = 0; i < B; i++) {
-            const float *d = dout + (size_t)i * OC;
-            for (int o = 0; o < OC; o++) db[o] += d[o];
+    if (db) { // column sums, LC_VB columns at a time in local accumulators
+        int o = 0;
+        for (; o + LC_VB <= OC; o += LC_VB) {
+            float acc[LC_VB] = {0};
+            for (int i = 0; i < B; i++) {
+                const float *d = dout + (size_t)i * OC + o;
+                for (int j = 0; j < LC_VB; j++) acc[j] += d[j];
+            }
+            for (int j = 0; j < LC_VB; j++) db[o + j] += acc[j];
+        }
+        for (; o < OC; o++) {
+            float acc = 0.0f;
+            for (int i = 0; i < B; i++) acc += dout[(size_t)i * OC + o];
+            db[o] += acc;
         }
     }
     if (C == 0) return;
@@ -168,22 +178,45 @@ void lc_act_backward(lc_act a, float *din, const float *dout, const float *in, c
 
 #define LN_EPS 1e-5f
 
+// Row reductions in LC_VB independent lanes (so gcc vectorises them without
+// reassociating), then the lanes summed in order.
+static float lane_sum(const float *x, int n) {
+    float acc[LC_VB] = {0};
+    int i = 0;
+    for (; i + LC_VB <= n; i += LC_VB)
+        for (int j = 0; j < LC_VB; j++) acc[j] += x[i + j];
+    float s = 0.0f;
+    for (int j = 0; j < LC_VB; j++) s += acc[j];
+    for (; i < n; i++) s += x[i];
+    return s;
+}
+
+static float lane_sqdev(const float *x, float m, int n) {
+    float acc[LC_VB] = {0};
+    int i = 0;
+    for (; i + LC_VB <= n; i += LC_VB)
+        for (int j = 0; j < LC_VB; j++) acc[j] += (x[i + j] - m) * (x[i + j] - m);
+    float s = 0.0f;
+    for (int j = 0; j < LC_VB; j++) s += acc[j];
+    for (; i < n; i++) s += (x[i] - m) * (x[i] - m);
+    return s;
+}
+
 void lc_layernorm_forward(float *out, float *mean, float *rstd, const float *in, const float *w,
                           const float *b, int B, int C) {
     for (int i = 0; i < B; i++) {
         const float *x = in + (size_t)i * C;
         float *y = out + (size_t)i * C;
-        float m = 0.0f;
-        for (int c = 0; c < C; c++) m += x[c];
-        m /= (float)C;
-        float v = 0.0f;
-        for (int c = 0; c < C; c++) {
-            float d = x[c] - m;
-            v += d * d;
+        float m = lane_sum(x, C) / (float)C;
+        float s = 1.0f / sqrtf(lane_sqdev(x, m, C) / (float)C + LN_EPS);
+        int c = 0;
+        for (; c + LC_VB <= C; c += LC_VB) {
+            float xv[LC_VB], o[LC_VB];
+            memcpy(xv, x + c, sizeof xv);
+            for (int j = 0; j < LC_VB; j++) o[j] = (xv[j] - m) * s * w[c + j] + b[c + j];
+            memcpy(y + c, o, sizeof o);
         }
-        v /= (float)C;
-        float s = 1.0f / sqrtf(v + LN_EPS);
-        for (int c = 0; c < C; c++) y[c] = (x[c] - m) * s * w[c] + b[c];
+        for (; c < C; c++) y[c] = (x[c] - m) * s * w[c] + b[c];
         mean[i] = m;
         rstd[i] = s;
     }
@@ -196,17 +229,25 @@ void lc_layernorm_backward(float *din, float *dw, float *db, const float *dout, 
         const float *g = dout + (size_t)i * C;
         float *dx = din + (size_t)i * C;
         float m = mean[i], s = rstd[i];
-        // Two reductions (llm.c): mean of dnorm and mean of dnorm * norm.
+        // Two reductions (llm.c): the means of dnorm and of dnorm * norm.
+        float a1[LC_VB] = {0}, a2[LC_VB] = {0};
+        int c = 0;
+        for (; c + LC_VB <= C; c += LC_VB)
+            for (int j = 0; j < LC_VB; j++) {
+                float dn = w[c + j] * g[c + j];
+                a1[j] += dn;
+                a2[j] += dn * ((x[c + j] - m) * s);
+            }
         float dmean = 0.0f, dnn = 0.0f;
-        for (int c = 0; c < C; c++) {
-            float nrm = (x[c] - m) * s;
+        for (int j = 0; j < LC_VB; j++) dmean += a1[j], dnn += a2[j];
+        for (; c < C; c++) {
             float dn = w[c] * g[c];
             dmean += dn;
-            dnn += dn * nrm;
+            dnn += dn * ((x[c] - m) * s);
         }
         dmean /= (float)C;
         dnn /= (float)C;
-        for (int c = 0; c < C; c++) {
+        for (c = 0; c < C; c++) {
             float nrm = (x[c] - m) * s;
             float dn = w[c] * g[c];
             db[c] += g[c];

@@ -21,7 +21,9 @@ typedef struct mlp_layout {
     size_t total;
 } mlp_layout;
 
-static int act_in_place(lc_act a) { return a == LC_ACT_NONE || a == LC_ACT_RELU || a == LC_ACT_TANH; }
+static int act_in_place(lc_act a) {
+    return a == LC_ACT_NONE || a == LC_ACT_RELU || a == LC_ACT_TANH;
+}
 
 static void layout(const lc_mlp *m, int B, mlp_layout *l) {
     size_t off = 0;

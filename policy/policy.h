@@ -26,6 +26,8 @@
 // another env (real or dream:) applies the same normalisation: make that env with
 // lc_policy_env_opts() and call lc_policy_sync_env() after lc_env_make.
 //
+// A policy is used by one thread at a time (it keeps per-slot state and scratch).
+//
 // ---- Adding an architecture (one file) ----
 // Write policy/arch_NAME.c defining `const lc_policy_arch lc_arch_NAME = {...}`
 // (the vtable below: define the trunk's tensors, init them, forward over (T, B)
@@ -192,6 +194,8 @@ int lc_policy_set_obs_norm(lc_policy *p, double count, const double *mean, const
 void lc_policy_obs_norm(const lc_policy *p, double *count, const double **mean,
                         const double **var, float *clip);
 // Copies an env's live statistics into the policy (no-op when the env has none).
+// Copies O values (or as many as the policy already holds): for an env made with
+// frame_stack k, call lc_policy_set_obs_norm with n = O / k first (the trainer does).
 int lc_policy_capture_obs_norm(lc_policy *p, lc_env *env, lc_error *err);
 // Sets opts->normalize_obs / clip_obs as the policy was trained.
 void lc_policy_env_opts(const lc_policy *p, lc_env_opts *opts);

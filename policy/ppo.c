@@ -361,7 +361,7 @@ struct lc_ppo {
     lc_reward_norm rn;
     lc_rng rng_act, rng_mb;
     int64_t global_step, iteration, num_iterations;
-    double t0;
+    double t0, wall0; // wall0: wall time of earlier sessions (resume)
     int64_t step0;
     int poisoned;
     lc_episode_stats eps;
@@ -571,6 +571,7 @@ int lc_ppo_checkpoint(lc_ppo *t, const char *path, lc_error *err) {
     SET_I("ppo.checkpoint_every", c->checkpoint_every);
     SET_I("ppo.global_step", t->global_step);
     SET_I("ppo.iteration", t->iteration);
+    SET_F("ppo.wall_s", t->wall0 + (lc_now() - t->t0));
     rc |= lc_file_set_str(f, "env.name", t->env_name);
     rc |= lc_file_set_str(f, "env.params", t->eparams);
     SET_I("env.max_episode_steps", t->eopts.max_episode_steps);
@@ -718,6 +719,7 @@ int lc_ppo_resume(lc_ppo **out, const char *path, int64_t total_steps, lc_error 
         t->rng_act.s[i] = (uint64_t)rv[i];
         t->rng_mb.s[i] = (uint64_t)rv[4 + i];
     }
+    if (lc_file_get_float(f, "ppo.wall_s", &d, NULL) == LC_OK && isfinite(d) && d >= 0) t->wall0 = d;
     t->global_step = t->step0 = gs;
     t->iteration = it;
     lc_policy_set_env_name(t->pol, name);
@@ -735,6 +737,16 @@ fail:
     return rc;
 #undef GI
 #undef GF
+}
+
+int lc_ppo_set_checkpoint(lc_ppo *t, const char *path, int64_t every, lc_error *err) {
+    if (every < 0) return lc_fail(err, LC_ERR_ARG, "ppo: checkpoint interval %lld < 0", (long long)every);
+    if (path && strlen(path) >= sizeof t->ckpt_path)
+        return lc_fail(err, LC_ERR_ARG, "ppo: checkpoint path too long");
+    if (path) snprintf(t->ckpt_path, sizeof t->ckpt_path, "%s", path);
+    t->cfg.checkpoint_path = path ? t->ckpt_path : NULL;
+    t->cfg.checkpoint_every = every;
+    return LC_OK;
 }
 
 int lc_ppo_train(lc_ppo *t, lc_ppo_callback cb, void *ctx, lc_error *err) {

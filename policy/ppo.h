@@ -16,7 +16,8 @@
 // Minibatches are drawn over individual (t, n) samples for feed-forward policies and
 // over whole env columns (sequences of T) for recurrent ones (CleanRL's
 // ppo_atari_lstm.py), so truncated BPTT runs over the rollout segment with resets
-// at episode starts.
+// at episode starts. When the units (samples or columns) do not divide evenly, each
+// epoch leaves out a random remainder of fewer than num_minibatches units.
 //
 // Reward scaling (normalize_reward) is done by the trainer (lc_reward_norm), not by
 // the env wrapper, because its running state must be checkpointed for an exact
@@ -218,11 +219,21 @@ const lc_ppo_cfg *lc_ppo_get_cfg(const lc_ppo *t);
 // iteration, RNG states, configs and env name into one "policy" file (loadable by
 // lc_policy_load_path for evaluation), atomically, then resets the envs (a segment
 // boundary, see above). Refuses (LC_ERR_NAN) if any parameter is non-finite.
+// Layout: everything lc_policy_save writes (with_opt: tensors policy.NAME, .m, .v,
+// meta policy.step), meta ppo.<every lc_ppo_cfg field>, ppo.global_step,
+// ppo.iteration, ppo.wall_s, ppo.rn.count/mean/var (reward scaling), env.name,
+// env.params, env.max_episode_steps, env.action_repeat, env.frame_stack,
+// env.render_w/h, and tensor ppo.rng (2, 4) i64: the acting and minibatch
+// xoshiro256** states.
 int lc_ppo_checkpoint(lc_ppo *t, const char *path, lc_error *err);
 // Rebuilds a trainer from a checkpoint; the env is made again from the saved name
 // and options (env_opts may override num_threads only; NULL = saved).
 // total_steps > 0 replaces the saved total (anneal schedule follows the new total).
 int lc_ppo_resume(lc_ppo **out, const char *path, int64_t total_steps, lc_error *err);
+
+// Where lc_ppo_train writes checkpoints (copied; NULL = none) and how often
+// (iterations, 0 = at the end only). LC_ERR_ARG for a path over 1023 bytes.
+int lc_ppo_set_checkpoint(lc_ppo *t, const char *path, int64_t every, lc_error *err);
 
 // Train until done; checkpoints every cfg->checkpoint_every iterations and at the end
 // when cfg->checkpoint_path is set. cb (may be NULL) sees every iteration's stats

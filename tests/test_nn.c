@@ -60,7 +60,8 @@ static double grad_err(obj_fn f, void *ctx, float *x, const float *ga, size_t n)
         double num = (fp - fm) / ((double)xp - (double)xm);
         double den = fabs(ga[i]) + fabs(num);
         double e = fabs(ga[i] - num) / (den > 1e-2 ? den : 1e-2);
-        if (getenv("LC_TEST_VERBOSE") && e > 1e-3) fprintf(stderr, "  [%zu] analytic %.8g numeric %.8g err %.3g\n", i, ga[i], num, e);
+        if (getenv("LC_TEST_VERBOSE") && e > 1e-3)
+            fprintf(stderr, "  [%zu] analytic %.8g numeric %.8g err %.3g\n", i, ga[i], num, e);
         if (e > worst) worst = e;
     }
     f(ctx); // leave the forward state as it was
@@ -719,7 +720,8 @@ START_TEST(test_vq) {
     c.zq = fa(B * D), c.z = fa(B * D), c.cb = fa(K * D), c.codes = calloc(B, sizeof(int));
     fill(c.cb, K * D, -2, 2, &r);
     for (int b = 0; b < B; b++) // z near code b % K, so the argmin is clear
-        for (int j = 0; j < D; j++) c.z[b * D + j] = c.cb[(b % K) * D + j] + (float)lc_rng_uniform(&r, -0.2, 0.2);
+        for (int j = 0; j < D; j++)
+            c.z[b * D + j] = c.cb[(b % K) * D + j] + (float)lc_rng_uniform(&r, -0.2, 0.2);
     lc_vq_losses l = lc_vq_forward(c.zq, c.codes, c.z, c.cb, B, K, D);
     double s = 0;
     for (int b = 0; b < B; b++) {
@@ -741,7 +743,7 @@ START_TEST(test_vq) {
     fill(dzq, B * D, -1, 1, &r);
     float beta = 0.25f;
     lc_vq_backward(dz, dcb, dzq, c.z, c.cb, c.codes, B, K, D, beta);
-    float *none = fa(K * D); // the commitment gradient alone: dzq = 0, beta = 1
+    // the commitment gradient alone: no dzq, beta = 1
     lc_vq_backward(dcommit, NULL, NULL, c.z, c.cb, c.codes, B, K, D, 1.0f);
     c.which = 1;
     CHECK_GRAD(vq_obj, &c, c.z, dcommit, B * D);
@@ -749,7 +751,6 @@ START_TEST(test_vq) {
     c.which = 0;
     CHECK_GRAD(vq_obj, &c, c.cb, dcb, K * D);
     free(c.zq), free(c.z), free(c.cb), free(c.codes), free(dzq), free(dz), free(dcb), free(dcommit);
-    free(none);
 }
 END_TEST
 

@@ -155,7 +155,7 @@ START_TEST(test_resume_is_bit_identical) {
     double count_b;
     const double *mean_b;
     lc_policy_obs_norm(lc_ppo_policy(b), &count_b, &mean_b, NULL, NULL);
-    ck_assert_float_eq_tol(count_b, count_a, 0.0);
+    ck_assert_double_eq(count_b, count_a);
     ck_assert(memcmp(mean_b, mean_snap, sizeof mean_snap) == 0);
     // ...and the same future, bit for bit.
     train_all(a);
@@ -166,7 +166,7 @@ START_TEST(test_resume_is_bit_identical) {
     ck_assert(memcmp(PA->v, PB->v, n * sizeof(float)) == 0);
     lc_policy_obs_norm(lc_ppo_policy(a), &count_a, &mean_a, NULL, NULL);
     lc_policy_obs_norm(lc_ppo_policy(b), &count_b, &mean_b, NULL, NULL);
-    ck_assert_float_eq_tol(count_b, count_a, 0.0);
+    ck_assert_double_eq(count_b, count_a);
     ck_assert(memcmp(mean_a, mean_b, 4 * sizeof(double)) == 0);
     // The resumed run still solves the task.
     lc_eval_result r;
@@ -312,7 +312,7 @@ START_TEST(test_rollout_truncation_bootstrap) {
                 // next episode's first one.
                 ck_assert(t == 19 || r.final_values[k] != r.values[k + 3]);
             } else {
-                ck_assert_float_eq_tol(r.final_values[k], 0.0, 0.0);
+                ck_assert_double_eq(r.final_values[k], 0.0);
             }
         }
     }
@@ -349,7 +349,7 @@ START_TEST(test_evaluate_counts_and_errors) {
     lc_eval_result a, b;
     ck_assert(lc_evaluate(p, "CartPole-v1", NULL, 5, 3, 1, &a, &err) == LC_OK);
     ck_assert(lc_evaluate(p, "CartPole-v1", NULL, 5, 3, 1, &b, &err) == LC_OK);
-    ck_assert_float_eq_tol(a.mean, b.mean, 0.0);
+    ck_assert_double_eq(a.mean, b.mean);
     // A policy for other spaces is refused.
     ck_assert_int_eq(lc_evaluate(p, "Pendulum-v1", NULL, 3, 1, 1, &r, &err), LC_ERR_SHAPE);
     ck_assert_int_eq(lc_evaluate(p, "CartPole-v1", NULL, 0, 1, 1, &r, &err), LC_ERR_ARG);
@@ -376,8 +376,8 @@ START_TEST(test_cartpole_novel) {
     for (int t = 0; t < 30; t++) {
         const float *oa = lc_env_get_buf(a)->obs, *ob = lc_env_get_buf(b)->obs;
         for (int i = 0; i < 2; i++) {
-            ck_assert_float_eq_tol(oa[i * 2], ob[i * 4], 0.0);         // x
-            ck_assert_float_eq_tol(oa[i * 2 + 1], ob[i * 4 + 2], 0.0); // theta
+            ck_assert_double_eq(oa[i * 2], ob[i * 4]);         // x
+            ck_assert_double_eq(oa[i * 2 + 1], ob[i * 4 + 2]); // theta
         }
         ck_assert(lc_env_step(a, act, &err) == LC_OK);
         ck_assert(lc_env_step(b, act, &err) == LC_OK);
@@ -400,7 +400,7 @@ START_TEST(test_config_defaults) {
     ck_assert_int_eq(c.num_steps, 2048);
     ck_assert_int_eq(c.num_minibatches, 32);
     ck_assert_int_eq(c.update_epochs, 10);
-    ck_assert_float_eq_tol(c.ent_coef, 0.0, 0.0);
+    ck_assert_double_eq(c.ent_coef, 0.0);
     ck_assert(lc_ppo_cfg_for_env(&c, &pc, "Breakout-v0", &err) == LC_OK);
     ck_assert_str_eq(pc.arch, "cnn");
     ck_assert_int_eq(lc_ppo_cfg_for_env(&c, &pc, "NoSuchEnv-v0", &err), LC_ERR_NOTFOUND);
@@ -445,6 +445,8 @@ static Suite *ppo_suite(void) {
 }
 
 int main(void) {
+    // Small matrices: one OpenBLAS thread is fastest and keeps the shared cores free.
+    lc_nn_set_threads(1);
     SRunner *sr = srunner_create(ppo_suite());
     srunner_run_all(sr, CK_NORMAL);
     int failures = srunner_ntests_failed(sr);

@@ -306,8 +306,7 @@ static int get_count(const lc_file *f, const char *key, int64_t lo, int64_t hi, 
     return LC_OK;
 }
 
-int lc_dataset_from_file(lc_dataset *ds, const lc_file *f, lc_error *err) {
-    memset(ds, 0, sizeof *ds);
+static int from_file(lc_dataset *ds, const lc_file *f, lc_error *err) {
     if (strcmp(lc_file_kind(f), "dataset") != 0)
         return lc_fail(err, LC_ERR_FORMAT, "not a dataset (the file holds a \"%s\")", lc_file_kind(f));
     const char *env = NULL;
@@ -359,6 +358,13 @@ int lc_dataset_from_file(lc_dataset *ds, const lc_file *f, lc_error *err) {
     return LC_OK;
 }
 
+int lc_dataset_from_file(lc_dataset *ds, const lc_file *f, lc_error *err) {
+    memset(ds, 0, sizeof *ds);
+    int rc = from_file(ds, f, err);
+    if (rc) lc_dataset_free(ds);
+    return rc;
+}
+
 int lc_dataset_load(lc_dataset *ds, const char *path, lc_error *err) {
     memset(ds, 0, sizeof *ds);
     lc_file *f = NULL;
@@ -366,10 +372,7 @@ int lc_dataset_load(lc_dataset *ds, const char *path, lc_error *err) {
     if (rc) return rc;
     rc = lc_dataset_from_file(ds, f, err);
     lc_file_free(f);
-    if (rc) {
-        lc_dataset_free(ds);
-        if (err && strncmp(err->msg, path, strlen(path)) != 0) lc_error_prefix(err, "%s: ", path);
-    }
+    if (rc && err && strncmp(err->msg, path, strlen(path)) != 0) lc_error_prefix(err, "%s: ", path);
     return rc;
 }
 

@@ -64,7 +64,8 @@ int lc_dataset_continues(const lc_dataset *ds, size_t r);
 // next_obs, starts. Reading validates shapes, dtypes, counts and values.
 int lc_dataset_save(const lc_dataset *ds, const char *path, lc_error *err);
 int lc_dataset_load(lc_dataset *ds, const char *path, lc_error *err);
-// The same to / from an open container (used by tests and other kinds of files).
+// The same to / from an open container (used by tests and other kinds of files). On
+// failure from_file leaves ds empty (nothing to free).
 int lc_dataset_to_file(const lc_dataset *ds, lc_file *f, lc_error *err);
 int lc_dataset_from_file(lc_dataset *ds, const lc_file *f, lc_error *err);
 

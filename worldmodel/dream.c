@@ -111,7 +111,7 @@ int lc_dream_new(lc_dream **out, const lc_ensemble *m, int N, const lc_dream_par
     d->N = N;
     d->p = *p;
     size_t K = (size_t)m->n_elites, n = (size_t)N;
-    d->x = malloc(n * m->I * sizeof(float));
+    d->x = malloc(n * m->in_size * sizeof(float));
     d->acts = malloc(lc_ensemble_act_size(m, N) * sizeof(float));
     d->mu = malloc(K * n * m->Y * sizeof(float));
     d->raw = malloc(K * n * m->Y * sizeof(float));

@@ -108,7 +108,7 @@ static int ensemble_new(lc_ensemble **out, const char *env_name, const lc_space 
     m->E = E;
     m->n_elites = n_elites;
     m->O = O;
-    m->I = O + A;
+    m->in_size = O + A;
     m->Y = O + 1;
     m->OUT = 2 * m->Y;
     m->term_hidden = term_hidden;
@@ -117,7 +117,7 @@ static int ensemble_new(lc_ensemble **out, const char *env_name, const lc_space 
     m->act = act;
     lc_params_init(&m->params);
     int sizes[LC_MLP_MAX_LAYERS + 1];
-    sizes[0] = m->I;
+    sizes[0] = m->in_size;
     for (int l = 1; l <= layers; l++) sizes[l] = hidden;
     sizes[layers + 1] = m->OUT;
     for (int e = 0; e < E; e++) {
@@ -134,8 +134,8 @@ static int ensemble_new(lc_ensemble **out, const char *env_name, const lc_space 
     lc_mlp_define(&m->term, &m->params, "term", 3, tsizes, act, 0);
     for (int k = 0; k < n_elites; k++) m->elites[k] = k;
     int rc = lc_params_alloc(&m->params, err);
-    m->in_mean = calloc((size_t)m->I, sizeof(float));
-    m->in_std = calloc((size_t)m->I, sizeof(float));
+    m->in_mean = calloc((size_t)m->in_size, sizeof(float));
+    m->in_std = calloc((size_t)m->in_size, sizeof(float));
     m->out_mean = calloc((size_t)m->Y, sizeof(float));
     m->out_std = calloc((size_t)m->Y, sizeof(float));
     if (!rc && (!m->in_mean || !m->in_std || !m->out_mean || !m->out_std))
@@ -157,7 +157,7 @@ size_t lc_ensemble_act_size(const lc_ensemble *m, int N) {
 
 void lc_ensemble_encode(const lc_ensemble *m, const float *obs, const void *actions, int N,
                         float *x) {
-    int O = m->O, I = m->I, A = lc_space_size(&m->act_space);
+    int O = m->O, I = m->in_size, A = lc_space_size(&m->act_space);
     const lc_space *as = &m->act_space;
     for (int b = 0; b < N; b++) {
         float *row = x + (size_t)b * I;
@@ -229,13 +229,13 @@ void lc_ensemble_clamp_obs(const lc_ensemble *m, float *obs, int N) {
 }
 
 size_t lc_ensemble_predict_work(const lc_ensemble *m, int N) {
-    return (size_t)N * (size_t)(m->I + 2 * m->Y + 1 + 2 * m->O) + lc_ensemble_act_size(m, N);
+    return (size_t)N * (size_t)(m->in_size + 2 * m->Y + 1 + 2 * m->O) + lc_ensemble_act_size(m, N);
 }
 
 void lc_ensemble_predict_mean(const lc_ensemble *m, float *work, const float *obs,
                               const void *actions, int N, float *next_obs, float *reward,
                               float *term_prob) {
-    int O = m->O, Y = m->Y, I = m->I;
+    int O = m->O, Y = m->Y, I = m->in_size;
     float *x = work, *mu = x + (size_t)N * I, *acc = mu + (size_t)N * Y;
     float *logit = acc + (size_t)N * Y, *nx = logit + N, *z = nx + (size_t)N * O;
     float *acts = z + (size_t)N * O;
@@ -443,7 +443,7 @@ static void mean_std(const float *x, const size_t *idx, size_t n, int C, float *
 static double member_val_loss(const lc_ensemble *m, int e, const float *X, const float *Yn,
                               const size_t *idx, size_t n, int CH, float *xb, float *yb, float *mu,
                               float *acts) {
-    int I = m->I, Y = m->Y;
+    int I = m->in_size, Y = m->Y;
     double se = 0;
     for (size_t c0 = 0; c0 < n; c0 += (size_t)CH) {
         int nb = (int)(n - c0 < (size_t)CH ? n - c0 : (size_t)CH);
@@ -535,7 +535,7 @@ int lc_ensemble_train(lc_ensemble **out, const lc_dataset *ds, const lc_wm_confi
                            cfg->term_hidden, err)))
         return rc;
     const size_t N = ds->n;
-    const int O = m->O, I = m->I, Y = m->Y, OUT = m->OUT, E = m->E;
+    const int O = m->O, I = m->in_size, Y = m->Y, OUT = m->OUT, E = m->E;
     const int B = cfg->batch, CH = B > 1024 ? B : 1024;
     lc_rng rng;
     lc_rng_seed(&rng, cfg->seed, 0x3e5e);
@@ -777,7 +777,7 @@ int lc_ensemble_to_file(const lc_ensemble *m, lc_file *f, lc_error *err) {
         (rc = lc_file_set_int(f, "members", m->E)) || (rc = lc_file_set_int(f, "n_elites", m->n_elites)) ||
         (rc = lc_file_set_int(f, "hidden", m->hidden)) || (rc = lc_file_set_int(f, "layers", m->layers)) ||
         (rc = lc_file_set_str(f, "act", lc_act_name(m->act))) ||
-        (rc = lc_file_set_int(f, "obs_size", m->O)) || (rc = lc_file_set_int(f, "in_size", m->I)) ||
+        (rc = lc_file_set_int(f, "obs_size", m->O)) || (rc = lc_file_set_int(f, "in_size", m->in_size)) ||
         (rc = lc_file_set_int(f, "term_hidden", m->term_hidden)) ||
         (rc = lc_file_set_int(f, "epochs", m->epochs_run)) ||
         (rc = lc_file_set_int(f, "train_rows", (int64_t)m->train_rows)) ||
@@ -791,7 +791,7 @@ int lc_ensemble_to_file(const lc_ensemble *m, lc_file *f, lc_error *err) {
     if ((rc = lc_space_save(&m->obs_space, f, "obs_space", err)) ||
         (rc = lc_space_save(&m->act_space, f, "act_space", err)))
         return rc;
-    int64_t shi[1] = {m->I}, shy[1] = {m->Y}, she[1] = {m->n_elites};
+    int64_t shi[1] = {m->in_size}, shy[1] = {m->Y}, she[1] = {m->n_elites};
     int64_t shs[2] = {(int64_t)m->n_starts, m->O}, shm[2] = {(int64_t)m->n_states, m->O};
     int32_t el[LC_WM_MAX_MEMBERS];
     for (int k = 0; k < m->n_elites; k++) el[k] = m->elites[k];
@@ -867,9 +867,9 @@ static int from_file(lc_ensemble **out, const lc_file *f, lc_error *err) {
         return rc;
     lc_ensemble *m = NULL;
     if ((rc = ensemble_new(&m, env, &os, &as, mes, E, nel, hidden, layers, act, th, err))) return rc;
-    if (m->O != O || m->I != I) {
+    if (m->O != O || m->in_size != I) {
         rc = lc_fail(err, LC_ERR_SHAPE, "world model: sizes (obs %d, input %d) disagree with the "
-                     "spaces (%d, %d)", O, I, m->O, m->I);
+                     "spaces (%d, %d)", O, I, m->O, m->in_size);
         goto fail;
     }
     m->epochs_run = epochs;
@@ -884,7 +884,7 @@ static int from_file(lc_ensemble **out, const lc_file *f, lc_error *err) {
     if (lc_file_get_float(f, "val_reward_mse", &d, NULL) == LC_OK) m->val.reward_mse = d;
     if (lc_file_get_float(f, "val_term_acc", &d, NULL) == LC_OK) m->val.term_acc = d;
 
-    int64_t shi[1] = {m->I}, shy[1] = {m->Y}, she[1] = {m->n_elites}, shs[2] = {-1, m->O};
+    int64_t shi[1] = {m->in_size}, shy[1] = {m->Y}, she[1] = {m->n_elites}, shs[2] = {-1, m->O};
     const lc_tensor *t_im, *t_is, *t_om, *t_os, *t_el, *t_st, *t_sa;
     if (!(t_im = lc_file_expect(f, "norm.in_mean", LC_F32, 1, shi, err)) ||
         !(t_is = lc_file_expect(f, "norm.in_std", LC_F32, 1, shi, err)) ||
@@ -899,8 +899,8 @@ static int from_file(lc_ensemble **out, const lc_file *f, lc_error *err) {
         (rc = finite_tensor(t_om, "norm.out_mean", 0, err)) || (rc = finite_tensor(t_os, "norm.out_std", 1, err)) ||
         (rc = finite_tensor(t_st, "starts", 0, err)))
         goto fail;
-    memcpy(m->in_mean, t_im->data, (size_t)m->I * sizeof(float));
-    memcpy(m->in_std, t_is->data, (size_t)m->I * sizeof(float));
+    memcpy(m->in_mean, t_im->data, (size_t)m->in_size * sizeof(float));
+    memcpy(m->in_std, t_is->data, (size_t)m->in_size * sizeof(float));
     memcpy(m->out_mean, t_om->data, (size_t)m->Y * sizeof(float));
     memcpy(m->out_std, t_os->data, (size_t)m->Y * sizeof(float));
     const int32_t *el = t_el->data;

@@ -67,7 +67,7 @@ typedef struct lc_ensemble {
     int max_episode_steps;       // the real env's time limit (0 = none)
     int E, n_elites;
     int elites[LC_WM_MAX_MEMBERS];
-    int O, I, Y, OUT, hidden, layers;
+    int O, in_size, Y, OUT, hidden, layers; // O, I, Y, OUT
     lc_act act;
     lc_params params;            // every member in one arena (tensors mK.*)
     lc_mlp mlp[LC_WM_MAX_MEMBERS];
