@@ -314,6 +314,11 @@ static void send_error(lc_learner *l, const lc_frames *f, int code, const char *
     send_msg(l, NULL, f->ident, f->ident_len, &m);
 }
 
+static void free_frame(void *data, void *hint) {
+    (void)hint;
+    free(data);
+}
+
 // Encodes the current weights once; every worker gets a reference-counted copy.
 static int encode_weights(lc_learner *l, lc_error *err) {
     lc_params *P = lc_policy_params(l->policy);
@@ -327,18 +332,10 @@ static int encode_weights(lc_learner *l, lc_error *err) {
     if (rc) return rc;
     if (l->have_weights) zmq_msg_close(&l->weights);
     l->have_weights = 0;
-    if (zmq_msg_init_data(&l->weights, buf, len, NULL, NULL) != 0) {
+    if (zmq_msg_init_data(&l->weights, buf, len, free_frame, NULL) != 0) {
         free(buf);
         return lc_fail(err, LC_ERR_NET, "zmq_msg_init_data: %s", zmq_strerror(zmq_errno()));
     }
-    // zmq frees nothing with a NULL ffn: keep ownership through a hint-less wrapper
-    zmq_msg_close(&l->weights);
-    if (zmq_msg_init_size(&l->weights, len) != 0) {
-        free(buf);
-        return lc_fail(err, LC_ERR_NOMEM, "zmq_msg_init_size: out of memory");
-    }
-    memcpy(zmq_msg_data(&l->weights), buf, len);
-    free(buf);
     l->have_weights = 1;
     return LC_OK;
 }

@@ -22,7 +22,7 @@
 #define PY LC_BREAKOUT_PADDLE_Y
 #define BALL LC_BREAKOUT_BALL
 
-#define BALL_VY 20    // vertical ball speed, sub-pixels per step (1.25 px)
+#define BALL_VY 16    // vertical ball speed, sub-pixels per step (1 px)
 #define SERVE_Y 34    // the ball serves from this row, downwards
 #define NSUB 2        // collision sub-steps per step (each moves under a pixel)
 
@@ -37,6 +37,7 @@ static const lc_pix_rgb BRICK_C[BROWS] = {{200, 72, 72},  {198, 108, 58}, {180, 
                                           {162, 162, 42}, {72, 160, 72},  {66, 72, 200}};
 static const lc_pix_rgb PADDLE_C = {64, 224, 240};
 static const lc_pix_rgb BALL_C = {255, 255, 255};
+static const lc_pix_rgb TRAIL_C = {112, 112, 112};
 static const int PADDLE_VX[6] = {-24, -16, -8, 8, 16, 24}; // by where the ball meets the paddle
 
 void lc_breakout_draw(const lc_breakout_state *s, uint8_t *frame) {
@@ -55,7 +56,8 @@ void lc_breakout_draw(const lc_breakout_state *s, uint8_t *frame) {
             if (s->bricks[r][c])
                 lc_pix_fill(frame, F, F, WALL + c * BW, BTOP + r * BH, BW - 1, BH - 1, BRICK_C[r]);
     lc_pix_fill(frame, F, F, s->paddle_x, PY, PW, PH, PADDLE_C);
-    int bx = s->bx / SUB, by = s->by / SUB;
+    int tx = s->hx[1] / SUB, ty = s->hy[1] / SUB, bx = s->bx / SUB, by = s->by / SUB;
+    if (ty < F) lc_pix_fill(frame, F, F, tx, ty, BALL, BALL, TRAIL_C);
     if (by < F) lc_pix_fill(frame, F, F, bx, by, BALL, BALL, BALL_C);
 }
 
@@ -69,6 +71,8 @@ static void serve(lc_breakout_state *s, lc_rng *rng) {
     s->by = SERVE_Y * SUB;
     s->vx = (lc_rng_below(rng, 2) ? 1 : -1) * (8 + 8 * (int)lc_rng_below(rng, 2));
     s->vy = BALL_VY;
+    s->hx[0] = s->hx[1] = s->bx; // no trail yet
+    s->hy[0] = s->hy[1] = s->by;
 }
 
 // Knocks out one standing brick under the ball box at pixel (x, y); 1 if it did.
@@ -94,6 +98,10 @@ static float advance(lc_breakout_state *s, int a, lc_rng *rng, int *done) {
     if (a == LC_BREAKOUT_RIGHT) s->paddle_x += LC_BREAKOUT_PADDLE_SPEED;
     if (s->paddle_x < WALL) s->paddle_x = WALL;
     if (s->paddle_x > F - WALL - PW) s->paddle_x = F - WALL - PW;
+    s->hx[1] = s->hx[0];
+    s->hy[1] = s->hy[0];
+    s->hx[0] = s->bx;
+    s->hy[0] = s->by;
     for (int k = 0; k < NSUB; k++) {
         int nx = s->bx + s->vx / NSUB, x = nx / SUB, y = s->by / SUB;
         if (x < WALL || x + BALL > F - WALL) {

@@ -50,8 +50,12 @@ static const char *const TILE_DIRT[T] = {
     "cccccccc", "ccccddcc", "cccccccc", "cccccccc"};
 static const char *const CLOUD[4] = {
     "...aaaa.....", ".aaaaaaaa...", "aaaaaaaaaaa.", ".aaaaaaaaaaa"};
-static const char *const PLAYER[PH] = { // facing right
-    ".aaaa.", "aaaaaa", "aaabca", "aaabca", "aaaaaa", ".aaaa.", ".d..d.", ".dd.dd"};
+// The player facing right: standing, rising (feet tucked), falling (legs apart), so
+// one frame tells which way a jump is going.
+static const char *const PLAYER[3][PH] = {
+    {".aaaa.", "aaaaaa", "aaabca", "aaabca", "aaaaaa", ".aaaa.", ".d..d.", ".dd.dd"},
+    {".aaaa.", "aaaaaa", "aaabca", "aaabca", "aaaaaa", ".aaaa.", ".dddd.", "......"},
+    {".aaaa.", "aaaaaa", "aaabca", "aaabca", "aaaaaa", ".aaaa.", "d....d", "d....d"}};
 static const char *const ENEMY[EH] = { // looking right
     "..aaaa..", ".aaaaaa.", "abcaabca", "aaaaaaaa", "aaaaaaaa", "a.a..a.a"};
 static const char *const COIN[LC_COINRUN_COIN] = {
@@ -76,6 +80,8 @@ static uint32_t hash32(uint32_t x) {
     x ^= x >> 16;
     return x;
 }
+
+static int floor_div(int a, int b) { return a >= 0 ? a / b : -((-a + b - 1) / b); }
 
 int lc_coinrun_solid(const lc_coinrun_state *s, int col, int row) {
     if (row >= R) return 0;
@@ -116,8 +122,9 @@ void lc_coinrun_draw(const lc_coinrun_state *s, uint8_t *frame) {
         const lc_coinrun_enemy *e = &s->enemies[k];
         lc_pix_sprite(frame, F, F, e->x - s->cam, e->y, ENEMY, EW, EH, ENEMY_PAL, e->dir < 0);
     }
-    lc_pix_sprite(frame, F, F, s->px - s->cam, s->py / SUB, PLAYER, PW, PH, PLAYER_PAL,
-                  s->facing < 0);
+    int pose = s->on_ground ? 0 : s->vy < 0 ? 1 : 2;
+    lc_pix_sprite(frame, F, F, s->px - s->cam, floor_div(s->py, SUB), PLAYER[pose], PW, PH,
+                  PLAYER_PAL, s->facing < 0);
 }
 
 // ---------------------------------------------------------------- level
@@ -186,7 +193,6 @@ static int overlap(int ax, int ay, int aw, int ah, int bx, int by, int bw, int b
     return ax < bx + bw && bx < ax + aw && ay < by + bh && by < ay + ah;
 }
 
-static int floor_div(int a, int b) { return a >= 0 ? a / b : -((-a + b - 1) / b); }
 
 // Advances one step; returns the reward and sets *done on reaching the coin or dying.
 static float advance(lc_coinrun_state *s, int a, int *done) {

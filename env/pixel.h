@@ -70,7 +70,8 @@ int lc_coinrun_solid(const lc_coinrun_state *s, int col, int row);
 
 // ---------------------------------------------------------------- Breakout-v0
 // 64x64 Breakout: grey walls on the left, right and top, 6 rows of 10 bricks, a
-// paddle at the bottom, a 2x2 ball that serves itself (no fire button), 3 lives
+// paddle at the bottom, a 2x2 ball that serves itself (no fire button) and leaves a
+// grey trail where it was 2 steps ago (so one frame shows where it is going), 3 lives
 // (dots at the top left). Actions: 0 noop, 1 left, 2 right (3 pixels per step).
 // Reward +1 per brick; a cleared wall is rebuilt; losing the last ball terminates.
 
@@ -81,7 +82,7 @@ int lc_coinrun_solid(const lc_coinrun_state *s, int col, int row);
 #define LC_BREAKOUT_BRICK_W 6
 #define LC_BREAKOUT_BRICK_H 4
 #define LC_BREAKOUT_BRICK_TOP 8   // y of the first brick row
-#define LC_BREAKOUT_PADDLE_W 12
+#define LC_BREAKOUT_PADDLE_W 16
 #define LC_BREAKOUT_PADDLE_H 2
 #define LC_BREAKOUT_PADDLE_Y 58
 #define LC_BREAKOUT_PADDLE_SPEED 3
@@ -96,6 +97,7 @@ typedef struct lc_breakout_state {
     int paddle_x;      // paddle left, pixels
     int bx, by;        // ball top-left, sub-pixels
     int vx, vy;        // ball velocity, sub-pixels per step
+    int hx[2], hy[2];  // ball positions 1 and 2 steps ago (the trail), sub-pixels
     int lives;
 } lc_breakout_state;
 

@@ -98,8 +98,10 @@ static int distinct_colours(const uint8_t *fr) {
 // The player's body colour and the paddle's colour (as drawn by the games).
 #define PLAYER_RGB 236, 40, 40
 #define ENEMY_RGB 150, 48, 210
+#define LEGS_RGB 24, 24, 112
 #define PADDLE_RGB 64, 224, 240
 #define BALL_RGB 255, 255, 255
+#define TRAIL_RGB 112, 112, 112
 
 // Puts the CoinRun player standing on the ground at column c (which must be ground).
 static void stand_at(lc_coinrun_state *s, int px) {
@@ -284,6 +286,19 @@ START_TEST(test_coinrun_actions_visible) {
     game_step1(&g, 0, LC_COINRUN_LEFT);
     ck_assert_int_eq(s->px, 0);
     ck_assert_int_eq(s->facing, -1);
+    // The pose tells standing (6 leg pixels), rising (4, tucked) and falling (4, apart).
+    *s = start;
+    game_step1(&g, 0, LC_COINRUN_NOOP);
+    ck_assert_int_eq(find_colour(frame_of(&g, 0), LEGS_RGB, NULL, NULL), 6);
+    game_step1(&g, 0, LC_COINRUN_JUMP);
+    double lx, ly, lx2, ly2;
+    ck_assert_int_eq(find_colour(frame_of(&g, 0), LEGS_RGB, &lx, &ly), 4);
+    find_colour(frame_of(&g, 0), PLAYER_RGB, NULL, &y0);
+    ck_assert_double_eq_tol(ly - y0, 3.5, 1e-9); // tucked: one row of legs under the body
+    while (s->vy <= 0) game_step1(&g, 0, LC_COINRUN_NOOP);
+    ck_assert_int_eq(find_colour(frame_of(&g, 0), LEGS_RGB, &lx2, &ly2), 4);
+    find_colour(frame_of(&g, 0), PLAYER_RGB, NULL, &y0);
+    ck_assert_double_eq_tol(ly2 - y0, 4.0, 1e-9); // two rows of legs
     game_close(&g);
 }
 END_TEST
@@ -336,6 +351,12 @@ START_TEST(test_breakout_ball_moves) {
     find_colour(frame_of(&g, 0), BALL_RGB, &px, &py);
     ck_assert_double_gt(py, by); // served downwards
     ck_assert_double_ne(px, bx);
+    // The trail (where the ball was 2 steps ago) shows the way it goes.
+    lc_breakout_state *s = lc_breakout_state_of(g.im.data, 0);
+    double tx, ty;
+    ck_assert_int_gt(find_colour(frame_of(&g, 0), TRAIL_RGB, &tx, &ty), 0);
+    ck_assert_double_lt(ty, s->by / LC_BREAKOUT_SUB);
+    ck_assert_int_eq(s->hy[1], s->by - 2 * s->vy);
     game_close(&g);
 }
 END_TEST
