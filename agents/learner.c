@@ -35,6 +35,7 @@ typedef struct wslot {
 typedef struct segment {
     lc_rollout r;             // (T, N) columns of one worker
     int64_t version, episodes;
+    int worker_id;
     double return_sum, length_sum;
 } segment;
 
@@ -73,6 +74,7 @@ lc_learner_cfg lc_learner_cfg_default(void) {
     c.pcfg = lc_policy_cfg_default();
     c.sync = 1;
     c.max_lag = 1;
+    c.min_workers = 1;
     c.heartbeat_s = 1.0;
     c.worker_timeout_s = 10.0;
     c.checkpoint_every = 10;
@@ -196,7 +198,8 @@ int lc_learner_new(lc_learner **out, const lc_learner_cfg *cfg, lc_error *err) {
     if (cfg->ppo.num_steps < 1 || cfg->ppo.num_steps > LC_PROTO_MAX_STEPS || cfg->max_lag < 0 ||
         cfg->ppo.total_steps < 1 || !(cfg->heartbeat_s > 0) ||
         !(cfg->worker_timeout_s > cfg->heartbeat_s) || cfg->worker_num_envs < 0 ||
-        cfg->worker_num_envs > LC_PROTO_MAX_ENVS || cfg->checkpoint_every < 0)
+        cfg->worker_num_envs > LC_PROTO_MAX_ENVS || cfg->checkpoint_every < 0 ||
+        cfg->min_workers < 0)
         return lc_fail(err, LC_ERR_ARG, "learner: bad options (steps, lag, heartbeat < timeout, "
                                         "worker envs)");
     if (cfg->ppo.num_envs < 1 || cfg->ppo.num_envs > LC_PROTO_MAX_ENVS)
@@ -491,6 +494,7 @@ static int take_segment(lc_learner *l, const wslot *w, const struct lc_msg_rollo
         }
     }
     s->version = x->version;
+    s->worker_id = w->worker_id;
     s->episodes = x->episodes;
     s->return_sum = x->return_sum;
     s->length_sum = x->length_sum;
@@ -606,6 +610,7 @@ static void housekeeping(lc_learner *l, double now) {
 
 static int batch_due(const lc_learner *l) {
     if (l->nseg == 0) return 0;
+    if (l->st.updates == 0 && l->st.workers_joined < l->cfg.min_workers) return 0;
     if (l->cfg.sync) {
         for (int i = 0; i < LC_LEARNER_MAX_WORKERS; i++) {
             const wslot *w = &l->w[i];
@@ -620,8 +625,15 @@ static int batch_due(const lc_learner *l) {
     return cols >= target;
 }
 
+static int by_worker(const void *a, const void *b) {
+    const segment *x = a, *y = b;
+    if (x->worker_id != y->worker_id) return x->worker_id < y->worker_id ? -1 : 1;
+    return x->version < y->version ? -1 : x->version > y->version;
+}
+
 static int update(lc_learner *l, lc_error *err) {
     int cols = 0, rc;
+    qsort(l->seg, (size_t)l->nseg, sizeof *l->seg, by_worker);
     int64_t eps = 0;
     double ret = 0, len = 0;
     for (int i = 0; i < l->nseg; i++) {

@@ -2,7 +2,8 @@
 // the env, the policy and versioned weights, gathers their rollout segments, runs
 // lc_ppo_update on them (sync, or async with a policy-lag bound), detects dead
 // workers by heartbeats, and checkpoints atomically so it can be restarted.
-// Leaves out: several learners, PUB/SUB weight fan-out, observation normalisation
+// Segments are assembled in worker-id order, so a sync run with the same workers is
+// reproducible. Leaves out: several learners, PUB/SUB weight fan-out, observation normalisation
 // across workers (refused: each worker would see different statistics).
 #ifndef LC_AGENTS_LEARNER_H
 #define LC_AGENTS_LEARNER_H
@@ -50,6 +51,7 @@ typedef struct lc_learner_cfg {
                                //    of the current version; 0: async
     int max_lag;               // async: accept segments up to this many versions old
     int worker_num_envs;       // suggested envs per worker (0: ppo.num_envs)
+    int min_workers;           // the first update waits for this many workers (1)
     double heartbeat_s;        // heartbeat interval both ways (1)
     double worker_timeout_s;   // a worker silent this long is dead (10)
     const char *out_path;      // checkpoint / final policy file (NULL: none)
@@ -67,7 +69,7 @@ typedef struct lc_learner_cfg {
     void *cb_ctx;
 } lc_learner_cfg;
 
-// Defaults: loopback :5555, sync, max_lag 1, heartbeat 1 s, timeout 10 s,
+// Defaults: loopback :5555, sync, max_lag 1, min_workers 1, heartbeat 1 s, timeout 10 s,
 // checkpoint every 10 updates; ppo and pcfg from lc_ppo_cfg_default().
 lc_learner_cfg lc_learner_cfg_default(void);
 

@@ -303,11 +303,15 @@ static int load_allow(lc_zap *z, const char *path, lc_error *err) {
         lineno++;
         char *s = line;
         while (*s == ' ' || *s == '\t') s++;
-        size_t len = strcspn(s, " \t\r\n#");
+        size_t len = strcspn(s, " \t\r\n"); // z85 has '#' in its alphabet: a key may start with it
         if (len == 0) continue;
         uint8_t raw[32];
+        char c = s[len];
         s[len] = '\0';
-        if (len != LC_CURVE_KEY_LEN || !zmq_z85_decode(raw, s)) {
+        int is_key = len == LC_CURVE_KEY_LEN && zmq_z85_decode(raw, s) != NULL;
+        s[len] = c;
+        if (!is_key && s[0] == '#') continue; // a comment line
+        if (!is_key) {
             rc = lc_fail(err, LC_ERR_FORMAT, "%s:%d: not a z85 public key", path, lineno);
             break;
         }

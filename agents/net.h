@@ -87,8 +87,9 @@ int lc_curve_public_of(const char *secret_z85, char pub[LC_CURVE_KEY_LEN + 1], l
 // ---------------------------------------------------------------- ZAP
 
 // A ZAP handler (RFC 27) on ctx, in its own thread: it admits a CURVE client when its
-// public key is in the allow-list file (one z85 key per line, '#' comments, blank
-// lines ignored; a .pub file works), and refuses every other peer and mechanism.
+// public key is in the allow-list file (one z85 key first on each line, anything
+// after it ignored; blank lines and lines starting with '#' that are not keys are
+// comments; a .pub file works), and refuses every other peer and mechanism.
 // allow_path NULL: every CURVE client that completes the handshake is admitted.
 // Start it before binding the CURVE server socket on the same context.
 typedef struct lc_zap lc_zap;

@@ -36,7 +36,6 @@ lc_msg lc_msg_init(lc_msg_type t) {
     m.type = t;
     m.version = LC_PROTO_VERSION;
     switch (t) {
-    case LC_MSG_MAKE: m.make.num_envs = 1; break;
     case LC_MSG_SETUP:
         m.setup.num_envs = 1;
         m.setup.num_steps = 128;
@@ -850,10 +849,11 @@ static void enc_body(const lc_msg *m, msgpack_packer *pk) {
         KS("msg", m->error.msg);
         return;
     case LC_MSG_MAKE:
-        msgpack_pack_map(pk, n + 4);
+        msgpack_pack_map(pk, n + 3 + (m->make.num_envs > 0));
         KS("t", t), KI("v", LC_PROTO_VERSION);
         KS("env", m->make.env), KS("params", m->make.params);
-        KI("num_envs", m->make.num_envs), KI("max_episode_steps", m->make.max_episode_steps);
+        if (m->make.num_envs > 0) KI("num_envs", m->make.num_envs);
+        KI("max_episode_steps", m->make.max_episode_steps);
         return;
     case LC_MSG_RESET:
         msgpack_pack_map(pk, n + m->reset.has_seed);

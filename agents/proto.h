@@ -92,7 +92,7 @@ typedef struct lc_msg {
         struct {
             char env[LC_PROTO_STR_MAX];    // "" = the server's default env
             char params[LC_PROTO_STR_MAX]; // backend options "k=v,k=v" ("" = none)
-            int num_envs;                  // 1..LC_PROTO_MAX_ENVS (absent: 1)
+            int num_envs;                  // 1..LC_PROTO_MAX_ENVS (0: absent, the server's default)
             int max_episode_steps;         // as lc_env_opts (absent: 0 = the env's)
         } make;
         struct {

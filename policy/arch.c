@@ -7,6 +7,7 @@
 #include "policy/policy.h"
 
 extern const lc_policy_arch lc_arch_mlp, lc_arch_mlp_ln, lc_arch_gru, lc_arch_cnn;
+extern const lc_policy_arch lc_arch_attn; // policy/arch_attn.c
 
 // To add an architecture: write policy/arch_NAME.c and add one line here.
 static const lc_policy_arch *const builtin[] = {
@@ -14,6 +15,7 @@ static const lc_policy_arch *const builtin[] = {
     &lc_arch_mlp_ln,
     &lc_arch_gru,
     &lc_arch_cnn,
+    &lc_arch_attn,
 };
 #define NBUILTIN ((int)(sizeof builtin / sizeof builtin[0]))
 

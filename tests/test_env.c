@@ -962,7 +962,7 @@ static Suite *env_suite(void) {
     suite_add_tcase(s, lc_contract_tcase("Counter-v0", "start=4"));
     suite_add_tcase(s, lc_contract_tcase("Drift-v0", NULL));
     suite_add_tcase(s, lc_contract_tcase("Pix-v0", NULL));
-    static const char *builtin[] = {"CartPole-v1", "Pendulum-v1", "MountainCar-v0", "Acrobot-v1",
+    static const char *builtin[] = {"CartPole-v1", "Pendulum-v1", "MountainCar-v0", "MountainCarContinuous-v0", "Acrobot-v1",
                                     "CoinRun-v0", "Breakout-v0"};
     for (size_t k = 0; k < sizeof builtin / sizeof builtin[0]; k++) {
         if (registered(builtin[k])) suite_add_tcase(s, lc_contract_tcase(builtin[k], NULL));

@@ -190,7 +190,8 @@ class LucidVectorEnv:
             else:
                 raise TypeError("discrete actions must be integers")
         a = a.astype(dt)
-        return a.reshape(self.num_envs, -1)
+        # (N, A) rows; the server checks N and A against the env
+        return a.reshape(1, 1) if a.ndim == 0 else a.reshape(a.shape[0], -1)
 
     def reset(self, seed=None, options=None):
         """Resets every copy: (obs (N, ...), info {}). seed None: continue the streams
