@@ -35,7 +35,7 @@ EX_SRC    = $(wildcard examples/*.c)
 EX_BIN    = $(EX_SRC:examples/%.c=$(BUILD)/examples/%)
 HEADERS   = $(foreach d,$(LAYERS),$(wildcard $(d)/*.h))
 
-.PHONY: all test asan bench demo install clean check-long fuzz examples tests
+.PHONY: valgrind all test asan bench demo install clean check-long fuzz examples tests
 all: $(BUILD)/liblucid.a $(BUILD)/liblucid.so $(BUILD)/lucid
 
 $(CONFIG): scripts/deps.sh
@@ -81,6 +81,15 @@ asan:
 	  EXTRA_CFLAGS="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined" \
 	  LDFLAGS_EXTRA="-fsanitize=address,undefined" test
 
+# Every suite under valgrind (leaks are errors). valgrind cannot decode AVX-512,
+# so this build targets x86-64-v3; Check runs without fork so leaks are seen.
+valgrind:
+	$(MAKE) BUILD=build-vg MARCH=-march=x86-64-v3 tests
+	@for t in build-vg/tests/test_*; do echo "== $$t"; \
+	  CK_FORK=no LUCID_BUILD=build-vg LUCID_PYTHON=$(PYTHON) valgrind -q --error-exitcode=9 \
+	    --leak-check=full --errors-for-leak-kinds=definite $$t > /dev/null || exit 1; done
+	@echo "valgrind: no errors, no leaks"
+
 # Long training runs that do not belong in `make test`.
 check-long: tests
 	@LUCID_LONG=1 sh scripts/run_tests.sh $(BUILD) $(PYTHON) $(SUITES)
@@ -102,6 +111,6 @@ install: all
 	  > $(DESTDIR)$(PREFIX)/lib/pkgconfig/lucid.pc
 
 clean:
-	rm -rf build build-asan build-fuzz
+	rm -rf build build-asan build-fuzz build-vg
 
 -include $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d) $(TEST_HOBJ:.o=.d)

@@ -42,7 +42,6 @@ static double bench_env(const char *name, int N, int threads, int *used_threads)
         fprintf(stderr, "bench_env: %s: %s\n", name, err.msg);
         return -1;
     }
-    *used_threads = lc_env_num_threads(e);
     const lc_env_spec *sp = lc_env_get_spec(e);
     size_t row = (size_t)N * sp->act_size * 4;
     char *acts = malloc(row * NBATCH);
@@ -62,6 +61,7 @@ static double bench_env(const char *name, int N, int threads, int *used_threads)
         t1 = now_s();
     }
     rate = (double)steps * N / (t1 - t0);
+    *used_threads = lc_env_threads_in_use(e);
 out:
     if (rate < 0) fprintf(stderr, "bench_env: %s: %s\n", name, err.msg);
     free(acts);
@@ -163,7 +163,7 @@ int main(void) {
     double t_start = now_s();
     printf("env steps per second (num_envs x vector steps / s); %.2f s per figure; noisy: shared cores\n",
            BUDGET_S);
-    printf("%-16s %8s %12s %12s %12s\n", "env", "num_envs", "1 thread", "2 threads", "reference");
+    printf("%-26s %8s %12s %12s %12s %12s\n", "env", "num_envs", "1 thread", "2 threads", "auto", "reference");
     int n = lc_env_registry_count();
     for (int r = 0; r < n; r++) {
         const char *name = lc_env_registry_name(r);
@@ -171,7 +171,7 @@ int main(void) {
         if (len && name[len - 1] == ':') continue; // families (dream:) need a file
         for (int k = 0; k < 3; k++) {
             int N = sizes[k], used1 = 1, used2 = 1;
-            char a[32], b[32], c[32] = "";
+            char a[32], b[32], c[32] = "", d[32];
             fmt_rate(a, sizeof a, bench_env(name, N, 1, &used1));
             if (N > 1) {
                 double r2 = bench_env(name, N, 2, &used2);
@@ -180,11 +180,16 @@ int main(void) {
             } else {
                 snprintf(b, sizeof b, "-");
             }
+            int used0 = 1;
+            double r0 = bench_env(name, N, 0, &used0);
+            fmt_rate(d, sizeof d, r0);
+            if (r0 >= 0) snprintf(d + strlen(d), sizeof d - strlen(d), " (%d)", used0);
             if (strcmp(name, "CartPole-v1") == 0) fmt_rate(c, sizeof c, bench_reference(N));
-            printf("%-16s %8d %12s %12s %12s\n", name, N, a, b, c);
+            printf("%-26s %8d %12s %12s %12s %12s\n", name, N, a, b, d, c);
             fflush(stdout);
         }
     }
+    printf("auto: num_threads 0, (k) = threads it settled on after its trial steps\n");
     printf("reference: naive scalar CartPole loop in double over an array of structs, same dynamics,\n"
            "autoreset and float obs/reward/flag writes, 1 thread. total %.1f s\n",
            now_s() - t_start);

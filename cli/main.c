@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "env/env.h"
+#include "policy/ppo.h"
 #include "worldmodel/worldmodel.h"
 
 #define VERBS(X) \
@@ -69,6 +70,7 @@ int main(int argc, char **argv) {
     bind_verbs();
     lc_env_register_builtin();
     lc_worldmodel_register();
+    lc_policy_register_envs(); // CartPoleNoVel-v1
     if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
         usage(argc < 2 ? stderr : stdout);
         return argc < 2 ? 2 : 0;

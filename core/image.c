@@ -4,6 +4,7 @@
 #include "core/image.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <gif_lib.h>
 #include <math.h>
 #include <png.h>
@@ -133,7 +134,11 @@ int lc_gif_open(lc_gif **out, const char *path, int w, int h, int delay_cs, lc_e
     }
     int code = 0;
     errno = 0;
-    g->gif = EGifOpenFileName(g->tmp, false, &code);
+    // giflib's EGifOpenFileName creates files 0600; open it ourselves so the
+    // GIF gets the usual 0666 & ~umask like every other file lucid writes.
+    int fd = open(g->tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
+    g->gif = fd >= 0 ? EGifOpenFileHandle(fd, &code) : NULL;
+    if (!g->gif && fd >= 0) close(fd);
     if (!g->gif) {
         int e = errno;
         rc = lc_fail(err, LC_ERR_IO, "%s: cannot create %s: %s", path, g->tmp,

@@ -22,6 +22,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "env/pool.h"
 #include "env/wrappers.h"
@@ -29,7 +30,9 @@
 #define MAX_ENVS (1 << 20)
 #define MAX_THREADS 64
 #define MAX_RENDER 8192
-#define AUTO_THREADS_MIN_ENVS 256 // num_threads 0: two threads from this many envs
+#define AUTO_THREADS_MIN_ENVS 256 // num_threads 0: two threads from this many envs...
+#define AUTO_WARM 2                // ...kept if they beat one thread over these trials
+#define AUTO_TRIAL 16
 
 enum { JOB_STEP, JOB_POST, JOB_RESET, JOB_RESET_POST };
 
@@ -65,6 +68,11 @@ struct lc_env {
     double rw_count, rw_mean, rw_var;
     lc_pool *pool;
     int nthreads;
+    // num_threads 0 with a pool: steps [AUTO_WARM, AUTO_WARM + AUTO_TRIAL) run alone,
+    // the next AUTO_TRIAL on the pool; the pool is kept only if clearly faster.
+    int auto_mode, use_pool;
+    int64_t auto_steps;
+    double auto_alone, auto_pooled; // seconds summed over each trial
     // the pool's current job
     int job;
     const uint8_t *job_mask;
@@ -239,8 +247,32 @@ static void run_chunk(void *ctx, int c, int n) {
 
 static void run_job(lc_env *e, int job) {
     e->job = job;
-    if (e->pool) lc_pool_run(e->pool, run_chunk, e);
+    if (e->pool && e->use_pool) lc_pool_run(e->pool, run_chunk, e);
     else run_chunk(e, 0, 1);
+}
+
+static double now_s(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+// Automatic threading: whether a pool pays depends on the env's cost per step and on
+// how busy the machine is, so the first steps time both ways (results are the same bits).
+static void auto_step(lc_env *e) {
+    int64_t k = e->auto_steps++;
+    if (k < AUTO_WARM || k >= AUTO_WARM + 2 * AUTO_TRIAL) {
+        run_job(e, JOB_STEP);
+        return;
+    }
+    int pooled = k >= AUTO_WARM + AUTO_TRIAL;
+    e->use_pool = pooled;
+    double t0 = now_s();
+    run_job(e, JOB_STEP);
+    double dt = now_s() - t0;
+    if (pooled) e->auto_pooled += dt;
+    else e->auto_alone += dt;
+    if (k == AUTO_WARM + 2 * AUTO_TRIAL - 1) e->use_pool = e->auto_pooled < 0.9 * e->auto_alone;
 }
 
 static int validate_actions(lc_env *e, const void *actions, lc_error *err) {
@@ -292,7 +324,8 @@ int lc_env_step(lc_env *e, const void *actions, lc_error *err) {
     if (rc) return rc;
     int stats = (e->norm_obs && !e->frozen) || e->norm_rew;
     e->job_inline = !stats;
-    run_job(e, JOB_STEP);
+    if (e->auto_mode) auto_step(e);
+    else run_job(e, JOB_STEP);
     if (stats) {
         if (e->norm_obs && !e->frozen)
             lc_rms_update(&e->ob_count, e->ob_mean, e->ob_var, e->F, e->raw, e->N, (size_t)e->F, NULL, e->ob_tmp);
@@ -588,6 +621,8 @@ int lc_env_make(lc_env **out, const char *name, const lc_env_opts *opts, lc_erro
     if (nt > MAX_THREADS) nt = MAX_THREADS;
     e->nthreads = nt;
     if (nt > 1 && (rc = lc_pool_new(&e->pool, nt, err))) goto fail;
+    e->use_pool = 1;
+    e->auto_mode = nt > 1 && o.num_threads == 0;
 
     lc_env_spec *sp = &e->spec;
     snprintf(sp->name, sizeof sp->name, "%s", name);
@@ -636,3 +671,4 @@ void lc_env_obs_freeze(lc_env *e, int frozen) { e->frozen = frozen != 0; }
 
 int64_t lc_env_episode_count(const lc_env *e, int i) { return i >= 0 && i < e->N ? e->episodes[i] : 0; }
 int lc_env_num_threads(const lc_env *e) { return e->nthreads; }
+int lc_env_threads_in_use(const lc_env *e) { return e->pool && e->use_pool ? e->nthreads : 1; }

@@ -93,8 +93,10 @@ enum { LC_AUTORESET_SAME_STEP = 0, LC_AUTORESET_DISABLED = 1 };
 
 struct lc_env_opts {
     int num_envs;          // >= 1 (default 1)
-    int num_threads;       // 0 = automatic (2 threads from 256 envs), 1 = none, k = k threads
-                           // (at most num_envs; 1 when the backend cannot split)
+    int num_threads;       // 0 = automatic, 1 = none, k = k threads (at most num_envs; 1
+                           // when the backend cannot split). Automatic: from 256 envs a
+                           // 2-thread pool is made, and steps 2..33 time it against one
+                           // thread; it stays in use only if clearly faster.
     int max_episode_steps; // 0 = the env's default, < 0 = no time limit, > 0 = override
     int autoreset;         // LC_AUTORESET_SAME_STEP (default) or LC_AUTORESET_DISABLED
     int render_w, render_h; // 0 = the env's native size
@@ -182,5 +184,6 @@ void lc_env_obs_freeze(lc_env *e, int frozen);
 // Episodes env i has finished since lc_env_make; threads stepping the vector (1 = the caller).
 int64_t lc_env_episode_count(const lc_env *e, int i);
 int lc_env_num_threads(const lc_env *e);
+int lc_env_threads_in_use(const lc_env *e); // now: 1 when automatic mode dropped its pool
 
 #endif

@@ -8,7 +8,7 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 
-#define SPIN 4000 // polls (~ a few microseconds each batch) before sleeping
+#define SPIN 2000 // pause-polls (tens of microseconds in all) before sleeping
 
 typedef struct worker {
     struct lc_pool *pool;

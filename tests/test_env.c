@@ -551,6 +551,38 @@ START_TEST(test_threads_auto) {
 }
 END_TEST
 
+// Automatic mode times one thread against its pool during steps 2..33 and may switch:
+// the trajectory is the same bits as one thread's throughout.
+START_TEST(test_threads_auto_identical) {
+    enum { N = 300, T = 45 };
+    lc_env_opts o = opts_n(N);
+    o.num_threads = 1;
+    lc_env *x = make_env("Counter-v0", o);
+    o.num_threads = 0;
+    lc_env *y = make_env("Counter-v0", o);
+    const lc_env_buf *bx = lc_env_get_buf(x), *by = lc_env_get_buf(y);
+    int32_t a[N];
+    lc_rng rng;
+    lc_rng_seed(&rng, 45, 0);
+    reset(x, 45);
+    reset(y, 45);
+    for (int t = 0; t < T; t++) {
+        rand_discrete(a, N, 3, &rng);
+        step(x, a);
+        step(y, a);
+        ck_assert_mem_eq(bx->obs, by->obs, (size_t)N * 3 * sizeof(float));
+        ck_assert_mem_eq(bx->rewards, by->rewards, N * sizeof(float));
+        ck_assert_mem_eq(bx->done, by->done, N);
+        ck_assert_mem_eq(bx->final_obs, by->final_obs, (size_t)N * 3 * sizeof(float));
+    }
+    int used = lc_env_threads_in_use(y);
+    ck_assert(used == 1 || used == 2);
+    ck_assert_int_eq(lc_env_threads_in_use(x), 1);
+    lc_env_free(x);
+    lc_env_free(y);
+}
+END_TEST
+
 // 3 threads over 1000 envs with every wrapper on: the same bits as 1 thread.
 START_TEST(test_threads_wrappers_identical) {
     enum { N = 1000, T = 40 };
@@ -943,6 +975,7 @@ static Suite *env_suite(void) {
     tcase_add_test(tc, test_time_limit_override);
     tcase_add_test(tc, test_box_actions_clipped);
     tcase_add_test(tc, test_threads_auto);
+    tcase_add_test(tc, test_threads_auto_identical);
     tcase_add_test(tc, test_threads_wrappers_identical);
     tcase_add_test(tc, test_fallback_render);
     suite_add_tcase(s, tc);

@@ -16,6 +16,16 @@
 #include "policy/policy.h"
 #include "policy/ppo.h"
 
+// Under valgrind the CartPole flow runs with tiny sizes (memory checks only, no result).
+#if defined(__has_include)
+#if __has_include(<valgrind/valgrind.h>)
+#include <valgrind/valgrind.h>
+#endif
+#endif
+#ifndef RUNNING_ON_VALGRIND
+#define RUNNING_ON_VALGRIND 0
+#endif
+
 static char tmpdir[256];
 static char cartpole_model[512]; // a small CartPole model written in main for the contract
 
@@ -607,20 +617,20 @@ static int policy_act(void *ctx, const float *obs, const uint8_t *starts, int N,
 // Fits a small ensemble to ds, writes it to path and trains PPO in dream:path for steps,
 // starting from init's parameters when given.
 static lc_ppo *fit_and_dream(const lc_dataset *ds, const char *path, int64_t steps, lc_policy *init,
-                             uint64_t seed, double *val_mse, double *val_trivial) {
+                             uint64_t seed, int quick, double *val_mse, double *val_trivial) {
     lc_error err = {0};
     lc_wm_config cfg = lc_wm_config_default();
     cfg.members = 4;
     cfg.elites = 3;
-    cfg.hidden = 128;
+    cfg.hidden = quick ? 16 : 128;
     cfg.layers = 2;
-    cfg.epochs = 60;
+    cfg.epochs = quick ? 2 : 60;
     cfg.seed = seed;
     lc_ensemble *m = NULL;
     ck_assert_int_eq(lc_ensemble_train(&m, ds, &cfg, NULL, NULL, &err), LC_OK);
     *val_mse = m->val.mse;
     *val_trivial = m->val.mse_trivial;
-    ck_assert_double_gt(m->val.term_acc, 0.97);
+    if (!quick) ck_assert_double_gt(m->val.term_acc, 0.97);
     ck_assert_int_eq(lc_ensemble_save(m, path, &err), LC_OK);
     lc_ensemble_free(m);
     char name[600];
@@ -644,29 +654,32 @@ static lc_ppo *fit_and_dream(const lc_dataset *ds, const char *path, int64_t ste
 START_TEST(test_cartpole_dream_to_real) {
     // Round 0: 2000 random real steps, a model, PPO only in the dream. Round 1: 2000 real
     // steps with that policy, refit on all 4000, more PPO in the new dream. Then the real test.
+    int quick = RUNNING_ON_VALGRIND != 0;
+    int64_t real_steps = quick ? 200 : 2000;
     lc_dataset ds;
     lc_error err = {0};
-    ck_assert_int_eq(cartpole_dataset(&ds, 2000, 1, 21, &err), LC_OK);
+    ck_assert_int_eq(cartpole_dataset(&ds, real_steps, 1, 21, &err), LC_OK);
     char path[512];
     tmp_path(path, sizeof path, "e2e.lucid");
     double mse, triv;
-    lc_ppo *t0 = fit_and_dream(&ds, path, 150000, NULL, 3, &mse, &triv);
-    ck_assert_double_lt(mse, 0.01 * triv);
+    lc_ppo *t0 = fit_and_dream(&ds, path, quick ? 2048 : 150000, NULL, 3, quick, &mse, &triv);
+    if (!quick) ck_assert_double_lt(mse, 0.01 * triv);
     lc_env *env = NULL;
     lc_env_opts o = lc_env_opts_default();
     ck_assert_int_eq(lc_env_make(&env, "CartPole-v1", &o, &err), LC_OK);
     act_ctx ac = {lc_ppo_policy(t0), {{0}}};
     lc_rng_seed(&ac.rng, 9, 0);
-    ck_assert_int_eq(lc_dataset_collect(&ds, env, 2000, policy_act, &ac, 22, NULL, NULL, &err), LC_OK);
+    ck_assert_int_eq(lc_dataset_collect(&ds, env, real_steps, policy_act, &ac, 22, NULL, NULL, &err), LC_OK);
     lc_env_free(env);
-    ck_assert_uint_eq(ds.n, 4000);
-    lc_ppo *t1 = fit_and_dream(&ds, path, 100000, lc_ppo_policy(t0), 5, &mse, &triv);
+    ck_assert_uint_eq(ds.n, (size_t)(2 * real_steps));
+    lc_ppo *t1 = fit_and_dream(&ds, path, quick ? 2048 : 100000, lc_ppo_policy(t0), 5, quick, &mse, &triv);
     lc_eval_result real;
-    ck_assert_int_eq(lc_evaluate(lc_ppo_policy(t1), "CartPole-v1", NULL, 20, 77, 1, &real, &err), LC_OK);
-    fprintf(stderr, "cartpole flow: 4000 real steps, model val MSE %.3g (nothing-changes %.3g), real "
-            "return %.1f after PPO in the dream\n", mse, triv, real.mean);
+    ck_assert_int_eq(lc_evaluate(lc_ppo_policy(t1), "CartPole-v1", NULL, quick ? 2 : 20, 77, 1, &real, &err), LC_OK);
+    fprintf(stderr, "cartpole flow: %lld real steps, model val MSE %.3g (nothing-changes %.3g), real "
+            "return %.1f after PPO in the dream%s\n", (long long)(2 * real_steps), mse, triv, real.mean,
+            quick ? " (valgrind: tiny sizes, not asserted)" : "");
     // Random play scores about 22.
-    ck_assert_msg(real.mean >= 150.0, "real return %.1f after training in the dream", real.mean);
+    if (!quick) ck_assert_msg(real.mean >= 150.0, "real return %.1f after training in the dream", real.mean);
     lc_ppo_free(t0);
     lc_ppo_free(t1);
     lc_dataset_free(&ds);
