@@ -90,6 +90,19 @@ valgrind:
 	    --leak-check=full --errors-for-leak-kinds=definite $$t > /dev/null || exit 1; done
 	@echo "valgrind: no errors, no leaks"
 
+# libFuzzer on the wire protocol's decoder (agents/proto.c), FUZZ_RUNS inputs from a
+# corpus seeded with one valid message of each type. Needs clang (apt-get as root).
+FUZZ_RUNS ?= 200000
+FUZZ_SRC = tests/fuzz/fuzz_proto.c agents/proto.c core/error.c core/file.c env/space.c
+fuzz: $(CONFIG)
+	@command -v clang >/dev/null 2>&1 || { if [ "$$(id -u)" = 0 ]; then \
+	  apt-get update -qq >&2; apt-get install -y -qq clang >&2 || exit 1; \
+	  else echo "lucid: make fuzz needs clang: sudo apt-get install -y clang" >&2; exit 1; fi; }
+	@mkdir -p build-fuzz/corpus
+	clang -std=c11 -D_DEFAULT_SOURCE -O1 -g -I. -fsanitize=fuzzer,address,undefined \
+	  -fno-sanitize-recover=undefined $(DEP_CFLAGS) -o build-fuzz/fuzz_proto $(FUZZ_SRC) $(DEP_LIBS)
+	build-fuzz/fuzz_proto -runs=$(FUZZ_RUNS) -seed=1 -max_len=4096 -print_final_stats=1 build-fuzz/corpus
+
 # Long training runs that do not belong in `make test`.
 check-long: tests
 	@LUCID_LONG=1 sh scripts/run_tests.sh $(BUILD) $(PYTHON) $(SUITES)

@@ -53,10 +53,25 @@ lc_bench_cfg lc_bench_cfg_default(void) {
 
 // ---------------------------------------------------------------- names and tables
 
+static int is_dream(const char *env) { return strncmp(env, "dream:", 6) == 0; }
+
 void lc_bench_run_stem(char *out, size_t cap, const char *env, const char *arch, int64_t seed) {
+    // dream:DIR/MODEL.lucid?PARAMS is named by "dream:MODEL.lucid?PARAMS" (the record
+    // inside keeps the full name and is checked on resume).
+    char shortname[512];
+    const char *name = env;
+    if (is_dream(env)) {
+        const char *q = strchr(env, '?'), *slash = NULL;
+        for (const char *p = env + 6; *p && (!q || p < q); p++)
+            if (*p == '/') slash = p;
+        if (slash) {
+            snprintf(shortname, sizeof shortname, "dream:%s", slash + 1);
+            name = shortname;
+        }
+    }
     char e[160];
     size_t n = 0;
-    for (const char *p = env; *p && n + 1 < sizeof e; p++) {
+    for (const char *p = name; *p && n + 1 < sizeof e; p++) {
         char ch = *p;
         int ok = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
                  ch == '.' || ch == '-' || ch == '_';
@@ -95,8 +110,6 @@ double lc_bench_env_threshold(const char *env) {
     const env_info *e = find_env_info(env);
     return e ? e->threshold : NAN;
 }
-
-static int is_dream(const char *env) { return strncmp(env, "dream:", 6) == 0; }
 
 // The real env a dream: env imitates, from its world-model file ("" for other envs).
 static int real_env_of(const char *env, char *out, size_t cap, lc_error *err) {

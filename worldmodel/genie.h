@@ -1,0 +1,117 @@
+// worldmodel/genie.h: a Genie-style world learned from unlabelled frames: a latent action
+// model (LAM, VQ-VAE over frame triples), a pixel dynamics model with reward and episode-end
+// heads, and the playable env behind "dream:GENIE.lucid". Leaves out: video tokenizers,
+// spatiotemporal transformers, MaskGIT sampling (pixels and MLP/conv nets fit 2 CPU cores).
+//
+// Letters: B = batch, C = channels, R = model frame side, P = C R R (pixels per model frame),
+// K = latent actions (codes), D = code dimension, E = encoder channels, N = envs.
+//
+// Frames are modelled at R x R (area-averaged from the data, values in [0, 1], CHW).
+// LAM: encoder over [x_{t-1}, x_t, x_{t+1}, x_{t+1} - x_t] (4C channels):
+//   conv 4x4 s2 p1 (4C -> E), relu, conv 4x4 s2 p1 (E -> 2E), relu, linear -> z (D)
+//   -> VQ to one of K codes (zq) -> decoder MLP [x_{t-1}, x_t, zq] -> hidden -> P, which
+//   predicts the DIFFERENCE x_{t+1} - x_t. Loss: MSE + codebook + beta commitment, with
+//   dead-code restarts (a code unused over a window of steps is set to an encoder output).
+// Dynamics: MLP [x_{t-1}, x_t, onehot(code)] -> hidden x2 -> P + 2: the frame difference,
+//   the reward (scaled by 1 / reward_scale) and an episode-end logit; trained on the
+//   LAM's codes (frozen LAM). At play time only the LAM's codes are used, not its decoder.
+#ifndef LC_WORLDMODEL_GENIE_H
+#define LC_WORLDMODEL_GENIE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/error.h"
+#include "env/env.h"
+#include "nn/nn.h"
+#include "worldmodel/frames.h"
+
+typedef struct lc_genie_cfg {
+    int res;          // R, model frame side; must divide the data's side (16)
+    int n_codes;      // K (8)
+    int code_dim;     // D (16)
+    int enc_ch;       // E (16)
+    int lam_hidden;   // decoder hidden width (256)
+    int dyn_hidden;   // dynamics hidden width (512)
+    float beta;       // commitment weight (0.25)
+    float lr;         // Adam (1e-3)
+    int batch;        // B (64)
+    int lam_steps;    // LAM training steps (2000)
+    int dyn_steps;    // dynamics training steps (2000)
+    int restart_window; // steps over which an unused code is restarted (100; 0 = never)
+    float holdout;    // fraction of frames (the tail) kept out of training (0.1)
+    int horizon;      // the dream's time limit (200)
+    int max_starts;   // start contexts stored in the checkpoint (256)
+    uint64_t seed;    // 1
+} lc_genie_cfg;
+
+lc_genie_cfg lc_genie_cfg_default(void);
+
+typedef struct lc_genie {
+    lc_genie_cfg cfg;
+    char env_name[256];
+    int C, R, P;
+    int game_h, game_w, game_c, n_real_actions;
+    float reward_scale;
+    // LAM
+    lc_params lam;
+    int c1w, c1b, c2w, c2b, lw, lb, cb; // conv1 (E, 4C, 4, 4), conv2 (2E, E, 4, 4),
+                                        // linear (D, F), codebook (K, D)
+    int H1, H2, F;                      // R/2, R/4, F = 2E H2 H2
+    lc_mlp dec;
+    // dynamics
+    lc_params dyn;
+    lc_mlp dm;
+    // start contexts (S, 2, P): (x_{t-1}, x_t) pairs from episode starts in the data
+    size_t n_starts;
+    float *starts;
+    // training record
+    double lam_train_s, dyn_train_s, peak_rss_mb;
+    double lam_loss, dyn_loss;
+    int64_t train_frames;
+} lc_genie;
+
+// Builds an untrained model for frames of C channels (side R = cfg.res) of a game.
+int lc_genie_new(lc_genie **out, const lc_genie_cfg *cfg, int C, const lc_frames *like,
+                 lc_error *err);
+void lc_genie_free(lc_genie *g);
+
+// A frame (side S, HWC u8) area-averaged to the model's R into CHW floats in [0, 1].
+void lc_genie_prep(const lc_genie *g, const uint8_t *frame, int S, float *out);
+// Converts all frames of fr into (N, P) model frames (malloc'd).
+int lc_genie_prep_all(const lc_genie *g, const lc_frames *fr, float **out, lc_error *err);
+// Index t is a valid triple centre when t-1, t, t+1 are one episode's consecutive frames.
+int lc_genie_triple_ok(const lc_frames *fr, size_t t);
+
+// Training. progress (may be NULL) is called every 100 steps with (phase 0 = LAM,
+// 1 = dynamics, step, loss); returning non-zero stops. Uses frames [0, train_end).
+typedef int (*lc_genie_progress)(void *ctx, int phase, int step, double loss);
+int lc_genie_train(lc_genie *g, const lc_frames *fr, const float *X, lc_genie_progress cb,
+                   void *ctx, lc_error *err);
+
+// LAM inference: codes (B) for B triples given as X rows (N, P) and centre indices t.
+void lc_genie_infer(const lc_genie *g, const float *X, const size_t *t, int B, int *codes);
+// Dynamics: next frames (B, P) (clamped to [0, 1]), rewards (B), end logits (B) from
+// prev (B, P), cur (B, P), codes (B). work: lc_genie_dyn_work(g, B) floats.
+size_t lc_genie_dyn_work(const lc_genie *g, int B);
+void lc_genie_dyn_step(const lc_genie *g, float *work, const float *prev, const float *cur,
+                       const int *codes, int B, float *next, float *rewards, float *end_logits);
+
+// Checkpoint (kind "genie"): meta cfg.*, env, shapes, reward_scale, training record;
+// tensors lam.*, dyn.* (lc_params_save) and starts (S, 2, P). Loading validates all.
+int lc_genie_save(const lc_genie *g, const char *path, lc_error *err);
+int lc_genie_load(lc_genie **out, const char *path, lc_error *err);
+// 1 if path is a readable lucid file of kind "genie" (for the dream: dispatch).
+int lc_genie_file_is(const char *path);
+
+// The env behind "dream:GENIE.lucid" (dispatched to by lc_dream_env_ctor): obs uint8 at
+// the game's (H, W, C) (nearest upsampling of the model's frames), Discrete(K) latent
+// actions, starts from the stored contexts, reward and end from the heads (end when
+// sigmoid > 0.5), time limit cfg.horizon (params: horizon=H overrides).
+int lc_genie_env_ctor(lc_env_impl *impl, const char *name, int num_envs,
+                      const lc_env_opts *opts, lc_error *err);
+
+// Peak resident memory of this process in MiB (getrusage).
+double lc_genie_peak_rss_mb(void);
+
+#endif
