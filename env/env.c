@@ -158,34 +158,54 @@ static void post_step(lc_env *e, int i) {
     }
 }
 
-// Pass 1 for envs [i0, i1).
+// Pass 1 for envs [i0, i1). With no action repeat, the accounting, statistics
+// and autoreset are one fused pass over the chunk (the common, hot case).
 static void chunk_step(lc_env *e, int i0, int i1, int inline_post) {
     lc_env_buf *B = &e->buf;
     lc_env_impl *im = &e->impl;
-    for (int i = i0; i < i1; i++) {
-        e->raw_rew[i] = 0.0f;
-        B->terminated[i] = B->truncated[i] = B->done[i] = 0;
-    }
+    size_t n = (size_t)(i1 - i0);
+    memset(B->terminated + i0, 0, n);
+    memset(B->truncated + i0, 0, n);
+    memset(B->done + i0, 0, n);
     im->step(im->data, i0, i1, e->act, e->raw, B->rewards, B->terminated, B->info, e->rngs);
-    account(e, i0, i1);
-    for (int r = 1; r < e->repeat; r++) { // action repeat: step the runs of envs still going
-        int any = 0;
-        for (int a = i0; a < i1;) {
-            while (a < i1 && B->done[a]) a++;
-            int b = a;
-            while (b < i1 && !B->done[b]) b++;
-            if (b > a) {
-                im->step(im->data, a, b, e->act, e->raw, B->rewards, B->terminated, B->info, e->rngs);
-                account(e, a, b);
-                any = 1;
+    if (e->repeat > 1) {
+        for (int i = i0; i < i1; i++) e->raw_rew[i] = 0.0f;
+        account(e, i0, i1);
+        for (int r = 1; r < e->repeat; r++) { // action repeat: step the runs of envs still going
+            int any = 0;
+            for (int a = i0; a < i1;) {
+                while (a < i1 && B->done[a]) a++;
+                int b = a;
+                while (b < i1 && !B->done[b]) b++;
+                if (b > a) {
+                    im->step(im->data, a, b, e->act, e->raw, B->rewards, B->terminated, B->info, e->rngs);
+                    account(e, a, b);
+                    any = 1;
+                }
+                a = b;
             }
-            a = b;
+            if (!any) break;
         }
-        if (!any) break;
+        for (int i = i0; i < i1; i++) B->rewards[i] = e->raw_rew[i];
+    } else {
+        int limit = e->limit;
+        for (int i = i0; i < i1; i++) {
+            float r = B->rewards[i];
+            e->raw_rew[i] = r;
+            e->acc_ret[i] += r;
+            int32_t len = ++e->acc_len[i];
+            uint8_t term = B->terminated[i] != 0;
+            uint8_t trunc = !term & (limit > 0) & (len >= limit);
+            B->terminated[i] = term;
+            B->truncated[i] = trunc;
+            B->done[i] = term | trunc;
+        }
     }
+    memset(B->ep_return + i0, 0, n * sizeof *B->ep_return);
+    memset(B->ep_length + i0, 0, n * sizeof *B->ep_length);
+    if (e->norm_rew)
+        for (int i = i0; i < i1; i++) e->disc[i] = e->disc[i] * e->gamma + e->raw_rew[i];
     for (int i = i0; i < i1; i++) {
-        B->rewards[i] = e->raw_rew[i];
-        if (e->norm_rew) e->disc[i] = e->disc[i] * e->gamma + e->raw_rew[i];
         if (B->done[i]) {
             B->ep_return[i] = (float)e->acc_ret[i];
             B->ep_length[i] = e->acc_len[i];
@@ -196,12 +216,10 @@ static void chunk_step(lc_env *e, int i0, int i1, int inline_post) {
             else memcpy(final_row(e, i), obs_row(e, i), (size_t)e->O * e->es);
             if (e->autoreset == LC_AUTORESET_SAME_STEP) im->reset(im->data, i, &e->rngs[i], raw_row(e, i));
             else e->need_reset[i] = 1;
-        } else {
-            B->ep_return[i] = 0.0f;
-            B->ep_length[i] = 0;
         }
-        if (inline_post) post_step(e, i);
     }
+    if (inline_post && (e->separate || e->norm_rew))
+        for (int i = i0; i < i1; i++) post_step(e, i);
 }
 
 static void post_reset(lc_env *e, int i) {
