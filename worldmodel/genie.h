@@ -69,6 +69,7 @@ typedef struct lc_genie {
     double lam_train_s, dyn_train_s, peak_rss_mb;
     double lam_loss, dyn_loss;
     int64_t train_frames;
+    int64_t restarts; // dead-code restarts done
 } lc_genie;
 
 // Builds an untrained model for frames of C channels (side R = cfg.res) of a game.

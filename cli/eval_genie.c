@@ -1,0 +1,275 @@
+// cli/eval_genie.c: `lucid eval-genie`: measures a Genie-style world on held-out frames:
+// latent-action consistency with the true actions, controllability (delta tPSNR), rollout
+// PSNR against copying the last frame, generation speed, training cost. Leaves out: FVD.
+//
+// Letters: K = latent actions, A = true actions, T = rollout length, M = sequences.
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/cli.h"
+#include "core/progress.h"
+#include "env/env.h"
+#include "nn/nn.h"
+#include "worldmodel/frames.h"
+#include "worldmodel/genie.h"
+
+#define ROLL_T 16
+#define MAX_SEQ 256
+
+static double psnr(const float *a, const float *b, int n) {
+    double se = 0;
+    for (int i = 0; i < n; i++) {
+        double d = (double)a[i] - b[i];
+        se += d * d;
+    }
+    double mse = se / n;
+    if (mse < 1e-10) mse = 1e-10;
+    return 10.0 * log10(1.0 / mse);
+}
+
+int cmd_eval_genie(int argc, char **argv) {
+    const char *model = NULL, *data = NULL, *actions = NULL;
+    int json = 0, labels = 200, threads = 2;
+    int64_t seed = 7;
+    cli_opt opts[] = {
+        {"model", CLI_STR, &model, "genie checkpoint (lucid train-genie)"},
+        {"data", CLI_STR, &data, "frames file (its held-out tail is used)"},
+        {"actions", CLI_STR, &actions, "the true actions of the frames (evaluation only)"},
+        {"labels", CLI_INT, &labels, "labelled training transitions for the latent->real map"},
+        {"seed", CLI_I64, &seed, "seed of the random latent actions"},
+        {"threads", CLI_INT, &threads, "BLAS threads"},
+        {"json", CLI_FLAG, &json, "print one JSON line"},
+    };
+    int rc = cli_parse(argc, argv, opts, CLI_COUNT(opts),
+                       "usage: lucid eval-genie --model GENIE --data FRAMES --actions ACTIONS [--json]",
+                       NULL, 0, NULL);
+    if (rc) return rc == 1 ? 0 : 2;
+    if (!model || !data || !actions) {
+        fprintf(stderr, "lucid eval-genie: --model, --data and --actions are required\n");
+        return 2;
+    }
+    lc_nn_set_threads(threads);
+    lc_error err = {0};
+    lc_genie *g = NULL;
+    lc_frames fr;
+    if (lc_genie_load(&g, model, &err) != LC_OK) {
+        fprintf(stderr, "lucid eval-genie: %s\n", err.msg);
+        return 1;
+    }
+    if (lc_frames_load(&fr, data, actions, &err) != LC_OK) {
+        fprintf(stderr, "lucid eval-genie: %s\n", err.msg);
+        lc_genie_free(g);
+        return 1;
+    }
+    float *X = NULL;
+    int status = 1;
+    size_t *idx = NULL, *lab = NULL;
+    int *codes = NULL, *lcodes = NULL;
+    long *conf = NULL;
+    float *seq_prev = NULL, *seq_cur = NULL, *nxt = NULL, *work = NULL, *rp = NULL, *rc2 = NULL;
+    int *sc = NULL;
+    size_t *starts = NULL;
+    if (lc_genie_prep_all(g, &fr, &X, &err) != LC_OK) {
+        fprintf(stderr, "lucid eval-genie: %s\n", err.msg);
+        goto done;
+    }
+    const int K = g->cfg.n_codes, A = fr.n_actions, P = g->P;
+    size_t hold0 = fr.n - (size_t)((double)fr.n * g->cfg.holdout);
+    if (g->cfg.holdout <= 0) hold0 = 0; // no held-out tail: use everything
+    // ---- latent-action consistency on held-out triples
+    idx = malloc(fr.n * sizeof(size_t));
+    codes = malloc(fr.n * sizeof(int));
+    conf = calloc((size_t)K * A, sizeof(long));
+    lab = malloc((size_t)(labels > 0 ? labels : 1) * sizeof(size_t));
+    lcodes = malloc((size_t)(labels > 0 ? labels : 1) * sizeof(int));
+    if (!idx || !codes || !conf || !lab || !lcodes) {
+        fprintf(stderr, "lucid eval-genie: out of memory\n");
+        goto done;
+    }
+    size_t nh = 0;
+    for (size_t t = hold0 + 1; t + 1 < fr.n; t++)
+        if (lc_genie_triple_ok(&fr, t)) idx[nh++] = t;
+    if (nh < 10) {
+        fprintf(stderr, "lucid eval-genie: only %zu held-out transitions\n", nh);
+        goto done;
+    }
+    lc_genie_infer(g, X, idx, (int)nh, codes);
+    long amax_count[64] = {0};
+    for (size_t i = 0; i < nh; i++) {
+        int a = fr.actions[idx[i] + 1];
+        conf[(size_t)codes[i] * A + a]++;
+        if (a < 64) amax_count[a]++;
+    }
+    long hit = 0, maj = 0;
+    int used = 0;
+    for (int k = 0; k < K; k++) {
+        long best = 0, tot = 0;
+        for (int a = 0; a < A; a++) {
+            tot += conf[(size_t)k * A + a];
+            if (conf[(size_t)k * A + a] > best) best = conf[(size_t)k * A + a];
+        }
+        hit += best;
+        used += tot > 0;
+    }
+    for (int a = 0; a < A && a < 64; a++)
+        if (amax_count[a] > maj) maj = amax_count[a];
+    double consistency = (double)hit / nh, chance = (double)maj / nh;
+    // The map from <= labels labelled TRAINING transitions, scored on the held-out ones.
+    int nl = 0;
+    for (size_t t = 1; t + 1 < hold0 && nl < labels; t++)
+        if (lc_genie_triple_ok(&fr, t)) lab[nl++] = t;
+    int map[256];
+    long *lc = calloc((size_t)K * A, sizeof(long));
+    if (!lc) goto done;
+    if (nl > 0) lc_genie_infer(g, X, lab, nl, lcodes);
+    for (int i = 0; i < nl; i++) lc[(size_t)lcodes[i] * A + fr.actions[lab[i] + 1]]++;
+    for (int k = 0; k < K; k++) {
+        map[k] = 0;
+        for (int a = 1; a < A; a++)
+            if (lc[(size_t)k * A + a] > lc[(size_t)k * A + map[k]]) map[k] = a;
+    }
+    free(lc);
+    long lhit = 0;
+    for (size_t i = 0; i < nh; i++) lhit += map[codes[i]] == fr.actions[idx[i] + 1];
+    double label_acc = (double)lhit / nh;
+    // ---- rollouts: contexts (x_s, x_{s+1}) with ROLL_T following frames in one episode
+    starts = malloc(fr.n * sizeof(size_t));
+    if (!starts) goto done;
+    size_t ns = 0;
+    for (size_t s = hold0; s + ROLL_T + 1 < fr.n; s++) {
+        int ok = 1;
+        for (int k = 1; k <= ROLL_T + 1 && ok; k++) ok = !fr.starts[s + k];
+        if (ok) starts[ns++] = s;
+    }
+    int M = ns < MAX_SEQ ? (int)ns : MAX_SEQ;
+    double p_inf[ROLL_T] = {0}, p_rnd[ROLL_T] = {0}, p_copy[ROLL_T] = {0};
+    if (M > 0) {
+        seq_prev = malloc((size_t)M * P * sizeof(float));
+        seq_cur = malloc((size_t)M * P * sizeof(float));
+        rp = malloc((size_t)M * P * sizeof(float));
+        rc2 = malloc((size_t)M * P * sizeof(float));
+        nxt = malloc((size_t)M * P * sizeof(float));
+        work = malloc(lc_genie_dyn_work(g, M) * sizeof(float));
+        sc = malloc((size_t)M * ROLL_T * sizeof(int));
+        size_t *ct = malloc((size_t)M * ROLL_T * sizeof(size_t));
+        if (!seq_prev || !seq_cur || !rp || !rc2 || !nxt || !work || !sc || !ct) {
+            free(ct);
+            goto done;
+        }
+        for (int m = 0; m < M; m++) {
+            size_t s = starts[(size_t)m * ns / M];
+            starts[m] = s;
+            for (int k = 0; k < ROLL_T; k++) ct[(size_t)m * ROLL_T + k] = s + 1 + k;
+        }
+        lc_genie_infer(g, X, ct, M * ROLL_T, sc);
+        free(ct);
+        lc_rng rng;
+        lc_rng_seed(&rng, (uint64_t)seed, 0x7);
+        int *cc = malloc((size_t)M * sizeof(int));
+        if (!cc) goto done;
+        for (int mode = 0; mode < 2; mode++) { // 0: inferred latent actions, 1: random
+            for (int m = 0; m < M; m++) {
+                memcpy(seq_prev + (size_t)m * P, X + starts[m] * P, P * sizeof(float));
+                memcpy(seq_cur + (size_t)m * P, X + (starts[m] + 1) * P, P * sizeof(float));
+            }
+            for (int k = 0; k < ROLL_T; k++) {
+                for (int m = 0; m < M; m++)
+                    cc[m] = mode ? (int)lc_rng_below(&rng, (uint32_t)K) : sc[(size_t)m * ROLL_T + k];
+                lc_genie_dyn_step(g, work, seq_prev, seq_cur, cc, M, nxt, NULL, NULL);
+                memcpy(seq_prev, seq_cur, (size_t)M * P * sizeof(float));
+                memcpy(seq_cur, nxt, (size_t)M * P * sizeof(float));
+                for (int m = 0; m < M; m++) {
+                    const float *truth = X + (starts[m] + 2 + k) * P;
+                    double v = psnr(truth, seq_cur + (size_t)m * P, P);
+                    if (mode) p_rnd[k] += v / M;
+                    else p_inf[k] += v / M;
+                    if (!mode) p_copy[k] += psnr(truth, X + (starts[m] + 1) * P, P) / M;
+                }
+            }
+        }
+        free(cc);
+    }
+    // ---- generation speed through the env API (64 envs, batched)
+    char name[4200];
+    snprintf(name, sizeof name, "dream:%s", model);
+    lc_env *env = NULL;
+    lc_env_opts eo = lc_env_opts_default();
+    eo.num_envs = 64;
+    double fps = 0;
+    if (lc_env_make(&env, name, &eo, &err) == LC_OK && lc_env_reset(env, 1, &err) == LC_OK) {
+        int32_t a[64];
+        lc_rng rng;
+        lc_rng_seed(&rng, 3, 0);
+        int steps = 0;
+        double t0 = lc_now();
+        while (lc_now() - t0 < 1.0 || steps < 5) {
+            for (int i = 0; i < 64; i++) a[i] = (int32_t)lc_rng_below(&rng, (uint32_t)K);
+            if (lc_env_step(env, a, &err) != LC_OK) break;
+            steps++;
+        }
+        fps = 64.0 * steps / (lc_now() - t0);
+    } else {
+        fprintf(stderr, "lucid eval-genie: dream env: %s\n", err.msg);
+    }
+    lc_env_free(env);
+    double d4 = M > 0 ? p_inf[3] - p_rnd[3] : NAN;
+    if (json) {
+        printf("{\"env\":\"%s\",\"res\":%d,\"codes\":%d,\"codes_used\":%d,\"heldout_transitions\":%zu,"
+               "\"consistency\":%.4f,\"chance\":%.4f,\"label_map_accuracy\":%.4f,\"labels\":%d,"
+               "\"sequences\":%d,\"psnr4_inferred\":%.3f,\"psnr4_random\":%.3f,\"delta_psnr4\":%.3f,"
+               "\"psnr16_inferred\":%.3f,\"psnr16_copy\":%.3f,\"psnr16_random\":%.3f,"
+               "\"frames_per_s\":%.1f,\"lam_train_s\":%.1f,\"dyn_train_s\":%.1f,"
+               "\"train_peak_rss_mb\":%.1f,\"eval_peak_rss_mb\":%.1f}\n",
+               g->env_name, g->R, K, used, nh, consistency, chance, label_acc, nl, M, p_inf[3],
+               p_rnd[3], d4, p_inf[ROLL_T - 1], p_copy[ROLL_T - 1], p_rnd[ROLL_T - 1], fps,
+               g->lam_train_s, g->dyn_train_s, g->peak_rss_mb, lc_genie_peak_rss_mb());
+    } else {
+        printf("genie world of %s, modelled at %dx%dx%d, %d latent actions (%d used on held-out data)\n",
+               g->env_name, g->R, g->R, g->C, K, used);
+        printf("latent-action consistency (best many-to-one map, %zu held-out transitions): "
+               "%.1f%%  (majority-action chance %.1f%%)\n", nh, 100 * consistency, 100 * chance);
+        printf("map from %d labelled training transitions, on held-out: %.1f%%\n", nl,
+               100 * label_acc);
+        printf("  latent -> true action counts (rows: latent, cols: true action):\n");
+        for (int k = 0; k < K; k++) {
+            printf("   z%-3d", k);
+            for (int a = 0; a < A; a++) printf(" %6ld", conf[(size_t)k * A + a]);
+            printf("   -> %d\n", map[k]);
+        }
+        if (M > 0) {
+            printf("controllability over %d held-out sequences (PSNR in dB at %dx%d):\n", M, g->R, g->R);
+            printf("  t=4: inferred latents %.2f, random latents %.2f, delta tPSNR %.2f dB\n",
+                   p_inf[3], p_rnd[3], d4);
+            printf("  t=16 rollout: inferred latents %.2f, random %.2f, copy-last-frame %.2f\n",
+                   p_inf[ROLL_T - 1], p_rnd[ROLL_T - 1], p_copy[ROLL_T - 1]);
+            printf("  per step (inferred / copy):");
+            for (int k = 0; k < ROLL_T; k++) printf(" %.1f/%.1f", p_inf[k], p_copy[k]);
+            printf("\n");
+        }
+        printf("generation: %.0f frames/s (64 envs batched through the dream: env, %dx%d obs)\n",
+               fps, g->game_h, g->game_w);
+        printf("training: LAM %.1f s, dynamics %.1f s, peak memory %.0f MiB (eval peak %.0f MiB)\n",
+               g->lam_train_s, g->dyn_train_s, g->peak_rss_mb, lc_genie_peak_rss_mb());
+    }
+    status = 0;
+done:
+    free(X);
+    free(idx);
+    free(codes);
+    free(conf);
+    free(lab);
+    free(lcodes);
+    free(starts);
+    free(seq_prev);
+    free(seq_cur);
+    free(rp);
+    free(rc2);
+    free(nxt);
+    free(work);
+    free(sc);
+    lc_frames_free(&fr);
+    lc_genie_free(g);
+    return status;
+}

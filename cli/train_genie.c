@@ -1,0 +1,155 @@
+// cli/train_genie.c: `lucid train-genie` (latent action model + frame dynamics from a
+// frames file) and `lucid collect --frames-only` (cmd_collect_frames: random play of a
+// pixel game into frames + a separate actions file). Leaves out: resuming training.
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/cli.h"
+#include "core/progress.h"
+#include "env/env.h"
+#include "nn/nn.h"
+#include "worldmodel/frames.h"
+#include "worldmodel/genie.h"
+
+// FILE.lucid -> FILE.actions.lucid (or FILE.actions when there is no .lucid suffix).
+static void actions_path_for(char *dst, size_t n, const char *frames_path) {
+    size_t len = strlen(frames_path);
+    if (len > 6 && strcmp(frames_path + len - 6, ".lucid") == 0)
+        snprintf(dst, n, "%.*s.actions.lucid", (int)(len - 6), frames_path);
+    else
+        snprintf(dst, n, "%s.actions", frames_path);
+}
+
+int cmd_collect_frames(int argc, char **argv) {
+    const char *env_name = NULL, *policy = "random", *out = NULL;
+    int64_t steps = 0, seed = 1;
+    int num_envs = 1, append = 0, frames_only = 0, quiet = 0;
+    cli_opt opts[] = {
+        {"env", CLI_STR, &env_name, "pixel env name (CoinRun-v0, Breakout-v0)"},
+        {"steps", CLI_I64, &steps, "env steps to record (over all envs)"},
+        {"policy", CLI_STR, &policy, "only random is supported for frames"},
+        {"num-envs", CLI_INT, &num_envs, "envs stepped together"},
+        {"seed", CLI_I64, &seed, "seed of the envs and of random actions"},
+        {"out", CLI_STR, &out, "frames file to write (actions go to OUT.actions.lucid)"},
+        {"append", CLI_FLAG, &append, "not supported for frames"},
+        {"frames-only", CLI_FLAG, &frames_only, "record frames without actions"},
+        {"quiet", CLI_FLAG, &quiet, "print nothing but errors"},
+    };
+    int rc = cli_parse(argc, argv, opts, CLI_COUNT(opts),
+                       "usage: lucid collect --frames-only --env PIXELENV --steps N --out FILE",
+                       NULL, 0, NULL);
+    if (rc) return rc == 1 ? 0 : 2;
+    if (!env_name || !out || steps < 1 || num_envs < 1) {
+        fprintf(stderr, "lucid collect --frames-only: --env, --steps (>= 1), --out are required\n");
+        return 2;
+    }
+    if (strcmp(policy, "random") != 0 || append) {
+        fprintf(stderr, "lucid collect --frames-only: only --policy random without --append\n");
+        return 2;
+    }
+    lc_error err = {0};
+    lc_env *env = NULL;
+    lc_env_opts o = lc_env_opts_default();
+    o.num_envs = num_envs;
+    if (lc_env_make(&env, env_name, &o, &err) != LC_OK) {
+        fprintf(stderr, "lucid collect: %s\n", err.msg);
+        return 1;
+    }
+    lc_frames fr;
+    char apath[4096];
+    actions_path_for(apath, sizeof apath, out);
+    double t0 = lc_now();
+    int status = 1;
+    if (lc_frames_collect(&fr, env, steps, 0, (uint64_t)seed, &err) != LC_OK) {
+        fprintf(stderr, "lucid collect: %s\n", err.msg);
+        lc_env_free(env);
+        return 1;
+    }
+    double secs = lc_now() - t0;
+    if (lc_frames_save(&fr, out, apath, &err) != LC_OK) {
+        fprintf(stderr, "lucid collect: %s\n", err.msg);
+    } else {
+        status = 0;
+        if (!quiet)
+            printf("recorded %lld steps of %s (random actions, %.1f s): %zu frames (%dx%dx%d), "
+                   "%zu episodes\nwrote %s (frames, rewards, ends; no actions) and %s (true "
+                   "actions, for evaluation only)\n",
+                   (long long)steps, env_name, secs, fr.n, fr.H, fr.W, fr.C,
+                   lc_frames_episodes(&fr), out, apath);
+    }
+    lc_frames_free(&fr);
+    lc_env_free(env);
+    return status;
+}
+
+static int progress(void *ctx, int phase, int step, double loss) {
+    int quiet = *(int *)ctx;
+    if (!quiet && step % 500 == 0)
+        fprintf(stderr, "  %s step %d: loss %.5f\n", phase ? "dynamics" : "LAM", step, loss);
+    return 0;
+}
+
+int cmd_train_genie(int argc, char **argv) {
+    const char *data = NULL, *out = NULL;
+    lc_genie_cfg c = lc_genie_cfg_default();
+    int64_t seed = 1;
+    int threads = 2, quiet = 0;
+    cli_opt opts[] = {
+        {"data", CLI_STR, &data, "frames file (lucid collect --frames-only)"},
+        {"out", CLI_STR, &out, "genie checkpoint to write"},
+        {"res", CLI_INT, &c.res, "model frame side (multiple of 4 dividing the data's side)"},
+        {"codes", CLI_INT, &c.n_codes, "latent actions |A|"},
+        {"code-dim", CLI_INT, &c.code_dim, "latent action code dimension"},
+        {"enc-ch", CLI_INT, &c.enc_ch, "LAM encoder channels"},
+        {"lam-hidden", CLI_INT, &c.lam_hidden, "LAM decoder hidden width"},
+        {"dyn-hidden", CLI_INT, &c.dyn_hidden, "dynamics hidden width"},
+        {"beta", CLI_FLOAT, &c.beta, "VQ commitment weight"},
+        {"lr", CLI_FLOAT, &c.lr, "Adam learning rate"},
+        {"batch", CLI_INT, &c.batch, "batch size"},
+        {"lam-steps", CLI_INT, &c.lam_steps, "LAM training steps"},
+        {"dyn-steps", CLI_INT, &c.dyn_steps, "dynamics training steps"},
+        {"restart-window", CLI_INT, &c.restart_window, "steps before an unused code restarts"},
+        {"holdout", CLI_FLOAT, &c.holdout, "fraction of frames (the tail) held out"},
+        {"horizon", CLI_INT, &c.horizon, "time limit of the dream"},
+        {"seed", CLI_I64, &seed, "seed"},
+        {"threads", CLI_INT, &threads, "BLAS threads"},
+        {"quiet", CLI_FLAG, &quiet, "print nothing but errors"},
+    };
+    int rc = cli_parse(argc, argv, opts, CLI_COUNT(opts),
+                       "usage: lucid train-genie --data FRAMES --out GENIE [options]", NULL, 0, NULL);
+    if (rc) return rc == 1 ? 0 : 2;
+    if (!data || !out) {
+        fprintf(stderr, "lucid train-genie: --data and --out are required\n");
+        return 2;
+    }
+    c.seed = (uint64_t)seed;
+    lc_nn_set_threads(threads);
+    lc_error err = {0};
+    lc_frames fr;
+    if (lc_frames_load(&fr, data, NULL, &err) != LC_OK) {
+        fprintf(stderr, "lucid train-genie: %s\n", err.msg);
+        return 1;
+    }
+    lc_genie *g = NULL;
+    float *X = NULL;
+    int status = 1;
+    if (lc_genie_new(&g, &c, fr.C, &fr, &err) != LC_OK ||
+        lc_genie_prep_all(g, &fr, &X, &err) != LC_OK ||
+        lc_genie_train(g, &fr, X, progress, &quiet, &err) != LC_OK ||
+        lc_genie_save(g, out, &err) != LC_OK) {
+        fprintf(stderr, "lucid train-genie: %s\n", err.msg);
+    } else {
+        status = 0;
+        if (!quiet)
+            printf("trained on %lld frames of %s at %dx%dx%d: LAM %.1f s (loss %.5f, %lld code "
+                   "restarts), dynamics %.1f s (loss %.5f), peak memory %.0f MiB\nwrote %s\n",
+                   (long long)g->train_frames, fr.env_name, g->R, g->R, g->C, g->lam_train_s,
+                   g->lam_loss, (long long)g->restarts, g->dyn_train_s, g->dyn_loss,
+                   g->peak_rss_mb, out);
+    }
+    free(X);
+    lc_genie_free(g);
+    lc_frames_free(&fr);
+    return status;
+}

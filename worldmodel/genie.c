@@ -1,0 +1,840 @@
+// worldmodel/genie.c: the Genie-style world (genie.h): LAM (conv encoder, VQ with dead-code
+// restarts, MLP decoder of the frame difference), pixel dynamics with reward/end heads,
+// training, checkpoints, and the "dream:" env over a genie checkpoint.
+// Leaves out: joint LAM/dynamics training, stochastic sampling of frames (the dynamics is
+// a deterministic mean predictor), thread splitting of the env (one batched pass).
+//
+// Letters: B = batch, C = channels, R = model side, P = C R R, K = codes, D = code dim,
+// E = encoder channels, H1 = R/2, H2 = R/4, F = 2E H2 H2, N = envs, S = start contexts.
+#include "worldmodel/genie.h"
+
+#include <assert.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+
+#include "core/progress.h"
+
+lc_genie_cfg lc_genie_cfg_default(void) {
+    lc_genie_cfg c = {0};
+    c.res = 16;
+    c.n_codes = 8;
+    c.code_dim = 16;
+    c.enc_ch = 16;
+    c.lam_hidden = 256;
+    c.dyn_hidden = 512;
+    c.beta = 0.25f;
+    c.lr = 1e-3f;
+    c.batch = 64;
+    c.lam_steps = 2000;
+    c.dyn_steps = 2000;
+    c.restart_window = 100;
+    c.holdout = 0.1f;
+    c.horizon = 200;
+    c.max_starts = 256;
+    c.seed = 1;
+    return c;
+}
+
+double lc_genie_peak_rss_mb(void) {
+    struct rusage ru;
+    if (getrusage(RUSAGE_SELF, &ru) != 0) return 0;
+    return (double)ru.ru_maxrss / 1024.0;
+}
+
+static int check_cfg(const lc_genie_cfg *c, int C, lc_error *err) {
+    if (c->res < 4 || c->res > 256 || c->res % 4)
+        return lc_fail(err, LC_ERR_ARG, "genie: res %d must be a multiple of 4 in [4, 256]", c->res);
+    if (C < 1 || C > 4) return lc_fail(err, LC_ERR_ARG, "genie: %d channels (1..4)", C);
+    if (c->n_codes < 2 || c->n_codes > 256)
+        return lc_fail(err, LC_ERR_ARG, "genie: n_codes %d must be in [2, 256]", c->n_codes);
+    if (c->code_dim < 1 || c->code_dim > 256 || c->enc_ch < 1 || c->enc_ch > 256 ||
+        c->lam_hidden < 1 || c->lam_hidden > 8192 || c->dyn_hidden < 1 || c->dyn_hidden > 8192)
+        return lc_fail(err, LC_ERR_ARG, "genie: a layer size is out of range");
+    if (c->batch < 1 || c->batch > 8192 || c->lam_steps < 0 || c->dyn_steps < 0 ||
+        c->restart_window < 0 || c->max_starts < 1 || c->horizon < 1)
+        return lc_fail(err, LC_ERR_ARG, "genie: batch, steps, window, starts or horizon out of range");
+    if (!(c->lr > 0 && c->lr < 1) || !(c->beta >= 0 && c->beta < 100) ||
+        !(c->holdout >= 0 && c->holdout < 1))
+        return lc_fail(err, LC_ERR_ARG, "genie: lr, beta or holdout out of range");
+    return LC_OK;
+}
+
+void lc_genie_free(lc_genie *g) {
+    if (!g) return;
+    lc_params_free(&g->lam);
+    lc_params_free(&g->dyn);
+    free(g->starts);
+    free(g);
+}
+
+// Defines and allocates both parameter arenas for g->cfg and g->C.
+static int build(lc_genie *g, lc_error *err) {
+    const lc_genie_cfg *c = &g->cfg;
+    int rc = check_cfg(c, g->C, err);
+    if (rc) return rc;
+    int C = g->C, R = c->res, E = c->enc_ch, D = c->code_dim, K = c->n_codes;
+    g->R = R;
+    g->P = C * R * R;
+    g->H1 = R / 2;
+    g->H2 = R / 4;
+    g->F = 2 * E * g->H2 * g->H2;
+    lc_params_init(&g->lam);
+    int s1[4] = {E, 4 * C, 4, 4}, s2[4] = {2 * E, E, 4, 4}, sl[2] = {D, g->F}, scb[2] = {K, D};
+    g->c1w = lc_params_add(&g->lam, "enc.c1w", 4, s1);
+    g->c1b = lc_params_add(&g->lam, "enc.c1b", 1, &E);
+    int E2 = 2 * E;
+    g->c2w = lc_params_add(&g->lam, "enc.c2w", 4, s2);
+    g->c2b = lc_params_add(&g->lam, "enc.c2b", 1, &E2);
+    g->lw = lc_params_add(&g->lam, "enc.lw", 2, sl);
+    g->lb = lc_params_add(&g->lam, "enc.lb", 1, &D);
+    g->cb = lc_params_add(&g->lam, "codebook", 2, scb);
+    int dsz[3] = {2 * g->P + D, c->lam_hidden, g->P};
+    lc_mlp_define(&g->dec, &g->lam, "dec", 2, dsz, LC_ACT_RELU, 0);
+    lc_params_init(&g->dyn);
+    int msz[4] = {2 * g->P + K, c->dyn_hidden, c->dyn_hidden, g->P + 2};
+    lc_mlp_define(&g->dm, &g->dyn, "dyn", 3, msz, LC_ACT_RELU, 0);
+    if ((rc = lc_params_alloc(&g->lam, err))) return rc;
+    return lc_params_alloc(&g->dyn, err);
+}
+
+static void init_params(lc_genie *g) {
+    lc_rng rng;
+    lc_rng_seed(&rng, g->cfg.seed, 0x9e11e);
+    int C = g->C, E = g->cfg.enc_ch, D = g->cfg.code_dim;
+    lc_init_kaiming_uniform(lc_param(&g->lam, g->c1w), 4 * C * 16, (size_t)E * 4 * C * 16, &rng);
+    lc_init_kaiming_uniform(lc_param(&g->lam, g->c2w), E * 16, (size_t)2 * E * E * 16, &rng);
+    lc_init_xavier_uniform(lc_param(&g->lam, g->lw), g->F, D, (size_t)D * g->F, &rng);
+    lc_init_normal(lc_param(&g->lam, g->cb), (size_t)g->cfg.n_codes * D, 1.0f, &rng);
+    lc_mlp_init(&g->dec, &g->lam, sqrtf(2.0f), 1.0f, &rng);
+    lc_mlp_init(&g->dm, &g->dyn, sqrtf(2.0f), 1.0f, &rng);
+}
+
+int lc_genie_new(lc_genie **out, const lc_genie_cfg *cfg, int C, const lc_frames *like,
+                 lc_error *err) {
+    *out = NULL;
+    lc_genie *g = calloc(1, sizeof *g);
+    if (!g) return lc_fail(err, LC_ERR_NOMEM, "genie: out of memory");
+    g->cfg = *cfg;
+    g->C = C;
+    g->reward_scale = 1.0f;
+    if (like) {
+        snprintf(g->env_name, sizeof g->env_name, "%s", like->env_name);
+        g->game_h = like->game_h, g->game_w = like->game_w, g->game_c = like->game_c;
+        g->n_real_actions = like->n_actions;
+        if (like->H % cfg->res || like->W != like->H) {
+            lc_genie_free(g);
+            return lc_fail(err, LC_ERR_ARG, "genie: res %d must divide the data's %dx%d frames",
+                           cfg->res, like->H, like->W);
+        }
+    } else {
+        g->game_h = g->game_w = cfg->res;
+        g->game_c = C;
+    }
+    int rc = build(g, err);
+    if (rc) {
+        lc_genie_free(g);
+        return rc;
+    }
+    init_params(g);
+    *out = g;
+    return LC_OK;
+}
+
+// ---------------------------------------------------------------- frames
+
+void lc_genie_prep(const lc_genie *g, const uint8_t *frame, int S, float *out) {
+    int R = g->R, C = g->C, f = S / R;
+    float inv = 1.0f / (255.0f * (float)(f * f));
+    for (int c = 0; c < C; c++)
+        for (int y = 0; y < R; y++)
+            for (int x = 0; x < R; x++) {
+                unsigned acc = 0;
+                for (int dy = 0; dy < f; dy++)
+                    for (int dx = 0; dx < f; dx++)
+                        acc += frame[((size_t)(y * f + dy) * S + (x * f + dx)) * C + c];
+                out[((size_t)c * R + y) * R + x] = (float)acc * inv;
+            }
+}
+
+int lc_genie_prep_all(const lc_genie *g, const lc_frames *fr, float **out, lc_error *err) {
+    *out = NULL;
+    if (fr->C != g->C || fr->H % g->R)
+        return lc_fail(err, LC_ERR_SHAPE, "genie: frames (%d, %d, %d) do not fit a model of "
+                       "side %d with %d channels", fr->H, fr->W, fr->C, g->R, g->C);
+    float *X = malloc(fr->n * (size_t)g->P * sizeof(float));
+    if (!X) return lc_fail(err, LC_ERR_NOMEM, "genie: out of memory for %zu frames", fr->n);
+    size_t S = (size_t)fr->H * fr->W * fr->C;
+    for (size_t r = 0; r < fr->n; r++) lc_genie_prep(g, fr->frames + r * S, fr->H, X + r * g->P);
+    *out = X;
+    return LC_OK;
+}
+
+int lc_genie_triple_ok(const lc_frames *fr, size_t t) {
+    return t >= 1 && t + 1 < fr->n && !fr->starts[t] && !fr->starts[t + 1];
+}
+
+// ---------------------------------------------------------------- LAM passes
+
+typedef struct lam_buf {
+    int B;
+    float *in;    // (B, 4C, R, R)
+    float *h1;    // (B, E, H1, H1) after relu
+    float *h2;    // (B, 2E, H2, H2) after relu
+    float *z;     // (B, D)
+    float *zq;    // (B, D)
+    int *codes;   // (B)
+    float *decin; // (B, 2P + D)
+    float *acts;  // decoder activations
+    float *tgt;   // (B, P)
+    float *col;
+    // backward scratch
+    float *dpred, *ddecin, *dzq, *dz, *dh2, *dh2p, *dh1, *dh1p, *work;
+} lam_buf;
+
+static void lam_buf_free(lam_buf *b) {
+    float *ps[] = {b->in, b->h1, b->h2, b->z, b->zq, b->decin, b->acts, b->tgt, b->col,
+                   b->dpred, b->ddecin, b->dzq, b->dz, b->dh2, b->dh2p, b->dh1, b->dh1p, b->work};
+    for (size_t i = 0; i < sizeof ps / sizeof ps[0]; i++) free(ps[i]);
+    free(b->codes);
+    memset(b, 0, sizeof *b);
+}
+
+static int lam_buf_init(lam_buf *b, const lc_genie *g, int B, int train, lc_error *err) {
+    memset(b, 0, sizeof *b);
+    b->B = B;
+    size_t C = g->C, R = g->R, E = g->cfg.enc_ch, D = g->cfg.code_dim, P = g->P, n = B;
+    size_t col1 = lc_conv2d_col_size(4 * g->C, g->R, g->R, 4, 2, 1);
+    size_t col2 = lc_conv2d_col_size(g->cfg.enc_ch, g->H1, g->H1, 4, 2, 1);
+    size_t A = lc_mlp_act_size(&g->dec, B);
+    b->in = malloc(n * 4 * C * R * R * sizeof(float));
+    b->h1 = malloc(n * E * g->H1 * g->H1 * sizeof(float));
+    b->h2 = malloc(n * g->F * sizeof(float));
+    b->z = malloc(n * D * sizeof(float));
+    b->zq = malloc(n * D * sizeof(float));
+    b->codes = malloc(n * sizeof(int));
+    b->decin = malloc(n * (2 * P + D) * sizeof(float));
+    b->acts = malloc(A * sizeof(float));
+    b->tgt = malloc(n * P * sizeof(float));
+    b->col = malloc((col1 > col2 ? col1 : col2) * sizeof(float));
+    int ok = b->in && b->h1 && b->h2 && b->z && b->zq && b->codes && b->decin && b->acts &&
+             b->tgt && b->col;
+    if (train) {
+        b->dpred = malloc(n * P * sizeof(float));
+        b->ddecin = malloc(n * (2 * P + D) * sizeof(float));
+        b->dzq = malloc(n * D * sizeof(float));
+        b->dz = malloc(n * D * sizeof(float));
+        b->dh2 = malloc(n * g->F * sizeof(float));
+        b->dh2p = malloc(n * g->F * sizeof(float));
+        b->dh1 = malloc(n * E * g->H1 * g->H1 * sizeof(float));
+        b->dh1p = malloc(n * E * g->H1 * g->H1 * sizeof(float));
+        b->work = malloc(A * sizeof(float));
+        ok = ok && b->dpred && b->ddecin && b->dzq && b->dz && b->dh2 && b->dh2p && b->dh1 &&
+             b->dh1p && b->work;
+    }
+    if (!ok) {
+        lam_buf_free(b);
+        return lc_fail(err, LC_ERR_NOMEM, "genie: out of memory for LAM buffers");
+    }
+    return LC_OK;
+}
+
+// Encoder for b->B triples centred at t[i]: fills in, h1, h2, z (and tgt, decin's frames).
+static void lam_encode(const lc_genie *g, lam_buf *b, const float *X, const size_t *t) {
+    const int B = b->B, C = g->C, R = g->R, E = g->cfg.enc_ch, D = g->cfg.code_dim, P = g->P;
+    for (int i = 0; i < B; i++) {
+        const float *xp = X + (t[i] - 1) * P, *xc = X + t[i] * P, *xn = X + (t[i] + 1) * P;
+        float *in = b->in + (size_t)i * 4 * P;
+        memcpy(in, xp, P * sizeof(float));
+        memcpy(in + P, xc, P * sizeof(float));
+        memcpy(in + 2 * P, xn, P * sizeof(float));
+        float *tg = b->tgt + (size_t)i * P, *dd = in + 3 * P;
+        for (int j = 0; j < P; j++) tg[j] = dd[j] = xn[j] - xc[j];
+        float *di = b->decin + (size_t)i * (2 * P + D);
+        memcpy(di, xp, P * sizeof(float));
+        memcpy(di + P, xc, P * sizeof(float));
+    }
+    lc_conv2d_forward(b->h1, b->col, b->in, lc_param(&g->lam, g->c1w), lc_param(&g->lam, g->c1b),
+                      B, 4 * C, R, R, E, 4, 2, 1);
+    size_t n1 = (size_t)B * E * g->H1 * g->H1;
+    lc_relu_forward(b->h1, b->h1, n1);
+    lc_conv2d_forward(b->h2, b->col, b->h1, lc_param(&g->lam, g->c2w), lc_param(&g->lam, g->c2b),
+                      B, E, g->H1, g->H1, 2 * E, 4, 2, 1);
+    lc_relu_forward(b->h2, b->h2, (size_t)B * g->F);
+    lc_linear_forward(b->z, b->h2, lc_param(&g->lam, g->lw), lc_param(&g->lam, g->lb), B, g->F, D);
+}
+
+void lc_genie_infer(const lc_genie *g, const float *X, const size_t *t, int B, int *codes) {
+    const int chunk = 256;
+    lam_buf b;
+    int nb = B < chunk ? B : chunk;
+    if (lam_buf_init(&b, g, nb, 0, NULL) != LC_OK) {
+        for (int i = 0; i < B; i++) codes[i] = 0;
+        return;
+    }
+    for (int i0 = 0; i0 < B; i0 += chunk) {
+        b.B = B - i0 < chunk ? B - i0 : chunk;
+        lam_encode(g, &b, X, t + i0);
+        lc_vq_forward(b.zq, codes + i0, b.z, lc_param(&g->lam, g->cb), b.B, g->cfg.n_codes,
+                      g->cfg.code_dim);
+    }
+    lam_buf_free(&b);
+}
+
+// One LAM training step on a batch; returns the total loss.
+static double lam_step(lc_genie *g, lam_buf *b, const float *X, const size_t *t,
+                       const lc_adam *opt) {
+    const int B = b->B, C = g->C, R = g->R, E = g->cfg.enc_ch, D = g->cfg.code_dim, P = g->P,
+              K = g->cfg.n_codes;
+    lam_encode(g, b, X, t);
+    const float *cb = lc_param(&g->lam, g->cb);
+    lc_vq_losses vl = lc_vq_forward(b->zq, b->codes, b->z, cb, B, K, D);
+    for (int i = 0; i < B; i++)
+        memcpy(b->decin + (size_t)i * (2 * P + D) + 2 * P, b->zq + (size_t)i * D, D * sizeof(float));
+    const float *pred = lc_mlp_forward(&g->dec, &g->lam, b->acts, b->decin, B);
+    float mse = lc_mse_forward(pred, b->tgt, (size_t)B * P);
+    lc_params_zero_grad(&g->lam);
+    memset(b->dpred, 0, (size_t)B * P * sizeof(float));
+    lc_mse_backward(b->dpred, pred, b->tgt, (size_t)B * P, 1.0f);
+    memset(b->ddecin, 0, (size_t)B * (2 * P + D) * sizeof(float));
+    lc_mlp_backward(&g->dec, &g->lam, b->work, b->acts, b->decin, b->dpred, b->ddecin, B);
+    for (int i = 0; i < B; i++)
+        memcpy(b->dzq + (size_t)i * D, b->ddecin + (size_t)i * (2 * P + D) + 2 * P,
+               D * sizeof(float));
+    memset(b->dz, 0, (size_t)B * D * sizeof(float));
+    lc_vq_backward(b->dz, lc_grad(&g->lam, g->cb), b->dzq, b->z, cb, b->codes, B, K, D,
+                   g->cfg.beta);
+    memset(b->dh2, 0, (size_t)B * g->F * sizeof(float));
+    lc_linear_backward(b->dh2, lc_grad(&g->lam, g->lw), lc_grad(&g->lam, g->lb), b->dz, b->h2,
+                       lc_param(&g->lam, g->lw), B, g->F, D);
+    memset(b->dh2p, 0, (size_t)B * g->F * sizeof(float));
+    lc_relu_backward(b->dh2p, b->dh2, b->h2, (size_t)B * g->F);
+    size_t n1 = (size_t)B * E * g->H1 * g->H1;
+    memset(b->dh1, 0, n1 * sizeof(float));
+    lc_conv2d_backward(b->dh1, lc_grad(&g->lam, g->c2w), lc_grad(&g->lam, g->c2b), b->col, b->dh2p,
+                       b->h1, lc_param(&g->lam, g->c2w), B, E, g->H1, g->H1, 2 * E, 4, 2, 1);
+    memset(b->dh1p, 0, n1 * sizeof(float));
+    lc_relu_backward(b->dh1p, b->dh1, b->h1, n1);
+    lc_conv2d_backward(NULL, lc_grad(&g->lam, g->c1w), lc_grad(&g->lam, g->c1b), b->col, b->dh1p,
+                       b->in, lc_param(&g->lam, g->c1w), B, 4 * C, R, R, E, 4, 2, 1);
+    lc_clip_grad_norm(g->lam.grads, g->lam.n, 1.0f);
+    lc_adam_step(&g->lam, opt);
+    return (double)mse + vl.codebook + g->cfg.beta * vl.commit;
+}
+
+// ---------------------------------------------------------------- dynamics
+
+size_t lc_genie_dyn_work(const lc_genie *g, int B) {
+    return lc_mlp_act_size(&g->dm, B) + (size_t)B * (2 * g->P + g->cfg.n_codes);
+}
+
+static void dyn_input(const lc_genie *g, float *in, const float *prev, const float *cur,
+                      const int *codes, int B) {
+    const int P = g->P, K = g->cfg.n_codes, I = 2 * P + K;
+    for (int i = 0; i < B; i++) {
+        float *r = in + (size_t)i * I;
+        memcpy(r, prev + (size_t)i * P, P * sizeof(float));
+        memcpy(r + P, cur + (size_t)i * P, P * sizeof(float));
+        memset(r + 2 * P, 0, K * sizeof(float));
+        r[2 * P + codes[i]] = 1.0f;
+    }
+}
+
+void lc_genie_dyn_step(const lc_genie *g, float *work, const float *prev, const float *cur,
+                       const int *codes, int B, float *next, float *rewards, float *end_logits) {
+    const int P = g->P, O = P + 2;
+    float *in = work + lc_mlp_act_size(&g->dm, B);
+    dyn_input(g, in, prev, cur, codes, B);
+    const float *o = lc_mlp_forward(&g->dm, &g->dyn, work, in, B);
+    for (int i = 0; i < B; i++) {
+        const float *oi = o + (size_t)i * O, *ci = cur + (size_t)i * P;
+        float *ni = next + (size_t)i * P;
+        for (int j = 0; j < P; j++) {
+            float v = ci[j] + oi[j];
+            ni[j] = v < 0.0f ? 0.0f : v > 1.0f ? 1.0f : v;
+        }
+        if (rewards) rewards[i] = oi[P] * g->reward_scale;
+        if (end_logits) end_logits[i] = oi[P + 1];
+    }
+}
+
+static double dyn_train_step(lc_genie *g, float *acts, float *work, float *in, float *dout,
+                             const float *X, const lc_frames *fr, const size_t *t,
+                             const int *codes, int B, const lc_adam *opt) {
+    const int P = g->P, K = g->cfg.n_codes, I = 2 * P + K, O = P + 2;
+    for (int i = 0; i < B; i++) {
+        float *r = in + (size_t)i * I;
+        memcpy(r, X + (t[i] - 1) * P, P * sizeof(float));
+        memcpy(r + P, X + t[i] * P, P * sizeof(float));
+        memset(r + 2 * P, 0, K * sizeof(float));
+        r[2 * P + codes[i]] = 1.0f;
+    }
+    const float *o = lc_mlp_forward(&g->dm, &g->dyn, acts, in, B);
+    double loss = 0;
+    float sp = 1.0f / ((float)B * P), sb = 1.0f / (float)B;
+    for (int i = 0; i < B; i++) {
+        const float *oi = o + (size_t)i * O, *xc = X + t[i] * P, *xn = X + (t[i] + 1) * P;
+        float *d = dout + (size_t)i * O;
+        for (int j = 0; j < P; j++) {
+            float e = oi[j] - (xn[j] - xc[j]);
+            loss += (double)e * e * sp;
+            d[j] = 2.0f * e * sp;
+        }
+        float er = oi[P] - fr->rewards[t[i] + 1] / g->reward_scale;
+        loss += (double)er * er * sb;
+        d[P] = 2.0f * er * sb;
+        float y = fr->terminated[t[i] + 1] ? 1.0f : 0.0f, z = oi[P + 1];
+        float p = 1.0f / (1.0f + expf(-z));
+        loss += (double)(fmaxf(z, 0) - z * y + log1pf(expf(-fabsf(z)))) * sb;
+        d[P + 1] = (p - y) * sb;
+    }
+    lc_params_zero_grad(&g->dyn);
+    lc_mlp_backward(&g->dm, &g->dyn, work, acts, in, dout, NULL, B);
+    lc_clip_grad_norm(g->dyn.grads, g->dyn.n, 1.0f);
+    lc_adam_step(&g->dyn, opt);
+    return loss;
+}
+
+// ---------------------------------------------------------------- training
+
+int lc_genie_train(lc_genie *g, const lc_frames *fr, const float *X, lc_genie_progress cb,
+                   void *ctx, lc_error *err) {
+    const lc_genie_cfg *c = &g->cfg;
+    size_t train_end = fr->n - (size_t)((double)fr->n * c->holdout);
+    size_t nt = 0;
+    size_t *idx = malloc(fr->n * sizeof(size_t));
+    if (!idx) return lc_fail(err, LC_ERR_NOMEM, "genie: out of memory");
+    for (size_t t = 1; t + 1 < train_end; t++)
+        if (lc_genie_triple_ok(fr, t)) idx[nt++] = t;
+    if (nt < 2) {
+        free(idx);
+        return lc_fail(err, LC_ERR_ARG, "genie: only %zu training transitions (need episodes "
+                       "of 3 frames or more)", nt);
+    }
+    float rmax = 0;
+    for (size_t r = 0; r < train_end; r++) rmax = fmaxf(rmax, fabsf(fr->rewards[r]));
+    g->reward_scale = rmax > 0 ? rmax : 1.0f;
+    g->train_frames = (int64_t)train_end;
+    // Start contexts: (x_s, x_{s+1}) where s starts an episode that goes on.
+    size_t ns = 0;
+    for (size_t r = 0; r + 1 < train_end; r++)
+        if (fr->starts[r] && !fr->starts[r + 1] && !fr->terminated[r + 1] && !fr->truncated[r + 1])
+            ns++;
+    if (ns == 0) {
+        free(idx);
+        return lc_fail(err, LC_ERR_ARG, "genie: no episode in the data lasts 2 frames");
+    }
+    size_t keep = ns < (size_t)c->max_starts ? ns : (size_t)c->max_starts;
+    free(g->starts);
+    g->starts = malloc(keep * 2 * g->P * sizeof(float));
+    if (!g->starts) {
+        free(idx);
+        return lc_fail(err, LC_ERR_NOMEM, "genie: out of memory");
+    }
+    g->n_starts = keep;
+    for (size_t r = 0, j = 0, seen = 0; r + 1 < train_end && j < keep; r++) {
+        if (!(fr->starts[r] && !fr->starts[r + 1] && !fr->terminated[r + 1] && !fr->truncated[r + 1]))
+            continue;
+        if (seen++ * keep / ns != j) continue; // spread evenly over the data
+        memcpy(g->starts + j * 2 * g->P, X + r * g->P, g->P * sizeof(float));
+        memcpy(g->starts + j * 2 * g->P + g->P, X + (r + 1) * g->P, g->P * sizeof(float));
+        j++;
+    }
+    lc_rng rng;
+    lc_rng_seed(&rng, c->seed, 0x1a3);
+    const int B = c->batch, K = c->n_codes, D = c->code_dim, P = g->P;
+    size_t *bt = malloc((size_t)B * sizeof(size_t));
+    int *usage = calloc((size_t)K, sizeof(int));
+    lam_buf lb;
+    int rc = lam_buf_init(&lb, g, B, 1, err);
+    if (!bt || !usage) rc = rc ? rc : lc_fail(err, LC_ERR_NOMEM, "genie: out of memory");
+    lc_adam opt = lc_adam_default(c->lr);
+    double t0 = lc_now(), loss = 0;
+    for (int s = 0; s < c->lam_steps && !rc; s++) {
+        for (int i = 0; i < B; i++) bt[i] = idx[lc_rng_below(&rng, (uint32_t)nt)];
+        if (s == 0) { // codebook from encoder outputs (data-dependent init)
+            lam_encode(g, &lb, X, bt);
+            float *cbk = lc_param(&g->lam, g->cb);
+            for (int k = 0; k < K; k++)
+                memcpy(cbk + k * D, lb.z + (size_t)lc_rng_below(&rng, (uint32_t)B) * D,
+                       D * sizeof(float));
+        }
+        loss = lam_step(g, &lb, X, bt, &opt);
+        if (!isfinite(loss)) {
+            rc = lc_fail(err, LC_ERR_NAN, "genie: LAM loss is not finite at step %d", s);
+            break;
+        }
+        for (int i = 0; i < B; i++) usage[lb.codes[i]]++;
+        if (c->restart_window > 0 && (s + 1) % c->restart_window == 0) {
+            float *cbk = lc_param(&g->lam, g->cb);
+            for (int k = 0; k < K; k++)
+                if (usage[k] == 0) { // dead: restart at an encoder output of this batch
+                    const float *zr = lb.z + (size_t)lc_rng_below(&rng, (uint32_t)B) * D;
+                    for (int d = 0; d < D; d++)
+                        cbk[k * D + d] = zr[d] + 0.01f * (float)lc_rng_normal(&rng);
+                    size_t off = g->lam.t[g->cb].offset + (size_t)k * D;
+                    memset(g->lam.m + off, 0, (size_t)D * sizeof(float));
+                    memset(g->lam.v + off, 0, (size_t)D * sizeof(float));
+                    g->restarts++;
+                }
+            memset(usage, 0, (size_t)K * sizeof(int));
+        }
+        if (cb && (s + 1) % 100 == 0 && cb(ctx, 0, s + 1, loss)) break;
+    }
+    g->lam_loss = loss;
+    g->lam_train_s = lc_now() - t0;
+    lam_buf_free(&lb);
+    // Dynamics on the frozen LAM's codes.
+    int *codes = malloc(nt * sizeof(int));
+    float *acts = malloc(lc_mlp_act_size(&g->dm, B) * sizeof(float));
+    float *work = malloc(lc_mlp_act_size(&g->dm, B) * sizeof(float));
+    float *in = malloc((size_t)B * (2 * P + K) * sizeof(float));
+    float *dout = malloc((size_t)B * (P + 2) * sizeof(float));
+    int *bc = malloc((size_t)B * sizeof(int));
+    if (!rc && (!codes || !acts || !work || !in || !dout || !bc))
+        rc = lc_fail(err, LC_ERR_NOMEM, "genie: out of memory");
+    t0 = lc_now();
+    if (!rc) lc_genie_infer(g, X, idx, (int)nt, codes);
+    loss = 0;
+    for (int s = 0; s < c->dyn_steps && !rc; s++) {
+        for (int i = 0; i < B; i++) {
+            size_t j = lc_rng_below(&rng, (uint32_t)nt);
+            bt[i] = idx[j];
+            bc[i] = codes[j];
+        }
+        loss = dyn_train_step(g, acts, work, in, dout, X, fr, bt, bc, B, &opt);
+        if (!isfinite(loss)) {
+            rc = lc_fail(err, LC_ERR_NAN, "genie: dynamics loss is not finite at step %d", s);
+            break;
+        }
+        if (cb && (s + 1) % 100 == 0 && cb(ctx, 1, s + 1, loss)) break;
+    }
+    g->dyn_loss = loss;
+    g->dyn_train_s = lc_now() - t0;
+    g->peak_rss_mb = lc_genie_peak_rss_mb();
+    free(codes);
+    free(acts);
+    free(work);
+    free(in);
+    free(dout);
+    free(bc);
+    free(bt);
+    free(usage);
+    free(idx);
+    return rc;
+}
+
+// ---------------------------------------------------------------- checkpoints
+
+#define CFG_INTS(X) X(res) X(n_codes) X(code_dim) X(enc_ch) X(lam_hidden) X(dyn_hidden) \
+    X(batch) X(lam_steps) X(dyn_steps) X(restart_window) X(horizon) X(max_starts)
+#define CFG_FLOATS(X) X(beta) X(lr) X(holdout)
+
+int lc_genie_save(const lc_genie *g, const char *path, lc_error *err) {
+    if (!lc_all_finite(g->lam.params, g->lam.n) || !lc_all_finite(g->dyn.params, g->dyn.n))
+        return lc_fail(err, LC_ERR_NAN, "genie: refusing to save non-finite parameters");
+    if (g->n_starts == 0) return lc_fail(err, LC_ERR_STATE, "genie: no start frames (train first)");
+    lc_file *f = lc_file_new("genie");
+    if (!f) return lc_fail(err, LC_ERR_NOMEM, "genie: out of memory");
+#define SETI(k) lc_file_set_int(f, "cfg." #k, g->cfg.k);
+#define SETF(k) lc_file_set_float(f, "cfg." #k, g->cfg.k);
+    CFG_INTS(SETI)
+    CFG_FLOATS(SETF)
+    lc_file_set_int(f, "cfg.seed", (int64_t)g->cfg.seed);
+    lc_file_set_str(f, "env", g->env_name);
+    lc_file_set_int(f, "channels", g->C);
+    lc_file_set_int(f, "game_h", g->game_h);
+    lc_file_set_int(f, "game_w", g->game_w);
+    lc_file_set_int(f, "game_c", g->game_c);
+    lc_file_set_int(f, "n_real_actions", g->n_real_actions);
+    lc_file_set_float(f, "reward_scale", g->reward_scale);
+    lc_file_set_float(f, "train.lam_s", g->lam_train_s);
+    lc_file_set_float(f, "train.dyn_s", g->dyn_train_s);
+    lc_file_set_float(f, "train.peak_rss_mb", g->peak_rss_mb);
+    lc_file_set_float(f, "train.lam_loss", g->lam_loss);
+    lc_file_set_float(f, "train.dyn_loss", g->dyn_loss);
+    lc_file_set_int(f, "train.frames", g->train_frames);
+    lc_file_set_int(f, "train.restarts", g->restarts);
+    int rc = lc_params_save(&g->lam, f, "lam", 0, err);
+    if (!rc) rc = lc_params_save(&g->dyn, f, "dyn", 0, err);
+    int64_t ss[3] = {(int64_t)g->n_starts, 2, g->P};
+    if (!rc) rc = lc_file_add(f, "starts", LC_F32, 3, ss, g->starts, err);
+    if (!rc) rc = lc_file_write(f, path, err);
+    lc_file_free(f);
+    return rc;
+}
+
+static int meta_int(const lc_file *f, const char *key, int64_t lo, int64_t hi, int64_t *v,
+                    lc_error *err) {
+    int rc = lc_file_get_int(f, key, v, err);
+    if (rc) return rc;
+    if (*v < lo || *v > hi)
+        return lc_fail(err, LC_ERR_SIZE, "%s = %lld is out of range", key, (long long)*v);
+    return LC_OK;
+}
+
+static int load_from(lc_genie **out, const lc_file *f, lc_error *err) {
+    if (strcmp(lc_file_kind(f), "genie") != 0)
+        return lc_fail(err, LC_ERR_FORMAT, "kind is '%s', not 'genie'", lc_file_kind(f));
+    lc_genie_cfg c = lc_genie_cfg_default();
+    int64_t v;
+    double d;
+    int rc;
+#define GETI(k) \
+    if ((rc = meta_int(f, "cfg." #k, 0, 1 << 20, &v, err))) return rc; \
+    c.k = (int)v;
+#define GETF(k) \
+    if ((rc = lc_file_get_float(f, "cfg." #k, &d, err))) return rc; \
+    c.k = (float)d;
+    CFG_INTS(GETI)
+    CFG_FLOATS(GETF)
+    int64_t C, gh, gw, gc, na;
+    const char *env = NULL;
+    if ((rc = meta_int(f, "channels", 1, 4, &C, err)) ||
+        (rc = meta_int(f, "game_h", 1, 4096, &gh, err)) ||
+        (rc = meta_int(f, "game_w", 1, 4096, &gw, err)) ||
+        (rc = meta_int(f, "game_c", 1, 4, &gc, err)) ||
+        (rc = meta_int(f, "n_real_actions", 0, 1 << 20, &na, err)) ||
+        (rc = lc_file_get_str(f, "env", &env, err)) ||
+        (rc = lc_file_get_float(f, "reward_scale", &d, err)))
+        return rc;
+    if (gc != C || gh % c.res || gw % c.res)
+        return lc_fail(err, LC_ERR_SHAPE, "game frames (%lld, %lld, %lld) do not fit the model "
+                       "(side %d, %lld channels)", (long long)gh, (long long)gw, (long long)gc,
+                       c.res, (long long)C);
+    if (!(d > 0 && isfinite(d))) return lc_fail(err, LC_ERR_FORMAT, "reward_scale is not positive");
+    lc_genie *g = calloc(1, sizeof *g);
+    if (!g) return lc_fail(err, LC_ERR_NOMEM, "out of memory");
+    g->cfg = c;
+    g->C = (int)C;
+    g->reward_scale = (float)d;
+    g->game_h = (int)gh, g->game_w = (int)gw, g->game_c = (int)gc, g->n_real_actions = (int)na;
+    snprintf(g->env_name, sizeof g->env_name, "%s", env);
+    lc_file_get_float(f, "train.lam_s", &g->lam_train_s, NULL);
+    lc_file_get_float(f, "train.dyn_s", &g->dyn_train_s, NULL);
+    lc_file_get_float(f, "train.peak_rss_mb", &g->peak_rss_mb, NULL);
+    lc_file_get_float(f, "train.lam_loss", &g->lam_loss, NULL);
+    lc_file_get_float(f, "train.dyn_loss", &g->dyn_loss, NULL);
+    lc_file_get_int(f, "train.frames", &g->train_frames, NULL);
+    lc_file_get_int(f, "train.restarts", &g->restarts, NULL);
+    if ((rc = build(g, err)) || (rc = lc_params_load(&g->lam, f, "lam", 0, err)) ||
+        (rc = lc_params_load(&g->dyn, f, "dyn", 0, err)))
+        goto fail;
+    if (!lc_all_finite(g->lam.params, g->lam.n) || !lc_all_finite(g->dyn.params, g->dyn.n)) {
+        rc = lc_fail(err, LC_ERR_NAN, "parameters are not finite");
+        goto fail;
+    }
+    int64_t ss[3] = {-1, 2, g->P};
+    const lc_tensor *t = lc_file_expect(f, "starts", LC_F32, 3, ss, err);
+    if (!t) {
+        rc = err ? err->code : LC_ERR_FORMAT;
+        goto fail;
+    }
+    if (t->shape[0] < 1) {
+        rc = lc_fail(err, LC_ERR_SHAPE, "no start frames");
+        goto fail;
+    }
+    g->n_starts = (size_t)t->shape[0];
+    g->starts = malloc(t->nbytes);
+    if (!g->starts) {
+        rc = lc_fail(err, LC_ERR_NOMEM, "out of memory");
+        goto fail;
+    }
+    memcpy(g->starts, t->data, t->nbytes);
+    for (size_t i = 0; i < g->n_starts * 2 * g->P; i++)
+        if (!(g->starts[i] >= 0.0f && g->starts[i] <= 1.0f)) {
+            rc = lc_fail(err, LC_ERR_FORMAT, "start frames hold values outside [0, 1]");
+            goto fail;
+        }
+    *out = g;
+    return LC_OK;
+fail:
+    lc_genie_free(g);
+    return rc;
+}
+
+int lc_genie_load(lc_genie **out, const char *path, lc_error *err) {
+    *out = NULL;
+    lc_file *f = NULL;
+    int rc = lc_file_read(path, &f, err);
+    if (rc) return rc;
+    rc = load_from(out, f, err);
+    lc_file_free(f);
+    if (rc) lc_error_prefix(err, "%s: ", path);
+    return rc;
+}
+
+int lc_genie_file_is(const char *path) {
+    lc_file *f = NULL;
+    if (lc_file_read(path, &f, NULL) != LC_OK) return 0;
+    int is = strcmp(lc_file_kind(f), "genie") == 0;
+    lc_file_free(f);
+    return is;
+}
+
+// ---------------------------------------------------------------- the env
+
+typedef struct genie_env {
+    lc_genie *g; // owned
+    int N;
+    float *prev, *cur, *next; // (N, P)
+    int *codes;               // (N)
+    float *logits;            // (N)
+    float *work;
+} genie_env;
+
+static void genie_env_destroy(void *data) {
+    genie_env *e = data;
+    if (!e) return;
+    lc_genie_free(e->g);
+    free(e->prev);
+    free(e->cur);
+    free(e->next);
+    free(e->codes);
+    free(e->logits);
+    free(e->work);
+    free(e);
+}
+
+// Model frame (C, R, R) in [0, 1] -> game frame (GH, GW, C) uint8, nearest upsampling.
+static void upsample(const lc_genie *g, const float *x, uint8_t *o) {
+    int R = g->R, C = g->C, GH = g->game_h, GW = g->game_w, fy = GH / R, fx = GW / R;
+    for (int y = 0; y < GH; y++)
+        for (int xx = 0; xx < GW; xx++)
+            for (int c = 0; c < C; c++) {
+                float v = x[((size_t)c * R + y / fy) * R + xx / fx];
+                v = v < 0.0f ? 0.0f : v > 1.0f ? 1.0f : v;
+                o[((size_t)y * GW + xx) * C + c] = (uint8_t)lrintf(v * 255.0f);
+            }
+}
+
+static void genie_env_reset(void *data, int i, lc_rng *rng, void *obs_row) {
+    genie_env *e = data;
+    const lc_genie *g = e->g;
+    size_t s = lc_rng_below(rng, (uint32_t)g->n_starts);
+    memcpy(e->prev + (size_t)i * g->P, g->starts + s * 2 * g->P, g->P * sizeof(float));
+    memcpy(e->cur + (size_t)i * g->P, g->starts + s * 2 * g->P + g->P, g->P * sizeof(float));
+    upsample(g, e->cur + (size_t)i * g->P, obs_row);
+}
+
+static void genie_env_step(void *data, int i0, int i1, const void *actions, void *obs,
+                           float *rewards, uint8_t *terminated, float *info, lc_rng *rngs) {
+    (void)info;
+    (void)rngs;
+    genie_env *e = data;
+    const lc_genie *g = e->g;
+    int n = i1 - i0, P = g->P;
+    if (n <= 0) return;
+    const int32_t *a = (const int32_t *)actions + i0;
+    for (int b = 0; b < n; b++) e->codes[b] = a[b];
+    float *pv = e->prev + (size_t)i0 * P, *cu = e->cur + (size_t)i0 * P;
+    lc_genie_dyn_step(g, e->work, pv, cu, e->codes, n, e->next, rewards + i0, e->logits);
+    size_t O = (size_t)g->game_h * g->game_w * g->game_c;
+    for (int b = 0; b < n; b++) {
+        memcpy(pv + (size_t)b * P, cu + (size_t)b * P, P * sizeof(float));
+        memcpy(cu + (size_t)b * P, e->next + (size_t)b * P, P * sizeof(float));
+        upsample(g, cu + (size_t)b * P, (uint8_t *)obs + (size_t)(i0 + b) * O);
+        terminated[i0 + b] = e->logits[b] > 0.0f;
+    }
+}
+
+static int genie_env_render(void *data, int i, uint8_t *rgb, int w, int h) {
+    genie_env *e = data;
+    const lc_genie *g = e->g;
+    const float *x = e->cur + (size_t)i * g->P;
+    int R = g->R, C = g->C;
+    for (int y = 0; y < h; y++)
+        for (int xx = 0; xx < w; xx++) {
+            int my = y * R / h, mx = xx * R / w;
+            for (int c = 0; c < 3; c++) {
+                float v = x[((size_t)(C == 3 ? c : 0) * R + my) * R + mx];
+                v = v < 0.0f ? 0.0f : v > 1.0f ? 1.0f : v;
+                rgb[((size_t)y * w + xx) * 3 + c] = (uint8_t)lrintf(v * 255.0f);
+            }
+        }
+    return 0;
+}
+
+// Parses "horizon=H" (and nothing else) from s into *horizon.
+static int parse_params(const char *s, int *horizon, lc_error *err) {
+    if (!s) return LC_OK;
+    while (*s) {
+        const char *end = strchr(s, ',');
+        size_t len = end ? (size_t)(end - s) : strlen(s);
+        if (len > 0) {
+            if (len > 8 && strncmp(s, "horizon=", 8) == 0) {
+                char buf[32];
+                size_t vl = len - 8;
+                if (vl >= sizeof buf) return lc_fail(err, LC_ERR_ARG, "genie dream: bad horizon");
+                memcpy(buf, s + 8, vl);
+                buf[vl] = '\0';
+                char *e = NULL;
+                long h = strtol(buf, &e, 10);
+                if (*e || h < 1 || h > 1000000)
+                    return lc_fail(err, LC_ERR_ARG, "genie dream: horizon=%s is not in [1, 1e6]", buf);
+                *horizon = (int)h;
+            } else {
+                return lc_fail(err, LC_ERR_ARG, "genie dream: unknown parameter '%.*s' (horizon)",
+                               (int)len, s);
+            }
+        }
+        if (!end) break;
+        s = end + 1;
+    }
+    return LC_OK;
+}
+
+int lc_genie_env_ctor(lc_env_impl *impl, const char *name, int num_envs,
+                      const lc_env_opts *opts, lc_error *err) {
+    const char *p = strncmp(name, "dream:", 6) == 0 ? name + 6 : name;
+    const char *q = strchr(p, '?');
+    size_t len = q ? (size_t)(q - p) : strlen(p);
+    char path[4096];
+    if (len == 0 || len >= sizeof path)
+        return lc_fail(err, LC_ERR_ARG, "genie dream: bad model path in '%s'", name);
+    memcpy(path, p, len);
+    path[len] = '\0';
+    if (num_envs < 1) return lc_fail(err, LC_ERR_ARG, "genie dream: num_envs must be >= 1");
+    genie_env *e = calloc(1, sizeof *e);
+    if (!e) return lc_fail(err, LC_ERR_NOMEM, "genie dream: out of memory");
+    int rc = lc_genie_load(&e->g, path, err);
+    if (rc) {
+        free(e);
+        return rc;
+    }
+    int horizon = e->g->cfg.horizon;
+    if ((rc = parse_params(q ? q + 1 : NULL, &horizon, err)) ||
+        (opts && (rc = parse_params(opts->params, &horizon, err)))) {
+        genie_env_destroy(e);
+        return rc;
+    }
+    size_t n = (size_t)num_envs, P = e->g->P;
+    e->N = num_envs;
+    e->prev = calloc(n * P, sizeof(float));
+    e->cur = calloc(n * P, sizeof(float));
+    e->next = calloc(n * P, sizeof(float));
+    e->codes = calloc(n, sizeof(int));
+    e->logits = calloc(n, sizeof(float));
+    e->work = calloc(lc_genie_dyn_work(e->g, num_envs), sizeof(float));
+    if (!e->prev || !e->cur || !e->next || !e->codes || !e->logits || !e->work) {
+        genie_env_destroy(e);
+        return lc_fail(err, LC_ERR_NOMEM, "genie dream: out of memory for %d envs", num_envs);
+    }
+    const lc_genie *g = e->g;
+    memset(impl, 0, sizeof *impl);
+    int shape[3] = {g->game_h, g->game_w, g->game_c};
+    impl->obs_space = lc_space_box_scalar(LC_U8, 3, shape, 0.0f, 255.0f);
+    impl->act_space = lc_space_discrete(g->cfg.n_codes);
+    impl->max_episode_steps = horizon;
+    impl->can_split = 0;
+    impl->render_w = g->game_w * 4;
+    impl->render_h = g->game_h * 4;
+    impl->data = e;
+    impl->reset = genie_env_reset;
+    impl->step = genie_env_step;
+    impl->render = genie_env_render;
+    impl->destroy = genie_env_destroy;
+    return LC_OK;
+}
