@@ -108,8 +108,9 @@ static void init_params(lc_genie *g) {
     lc_init_kaiming_uniform(lc_param(&g->lam, g->c2w), E * 16, (size_t)2 * E * E * 16, &rng);
     lc_init_xavier_uniform(lc_param(&g->lam, g->lw), g->F, D, (size_t)D * g->F, &rng);
     lc_init_normal(lc_param(&g->lam, g->cb), (size_t)g->cfg.n_codes * D, 1.0f, &rng);
-    lc_mlp_init(&g->dec, &g->lam, sqrtf(2.0f), 1.0f, &rng);
-    lc_mlp_init(&g->dm, &g->dyn, sqrtf(2.0f), 1.0f, &rng);
+    // Small output layers: both nets start by predicting "no change" (copy the frame).
+    lc_mlp_init(&g->dec, &g->lam, sqrtf(2.0f), 0.01f, &rng);
+    lc_mlp_init(&g->dm, &g->dyn, sqrtf(2.0f), 0.01f, &rng);
 }
 
 int lc_genie_new(lc_genie **out, const lc_genie_cfg *cfg, int C, const lc_frames *like,
@@ -297,7 +298,9 @@ static double lam_step(lc_genie *g, lam_buf *b, const float *X, const size_t *t,
     float mse = lc_mse_forward(pred, b->tgt, (size_t)B * P);
     lc_params_zero_grad(&g->lam);
     memset(b->dpred, 0, (size_t)B * P * sizeof(float));
-    lc_mse_backward(b->dpred, pred, b->tgt, (size_t)B * P, 1.0f);
+    // Reconstruction as squared error summed over a frame's pixels (mean over the batch),
+    // so it is not swamped by the codebook/commitment terms (means over D).
+    lc_mse_backward(b->dpred, pred, b->tgt, (size_t)B * P, (float)P);
     memset(b->ddecin, 0, (size_t)B * (2 * P + D) * sizeof(float));
     lc_mlp_backward(&g->dec, &g->lam, b->work, b->acts, b->decin, b->dpred, b->ddecin, B);
     for (int i = 0; i < B; i++)
@@ -321,7 +324,7 @@ static double lam_step(lc_genie *g, lam_buf *b, const float *X, const size_t *t,
                        b->in, lc_param(&g->lam, g->c1w), B, 4 * C, R, R, E, 4, 2, 1);
     lc_clip_grad_norm(g->lam.grads, g->lam.n, 1.0f);
     lc_adam_step(&g->lam, opt);
-    return (double)mse + vl.codebook + g->cfg.beta * vl.commit;
+    return (double)mse * P + vl.codebook + g->cfg.beta * vl.commit;
 }
 
 // ---------------------------------------------------------------- dynamics
@@ -373,7 +376,7 @@ static double dyn_train_step(lc_genie *g, float *acts, float *work, float *in, f
     }
     const float *o = lc_mlp_forward(&g->dm, &g->dyn, acts, in, B);
     double loss = 0;
-    float sp = 1.0f / ((float)B * P), sb = 1.0f / (float)B;
+    float sp = 1.0f / (float)B, sb = 1.0f / (float)B; // pixel error summed over the frame
     for (int i = 0; i < B; i++) {
         const float *oi = o + (size_t)i * O, *xc = X + t[i] * P, *xn = X + (t[i] + 1) * P;
         float *d = dout + (size_t)i * O;
