@@ -868,10 +868,9 @@ int lc_bench_arch_run(const lc_bench_cfg *cfg, lc_error *err) {
     char runs[4096];
     if (snprintf(runs, sizeof runs, "%s/runs", cfg->out_dir) >= (int)sizeof runs)
         return lc_fail(err, LC_ERR_ARG, "bench: output path too long");
-    if ((rc = mkdir_p(runs, err))) return rc;
     probe *pr = malloc(sizeof *pr);
     if (!pr) return lc_fail(err, LC_ERR_NOMEM, "bench: out of memory");
-    if ((rc = probe_grid(cfg, pr, err))) {
+    if ((rc = probe_grid(cfg, pr, err)) || (rc = mkdir_p(runs, err))) {
         free(pr);
         return rc;
     }

@@ -12,11 +12,65 @@
 #include "core/progress.h"
 #include "env/env.h"
 #include "nn/nn.h"
+#include "policy/policy.h"
 #include "worldmodel/frames.h"
 #include "worldmodel/genie.h"
 
 #define ROLL_T 16
 #define MAX_SEQ 256
+
+// Episodes of the real game: actions from a policy over latent actions mapped through map
+// (latent -> real), or uniformly random real actions when p is NULL. Mean return.
+static int run_real(lc_policy *p, const int *map, const char *env_name, int n_real, int episodes,
+                    uint64_t seed, double *mean, double *sd, lc_error *err) {
+    lc_env *env = NULL;
+    lc_env_opts o = lc_env_opts_default();
+    o.num_envs = 8;
+    int rc = lc_env_make(&env, env_name, &o, err);
+    if (rc) return rc;
+    if ((rc = lc_env_reset(env, seed, err))) {
+        lc_env_free(env);
+        return rc;
+    }
+    const lc_env_buf *b = lc_env_get_buf(env);
+    int32_t lat[8], act[8];
+    uint8_t first[8];
+    memset(first, 1, sizeof first);
+    lc_rng rng;
+    lc_rng_seed(&rng, seed, 0x5eed);
+    double s1 = 0, s2 = 0;
+    int done = 0;
+    while (done < episodes && !rc) {
+        if (p) {
+            rc = lc_policy_act(p, b->obs, 8, first, 0, &rng, lat, NULL, NULL, err);
+            for (int i = 0; i < 8 && !rc; i++) act[i] = map[lat[i]];
+        } else {
+            for (int i = 0; i < 8; i++) act[i] = (int32_t)lc_rng_below(&rng, (uint32_t)n_real);
+        }
+        if (!rc) rc = lc_env_step(env, act, err);
+        for (int i = 0; i < 8 && !rc; i++) {
+            first[i] = b->done[i];
+            if (b->done[i] && done < episodes) {
+                s1 += b->ep_return[i];
+                s2 += (double)b->ep_return[i] * b->ep_return[i];
+                done++;
+            }
+        }
+    }
+    lc_env_free(env);
+    if (rc) return rc;
+    *mean = s1 / episodes;
+    double var = s2 / episodes - *mean * *mean;
+    *sd = var > 0 ? sqrt(var) : 0;
+    return LC_OK;
+}
+
+// A JSON number, or null for NaN (no policy was evaluated).
+static const char *num_or_null(char *buf, double v) {
+    if (isnan(v)) return "null";
+    snprintf(buf, 32, "%.3f", v);
+    return buf;
+}
 
 static double psnr(const float *a, const float *b, int n) {
     double se = 0;
@@ -30,8 +84,8 @@ static double psnr(const float *a, const float *b, int n) {
 }
 
 int cmd_eval_genie(int argc, char **argv) {
-    const char *model = NULL, *data = NULL, *actions = NULL;
-    int json = 0, labels = 200, threads = 2;
+    const char *model = NULL, *data = NULL, *actions = NULL, *policy = NULL;
+    int json = 0, labels = 200, threads = 2, episodes = 32;
     int64_t seed = 7;
     cli_opt opts[] = {
         {"model", CLI_STR, &model, "genie checkpoint (lucid train-genie)"},
@@ -40,6 +94,8 @@ int cmd_eval_genie(int argc, char **argv) {
         {"labels", CLI_INT, &labels, "labelled training transitions for the latent->real map"},
         {"seed", CLI_I64, &seed, "seed of the random latent actions"},
         {"threads", CLI_INT, &threads, "BLAS threads"},
+        {"policy", CLI_STR, &policy, "a policy trained in dream:GENIE: play the real game with it"},
+        {"episodes", CLI_INT, &episodes, "real-game episodes for --policy (and the random baseline)"},
         {"json", CLI_FLAG, &json, "print one JSON line"},
     };
     int rc = cli_parse(argc, argv, opts, CLI_COUNT(opts),
@@ -215,16 +271,40 @@ int cmd_eval_genie(int argc, char **argv) {
     }
     lc_env_free(env);
     double d4 = M > 0 ? p_inf[3] - p_rnd[3] : NAN;
+    // ---- a controller trained in the dream, in the real game through the latent->real map
+    double pol_mean = NAN, pol_sd = NAN, rnd_mean = NAN, rnd_sd = NAN;
+    if (policy) {
+        lc_policy *pp = NULL;
+        if (episodes < 1) episodes = 1;
+        if (lc_policy_load_path(&pp, policy, &err) != LC_OK ||
+            lc_policy_act_space(pp)->kind != LC_SPACE_DISCRETE ||
+            lc_policy_act_space(pp)->n != K) {
+            fprintf(stderr, "lucid eval-genie: --policy: %s\n",
+                    pp ? "its actions are not this model's latent actions" : err.msg);
+            lc_policy_free(pp);
+            goto done;
+        }
+        if (run_real(pp, map, g->env_name, A, episodes, (uint64_t)seed, &pol_mean, &pol_sd, &err) ||
+            run_real(NULL, map, g->env_name, A, episodes, (uint64_t)seed, &rnd_mean, &rnd_sd, &err)) {
+            fprintf(stderr, "lucid eval-genie: %s\n", err.msg);
+            lc_policy_free(pp);
+            goto done;
+        }
+        lc_policy_free(pp);
+    }
     if (json) {
+        char nb1[32], nb2[32], nb3[32];
         printf("{\"env\":\"%s\",\"res\":%d,\"codes\":%d,\"codes_used\":%d,\"heldout_transitions\":%zu,"
                "\"consistency\":%.4f,\"chance\":%.4f,\"label_map_accuracy\":%.4f,\"labels\":%d,"
-               "\"sequences\":%d,\"psnr4_inferred\":%.3f,\"psnr4_random\":%.3f,\"delta_psnr4\":%.3f,"
+               "\"sequences\":%d,\"psnr4_inferred\":%.3f,\"psnr4_random\":%.3f,\"delta_psnr4\":%s,"
                "\"psnr16_inferred\":%.3f,\"psnr16_copy\":%.3f,\"psnr16_random\":%.3f,"
                "\"frames_per_s\":%.1f,\"lam_train_s\":%.1f,\"dyn_train_s\":%.1f,"
-               "\"train_peak_rss_mb\":%.1f,\"eval_peak_rss_mb\":%.1f}\n",
+               "\"train_peak_rss_mb\":%.1f,\"eval_peak_rss_mb\":%.1f,\"real_episodes\":%d,"
+               "\"policy_return\":%s,\"random_return\":%s}\n",
                g->env_name, g->R, K, used, nh, consistency, chance, label_acc, nl, M, p_inf[3],
-               p_rnd[3], d4, p_inf[ROLL_T - 1], p_copy[ROLL_T - 1], p_rnd[ROLL_T - 1], fps,
-               g->lam_train_s, g->dyn_train_s, g->peak_rss_mb, lc_genie_peak_rss_mb());
+               p_rnd[3], num_or_null(nb3, d4), p_inf[ROLL_T - 1], p_copy[ROLL_T - 1], p_rnd[ROLL_T - 1], fps,
+               g->lam_train_s, g->dyn_train_s, g->peak_rss_mb, lc_genie_peak_rss_mb(),
+               policy ? episodes : 0, num_or_null(nb1, pol_mean), num_or_null(nb2, rnd_mean));
     } else {
         printf("genie world of %s, modelled at %dx%dx%d, %d latent actions (%d used on held-out data)\n",
                g->env_name, g->R, g->R, g->C, K, used);
@@ -252,6 +332,10 @@ int cmd_eval_genie(int argc, char **argv) {
                fps, g->game_h, g->game_w);
         printf("training: LAM %.1f s, dynamics %.1f s, peak memory %.0f MiB (eval peak %.0f MiB)\n",
                g->lam_train_s, g->dyn_train_s, g->peak_rss_mb, lc_genie_peak_rss_mb());
+        if (policy)
+            printf("real %s, %d episodes: dream-trained policy via the latent->real map %.2f +- "
+                   "%.2f, uniform random %.2f +- %.2f\n", g->env_name, episodes, pol_mean, pol_sd,
+                   rnd_mean, rnd_sd);
     }
     status = 0;
 done:

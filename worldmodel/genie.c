@@ -121,6 +121,8 @@ int lc_genie_new(lc_genie **out, const lc_genie_cfg *cfg, int C, const lc_frames
     g->cfg = *cfg;
     g->C = C;
     g->reward_scale = 1.0f;
+    g->reward_lo = -1.0f;
+    g->reward_hi = 1.0f;
     if (like) {
         snprintf(g->env_name, sizeof g->env_name, "%s", like->env_name);
         g->game_h = like->game_h, g->game_w = like->game_w, g->game_c = like->game_c;
@@ -284,9 +286,8 @@ void lc_genie_infer(const lc_genie *g, const float *X, const size_t *t, int B, i
     lam_buf_free(&b);
 }
 
-// One LAM training step on a batch; returns the total loss.
-static double lam_step(lc_genie *g, lam_buf *b, const float *X, const size_t *t,
-                       const lc_adam *opt) {
+// LAM loss on a batch with its (straight-through) gradients in g->lam.grads (zeroed first).
+static double lam_fwd_bwd(lc_genie *g, lam_buf *b, const float *X, const size_t *t) {
     const int B = b->B, C = g->C, R = g->R, E = g->cfg.enc_ch, D = g->cfg.code_dim, P = g->P,
               K = g->cfg.n_codes;
     lam_encode(g, b, X, t);
@@ -322,9 +323,24 @@ static double lam_step(lc_genie *g, lam_buf *b, const float *X, const size_t *t,
     lc_relu_backward(b->dh1p, b->dh1, b->h1, n1);
     lc_conv2d_backward(NULL, lc_grad(&g->lam, g->c1w), lc_grad(&g->lam, g->c1b), b->col, b->dh1p,
                        b->in, lc_param(&g->lam, g->c1w), B, 4 * C, R, R, E, 4, 2, 1);
+    return (double)mse * P + vl.codebook + g->cfg.beta * vl.commit;
+}
+
+static double lam_step(lc_genie *g, lam_buf *b, const float *X, const size_t *t,
+                       const lc_adam *opt) {
+    double loss = lam_fwd_bwd(g, b, X, t);
     lc_clip_grad_norm(g->lam.grads, g->lam.n, 1.0f);
     lc_adam_step(&g->lam, opt);
-    return (double)mse * P + vl.codebook + g->cfg.beta * vl.commit;
+    return loss;
+}
+
+double lc_genie_lam_loss(lc_genie *g, const float *X, const size_t *t, int B, int *codes) {
+    lam_buf b;
+    if (lam_buf_init(&b, g, B, 1, NULL) != LC_OK) return NAN;
+    double loss = lam_fwd_bwd(g, &b, X, t);
+    if (codes) memcpy(codes, b.codes, (size_t)B * sizeof(int));
+    lam_buf_free(&b);
+    return loss;
 }
 
 // ---------------------------------------------------------------- dynamics
@@ -358,14 +374,17 @@ void lc_genie_dyn_step(const lc_genie *g, float *work, const float *prev, const 
             float v = ci[j] + oi[j];
             ni[j] = v < 0.0f ? 0.0f : v > 1.0f ? 1.0f : v;
         }
-        if (rewards) rewards[i] = oi[P] * g->reward_scale;
+        if (rewards) { // clamped to the range seen in the data (a regression head drifts)
+            float r = oi[P] * g->reward_scale;
+            rewards[i] = r < g->reward_lo ? g->reward_lo : r > g->reward_hi ? g->reward_hi : r;
+        }
         if (end_logits) end_logits[i] = oi[P + 1];
     }
 }
 
-static double dyn_train_step(lc_genie *g, float *acts, float *work, float *in, float *dout,
-                             const float *X, const lc_frames *fr, const size_t *t,
-                             const int *codes, int B, const lc_adam *opt) {
+static double dyn_fwd_bwd(lc_genie *g, float *acts, float *work, float *in, float *dout,
+                          const float *X, const lc_frames *fr, const size_t *t, const int *codes,
+                          int B) {
     const int P = g->P, K = g->cfg.n_codes, I = 2 * P + K, O = P + 2;
     for (int i = 0; i < B; i++) {
         float *r = in + (size_t)i * I;
@@ -395,8 +414,31 @@ static double dyn_train_step(lc_genie *g, float *acts, float *work, float *in, f
     }
     lc_params_zero_grad(&g->dyn);
     lc_mlp_backward(&g->dm, &g->dyn, work, acts, in, dout, NULL, B);
+    return loss;
+}
+
+static double dyn_train_step(lc_genie *g, float *acts, float *work, float *in, float *dout,
+                             const float *X, const lc_frames *fr, const size_t *t,
+                             const int *codes, int B, const lc_adam *opt) {
+    double loss = dyn_fwd_bwd(g, acts, work, in, dout, X, fr, t, codes, B);
     lc_clip_grad_norm(g->dyn.grads, g->dyn.n, 1.0f);
     lc_adam_step(&g->dyn, opt);
+    return loss;
+}
+
+double lc_genie_dyn_loss(lc_genie *g, const lc_frames *fr, const float *X, const size_t *t,
+                         const int *codes, int B) {
+    const int P = g->P, K = g->cfg.n_codes;
+    size_t A = lc_mlp_act_size(&g->dm, B);
+    float *acts = malloc(A * sizeof(float)), *work = malloc(A * sizeof(float));
+    float *in = malloc((size_t)B * (2 * P + K) * sizeof(float));
+    float *dout = malloc((size_t)B * (P + 2) * sizeof(float));
+    double loss = NAN;
+    if (acts && work && in && dout) loss = dyn_fwd_bwd(g, acts, work, in, dout, X, fr, t, codes, B);
+    free(acts);
+    free(work);
+    free(in);
+    free(dout);
     return loss;
 }
 
@@ -419,6 +461,11 @@ int lc_genie_train(lc_genie *g, const lc_frames *fr, const float *X, lc_genie_pr
     float rmax = 0;
     for (size_t r = 0; r < train_end; r++) rmax = fmaxf(rmax, fabsf(fr->rewards[r]));
     g->reward_scale = rmax > 0 ? rmax : 1.0f;
+    g->reward_lo = g->reward_hi = 0.0f;
+    for (size_t r = 0; r < train_end; r++) {
+        g->reward_lo = fminf(g->reward_lo, fr->rewards[r]);
+        g->reward_hi = fmaxf(g->reward_hi, fr->rewards[r]);
+    }
     g->train_frames = (int64_t)train_end;
     // Start contexts: (x_s, x_{s+1}) where s starts an episode that goes on.
     size_t ns = 0;
@@ -553,6 +600,8 @@ int lc_genie_save(const lc_genie *g, const char *path, lc_error *err) {
     lc_file_set_int(f, "game_c", g->game_c);
     lc_file_set_int(f, "n_real_actions", g->n_real_actions);
     lc_file_set_float(f, "reward_scale", g->reward_scale);
+    lc_file_set_float(f, "reward_lo", g->reward_lo);
+    lc_file_set_float(f, "reward_hi", g->reward_hi);
     lc_file_set_float(f, "train.lam_s", g->lam_train_s);
     lc_file_set_float(f, "train.dyn_s", g->dyn_train_s);
     lc_file_set_float(f, "train.peak_rss_mb", g->peak_rss_mb);
@@ -613,6 +662,14 @@ static int load_from(lc_genie **out, const lc_file *f, lc_error *err) {
     g->cfg = c;
     g->C = (int)C;
     g->reward_scale = (float)d;
+    double lo = -d, hi = d; // files without a stored range: +- the reward scale
+    lc_file_get_float(f, "reward_lo", &lo, NULL);
+    lc_file_get_float(f, "reward_hi", &hi, NULL);
+    if (!(lo <= 0 && hi >= 0 && isfinite(lo) && isfinite(hi))) {
+        free(g);
+        return lc_fail(err, LC_ERR_FORMAT, "reward range [%g, %g] is invalid", lo, hi);
+    }
+    g->reward_lo = (float)lo, g->reward_hi = (float)hi;
     g->game_h = (int)gh, g->game_w = (int)gw, g->game_c = (int)gc, g->n_real_actions = (int)na;
     snprintf(g->env_name, sizeof g->env_name, "%s", env);
     lc_file_get_float(f, "train.lam_s", &g->lam_train_s, NULL);

@@ -10,7 +10,8 @@
 // LAM: encoder over [x_{t-1}, x_t, x_{t+1}, x_{t+1} - x_t] (4C channels):
 //   conv 4x4 s2 p1 (4C -> E), relu, conv 4x4 s2 p1 (E -> 2E), relu, linear -> z (D)
 //   -> VQ to one of K codes (zq) -> decoder MLP [x_{t-1}, x_t, zq] -> hidden -> P, which
-//   predicts the DIFFERENCE x_{t+1} - x_t. Loss: MSE + codebook + beta commitment, with
+//   predicts the DIFFERENCE x_{t+1} - x_t. Loss: squared error summed over the frame + codebook
+//   + beta commitment (means over D), with
 //   dead-code restarts (a code unused over a window of steps is set to an encoder output).
 // Dynamics: MLP [x_{t-1}, x_t, onehot(code)] -> hidden x2 -> P + 2: the frame difference,
 //   the reward (scaled by 1 / reward_scale) and an episode-end logit; trained on the
@@ -53,6 +54,7 @@ typedef struct lc_genie {
     int C, R, P;
     int game_h, game_w, game_c, n_real_actions;
     float reward_scale;
+    float reward_lo, reward_hi; // predicted rewards are clamped to the data's range
     // LAM
     lc_params lam;
     int c1w, c1b, c2w, c2b, lw, lb, cb; // conv1 (E, 4C, 4, 4), conv2 (2E, E, 4, 4),
@@ -89,6 +91,13 @@ int lc_genie_triple_ok(const lc_frames *fr, size_t t);
 typedef int (*lc_genie_progress)(void *ctx, int phase, int step, double loss);
 int lc_genie_train(lc_genie *g, const lc_frames *fr, const float *X, lc_genie_progress cb,
                    void *ctx, lc_error *err);
+
+// Losses of one batch (triple centres t) with their gradients written into g->lam.grads /
+// g->dyn.grads (zeroed first); for gradient checks. The LAM's is the straight-through
+// estimate (exact for the decoder). codes (B, may be NULL) receives the LAM's codes.
+double lc_genie_lam_loss(lc_genie *g, const float *X, const size_t *t, int B, int *codes);
+double lc_genie_dyn_loss(lc_genie *g, const lc_frames *fr, const float *X, const size_t *t,
+                         const int *codes, int B);
 
 // LAM inference: codes (B) for B triples given as X rows (N, P) and centre indices t.
 void lc_genie_infer(const lc_genie *g, const float *X, const size_t *t, int B, int *codes);

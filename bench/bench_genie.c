@@ -1,0 +1,109 @@
+// bench/bench_genie.c: costs of the Genie-style world on this CPU: LAM and dynamics training
+// steps at model sides 16 and 32 (why frames are downsampled), dream frames/s through the
+// env API beside the real Breakout-v0 and a bare cblas_sgemm of the same shapes.
+// Leaves out: accuracy (lucid eval-genie measures it). Timings are noisy on shared cores.
+#include <cblas.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "core/progress.h"
+#include "env/env.h"
+#include "nn/nn.h"
+#include "worldmodel/frames.h"
+#include "worldmodel/genie.h"
+#include "worldmodel/worldmodel.h"
+
+static double env_fps(const char *name, int N, int n_actions) {
+    lc_error err = {0};
+    lc_env *env = NULL;
+    lc_env_opts o = lc_env_opts_default();
+    o.num_envs = N;
+    o.num_threads = 1;
+    if (lc_env_make(&env, name, &o, &err) || lc_env_reset(env, 1, &err)) {
+        fprintf(stderr, "bench_genie: %s\n", err.msg);
+        return 0;
+    }
+    int32_t *a = calloc((size_t)N, sizeof(int32_t));
+    lc_rng rng;
+    lc_rng_seed(&rng, 1, 0);
+    int steps = 0;
+    double t0 = lc_now();
+    while (lc_now() - t0 < 1.0) {
+        for (int i = 0; i < N; i++) a[i] = (int32_t)lc_rng_below(&rng, (uint32_t)n_actions);
+        lc_env_step(env, a, &err);
+        steps++;
+    }
+    double fps = (double)N * steps / (lc_now() - t0);
+    free(a);
+    lc_env_free(env);
+    return fps;
+}
+
+int main(void) {
+    lc_env_register_builtin();
+    lc_worldmodel_register();
+    lc_nn_set_threads(1);
+    lc_error err = {0};
+    lc_env *env = NULL;
+    lc_env_opts o = lc_env_opts_default();
+    o.num_envs = 8;
+    lc_frames fr;
+    if (lc_env_make(&env, "Breakout-v0", &o, &err) ||
+        lc_frames_collect(&fr, env, 3000, 0, 1, &err)) {
+        fprintf(stderr, "bench_genie: %s\n", err.msg);
+        return 1;
+    }
+    lc_env_free(env);
+    char path[64];
+    snprintf(path, sizeof path, "/tmp/lucid_bench_genie_%d.lucid", (int)getpid());
+    printf("training cost per step (batch 64, 1 BLAS thread):\n");
+    for (int res = 16; res <= 32; res *= 2) {
+        lc_genie_cfg c = lc_genie_cfg_default();
+        c.res = res;
+        c.lam_steps = 100;
+        c.dyn_steps = 100;
+        lc_genie *g = NULL;
+        float *X = NULL;
+        if (lc_genie_new(&g, &c, fr.C, &fr, &err) || lc_genie_prep_all(g, &fr, &X, &err) ||
+            lc_genie_train(g, &fr, X, NULL, NULL, &err)) {
+            fprintf(stderr, "bench_genie: %s\n", err.msg);
+            return 1;
+        }
+        printf("  res %2d (P = %5d): LAM %.2f ms/step, dynamics %.2f ms/step, params %zu + %zu\n",
+               res, g->P, 1e3 * g->lam_train_s / 100, 1e3 * g->dyn_train_s / 100, g->lam.n,
+               g->dyn.n);
+        // Reference: bare sgemm of the dynamics' first layer, forward only (B x I x H).
+        int B = 64, In = 2 * g->P + c.n_codes, Hd = c.dyn_hidden;
+        float *A = calloc((size_t)B * In, sizeof(float)), *W = calloc((size_t)Hd * In, sizeof(float));
+        float *Cm = calloc((size_t)B * Hd, sizeof(float));
+        double t0 = lc_now();
+        int reps = 0;
+        while (lc_now() - t0 < 0.3) {
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, B, Hd, In, 1.0f, A, In, W, In, 0.0f, Cm, Hd);
+            reps++;
+        }
+        printf("    reference: bare cblas_sgemm %dx%dx%d (the first dynamics layer) %.3f ms\n", B,
+               In, Hd, 1e3 * (lc_now() - t0) / reps);
+        free(A);
+        free(W);
+        free(Cm);
+        if (res == 16 && lc_genie_save(g, path, &err)) {
+            fprintf(stderr, "bench_genie: %s\n", err.msg);
+            return 1;
+        }
+        free(X);
+        lc_genie_free(g);
+    }
+    char name[128];
+    snprintf(name, sizeof name, "dream:%s", path);
+    printf("frames per second through the env API (1 thread, 64x64x3 observations):\n");
+    for (int N = 1; N <= 64; N *= 8) {
+        printf("  %2d envs: genie dream %8.0f   reference: real Breakout-v0 %8.0f\n", N,
+               env_fps(name, N, 8), env_fps("Breakout-v0", N, 3));
+    }
+    unlink(path);
+    lc_frames_free(&fr);
+    return 0;
+}

@@ -1,0 +1,350 @@
+// tests/test_genie.c: the Genie-style world: frame datasets, gradient checks of the LAM
+// decoder and the dynamics, a fixed-seed LAM that finds Breakout's actions, the genie
+// dream env under the env contract, refusal of corrupted checkpoints. Leaves out: PPO in
+// the dream (examples/genie_flow.sh) and long training (bench/bench_genie.c).
+#include <check.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "env/env.h"
+#include "nn/nn.h"
+#include "tests/helpers/env_contract.h"
+#include "worldmodel/frames.h"
+#include "worldmodel/genie.h"
+#include "worldmodel/worldmodel.h"
+
+static char model_path[256], frames_path[256], actions_path[256];
+
+// Random play of Breakout stored at 32x32 (area-averaged; the model works at 16x16).
+// (Stored at 16x16 the fixed-seed LAM below lands in a poor optimum: see the report.)
+static void collect(lc_frames *fr, int64_t steps, int K, uint64_t seed) {
+    lc_error err = {0};
+    lc_env *env = NULL;
+    lc_env_opts o = lc_env_opts_default();
+    o.num_envs = K;
+    ck_assert_int_eq(lc_env_make(&env, "Breakout-v0", &o, &err), LC_OK);
+    ck_assert_msg(lc_frames_collect(fr, env, steps, 32, seed, &err) == LC_OK, "%s", err.msg);
+    lc_env_free(env);
+}
+
+static lc_genie_cfg tiny_cfg(void) {
+    lc_genie_cfg c = lc_genie_cfg_default();
+    c.res = 16;
+    c.enc_ch = 8;
+    c.lam_hidden = 64;
+    c.dyn_hidden = 64;
+    c.batch = 32;
+    c.lam_steps = 30;
+    c.dyn_steps = 30;
+    c.max_starts = 8;
+    return c;
+}
+
+// ---------------------------------------------------------------- frames
+
+START_TEST(test_frames_roundtrip) {
+    lc_frames fr, back;
+    collect(&fr, 300, 2, 5);
+    ck_assert_int_eq(fr.H, 32);
+    ck_assert_int_eq(fr.game_h, 64);
+    ck_assert_int_eq(fr.n_actions, 3);
+    ck_assert(fr.n >= 300);
+    lc_error err = {0};
+    ck_assert_int_eq(lc_frames_validate(&fr, &err), LC_OK);
+    char fp[64], ap[64];
+    snprintf(fp, sizeof fp, "/tmp/lucid_gt_%d.lucid", (int)getpid());
+    snprintf(ap, sizeof ap, "/tmp/lucid_gt_%d.actions.lucid", (int)getpid());
+    ck_assert_int_eq(lc_frames_save(&fr, fp, ap, &err), LC_OK);
+    ck_assert_msg(lc_frames_load(&back, fp, ap, &err) == LC_OK, "%s", err.msg);
+    ck_assert_int_eq(back.n, fr.n);
+    ck_assert_mem_eq(back.frames, fr.frames, fr.n * 32 * 32 * 3);
+    ck_assert_mem_eq(back.actions, fr.actions, fr.n * sizeof(int32_t));
+    lc_frames_free(&back);
+    // The frames file alone carries no actions; an actions file is not a frames file.
+    ck_assert_int_eq(lc_frames_load(&back, fp, NULL, &err), LC_OK);
+    ck_assert_ptr_null(back.actions);
+    lc_frames_free(&back);
+    ck_assert_int_ne(lc_frames_load(&back, ap, NULL, &err), LC_OK);
+    ck_assert_ptr_nonnull(strstr(err.msg, "frame_actions"));
+    // Actions inconsistent with the frames (an action at a start) are refused.
+    fr.actions[0] = 1;
+    ck_assert_int_ne(lc_frames_validate(&fr, &err), LC_OK);
+    unlink(fp);
+    unlink(ap);
+    lc_frames_free(&fr);
+}
+END_TEST
+
+// ---------------------------------------------------------------- gradients
+
+static int perturb_check(lc_genie *g, lc_params *p, int which, const lc_frames *fr,
+                         const float *X, const size_t *t, const int *codes, int B, int lam) {
+    // Analytic gradients at the current parameters.
+    double l0 = lam ? lc_genie_lam_loss(g, X, t, B, NULL) : lc_genie_dyn_loss(g, fr, X, t, codes, B);
+    ck_assert(isfinite(l0));
+    size_t n = p->t[which].size;
+    float *an = malloc(n * sizeof(float));
+    memcpy(an, lc_grad(p, which), n * sizeof(float));
+    float *w = lc_param(p, which);
+    int bad = 0;
+    for (int k = 0; k < 6; k++) {
+        size_t i = (size_t)k * 7919 % n;
+        float old = w[i], h = 2e-3f;
+        w[i] = old + h;
+        double lp = lam ? lc_genie_lam_loss(g, X, t, B, NULL) : lc_genie_dyn_loss(g, fr, X, t, codes, B);
+        w[i] = old - h;
+        double lm = lam ? lc_genie_lam_loss(g, X, t, B, NULL) : lc_genie_dyn_loss(g, fr, X, t, codes, B);
+        w[i] = old;
+        double num = (lp - lm) / (2 * h);
+        double tol = 1e-3 + 0.05 * fabs(num);
+        if (fabs(num - an[i]) > tol) {
+            fprintf(stderr, "grad %s[%zu]: numeric %g analytic %g\n", p->t[which].name, i, num, an[i]);
+            bad++;
+        }
+    }
+    free(an);
+    return bad;
+}
+
+START_TEST(test_gradients) {
+    lc_frames fr;
+    collect(&fr, 200, 1, 9);
+    lc_genie_cfg c = tiny_cfg();
+    lc_genie *g = NULL;
+    lc_error err = {0};
+    ck_assert_int_eq(lc_genie_new(&g, &c, fr.C, &fr, &err), LC_OK);
+    // Larger output layers than the default (near-zero) init so every term matters.
+    lc_rng rng;
+    lc_rng_seed(&rng, 4, 0);
+    lc_mlp_init(&g->dec, &g->lam, sqrtf(2.0f), 0.5f, &rng);
+    lc_mlp_init(&g->dm, &g->dyn, sqrtf(2.0f), 0.5f, &rng);
+    float *X = NULL;
+    ck_assert_int_eq(lc_genie_prep_all(g, &fr, &X, &err), LC_OK);
+    size_t t[8];
+    int B = 0;
+    for (size_t i = 1; i + 1 < fr.n && B < 8; i += 5)
+        if (lc_genie_triple_ok(&fr, i) && !fr.terminated[i + 1]) t[B++] = i;
+    ck_assert_int_eq(B, 8);
+    int codes[8];
+    for (int i = 0; i < 8; i++) codes[i] = i % c.n_codes;
+    // LAM decoder weights: exact gradients (the codes do not move with them).
+    int bad = 0;
+    for (int l = 0; l < g->dec.nlayers; l++) {
+        bad += perturb_check(g, &g->lam, g->dec.w[l], &fr, X, t, NULL, B, 1);
+        bad += perturb_check(g, &g->lam, g->dec.b[l], &fr, X, t, NULL, B, 1);
+    }
+    // Dynamics: every layer, including the reward and end heads' rows.
+    for (int l = 0; l < g->dm.nlayers; l++) {
+        bad += perturb_check(g, &g->dyn, g->dm.w[l], &fr, X, t, codes, B, 0);
+        bad += perturb_check(g, &g->dyn, g->dm.b[l], &fr, X, t, codes, B, 0);
+    }
+    ck_assert_int_eq(bad, 0);
+    free(X);
+    lc_genie_free(g);
+    lc_frames_free(&fr);
+}
+END_TEST
+
+// ---------------------------------------------------------------- learning
+
+// A fixed-seed LAM on ~4000 random Breakout transitions at 16x16: its latent actions,
+// mapped many-to-one to the true actions, must beat the majority action by a margin that
+// an untrained or collapsed LAM (one code, or codes unrelated to actions) cannot reach.
+START_TEST(test_lam_finds_actions) {
+    lc_frames fr;
+    collect(&fr, 8000, 8, 11);
+    lc_genie_cfg c = lc_genie_cfg_default();
+    c.lam_steps = 1000;
+    c.dyn_steps = 0;
+    c.holdout = 0.2f;
+    lc_nn_set_threads(1);
+    lc_genie *g = NULL;
+    lc_error err = {0};
+    ck_assert_int_eq(lc_genie_new(&g, &c, fr.C, &fr, &err), LC_OK);
+    float *X = NULL;
+    ck_assert_int_eq(lc_genie_prep_all(g, &fr, &X, &err), LC_OK);
+    ck_assert_msg(lc_genie_train(g, &fr, X, NULL, NULL, &err) == LC_OK, "%s", err.msg);
+    // Held-out tail.
+    size_t hold0 = fr.n - (size_t)(fr.n * c.holdout), nh = 0;
+    size_t *idx = malloc(fr.n * sizeof(size_t));
+    for (size_t t = hold0 + 1; t + 1 < fr.n; t++)
+        if (lc_genie_triple_ok(&fr, t)) idx[nh++] = t;
+    int *codes = malloc(nh * sizeof(int));
+    lc_genie_infer(g, X, idx, (int)nh, codes);
+    long conf[8][3] = {{0}}, per_a[3] = {0};
+    for (size_t i = 0; i < nh; i++) {
+        conf[codes[i]][fr.actions[idx[i] + 1]]++;
+        per_a[fr.actions[idx[i] + 1]]++;
+    }
+    long hit = 0, maj = 0;
+    for (int k = 0; k < 8; k++) {
+        long b = 0;
+        for (int a = 0; a < 3; a++) b = conf[k][a] > b ? conf[k][a] : b;
+        hit += b;
+    }
+    for (int a = 0; a < 3; a++) maj = per_a[a] > maj ? per_a[a] : maj;
+    double acc = (double)hit / nh, chance = (double)maj / nh;
+    fprintf(stderr, "genie LAM: consistency %.3f on %zu held-out transitions (chance %.3f)\n", acc,
+            nh, chance);
+    ck_assert_msg(acc > chance + 0.15, "consistency %.3f vs chance %.3f", acc, chance);
+    free(codes);
+    free(idx);
+    free(X);
+    lc_genie_free(g);
+    lc_frames_free(&fr);
+}
+END_TEST
+
+// ---------------------------------------------------------------- checkpoints
+
+START_TEST(test_roundtrip_and_corruption) {
+    lc_error err = {0};
+    lc_genie *g = NULL;
+    ck_assert_msg(lc_genie_load(&g, model_path, &err) == LC_OK, "%s", err.msg);
+    ck_assert_int_eq(g->cfg.n_codes, 8);
+    ck_assert_int_eq(g->game_h, 64);
+    ck_assert(lc_genie_file_is(model_path));
+    lc_genie_free(g);
+    // Flip one byte in the middle: refused (checksum), never a crash.
+    FILE *f = fopen(model_path, "rb");
+    ck_assert_ptr_nonnull(f);
+    fseek(f, 0, SEEK_END);
+    long len = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    unsigned char *buf = malloc((size_t)len);
+    ck_assert_int_eq(fread(buf, 1, (size_t)len, f), (size_t)len);
+    fclose(f);
+    char bad[300];
+    snprintf(bad, sizeof bad, "%s.bad", model_path);
+    buf[len / 2] ^= 0x5a;
+    f = fopen(bad, "wb");
+    fwrite(buf, 1, (size_t)len, f);
+    fclose(f);
+    ck_assert_int_ne(lc_genie_load(&g, bad, &err), LC_OK);
+    ck_assert_ptr_null(g);
+    ck_assert_int_eq(err.code, LC_ERR_CHECKSUM);
+    ck_assert(!lc_genie_file_is(bad));
+    // Truncated.
+    f = fopen(bad, "wb");
+    fwrite(buf, 1, (size_t)len / 3, f);
+    fclose(f);
+    ck_assert_int_ne(lc_genie_load(&g, bad, &err), LC_OK);
+    // Through the env API: an error, not a crash.
+    char name[320];
+    snprintf(name, sizeof name, "dream:%s", bad);
+    lc_env *env = NULL;
+    ck_assert_int_ne(lc_env_make(&env, name, NULL, &err), LC_OK);
+    ck_assert_ptr_null(env);
+    // A frames file is not a genie checkpoint.
+    ck_assert_int_ne(lc_genie_load(&g, frames_path, &err), LC_OK);
+    ck_assert_ptr_nonnull(strstr(err.msg, "genie"));
+    unlink(bad);
+    free(buf);
+}
+END_TEST
+
+START_TEST(test_dream_env_plays) {
+    lc_error err = {0};
+    char name[320];
+    snprintf(name, sizeof name, "dream:%s?horizon=5", model_path);
+    lc_env *env = NULL;
+    lc_env_opts o = lc_env_opts_default();
+    o.num_envs = 3;
+    ck_assert_msg(lc_env_make(&env, name, &o, &err) == LC_OK, "%s", err.msg);
+    const lc_env_spec *sp = lc_env_get_spec(env);
+    ck_assert_int_eq(sp->act_space.kind, LC_SPACE_DISCRETE);
+    ck_assert_int_eq(sp->act_space.n, 8);
+    ck_assert_int_eq(sp->obs_space.dtype, LC_U8);
+    ck_assert_int_eq(sp->obs_space.shape[0], 64);
+    ck_assert_int_eq(sp->obs_space.shape[2], 3);
+    ck_assert_int_eq(sp->max_episode_steps, 5);
+    ck_assert_int_eq(lc_env_reset(env, 1, &err), LC_OK);
+    int32_t a[3] = {0, 3, 7};
+    int truncs = 0;
+    for (int s = 0; s < 5; s++) {
+        ck_assert_int_eq(lc_env_step(env, a, &err), LC_OK);
+        truncs += lc_env_get_buf(env)->truncated[0] | lc_env_get_buf(env)->terminated[0];
+    }
+    ck_assert_int_ge(truncs, 1);
+    a[1] = 8; // out of the latent action space
+    ck_assert_int_eq(lc_env_step(env, a, &err), LC_ERR_ACTION);
+    lc_env_free(env);
+    // Unknown parameters are refused.
+    snprintf(name, sizeof name, "dream:%s?temperature=2", model_path);
+    ck_assert_int_ne(lc_env_make(&env, name, &o, &err), LC_OK);
+}
+END_TEST
+
+// A tiny trained checkpoint for the contract and checkpoint tests, written before forking.
+static void write_model(void) {
+    snprintf(model_path, sizeof model_path, "/tmp/lucid_genie_test_%d.lucid", (int)getpid());
+    snprintf(frames_path, sizeof frames_path, "/tmp/lucid_genie_frames_%d.lucid", (int)getpid());
+    snprintf(actions_path, sizeof actions_path, "/tmp/lucid_genie_frames_%d.actions.lucid",
+             (int)getpid());
+    lc_frames fr;
+    lc_error err = {0};
+    lc_env *env = NULL;
+    lc_env_opts o = lc_env_opts_default();
+    o.num_envs = 2;
+    if (lc_env_make(&env, "Breakout-v0", &o, &err) || lc_frames_collect(&fr, env, 400, 32, 3, &err)) {
+        fprintf(stderr, "test_genie: %s\n", err.msg);
+        exit(1);
+    }
+    lc_env_free(env);
+    lc_genie_cfg c = tiny_cfg();
+    lc_genie *g = NULL;
+    float *X = NULL;
+    if (lc_genie_new(&g, &c, fr.C, &fr, &err) || lc_genie_prep_all(g, &fr, &X, &err) ||
+        lc_genie_train(g, &fr, X, NULL, NULL, &err) || lc_genie_save(g, model_path, &err) ||
+        lc_frames_save(&fr, frames_path, actions_path, &err)) {
+        fprintf(stderr, "test_genie: %s\n", err.msg);
+        exit(1);
+    }
+    free(X);
+    lc_genie_free(g);
+    lc_frames_free(&fr);
+}
+
+static Suite *genie_suite(void) {
+    Suite *s = suite_create("genie");
+    TCase *tc = tcase_create("frames");
+    tcase_add_test(tc, test_frames_roundtrip);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("gradients");
+    tcase_add_test(tc, test_gradients);
+    tcase_set_timeout(tc, 60);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("learning");
+    tcase_add_test(tc, test_lam_finds_actions);
+    tcase_set_timeout(tc, 240);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("checkpoint");
+    tcase_add_test(tc, test_roundtrip_and_corruption);
+    tcase_add_test(tc, test_dream_env_plays);
+    tcase_set_timeout(tc, 60);
+    suite_add_tcase(s, tc);
+    static char contract_name[300];
+    snprintf(contract_name, sizeof contract_name, "dream:%s", model_path);
+    TCase *ct = lc_contract_tcase(contract_name, NULL);
+    tcase_set_timeout(ct, 120);
+    suite_add_tcase(s, ct);
+    return s;
+}
+
+int main(void) {
+    lc_env_register_builtin();
+    lc_worldmodel_register();
+    lc_nn_set_threads(1);
+    write_model();
+    SRunner *sr = srunner_create(genie_suite());
+    srunner_run_all(sr, CK_NORMAL);
+    int failures = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    unlink(model_path);
+    unlink(frames_path);
+    unlink(actions_path);
+    return failures ? 1 : 0;
+}
