@@ -127,8 +127,9 @@ done:
 int cmd_demo(int argc, char **argv) {
     int64_t seed = 1;
     const char *dir = "runs/demo";
-    int quiet = 0;
+    int quiet = 0, threads = 1;
     cli_opt opts[] = {
+        {"threads", CLI_INT, &threads, "OpenBLAS threads (small models run best on 1)"},
         {"seed", CLI_I64, &seed, "random seed"},
         {"dir", CLI_STR, &dir, "where the files and pictures go"},
         {"quiet", CLI_FLAG, &quiet, "no progress output"},
@@ -137,6 +138,7 @@ int cmd_demo(int argc, char **argv) {
                        NULL, 0, NULL);
     if (rc) return rc == 1 ? 0 : 2;
     lc_worldmodel_register();
+    lc_nn_set_threads(threads);
     lc_error err = {0};
     cli_dyna_cfg cfg;
     if (cli_dyna_defaults(&cfg, "CartPole-v1", &err) != LC_OK) {

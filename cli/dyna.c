@@ -32,6 +32,7 @@ int cmd_dyna(int argc, char **argv) {
     int64_t budget = 0, seed = 1, init_steps = 0, round_steps = 0, dream_steps = 0, dream_round = 0;
     float target = NAN;
     int rounds = 0, eval_episodes = 0, members = 0, elites = 0, hidden = 0, layers = 0, json = 0, quiet = 0;
+    int threads = 1;
     cli_opt opts[] = {
         {"env", CLI_STR, &env, "the real env (CartPole-v1, Pendulum-v1, Acrobot-v1 are tuned)"},
         {"real-steps-budget", CLI_I64, &budget, "most real steps used for learning (0 = the env's default)"},
@@ -49,6 +50,7 @@ int cmd_dyna(int argc, char **argv) {
         {"elites", CLI_INT, &elites, "ensemble elites (0 = 3)"},
         {"hidden", CLI_INT, &hidden, "model hidden units (0 = 200)"},
         {"layers", CLI_INT, &layers, "model hidden layers (0 = 3)"},
+        {"threads", CLI_INT, &threads, "OpenBLAS threads (small models run best on 1)"},
         {"json", CLI_FLAG, &json, "print the rounds as JSON"},
         {"quiet", CLI_FLAG, &quiet, "no progress output"},
     };
@@ -62,6 +64,7 @@ int cmd_dyna(int argc, char **argv) {
     }
     lc_error err = {0};
     lc_worldmodel_register();
+    lc_nn_set_threads(threads);
     cli_dyna_cfg cfg;
     if (cli_dyna_defaults(&cfg, env, &err) != LC_OK) {
         fprintf(stderr, "lucid dyna: %s\n", err.msg);

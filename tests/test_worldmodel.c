@@ -754,6 +754,7 @@ static void remove_tmpdir(void) {
 }
 
 int main(void) {
+    lc_nn_set_threads(1); // small products: a second OpenBLAS thread costs more than it saves
     lc_env_register_builtin();
     lc_worldmodel_register();
     snprintf(tmpdir, sizeof tmpdir, "/tmp/lucid_test_wm_XXXXXX");
