@@ -83,13 +83,12 @@ void lc_bench_run_stem(char *out, size_t cap, const char *env, const char *arch,
 
 typedef struct env_info {
     const char *name;
-    double lo, hi, threshold;
+    double lo, hi;
 } env_info;
 
 static const env_info known_envs[] = {
-    {"CartPole-v1", 0, 500, 475},    {"CartPoleNoVel-v1", 0, 500, 475},
-    {"Acrobot-v1", -500, 0, -100},   {"MountainCar-v0", -200, 0, -110},
-    {"Pendulum-v1", -1600, 0, -200},
+    {"CartPole-v1", 0, 500},   {"CartPoleNoVel-v1", 0, 500}, {"Acrobot-v1", -500, 0},
+    {"MountainCar-v0", -200, 0}, {"Pendulum-v1", -1600, 0},
 };
 
 static const env_info *find_env_info(const char *env) {
@@ -108,7 +107,7 @@ int lc_bench_env_range(const char *env, double *lo, double *hi) {
 
 double lc_bench_env_threshold(const char *env) {
     const env_info *e = find_env_info(env);
-    return e ? e->threshold : NAN;
+    return e ? (e->lo + e->hi) / 2 : NAN;
 }
 
 // The real env a dream: env imitates, from its world-model file ("" for other envs).
@@ -842,6 +841,7 @@ static int finish_job(const lc_bench_cfg *cfg, const job *j, int status, int *fi
                 snprintf(msg, sizeof msg, "worker exited with status %d", WEXITSTATUS(status));
             else
                 snprintf(msg, sizeof msg, "no run record was written");
+            write_err_file(cfg, env, arch, j->seed, msg); // so the summary lists it
         }
         ev.msg = msg;
     }
@@ -1077,6 +1077,8 @@ static int fill_cell(const lc_bench_cfg *cfg, const probe *pr, int e, int a, cel
         goto done;
     }
     int n = 0, nreal = 0, nauc = 0;
+    double thr = !isnan(cfg->thresholds[e]) ? cfg->thresholds[e]
+                                            : lc_bench_env_threshold(real[0] ? real : env);
     for (int s = 0; s < S; s++) {
         int64_t seed = cfg->seed0 + s;
         run_rec *r = &recs[n];
@@ -1104,7 +1106,7 @@ static int fill_cell(const lc_bench_cfg *cfg, const probe *pr, int e, int a, cel
         c->scores[n] = real[0] ? r->real_return : r->final_return;
         if (isfinite(r->real_return)) reals[nreal++] = r->real_return;
         if (isfinite(r->auc)) aucs[nauc++] = r->auc;
-        st[n] = r->steps_to;
+        st[n] = isnan(thr) ? NAN : lc_stats_steps_to(r->cx, r->cy, r->cn, thr);
         wall[n] = r->wall_s;
         sps[n] = r->sps;
         if (!c->nparams) c->nparams = r->nparams;
@@ -1117,15 +1119,14 @@ static int fill_cell(const lc_bench_cfg *cfg, const probe *pr, int e, int a, cel
         n++;
     }
     c->n_ok = n;
-    c->thr = !isnan(cfg->thresholds[e]) ? cfg->thresholds[e]
-                                        : lc_bench_env_threshold(real[0] ? real : env);
+    c->thr = thr;
     for (int g = 0; g < G; g++) {
         int m = 0;
         for (int s = 0; s < n; s++) {
             double v = grid[(size_t)s * G + g];
             if (isfinite(v)) col[m++] = v;
         }
-        lc_ci ci = boot1(cfg, col, (size_t)m, LC_STAT_MEAN, 0x6375727665ULL + (uint64_t)g);
+        lc_ci ci = boot1(cfg, col, (size_t)m, LC_STAT_MEAN, 0x6375727665ULL);
         c->gmean[g] = ci.point;
         c->glo[g] = ci.lo;
         c->ghi[g] = ci.hi;
@@ -1251,8 +1252,7 @@ int lc_bench_arch_summarize(const lc_bench_cfg *cfg, lc_error *err) {
         for (int m = 0; m < PROFILE_M; m++) {
             lc_ci ci;
             if (lc_stats_bootstrap_fn(norm, sizes, G2, lc_stat_frac_above, &taus[m],
-                                      cfg->resamples < 500 ? cfg->resamples : 500, cfg->conf,
-                                      0x70726fULL + (uint64_t)m, &ci, NULL) == LC_OK) {
+                                      cfg->resamples, cfg->conf, 0x70726fULL, &ci, NULL) == LC_OK) {
                 pf[m] = ci.point;
                 pf[PROFILE_M + m] = ci.lo;
                 pf[2 * PROFILE_M + m] = ci.hi;
@@ -1305,9 +1305,11 @@ int lc_bench_arch_summarize(const lc_bench_cfg *cfg, lc_error *err) {
               "the architecture changes); final return = mean of %d deterministic evaluation "
               "episodes after training. IQM = interquartile mean over seeds; [lo, hi] = %.0f%% "
               "percentile bootstrap interval (%d resamples). AUC = mean training return over the "
-              "run (area under the learning curve / steps). Steps to threshold = median over "
-              "seeds (a run that never reached it counts as infinite), with the number of "
-              "seeds that reached it.\n\n",
+              "run (area under the learning curve / steps); the learning curve is the mean return "
+              "of the last 10 training episodes (sampling actions). Steps to threshold = "
+              "median over seeds of the first step at which the learning curve reached the "
+              "threshold (default: the middle of the env's return range; a run that never "
+              "reached it counts as infinite), with the number of seeds that reached it.\n\n",
               S, (long long)cfg->steps, cfg->eval_episodes, cfg->conf * 100, cfg->resamples);
     for (int e = 0; e < E; e++) {
         const char *real = pr->real_env[e];
@@ -1360,7 +1362,9 @@ int lc_bench_arch_summarize(const lc_bench_cfg *cfg, lc_error *err) {
     sb_printf(&md, "| arch | runs | normalised mean | normalised IQM [CI] |\n| --- | ---: | ---: | ---: |\n");
     for (int a = 0; a < A; a++) {
         if (!agg_n[a]) {
-            sb_printf(&md, "| %s | 0 | - | - |\n", cfg->archs[a]);
+            int any = 0;
+            for (int e = 0; e < E; e++) any |= cells[e * A + a].compat;
+            if (any) sb_printf(&md, "| %s | 0 | - | - |\n", cfg->archs[a]);
             continue;
         }
         sb_printf(&md, "| %s | %d | %.3f | %.3f [%.3f, %.3f] |\n", cfg->archs[a], agg_n[a],

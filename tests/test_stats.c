@@ -18,6 +18,22 @@
 #include "policy/stats.h"
 #include "worldmodel/worldmodel.h"
 
+#if defined(__has_include)
+#if __has_include(<valgrind/valgrind.h>)
+#include <valgrind/valgrind.h>
+#endif
+#endif
+
+// Under valgrind (thousands of times slower: OpenBLAS is emulated) the harness tests
+// shrink to one env and seed and a single PPO iteration: memory checks only.
+static int quick(void) {
+#ifdef RUNNING_ON_VALGRIND
+    return RUNNING_ON_VALGRIND != 0;
+#else
+    return 0;
+#endif
+}
+
 // ---------------------------------------------------------------- summaries
 
 START_TEST(test_mean_median_std) {
@@ -366,6 +382,7 @@ static int count_event(void *ctx, const lc_bench_event *ev) {
 START_TEST(test_grid_runs_summarises_and_resumes) {
     char dir[] = "/tmp/lucid_bench_XXXXXX";
     ck_assert_ptr_nonnull(mkdtemp(dir));
+    int Q = quick();
     lc_bench_cfg cfg = lc_bench_cfg_default();
     cfg.archs[0] = "mlp";
     cfg.archs[1] = "attn";
@@ -373,75 +390,81 @@ START_TEST(test_grid_runs_summarises_and_resumes) {
     cfg.narchs = 3;
     cfg.envs[0] = "CartPole-v1";
     cfg.envs[1] = "Acrobot-v1";
-    cfg.nenvs = 2;
-    cfg.seeds = 2;
-    cfg.steps = 1024;
-    cfg.eval_episodes = 2;
+    cfg.nenvs = Q ? 1 : 2;
+    cfg.seeds = Q ? 1 : 2;
+    cfg.steps = Q ? 512 : 1024;
+    cfg.eval_episodes = Q ? 1 : 2;
     cfg.jobs = 2;
     cfg.curve_points = 8;
-    cfg.resamples = 200;
+    cfg.resamples = Q ? 20 : 200;
     cfg.out_dir = dir;
+    int runs = 2 * cfg.nenvs * cfg.seeds;
     counts c = {{0}};
     cfg.on_event = count_event;
     cfg.event_ctx = &c;
     lc_error err = {0};
     ck_assert_msg(lc_bench_arch_run(&cfg, &err) == LC_OK, "%s", err.msg);
-    ck_assert_int_eq(c.ev[LC_BENCH_NOTE], 2);
-    ck_assert_int_eq(c.ev[LC_BENCH_START], 8);
-    ck_assert_int_eq(c.ev[LC_BENCH_DONE], 8);
+    ck_assert_int_eq(c.ev[LC_BENCH_NOTE], cfg.nenvs);
+    ck_assert_int_eq(c.ev[LC_BENCH_START], runs);
+    ck_assert_int_eq(c.ev[LC_BENCH_DONE], runs);
     ck_assert_int_eq(c.ev[LC_BENCH_FAIL], 0);
-    ck_assert_int_eq(c.ev[LC_BENCH_WROTE], 5);
+    ck_assert_int_eq(c.ev[LC_BENCH_WROTE], cfg.nenvs + 3);
     ck_assert(exists(dir, "runs/CartPole-v1__mlp__seed1.json"));
-    ck_assert(exists(dir, "runs/Acrobot-v1__attn__seed2.json"));
-    ck_assert(exists(dir, "runs/Acrobot-v1__attn__seed2.csv"));
+    ck_assert(exists(dir, "runs/CartPole-v1__attn__seed1.json"));
+    ck_assert(exists(dir, "runs/CartPole-v1__attn__seed1.csv"));
     ck_assert(!exists(dir, "runs/CartPole-v1__cnn__seed1.json"));
     ck_assert(is_png(dir, "curves_CartPole-v1.png"));
-    ck_assert(is_png(dir, "curves_Acrobot-v1.png"));
     ck_assert(is_png(dir, "profile.png"));
     char *md = slurp(dir, "summary.md");
     ck_assert_ptr_nonnull(md);
-    ck_assert(strstr(md, "## CartPole-v1") && strstr(md, "## Acrobot-v1"));
+    ck_assert(strstr(md, "## CartPole-v1") && strstr(md, "steps to 250"));
     ck_assert(strstr(md, "| mlp | ") && strstr(md, "| attn | "));
     ck_assert(strstr(md, "cnn on CartPole-v1"));
-    ck_assert(strstr(md, "steps to 475") && strstr(md, "steps to -100"));
     free(md);
     char *js = slurp(dir, "summary.json");
     ck_assert_ptr_nonnull(js);
     ck_assert(strstr(js, "\"cells\"") && strstr(js, "\"aggregate\"") && strstr(js, "\"profile\""));
     free(js);
     char path[1024];
-    snprintf(path, sizeof path, "%s/summary.json", dir);
-    // Content sanity: 4 cells of 2 runs, returns within the envs' ranges, the IQM
-    // inside its interval, 2 skipped pairs, profiles starting at 1 at most.
-    ck_assert(python_check(
-        path, "len(d[\"cells\"]) == 4 and all(c[\"runs\"] == 2 and c[\"nparams\"] > 0 and "
-              "c[\"final_iqm_lo\"] <= c[\"final_iqm\"] <= c[\"final_iqm_hi\"] and "
-              "all((0 < r <= 500) if c[\"env\"] == \"CartPole-v1\" else (-500 <= r <= 0) "
-              "for r in c[\"final_returns\"]) and len(c[\"curve\"][\"mean\"]) == 8 "
-              "for c in d[\"cells\"]) and len(d[\"skipped\"]) == 2 and "
-              "all(0 <= f <= 1 for a in d[\"profile\"][\"archs\"] for f in a[\"frac\"] if f is not None) "
-              "and d[\"aggregate\"][2][\"runs\"] == 0"));
-    snprintf(path, sizeof path, "%s/runs/CartPole-v1__attn__seed1.json", dir);
-    ck_assert(python_check(path, "d[\"status\"] == \"ok\" and d[\"steps\"] >= 1024 and "
-                                 "len(d[\"curve_steps\"]) == len(d[\"curve_return\"]) > 0 and "
-                                 "d[\"real_env\"] == \"\" and d[\"real_return\"] is None"));
+    if (!Q) {
+        ck_assert(exists(dir, "runs/Acrobot-v1__attn__seed2.json"));
+        ck_assert(is_png(dir, "curves_Acrobot-v1.png"));
+        md = slurp(dir, "summary.md");
+        ck_assert(md && strstr(md, "## Acrobot-v1") && strstr(md, "steps to -250"));
+        free(md);
+        snprintf(path, sizeof path, "%s/summary.json", dir);
+        // Content sanity: 4 cells of 2 runs, returns within the envs' ranges, the IQM
+        // inside its interval, 2 skipped pairs, profile fractions in [0, 1].
+        ck_assert(python_check(
+            path, "len(d[\"cells\"]) == 4 and all(c[\"runs\"] == 2 and c[\"nparams\"] > 0 and "
+                  "c[\"final_iqm_lo\"] <= c[\"final_iqm\"] <= c[\"final_iqm_hi\"] and "
+                  "all((0 < r <= 500) if c[\"env\"] == \"CartPole-v1\" else (-500 <= r <= 0) "
+                  "for r in c[\"final_returns\"]) and len(c[\"curve\"][\"mean\"]) == 8 "
+                  "for c in d[\"cells\"]) and len(d[\"skipped\"]) == 2 and "
+                  "all(0 <= f <= 1 for a in d[\"profile\"][\"archs\"] for f in a[\"frac\"] if f is not None) "
+                  "and d[\"aggregate\"][2][\"runs\"] == 0"));
+        snprintf(path, sizeof path, "%s/runs/CartPole-v1__attn__seed1.json", dir);
+        ck_assert(python_check(path, "d[\"status\"] == \"ok\" and d[\"steps\"] >= 1024 and "
+                                     "len(d[\"curve_steps\"]) == len(d[\"curve_return\"]) > 0 and "
+                                     "d[\"real_env\"] == \"\" and d[\"real_return\"] is None"));
+    }
 
     // A second call finds every run on disk and starts none.
     memset(&c, 0, sizeof c);
     ck_assert_msg(lc_bench_arch_run(&cfg, &err) == LC_OK, "%s", err.msg);
-    ck_assert_int_eq(c.ev[LC_BENCH_SKIP], 8);
+    ck_assert_int_eq(c.ev[LC_BENCH_SKIP], runs);
     ck_assert_int_eq(c.ev[LC_BENCH_START], 0);
     // A deleted run is rerun (in this process with jobs 0), the rest are kept.
-    snprintf(path, sizeof path, "%s/runs/Acrobot-v1__mlp__seed2.json", dir);
+    snprintf(path, sizeof path, "%s/runs/CartPole-v1__mlp__seed1.json", dir);
     ck_assert_int_eq(unlink(path), 0);
     memset(&c, 0, sizeof c);
     cfg.jobs = 0;
     ck_assert_msg(lc_bench_arch_run(&cfg, &err) == LC_OK, "%s", err.msg);
-    ck_assert_int_eq(c.ev[LC_BENCH_SKIP], 7);
+    ck_assert_int_eq(c.ev[LC_BENCH_SKIP], runs - 1);
     ck_assert_int_eq(c.ev[LC_BENCH_DONE], 1);
-    ck_assert(exists(dir, "runs/Acrobot-v1__mlp__seed2.json"));
+    ck_assert(exists(dir, "runs/CartPole-v1__mlp__seed1.json"));
     // More steps than recorded: the old runs do not count as finished.
-    cfg.steps = 1025;
+    cfg.steps += 1;
     cfg.envs[1] = NULL;
     cfg.nenvs = 1;
     cfg.narchs = 1;
@@ -478,7 +501,8 @@ START_TEST(test_grid_errors) {
     double lo, hi;
     ck_assert(lc_bench_env_range("Acrobot-v1", &lo, &hi) && lo == -500 && hi == 0);
     ck_assert(!lc_bench_env_range("Breakout-v0", &lo, &hi));
-    ck_assert_double_eq(lc_bench_env_threshold("CartPole-v1"), 475);
+    ck_assert_double_eq(lc_bench_env_threshold("CartPole-v1"), 250);
+    ck_assert_double_eq(lc_bench_env_threshold("Acrobot-v1"), -250);
     ck_assert(isnan(lc_bench_env_threshold("Breakout-v0")));
 }
 END_TEST
@@ -496,14 +520,16 @@ START_TEST(test_grid_dream) {
     ck_assert_int_eq(lc_env_make(&env, "CartPole-v1", &o, &err), LC_OK);
     lc_dataset ds;
     ck_assert_int_eq(lc_dataset_init_for_env(&ds, env, &err), LC_OK);
-    ck_assert_int_eq(lc_dataset_collect(&ds, env, 3000, NULL, NULL, 1, NULL, NULL, &err), LC_OK);
+    ck_assert_int_eq(lc_dataset_collect(&ds, env, quick() ? 400 : 3000, NULL, NULL, 1, NULL, NULL,
+                                        &err),
+                     LC_OK);
     lc_env_free(env);
     lc_wm_config wc = lc_wm_config_default();
     wc.members = 2;
     wc.elites = 1;
     wc.hidden = 32;
     wc.layers = 2;
-    wc.epochs = 3;
+    wc.epochs = quick() ? 1 : 3;
     wc.term_hidden = 16;
     lc_ensemble *m = NULL;
     ck_assert_msg(lc_ensemble_train(&m, &ds, &wc, NULL, NULL, &err) == LC_OK, "%s", err.msg);
@@ -512,7 +538,7 @@ START_TEST(test_grid_dream) {
     ck_assert_int_eq(lc_ensemble_save(m, model, &err), LC_OK);
     lc_ensemble_free(m);
     lc_dataset_free(&ds);
-    snprintf(name, sizeof name, "dream:%s", model);
+    snprintf(name, sizeof name, "dream:%s?horizon=100", model); // short dream episodes
 
     lc_bench_cfg cfg = lc_bench_cfg_default();
     cfg.archs[0] = "mlp";
@@ -520,20 +546,20 @@ START_TEST(test_grid_dream) {
     cfg.envs[0] = name;
     cfg.nenvs = 1;
     cfg.seeds = 1;
-    cfg.steps = 1024;
-    cfg.eval_episodes = 2;
+    cfg.steps = quick() ? 512 : 1024;
+    cfg.eval_episodes = quick() ? 1 : 2;
     cfg.jobs = 1;
     cfg.resamples = 50;
     cfg.out_dir = dir;
     ck_assert_msg(lc_bench_arch_run(&cfg, &err) == LC_OK, "%s", err.msg);
-    ck_assert(exists(dir, "runs/dream_cp.lucid__mlp__seed1.json"));
-    ck_assert(is_png(dir, "curves_dream_cp.lucid.png"));
+    ck_assert(exists(dir, "runs/dream_cp.lucid_horizon_100__mlp__seed1.json"));
+    ck_assert(is_png(dir, "curves_dream_cp.lucid_horizon_100.png"));
     char path[1024];
     snprintf(path, sizeof path, "%s/summary.json", dir);
     ck_assert(python_check(path, "d[\"cells\"][0][\"real_env\"] == \"CartPole-v1\" and "
                                  "d[\"cells\"][0][\"real_mean\"] is not None and "
                                  "0 < d[\"cells\"][0][\"real_mean\"] <= 500 and "
-                                 "d[\"cells\"][0][\"threshold\"] == 475"));
+                                 "d[\"cells\"][0][\"threshold\"] == 250"));
     char *md = slurp(dir, "summary.md");
     ck_assert(md && strstr(md, "A dream of CartPole-v1") && strstr(md, "real IQM"));
     free(md);
