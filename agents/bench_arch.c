@@ -821,8 +821,14 @@ static int finish_job(const lc_bench_cfg *cfg, const job *j, int status, int *fi
     ev.total = total;
     ev.final_return = ev.real_return = ev.wall_s = NAN;
     run_rec r;
-    char msg[600];
+    char msg[600], tmp[4200];
     (*finished)++;
+    // A worker that died mid-run leaves its metrics under a temporary name.
+    if (j->pid > 0 && !run_path(tmp, sizeof tmp - 32, cfg, env, arch, j->seed, "")) {
+        size_t l = strlen(tmp);
+        snprintf(tmp + l, sizeof tmp - l, ".tmp.%ld.csv", (long)j->pid);
+        unlink(tmp);
+    }
     ev.finished = *finished;
     if (load_finished(cfg, env, arch, j->seed, &r)) {
         ev.kind = LC_BENCH_DONE;
@@ -967,10 +973,10 @@ int lc_bench_arch_run(const lc_bench_cfg *cfg, lc_error *err) {
                 pid_t w = waitpid(jobs[i].pid, &st, WNOHANG);
                 if (w == 0) continue;
                 if (w < 0 && errno == EINTR) continue;
-                jobs[i].pid = -3; // reaped
                 running--;
                 reaped++;
                 if (finish_job(cfg, &jobs[i], w < 0 ? 0 : st, &finished, total, &nfailed)) stop = 1;
+                jobs[i].pid = -3; // reaped
             }
             if (!reaped) {
                 struct timespec ts = {0, 20 * 1000 * 1000};

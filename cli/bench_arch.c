@@ -13,7 +13,7 @@
 #include "policy/stats.h"
 
 typedef struct ui {
-    int quiet;
+    int quiet, failed;
 } ui;
 
 static int on_event(void *ctx, const lc_bench_event *ev) {
@@ -38,6 +38,7 @@ static int on_event(void *ctx, const lc_bench_event *ev) {
                 (long long)ev->seed, ev->final_return, ret, ev->wall_s);
         break;
     case LC_BENCH_FAIL:
+        u->failed++;
         fprintf(stderr, "[%d/%d] FAILED %s %s seed %lld: %s\n", ev->finished, ev->total, ev->env,
                 ev->arch, (long long)ev->seed, ev->msg);
         break;
@@ -176,7 +177,7 @@ int cmd_bench_arch(int argc, char **argv) {
         fprintf(stderr, "lucid bench-arch: --threshold '%s': expected R or ENV=R,ENV=R\n", threshold);
         goto done;
     }
-    ui u = {quiet};
+    ui u = {quiet, 0};
     cfg.on_event = on_event;
     cfg.event_ctx = &u;
     lc_error err = {0};
@@ -196,6 +197,11 @@ int cmd_bench_arch(int argc, char **argv) {
         fclose(fp);
     }
     status = 0;
+    if (u.failed) {
+        fprintf(stderr, "lucid bench-arch: %d run%s failed (runs/*.err); run the same command "
+                        "again to retry them\n", u.failed, u.failed > 1 ? "s" : "");
+        status = 1;
+    }
 done:
     free(abuf);
     free(ebuf);
