@@ -434,7 +434,9 @@ static int parse_run(const char *path, run_rec *r) {
             else if (!strcmp(key, "real_env")) snprintf(r->real_env, sizeof r->real_env, "%.255s", str);
         } else if (*p.s == '[') {
             if (jp_array(&p, &arr, &an)) goto done;
-            double **slot = !strcmp(key, "curve_steps") ? &r->cx : !strcmp(key, "curve_return") ? &r->cy : NULL;
+            double **slot = !strcmp(key, "curve_steps")    ? &r->cx
+                            : !strcmp(key, "curve_return") ? &r->cy
+                                                           : NULL;
             if (slot && !*slot) {
                 *slot = arr;
                 if (slot == &r->cx) r->cn = an;
@@ -1227,7 +1229,8 @@ int lc_bench_arch_summarize(const lc_bench_cfg *cfg, lc_error *err) {
         for (int a = 0; a < A; a++) {
             const cell *c = &cells[e * A + a];
             for (int s = 0; s < c->n_ok; s++)
-                if (isfinite(c->scores[s])) lo[e] = fmin(lo[e], c->scores[s]), hi[e] = fmax(hi[e], c->scores[s]);
+                if (isfinite(c->scores[s]))
+                    lo[e] = fmin(lo[e], c->scores[s]), hi[e] = fmax(hi[e], c->scores[s]);
         }
         if (!(lo[e] < hi[e])) {
             if (isfinite(lo[e])) hi[e] = lo[e] + 1;
@@ -1348,7 +1351,8 @@ int lc_bench_arch_summarize(const lc_bench_cfg *cfg, lc_error *err) {
             }
             fmt_ci(b1, sizeof b1, c->auc);
             if (isnan(c->thr) || !c->n_ok) snprintf(b2, sizeof b2, "-");
-            else if (isinf(c->st_median)) snprintf(b2, sizeof b2, "not reached (%d/%d)", c->st_reached, c->n_ok);
+            else if (isinf(c->st_median))
+                snprintf(b2, sizeof b2, "not reached (%d/%d)", c->st_reached, c->n_ok);
             else {
                 fmt_steps(b3, sizeof b3, c->st_median);
                 snprintf(b2, sizeof b2, "%.40s (%d/%d)", b3, c->st_reached, c->n_ok);
@@ -1365,7 +1369,8 @@ int lc_bench_arch_summarize(const lc_bench_cfg *cfg, lc_error *err) {
     }
     sb_printf(&md, "## All envs\n\nFinal returns normalised per env to [0, 1] (dream: envs by "
                    "their real-env return); IQM with a stratified bootstrap over envs.\n\n");
-    sb_printf(&md, "| arch | runs | normalised mean | normalised IQM [CI] |\n| --- | ---: | ---: | ---: |\n");
+    sb_printf(&md, "| arch | runs | normalised mean | normalised IQM [CI] |\n"
+                   "| --- | ---: | ---: | ---: |\n");
     for (int a = 0; a < A; a++) {
         if (!agg_n[a]) {
             int any = 0;
@@ -1453,7 +1458,8 @@ int lc_bench_arch_summarize(const lc_bench_cfg *cfg, lc_error *err) {
             sb_printf(&js, ", \"sps\": ");
             sb_jnum(&js, c->sps_mean);
             sb_printf(&js, ",\n     \"seeds\": [");
-            for (int s = 0; s < c->n_ok; s++) sb_printf(&js, "%s%lld", s ? ", " : "", (long long)c->seeds[s]);
+            for (int s = 0; s < c->n_ok; s++)
+                sb_printf(&js, "%s%lld", s ? ", " : "", (long long)c->seeds[s]);
             sb_printf(&js, "], \"final_returns\": ");
             sb_jarr(&js, c->finals, (size_t)c->n_ok);
             sb_printf(&js, ", \"scores\": ");

@@ -141,10 +141,11 @@ int cmd_bench_arch(int argc, char **argv) {
         {"seed0", CLI_I64, &seed0, "first seed"},
         {"steps", CLI_I64, &steps, "env steps per run"},
         {"out", CLI_STR, &out, "output folder (runs/, summary.md, summary.json, *.png)"},
-        {"jobs", CLI_INT, &jobs, "worker processes at once (0: in this process; default: cores)"},
+        {"jobs", CLI_INT, &jobs, "worker processes at once (0: in this process; default: the cores)"},
         {"eval-episodes", CLI_INT, &cfg.eval_episodes, "evaluation episodes per run"},
         {"threshold", CLI_STR, &threshold,
-         "return for steps-to-threshold: R, or ENV=R,ENV=R (default: the env's)"},
+         "return for steps-to-threshold: R, or ENV=R,ENV=R (default: the middle of the "
+         "env's return range)"},
         {"curve-points", CLI_INT, &cfg.curve_points, "points of the summary's learning curves"},
         {"resamples", CLI_INT, &cfg.resamples, "bootstrap resamples"},
         {"save-policies", CLI_FLAG, &cfg.save_policies, "also keep each run's policy file"},

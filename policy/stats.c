@@ -127,7 +127,8 @@ int lc_stats_bootstrap_fn(const double *x, const size_t *sizes, int G, lc_stat_f
     size_t n = 0;
     for (int g = 0; g < G; g++) n += sizes[g];
     if (G < 1 || n == 0) return lc_fail(err, LC_ERR_ARG, "bootstrap: no values");
-    if (resamples < 1) return lc_fail(err, LC_ERR_ARG, "bootstrap: resamples %d must be >= 1", resamples);
+    if (resamples < 1)
+        return lc_fail(err, LC_ERR_ARG, "bootstrap: resamples %d must be >= 1", resamples);
     if (!(conf > 0 && conf < 1))
         return lc_fail(err, LC_ERR_ARG, "bootstrap: confidence %g must be in (0, 1)", conf);
     for (int g = 0; g < G; g++)

@@ -441,7 +441,8 @@ START_TEST(test_grid_runs_summarises_and_resumes) {
                   "all((0 < r <= 500) if c[\"env\"] == \"CartPole-v1\" else (-500 <= r <= 0) "
                   "for r in c[\"final_returns\"]) and len(c[\"curve\"][\"mean\"]) == 8 "
                   "for c in d[\"cells\"]) and len(d[\"skipped\"]) == 2 and "
-                  "all(0 <= f <= 1 for a in d[\"profile\"][\"archs\"] for f in a[\"frac\"] if f is not None) "
+                  "all(0 <= f <= 1 for a in d[\"profile\"][\"archs\"] for f in a[\"frac\"] "
+                  "if f is not None) "
                   "and d[\"aggregate\"][2][\"runs\"] == 0"));
         snprintf(path, sizeof path, "%s/runs/CartPole-v1__attn__seed1.json", dir);
         ck_assert(python_check(path, "d[\"status\"] == \"ok\" and d[\"steps\"] >= 1024 and "

@@ -88,7 +88,7 @@ static lc_wm_config small_config(void) {
     c.elites = 2;
     c.hidden = 64;
     c.layers = 2;
-    c.epochs = 150;
+    c.epochs = 60;
     c.patience = 15;
     c.batch = 64;
     c.lr = 2e-3f;
@@ -454,7 +454,7 @@ static void make_env(lc_env **env, const char *path, const char *params, int n) 
 START_TEST(test_dream_env_behaviour) {
     lc_env *env = NULL;
     lc_error err = {0};
-    make_env(&env, cartpole_model, NULL, 8);
+    make_env(&env, cartpole_model, "temperature=0", 8);
     const lc_env_spec *sp = lc_env_get_spec(env);
     ck_assert_int_eq(sp->act_space.kind, LC_SPACE_DISCRETE);
     ck_assert_int_eq(sp->act_space.n, 2);
@@ -722,16 +722,18 @@ static Suite *suite(void) {
 static int make_cartpole_model(void) {
     lc_dataset ds;
     lc_error err = {0};
-    if (cartpole_dataset(&ds, 2000, 2, 5, &err)) {
+    int quick = RUNNING_ON_VALGRIND != 0;
+    if (cartpole_dataset(&ds, quick ? 1000 : 1500, 2, 5, &err)) {
         fprintf(stderr, "test_worldmodel: %s\n", err.msg);
         return -1;
     }
     lc_wm_config cfg = lc_wm_config_default();
     cfg.members = 3;
     cfg.elites = 2;
-    cfg.hidden = 64;
+    cfg.hidden = 32;
     cfg.layers = 2;
-    cfg.epochs = 30;
+    cfg.epochs = quick ? 10 : 20;
+    cfg.term_hidden = 16;
     cfg.max_states = 500;
     lc_ensemble *m = NULL;
     int rc = lc_ensemble_train(&m, &ds, &cfg, NULL, NULL, &err);
