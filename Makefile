@@ -35,6 +35,7 @@ EX_SRC    = $(wildcard examples/*.c)
 EX_BIN    = $(EX_SRC:examples/%.c=$(BUILD)/examples/%)
 HEADERS   = $(foreach d,$(LAYERS),$(wildcard $(d)/*.h))
 
+.SECONDARY:
 .PHONY: valgrind all test asan bench demo install clean check-long fuzz examples tests
 all: $(BUILD)/liblucid.a $(BUILD)/liblucid.so $(BUILD)/lucid
 
