@@ -1,0 +1,460 @@
+// bench/bench_dist.c: the distributed layer on loopback: env steps/s gathered at the
+// learner with 1, 2 and 4 workers beside the same envs stepped in one process;
+// learner capacity (messages/s, MB/s) with 32 light workers beside the decoder alone;
+// time to send 1 MB of weights to every worker beside memcpy and a ping round trip.
+// Leaves out: real networks (loopback only), PPO update cost (collect-only learner).
+#include <math.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "agents/learner.h"
+#include "agents/net.h"
+#include "agents/proto.h"
+#include "agents/worker.h"
+#include "env/env.h"
+#include "policy/policy.h"
+#include "policy/ppo.h"
+
+#define ENVS_PER_WORKER 4
+#define RUN_S 3.0
+
+static void nap(double s) {
+    struct timespec ts = {(time_t)s, (long)((s - (double)(time_t)s) * 1e9)};
+    nanosleep(&ts, NULL);
+}
+
+static void die(const char *what, const lc_error *err) {
+    fprintf(stderr, "bench_dist: %s: %s\n", what, err->msg);
+    exit(1);
+}
+
+// ---------------------------------------------------------------- gathering
+
+typedef struct wthread {
+    pthread_t th;
+    lc_worker_cfg cfg;
+    atomic_int stop;
+    char ep[256];
+    lc_worker_stats st;
+    int rc;
+    lc_error err;
+} wthread;
+
+static void *worker_main(void *arg) {
+    wthread *w = arg;
+    w->rc = lc_worker_run(&w->cfg, &w->st, &w->err);
+    return NULL;
+}
+
+typedef struct window {
+    double t0, t1;
+    int64_t s0, s1;
+} window;
+
+static int mark(void *ctx, const lc_learner_stats *st) {
+    window *w = ctx;
+    double now = lc_net_now();
+    if (w->t0 == 0) w->t0 = now, w->s0 = st->global_step;
+    w->t1 = now, w->s1 = st->global_step;
+    return now - w->t0 > RUN_S;
+}
+
+typedef struct learner_thread {
+    pthread_t th;
+    lc_learner *l;
+    int rc;
+    lc_error err;
+} learner_thread;
+
+static void *learner_main(void *arg) {
+    learner_thread *t = arg;
+    t->rc = lc_learner_run(t->l, &t->err);
+    return NULL;
+}
+
+// Env steps/s reaching a collect-only learner from k workers of 4 CartPole envs.
+static double gathered(int k, double *mb_in) {
+    lc_learner_cfg cfg = lc_learner_cfg_default();
+    lc_error err = {0};
+    if (lc_ppo_cfg_for_env(&cfg.ppo, &cfg.pcfg, "CartPole-v1", &err)) die("ppo cfg", &err);
+    cfg.bind = "tcp://127.0.0.1:*";
+    cfg.env_name = "CartPole-v1";
+    cfg.ppo.total_steps = INT64_MAX / 2;
+    cfg.sync = 0;
+    cfg.max_lag = 3;
+    cfg.worker_num_envs = ENVS_PER_WORKER;
+    cfg.min_workers = k;
+    cfg.skip_update = 1;
+    cfg.checkpoint_every = 0;
+    window win = {0};
+    cfg.on_update = mark;
+    cfg.cb_ctx = &win;
+    lc_learner *l = NULL;
+    if (lc_learner_new(&l, &cfg, &err)) die("learner", &err);
+    wthread w[4];
+    for (int i = 0; i < k; i++) {
+        memset(&w[i], 0, sizeof w[i]);
+        atomic_init(&w[i].stop, 0);
+        snprintf(w[i].ep, sizeof w[i].ep, "%s", lc_learner_endpoint(l));
+        w[i].cfg = lc_worker_cfg_default();
+        w[i].cfg.connect = w[i].ep;
+        w[i].cfg.stop = &w[i].stop;
+        pthread_create(&w[i].th, NULL, worker_main, &w[i]);
+    }
+    if (lc_learner_run(l, &err)) die("learner run", &err);
+    lc_learner_stats st;
+    lc_learner_get_stats(l, &st);
+    for (int i = 0; i < k; i++) atomic_store(&w[i].stop, 1);
+    for (int i = 0; i < k; i++) pthread_join(w[i].th, NULL);
+    lc_learner_free(l);
+    *mb_in = st.wall_s > 0 ? (double)st.bytes_in / 1e6 / st.wall_s : 0;
+    return win.t1 > win.t0 ? (double)(win.s1 - win.s0) / (win.t1 - win.t0) : 0;
+}
+
+// The same: N envs stepped and acted on in this process (lc_rollout_collect).
+static double local(int N) {
+    lc_error err = {0};
+    lc_env_opts o = lc_env_opts_default();
+    o.num_envs = N;
+    o.num_threads = 1;
+    lc_env *env = NULL;
+    if (lc_env_make(&env, "CartPole-v1", &o, &err)) die("env", &err);
+    const lc_env_spec *sp = lc_env_get_spec(env);
+    lc_policy_cfg pc = lc_policy_cfg_default();
+    lc_policy *p = NULL;
+    if (lc_policy_new(&p, &sp->obs_space, &sp->act_space, &pc, 1, &err)) die("policy", &err);
+    lc_rollout r;
+    if (lc_rollout_init(&r, 128, N, &sp->obs_space, &sp->act_space, 0, &err)) die("rollout", &err);
+    lc_env_reset(env, 1, &err);
+    lc_rng rng;
+    lc_rng_seed(&rng, 1, 0);
+    double t0 = lc_net_now(), t;
+    int64_t steps = 0;
+    do {
+        if (lc_rollout_collect(&r, p, env, &rng, NULL, NULL, &err)) die("collect", &err);
+        steps += 128 * N;
+        t = lc_net_now() - t0;
+    } while (t < 1.5);
+    lc_rollout_free(&r);
+    lc_policy_free(p);
+    lc_env_free(env);
+    return (double)steps / t;
+}
+
+// ---------------------------------------------------------------- learner capacity
+
+typedef struct light {
+    pthread_t th;
+    char ep[256];
+    atomic_int *stop;
+    int N;
+    int64_t sent;
+} light;
+
+// A worker that steps nothing: hello, then segments as fast as the learner's queue
+// takes them, tagged with the newest weights version seen, at most
+// segments_per_version of them per version (as the protocol asks).
+static void *light_main(void *arg) {
+    light *g = arg;
+    void *ctx = zmq_ctx_new(), *s = NULL;
+    lc_error err = {0};
+    if (lc_net_socket(&s, ctx, ZMQ_DEALER, 0, &err) || zmq_connect(s, g->ep) != 0) return NULL;
+    lc_msg m = lc_msg_init(LC_MSG_HELLO);
+    m.hello.num_envs = g->N;
+    lc_net_send(s, NULL, 0, 0, &m, NULL, &err);
+    int T = 0, id = 0, spv = 1, sent_v = 0;
+    int64_t version = -1;
+    float *f = NULL;
+    int32_t *a = NULL;
+    uint8_t *u = NULL;
+    while (!atomic_load(g->stop)) {
+        zmq_pollitem_t it = {s, 0, ZMQ_POLLIN, 0};
+        zmq_poll(&it, 1, version < 0 ? 50 : 0);
+        lc_frames fr;
+        int got = 0;
+        while (!lc_net_recv(s, 0, &fr, &got, &err) && got) {
+            lc_msg r;
+            if (!fr.envelope_bad && !lc_proto_decode(&r, lc_frames_data(&fr), lc_frames_size(&fr), 0, NULL, &err)) {
+                if (r.type == LC_MSG_SETUP)
+                    T = r.setup.num_steps, id = r.setup.worker_id, spv = r.setup.segments_per_version;
+                if (r.type == LC_MSG_WEIGHTS && r.weights.version > version)
+                    version = r.weights.version, sent_v = 0;
+            }
+            lc_frames_close(&fr);
+        }
+        if (version < 0 || T == 0) continue;
+        if (sent_v >= spv) {
+            zmq_poll(&it, 1, 1); // wait for newer weights
+            continue;
+        }
+        if (!f) {
+            f = calloc((size_t)T * g->N * 4, sizeof(float));
+            a = calloc((size_t)T * g->N, sizeof(int32_t));
+            u = calloc((size_t)T * g->N, 1);
+        }
+        int64_t to[3] = {T, g->N, 4}, ta[3] = {T, g->N, 1}, tn[2] = {T, g->N}, n = g->N;
+        lc_msg x = lc_msg_init(LC_MSG_ROLLOUT);
+        x.rollout.version = version;
+        x.rollout.worker_id = id;
+        x.rollout.obs = lc_wire_tensor_of(LC_F32, 3, to, f);
+        x.rollout.actions = lc_wire_tensor_of(LC_I32, 3, ta, a);
+        x.rollout.logp = x.rollout.values = x.rollout.rewards = x.rollout.final_values =
+            lc_wire_tensor_of(LC_F32, 2, tn, f);
+        x.rollout.terminated = x.rollout.truncated = x.rollout.starts = lc_wire_tensor_of(LC_U8, 2, tn, u);
+        x.rollout.next_value = lc_wire_tensor_of(LC_F32, 1, &n, f);
+        x.rollout.next_start = lc_wire_tensor_of(LC_U8, 1, &n, u);
+        int dropped = 0;
+        lc_net_send(s, NULL, 0, 0, &x, &dropped, &err);
+        if (dropped) nap(0.0005);
+        else g->sent++, sent_v++;
+    }
+    free(f);
+    free(a);
+    free(u);
+    zmq_close(s);
+    zmq_ctx_term(ctx);
+    return NULL;
+}
+
+static void capacity(int nworkers, int T, int N) {
+    lc_learner_cfg cfg = lc_learner_cfg_default();
+    lc_error err = {0};
+    if (lc_ppo_cfg_for_env(&cfg.ppo, &cfg.pcfg, "CartPole-v1", &err)) die("ppo cfg", &err);
+    cfg.bind = "tcp://127.0.0.1:*";
+    cfg.env_name = "CartPole-v1";
+    cfg.ppo.total_steps = INT64_MAX / 2;
+    cfg.ppo.num_steps = T;
+    cfg.sync = 0;
+    cfg.max_lag = 3;
+    cfg.skip_update = 1;
+    cfg.min_workers = nworkers;
+    cfg.checkpoint_every = 0;
+    cfg.worker_timeout_s = 30;
+    atomic_int stop;
+    atomic_init(&stop, 0);
+    cfg.stop = &stop;
+    learner_thread lt = {0};
+    if (lc_learner_new(&lt.l, &cfg, &err)) die("learner", &err);
+    light *g = calloc((size_t)nworkers, sizeof *g);
+    atomic_int wstop;
+    atomic_init(&wstop, 0);
+    for (int i = 0; i < nworkers; i++) {
+        snprintf(g[i].ep, sizeof g[i].ep, "%s", lc_learner_endpoint(lt.l));
+        g[i].stop = &wstop;
+        g[i].N = N;
+        pthread_create(&g[i].th, NULL, light_main, &g[i]);
+    }
+    pthread_create(&lt.th, NULL, learner_main, &lt);
+    nap(0.5); // hellos and setups
+    lc_learner_stats a, b;
+    lc_learner_get_stats(lt.l, &a); // (a racy read of counters: fine for a benchmark)
+    double t0 = lc_net_now();
+    nap(RUN_S);
+    lc_learner_get_stats(lt.l, &b);
+    double dt = lc_net_now() - t0;
+    atomic_store(&stop, 1);
+    pthread_join(lt.th, NULL);
+    atomic_store(&wstop, 1);
+    for (int i = 0; i < nworkers; i++) pthread_join(g[i].th, NULL);
+    double msgs = (double)(b.msgs_in - a.msgs_in) / dt, mb = (double)(b.bytes_in - a.bytes_in) / 1e6 / dt;
+    double segs = (double)(b.segments - a.segments) / dt;
+    // reference: the decoder alone on one such message
+    int64_t to[3] = {T, N, 4}, ta[3] = {T, N, 1}, tn[2] = {T, N}, n = N;
+    float *f = calloc((size_t)T * N * 4, sizeof(float));
+    int32_t *ac = calloc((size_t)T * N, sizeof(int32_t));
+    uint8_t *u = calloc((size_t)T * N, 1);
+    lc_msg x = lc_msg_init(LC_MSG_ROLLOUT);
+    x.rollout.obs = lc_wire_tensor_of(LC_F32, 3, to, f);
+    x.rollout.actions = lc_wire_tensor_of(LC_I32, 3, ta, ac);
+    x.rollout.logp = x.rollout.values = x.rollout.rewards = x.rollout.final_values =
+        lc_wire_tensor_of(LC_F32, 2, tn, f);
+    x.rollout.terminated = x.rollout.truncated = x.rollout.starts = lc_wire_tensor_of(LC_U8, 2, tn, u);
+    x.rollout.next_value = lc_wire_tensor_of(LC_F32, 1, &n, f);
+    x.rollout.next_start = lc_wire_tensor_of(LC_U8, 1, &n, u);
+    void *buf;
+    size_t len;
+    lc_proto_encode(&x, &buf, &len, &err);
+    int64_t k = 0;
+    double d0 = lc_net_now(), dd;
+    do {
+        lc_msg d;
+        for (int i = 0; i < 1000; i++) lc_proto_decode(&d, buf, len, 0, NULL, NULL);
+        k += 1000;
+        dd = lc_net_now() - d0;
+    } while (dd < 0.5);
+    printf("  %2d workers, %6zu-byte segments (T %3d x N %d): %8.0f msgs/s %7.1f MB/s in, %7.0f "
+           "segments/s used | decoder alone: %8.0f msgs/s %7.0f MB/s\n",
+           nworkers, len, T, N, msgs, mb, segs, (double)k / dd, (double)k * (double)len / 1e6 / dd);
+    free(buf);
+    free(f);
+    free(ac);
+    free(u);
+    free(g);
+    lc_learner_free(lt.l);
+}
+
+// ---------------------------------------------------------------- broadcast
+
+typedef struct acker {
+    pthread_t th;
+    char ep[256];
+    atomic_int *stop;
+} acker;
+
+// Receives weights messages and answers each with a heartbeat.
+static void *acker_main(void *arg) {
+    acker *k = arg;
+    void *ctx = zmq_ctx_new(), *s = NULL;
+    lc_error err = {0};
+    if (lc_net_socket(&s, ctx, ZMQ_DEALER, 0, &err) || zmq_connect(s, k->ep) != 0) return NULL;
+    lc_msg hb = lc_msg_init(LC_MSG_HEARTBEAT);
+    lc_net_send(s, NULL, 0, 0, &hb, NULL, &err);
+    while (!atomic_load(k->stop)) {
+        zmq_pollitem_t it = {s, 0, ZMQ_POLLIN, 0};
+        if (zmq_poll(&it, 1, 20) <= 0) continue;
+        lc_frames f;
+        int got = 0;
+        if (lc_net_recv(s, 0, &f, &got, &err) || !got) continue;
+        lc_msg m;
+        if (!f.envelope_bad && !lc_proto_decode(&m, lc_frames_data(&f), lc_frames_size(&f), 0, NULL, &err) &&
+            m.type == LC_MSG_WEIGHTS)
+            lc_net_send(s, NULL, 0, 0, &hb, NULL, &err);
+        lc_frames_close(&f);
+    }
+    zmq_close(s);
+    zmq_ctx_term(ctx);
+    return NULL;
+}
+
+static void broadcast(int nworkers) {
+    void *ctx = zmq_ctx_new(), *r = NULL;
+    lc_error err = {0};
+    if (lc_net_socket(&r, ctx, ZMQ_ROUTER, 0, &err) || zmq_bind(r, "tcp://127.0.0.1:*") != 0)
+        die("router", &err);
+    char ep[256];
+    size_t epn = sizeof ep;
+    zmq_getsockopt(r, ZMQ_LAST_ENDPOINT, ep, &epn);
+    atomic_int stop;
+    atomic_init(&stop, 0);
+    acker *k = calloc((size_t)nworkers, sizeof *k);
+    for (int i = 0; i < nworkers; i++) {
+        snprintf(k[i].ep, sizeof k[i].ep, "%s", ep);
+        k[i].stop = &stop;
+        pthread_create(&k[i].th, NULL, acker_main, &k[i]);
+    }
+    unsigned char (*ids)[256] = calloc((size_t)nworkers, 256);
+    size_t *idn = calloc((size_t)nworkers, sizeof *idn);
+    for (int got = 0; got < nworkers;) { // learn the identities from their hellos
+        zmq_pollitem_t it = {r, 0, ZMQ_POLLIN, 0};
+        zmq_poll(&it, 1, 100);
+        lc_frames f;
+        int g = 0;
+        while (!lc_net_recv(r, 1, &f, &g, &err) && g) {
+            memcpy(ids[got], f.ident, f.ident_len);
+            idn[got++] = f.ident_len;
+            lc_frames_close(&f);
+        }
+    }
+    size_t P = 1 << 18; // 262144 floats = 1 MiB
+    float *w = calloc(P, sizeof(float));
+    int64_t np = (int64_t)P;
+    lc_msg m = lc_msg_init(LC_MSG_WEIGHTS);
+    m.weights.params = lc_wire_tensor_of(LC_F32, 1, &np, w);
+    int reps = 10;
+    double total = 0;
+    for (int rep = 0; rep < reps; rep++) {
+        double t0 = lc_net_now();
+        void *buf;
+        size_t len;
+        lc_proto_encode(&m, &buf, &len, &err);
+        zmq_msg_t base;
+        zmq_msg_init_size(&base, len);
+        memcpy(zmq_msg_data(&base), buf, len);
+        free(buf);
+        for (int i = 0; i < nworkers; i++) {
+            zmq_msg_t c;
+            zmq_msg_init(&c);
+            zmq_msg_copy(&c, &base);
+            zmq_send(r, ids[i], idn[i], ZMQ_SNDMORE);
+            zmq_msg_send(&c, r, 0);
+            zmq_msg_close(&c);
+        }
+        zmq_msg_close(&base);
+        for (int acks = 0; acks < nworkers;) {
+            zmq_pollitem_t it = {r, 0, ZMQ_POLLIN, 0};
+            zmq_poll(&it, 1, 100);
+            lc_frames f;
+            int g = 0;
+            while (!lc_net_recv(r, 1, &f, &g, &err) && g) {
+                acks++;
+                lc_frames_close(&f);
+            }
+        }
+        total += lc_net_now() - t0;
+    }
+    // references: copying the weights once per worker; a small round trip
+    double c0 = lc_net_now();
+    char *dst = malloc(P * sizeof(float));
+    for (int rep = 0; rep < reps; rep++)
+        for (int i = 0; i < nworkers; i++) {
+            memcpy(dst, w, P * sizeof(float));
+            __asm__ __volatile__("" ::"r"(dst) : "memory");
+        }
+    double copy = (lc_net_now() - c0) / reps;
+    free(dst);
+    lc_msg hb = lc_msg_init(LC_MSG_WEIGHTS);
+    int64_t one = 1;
+    hb.weights.params = lc_wire_tensor_of(LC_F32, 1, &one, w);
+    double p0 = lc_net_now();
+    for (int rep = 0; rep < 50; rep++) {
+        lc_net_send(r, ids[0], idn[0], 0, &hb, NULL, &err);
+        for (int acks = 0; !acks;) {
+            zmq_pollitem_t it = {r, 0, ZMQ_POLLIN, 0};
+            zmq_poll(&it, 1, 100);
+            lc_frames f;
+            int got = 0;
+            while (!lc_net_recv(r, 1, &f, &got, &err) && got) {
+                acks++;
+                lc_frames_close(&f);
+            }
+        }
+    }
+    double ping = (lc_net_now() - p0) / 50;
+    printf("  1 MiB weights to %2d workers (encode + send + all acks): %7.2f ms | memcpy x %d: "
+           "%6.3f ms, small round trip: %6.3f ms\n",
+           nworkers, 1e3 * total / reps, nworkers, 1e3 * copy, 1e3 * ping);
+    atomic_store(&stop, 1);
+    for (int i = 0; i < nworkers; i++) pthread_join(k[i].th, NULL);
+    free(k);
+    free(ids);
+    free(idn);
+    free(w);
+    zmq_close(r);
+    zmq_ctx_term(ctx);
+}
+
+int main(void) {
+    setvbuf(stdout, NULL, _IOLBF, 0);
+    lc_env_register_builtin();
+    printf("bench_dist: loopback, this machine's cores shared by every thread (noisy)\n");
+    printf("env steps/s gathered at a collect-only learner (CartPole-v1, %d envs per worker, "
+           "T 128, MLP 64x64 acting; async, lag 3):\n", ENVS_PER_WORKER);
+    int ks[3] = {1, 2, 4};
+    for (int i = 0; i < 3; i++) {
+        double mb = 0, g = gathered(ks[i], &mb);
+        double l1 = local(ks[i] * ENVS_PER_WORKER);
+        printf("  %d worker%s: %9.0f steps/s (%5.1f MB/s in) | same %2d envs in one process: %9.0f "
+               "steps/s\n",
+               ks[i], ks[i] > 1 ? "s" : " ", g, mb, ks[i] * ENVS_PER_WORKER, l1);
+    }
+    printf("learner capacity (collect-only, every segment decoded, validated, copied):\n");
+    capacity(32, 32, 1);
+    capacity(32, 128, 8);
+    printf("weights broadcast (one encoding, reference-counted frames):\n");
+    int bs[4] = {1, 4, 16, 32};
+    for (int i = 0; i < 4; i++) broadcast(bs[i]);
+    return 0;
+}
