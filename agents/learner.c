@@ -188,6 +188,8 @@ static int make_policy(lc_learner *l, lc_error *err) {
 }
 
 int lc_learner_new(lc_learner **out, const lc_learner_cfg *cfg, lc_error *err) {
+    lc_error local = {0};
+    if (!err) err = &local; // lc_error_prefix needs one
     *out = NULL;
     int rc = lc_net_check_bind(cfg->bind, cfg->allow_public, err);
     if (rc) return rc;
@@ -283,12 +285,12 @@ int lc_learner_save(lc_learner *l, const char *path, lc_error *err) {
     lc_file *f = lc_file_new("policy");
     if (!f) return lc_fail(err, LC_ERR_NOMEM, "out of memory");
     int rc = lc_policy_save(l->policy, f, 1, err);
-    if (!rc) rc = lc_file_set_int(f, "learner.version", l->st.version);
-    if (!rc) rc = lc_file_set_int(f, "learner.global_step", l->st.global_step);
-    if (!rc) rc = lc_file_set_int(f, "learner.total_steps", l->cfg.ppo.total_steps);
-    if (!rc) rc = lc_file_set_str(f, "learner.env", l->env_name);
-    if (!rc) rc = lc_file_set_str(f, "learner.env_params", l->env_params);
-    if (rc && !err->code) lc_fail(err, rc, "%s: cannot set metadata", path);
+    if (!rc && (lc_file_set_int(f, "learner.version", l->st.version) ||
+                lc_file_set_int(f, "learner.global_step", l->st.global_step) ||
+                lc_file_set_int(f, "learner.total_steps", l->cfg.ppo.total_steps) ||
+                lc_file_set_str(f, "learner.env", l->env_name) ||
+                lc_file_set_str(f, "learner.env_params", l->env_params)))
+        rc = lc_fail(err, LC_ERR_NOMEM, "%s: cannot set the learner's metadata", path);
     if (!rc) rc = lc_file_write(f, path, err);
     lc_file_free(f);
     return rc;

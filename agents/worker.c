@@ -362,6 +362,8 @@ static int run(wk *w, lc_error *err) {
 }
 
 int lc_worker_run(const lc_worker_cfg *cfg, lc_worker_stats *st, lc_error *err) {
+    lc_error local = {0};
+    if (!err) err = &local; // error texts are passed on to the learner
     if (!cfg->connect || !*cfg->connect) return lc_fail(err, LC_ERR_ARG, "worker: no endpoint");
     if (cfg->num_envs < 0 || cfg->num_envs > LC_PROTO_MAX_ENVS || cfg->num_threads < 0)
         return lc_fail(err, LC_ERR_ARG, "worker: num_envs must be in [0, %d]", LC_PROTO_MAX_ENVS);
