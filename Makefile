@@ -94,7 +94,7 @@ valgrind:
 # libFuzzer on the wire protocol's decoder (agents/proto.c), FUZZ_RUNS inputs from a
 # corpus seeded with one valid message of each type. Needs clang (apt-get as root).
 FUZZ_RUNS ?= 200000
-FUZZ_SRC = tests/fuzz/fuzz_proto.c agents/proto.c core/error.c core/file.c env/space.c
+FUZZ_SRC = tests/fuzz/fuzz_proto.c agents/proto.c core/error.c core/file.c core/msgpack_scan.c env/space.c
 fuzz: $(CONFIG)
 	@command -v clang >/dev/null 2>&1 || { if [ "$$(id -u)" = 0 ]; then \
 	  apt-get update -qq >&2; apt-get install -y -qq clang >&2 || exit 1; \

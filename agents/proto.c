@@ -4,6 +4,7 @@
 //
 // Letters: T = rollout steps, N = envs, O = obs elements, A = action elements.
 #include "agents/proto.h"
+#include "core/msgpack_scan.h"
 
 #include <assert.h>
 #include <limits.h>
@@ -89,93 +90,12 @@ void lc_wire_tensor_copy(void *dst, const lc_wire_tensor *t) {
 
 // ---------------------------------------------------------------- pre-scan
 
-// Walks the msgpack value in p[0..len) without allocating: it must be one complete
-// value using every byte, nest at most LC_PROTO_MAX_DEPTH deep, hold at most
-// LC_PROTO_MAX_OBJECTS values, and no container may declare more elements than bytes
-// remain. Then msgpack_unpack allocates at most ~24 bytes per object: a few hundred KB.
-static int mp_scan(const uint8_t *p, size_t len, lc_error *err) {
-    uint64_t pending[LC_PROTO_MAX_DEPTH + 2];
-    int depth = 0;
-    size_t pos = 0, objects = 0;
-    pending[0] = 1;
-    while (depth >= 0) {
-        if (pending[depth] == 0) {
-            depth--;
-            continue;
-        }
-        pending[depth]--;
-        if (pos >= len) return lc_fail(err, LC_ERR_PROTO, "message ends inside a msgpack value (byte %zu)", pos);
-        if (++objects > LC_PROTO_MAX_OBJECTS)
-            return lc_fail(err, LC_ERR_SIZE, "message holds more than %d msgpack values",
-                           LC_PROTO_MAX_OBJECTS);
-        uint8_t b = p[pos++];
-        uint64_t skip = 0, items = 0;
-        int lenbytes = 0, extra = 0, container = 0;
-        if (b <= 0x7f || b >= 0xe0 || b == 0xc0 || b == 0xc2 || b == 0xc3) {
-            skip = 0;
-        } else if (b <= 0x8f) {
-            items = 2u * (b & 0x0f);
-        } else if (b <= 0x9f) {
-            items = b & 0x0f;
-        } else if (b <= 0xbf) {
-            skip = b & 0x1f;
-        } else {
-            switch (b) {
-            case 0xc4: case 0xd9: lenbytes = 1; break;     // bin8, str8
-            case 0xc5: case 0xda: lenbytes = 2; break;     // bin16, str16
-            case 0xc6: case 0xdb: lenbytes = 4; break;     // bin32, str32
-            case 0xc7: lenbytes = 1, extra = 1; break;     // ext8
-            case 0xc8: lenbytes = 2, extra = 1; break;     // ext16
-            case 0xc9: lenbytes = 4, extra = 1; break;     // ext32
-            case 0xca: skip = 4; break;                    // float32
-            case 0xcb: skip = 8; break;                    // float64
-            case 0xcc: case 0xd0: skip = 1; break;
-            case 0xcd: case 0xd1: skip = 2; break;
-            case 0xce: case 0xd2: skip = 4; break;
-            case 0xcf: case 0xd3: skip = 8; break;
-            case 0xd4: skip = 2; break;                    // fixext 1..16
-            case 0xd5: skip = 3; break;
-            case 0xd6: skip = 5; break;
-            case 0xd7: skip = 9; break;
-            case 0xd8: skip = 17; break;
-            case 0xdc: lenbytes = 2, container = 1; break; // array16
-            case 0xdd: lenbytes = 4, container = 1; break; // array32
-            case 0xde: lenbytes = 2, container = 2; break; // map16
-            case 0xdf: lenbytes = 4, container = 2; break; // map32
-            default:
-                return lc_fail(err, LC_ERR_PROTO, "invalid msgpack byte 0x%02x at offset %zu", b,
-                               pos - 1);
-            }
-        }
-        if (lenbytes) {
-            if (len - pos < (size_t)lenbytes)
-                return lc_fail(err, LC_ERR_PROTO, "message ends inside a msgpack length");
-            uint64_t v = 0;
-            for (int i = 0; i < lenbytes; i++) v = (v << 8) | p[pos++]; // big-endian
-            if (container) items = v * (uint64_t)container;
-            else skip = v + (uint64_t)extra;
-        }
-        if (skip > len - pos)
-            return lc_fail(err, LC_ERR_SIZE,
-                           "a msgpack value at offset %zu declares %llu bytes but %zu remain", pos,
-                           (unsigned long long)skip, len - pos);
-        pos += (size_t)skip;
-        if (items) {
-            if (items > len - pos)
-                return lc_fail(err, LC_ERR_SIZE,
-                               "a msgpack container at offset %zu declares %llu elements but %zu "
-                               "bytes remain",
-                               pos, (unsigned long long)items, len - pos);
-            if (depth == LC_PROTO_MAX_DEPTH)
-                return lc_fail(err, LC_ERR_PROTO, "msgpack nesting deeper than %d",
-                               LC_PROTO_MAX_DEPTH);
-            pending[++depth] = items;
-        }
-    }
-    if (pos != len)
-        return lc_fail(err, LC_ERR_PROTO, "%zu bytes follow the message's msgpack value", len - pos);
-    return LC_OK;
-}
+// Bytes pass core/msgpack_scan.h first: one complete value using every byte, nested at
+// most LC_PROTO_MAX_DEPTH deep, at most LC_PROTO_MAX_OBJECTS values. Then msgpack_unpack
+// allocates at most ~24 bytes per object: a few hundred KB.
+static const lc_mp_limits msg_limits = {
+    .max_depth = LC_PROTO_MAX_DEPTH, .max_objects = LC_PROTO_MAX_OBJECTS,
+    .malformed = LC_ERR_PROTO, .past_end = LC_ERR_SIZE, .what = "message"};
 
 // ---------------------------------------------------------------- field readers
 
@@ -715,7 +635,7 @@ static int decode(lc_msg *m, const void *buf, size_t len, size_t max_frame, lc_e
     if (len > max_frame)
         return lc_fail(err, LC_ERR_SIZE, "a message of %zu bytes (the cap is %zu)", len, max_frame);
     if (len == 0) return lc_fail(err, LC_ERR_PROTO, "an empty message");
-    int rc = mp_scan(buf, len, err);
+    int rc = lc_mp_scan(buf, len, &msg_limits, NULL, err);
     if (rc) return rc;
     msgpack_zone zone;
     if (!msgpack_zone_init(&zone, 4096)) return lc_fail(err, LC_ERR_NOMEM, "msgpack: out of memory");

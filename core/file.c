@@ -2,6 +2,7 @@
 // one msgpack map (kind, meta, tensors as bin), CRC32; atomic writes, validated reads.
 // Leaves out: streaming reads (a file is read whole), compression, mmap.
 #include "core/file.h"
+#include "core/msgpack_scan.h"
 
 #include <assert.h>
 #include <errno.h>
@@ -582,88 +583,10 @@ int lc_file_write(const lc_file *f, const char *path, lc_error *err) {
 
 // ---------------------------------------------------------------- decoding
 
-// Walks one msgpack value in p[0..len) without allocating: it must be complete,
-// nest at most MAX_DEPTH deep, and no container may declare more elements than
-// bytes remain. After this, msgpack_unpack_next allocates at most ~48 bytes of
-// objects per byte of input, whatever the counts say. *used is the value's size.
-static int mp_check(const uint8_t *p, size_t len, size_t *used, lc_error *err) {
-    uint64_t pending[MAX_DEPTH + 1];
-    int depth = 0;
-    size_t pos = 0;
-    pending[0] = 1;
-    while (depth >= 0) {
-        if (pending[depth] == 0) {
-            depth--;
-            continue;
-        }
-        pending[depth]--;
-        if (pos >= len) return lc_fail(err, LC_ERR_FORMAT, "msgpack body ends inside a value");
-        uint8_t b = p[pos++];
-        uint64_t skip = 0, items = 0; // payload bytes; container elements
-        int lenbytes = 0, extra = 0, container = 0;
-        if (b <= 0x7f || b >= 0xe0 || b == 0xc0 || b == 0xc2 || b == 0xc3) {
-            skip = 0;
-        } else if (b <= 0x8f) {
-            items = 2u * (b & 0x0f), container = 1;
-        } else if (b <= 0x9f) {
-            items = b & 0x0f, container = 1;
-        } else if (b <= 0xbf) {
-            skip = b & 0x1f;
-        } else {
-            switch (b) {
-            case 0xc4: case 0xd9: lenbytes = 1; break;        // bin8, str8
-            case 0xc5: case 0xda: lenbytes = 2; break;        // bin16, str16
-            case 0xc6: case 0xdb: lenbytes = 4; break;        // bin32, str32
-            case 0xc7: lenbytes = 1, extra = 1; break;        // ext8
-            case 0xc8: lenbytes = 2, extra = 1; break;        // ext16
-            case 0xc9: lenbytes = 4, extra = 1; break;        // ext32
-            case 0xca: skip = 4; break;                       // float32
-            case 0xcb: skip = 8; break;                       // float64
-            case 0xcc: case 0xd0: skip = 1; break;
-            case 0xcd: case 0xd1: skip = 2; break;
-            case 0xce: case 0xd2: skip = 4; break;
-            case 0xcf: case 0xd3: skip = 8; break;
-            case 0xd4: skip = 2; break;                       // fixext 1..16
-            case 0xd5: skip = 3; break;
-            case 0xd6: skip = 5; break;
-            case 0xd7: skip = 9; break;
-            case 0xd8: skip = 17; break;
-            case 0xdc: lenbytes = 2, container = 1; break;    // array16
-            case 0xdd: lenbytes = 4, container = 1; break;    // array32
-            case 0xde: lenbytes = 2, container = 2; break;    // map16
-            case 0xdf: lenbytes = 4, container = 2; break;    // map32
-            default:
-                return lc_fail(err, LC_ERR_FORMAT, "invalid msgpack byte 0x%02x at body offset %zu",
-                               b, pos - 1);
-            }
-        }
-        if (lenbytes) {
-            if (len - pos < (size_t)lenbytes)
-                return lc_fail(err, LC_ERR_FORMAT, "msgpack body ends inside a length");
-            uint64_t v = 0;
-            for (int i = 0; i < lenbytes; i++) v = (v << 8) | p[pos++]; // msgpack is big-endian
-            if (container) items = v * (uint64_t)container;
-            else skip = v + (uint64_t)extra;
-        }
-        if (skip > len - pos)
-            return lc_fail(err, LC_ERR_FORMAT,
-                           "a msgpack value of %llu bytes at body offset %zu passes the end of the body",
-                           (unsigned long long)skip, pos);
-        pos += (size_t)skip;
-        if (items) {
-            if (items > len - pos)
-                return lc_fail(err, LC_ERR_SIZE,
-                               "a msgpack container at body offset %zu declares %llu elements "
-                               "but only %zu bytes remain",
-                               pos, (unsigned long long)items, len - pos);
-            if (depth == MAX_DEPTH)
-                return lc_fail(err, LC_ERR_FORMAT, "msgpack nesting deeper than %d", MAX_DEPTH);
-            pending[++depth] = items;
-        }
-    }
-    *used = pos;
-    return LC_OK;
-}
+// The pre-scan (core/msgpack_scan.h) a body passes before msgpack-c unpacks it:
+// one complete value using every byte, nested at most MAX_DEPTH deep.
+static const lc_mp_limits body_limits = {
+    .max_depth = MAX_DEPTH, .malformed = LC_ERR_FORMAT, .past_end = LC_ERR_FORMAT, .what = "body"};
 
 static const char *mp_type_name(msgpack_object_type t) {
     switch (t) {
@@ -873,11 +796,8 @@ static int parse_root(lc_file *f, const msgpack_object *root, lc_error *err) {
 
 // Parses a body already checked against its CRC.
 static int parse_body(const uint8_t *body, size_t n, lc_file **out, lc_error *err) {
-    size_t used = 0;
-    int rc = mp_check(body, n, &used, err);
+    int rc = lc_mp_scan(body, n, &body_limits, NULL, err);
     if (rc) return rc;
-    if (used != n)
-        return lc_fail(err, LC_ERR_FORMAT, "%zu bytes follow the msgpack value in the body", n - used);
 
     lc_file *f = lc_file_new("");
     if (!f) return lc_fail(err, LC_ERR_NOMEM, "out of memory");

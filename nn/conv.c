@@ -209,3 +209,34 @@ void lc_convt2d_backward(float *din, float *dw, float *db, float *col, const flo
                         HW, 1.0f, din + (size_t)i * C * HW, HW);
     }
 }
+
+// ---------------------------------------------------------------- global pooling
+
+void lc_gpool_forward(float *out, int *argmax, const float *in, int B, int C, int S) {
+    assert(S >= 1);
+    const float inv = 1.0f / (float)S;
+    for (int b = 0; b < B; b++)
+        for (int c = 0; c < C; c++) {
+            const float *x = in + ((size_t)b * C + c) * S;
+            float sum = 0.0f, mx = x[0];
+            int am = 0;
+            for (int s = 0; s < S; s++) {
+                sum += x[s];
+                if (x[s] > mx) mx = x[s], am = s;
+            }
+            out[(size_t)b * 2 * C + c] = sum * inv;
+            out[(size_t)b * 2 * C + C + c] = mx;
+            argmax[(size_t)b * C + c] = am;
+        }
+}
+
+void lc_gpool_backward(float *din, const float *dout, const int *argmax, int B, int C, int S) {
+    const float inv = 1.0f / (float)S;
+    for (int b = 0; b < B; b++)
+        for (int c = 0; c < C; c++) {
+            float *dx = din + ((size_t)b * C + c) * S;
+            float dm = dout[(size_t)b * 2 * C + c] * inv;
+            for (int s = 0; s < S; s++) dx[s] += dm;
+            dx[argmax[(size_t)b * C + c]] += dout[(size_t)b * 2 * C + C + c];
+        }
+}

@@ -142,6 +142,12 @@ void lc_convt2d_backward(float *din, float *dw, float *db, float *col, const flo
                          const float *in, const float *w, int B, int C, int H, int W, int OC,
                          int K, int stride, int pad);
 
+// Global pooling over space: in (B, C, S) -> out (B, 2C) = [mean over S (C), max over S (C)];
+// argmax (B, C) receives each max's position in [0, S). Backward: din += dmean / S
+// everywhere and dmax at the argmax. Throws away where a feature is, keeps what and how much.
+void lc_gpool_forward(float *out, int *argmax, const float *in, int B, int C, int S);
+void lc_gpool_backward(float *din, const float *dout, const int *argmax, int B, int C, int S);
+
 // Embedding: out (B, C) = table[ids[b]] with table (V, C). Backward: dtable +=.
 void lc_embedding_forward(float *out, const int *ids, const float *table, int B, int V, int C);
 void lc_embedding_backward(float *dtable, const float *dout, const int *ids, int B, int V, int C);

@@ -682,6 +682,50 @@ START_TEST(test_convt_is_conv_adjoint) {
 }
 END_TEST
 
+typedef struct gpool_ctx {
+    float *out, *in, *R;
+    int *am, B, C, S;
+} gpool_ctx;
+
+static double gpool_obj(void *q) {
+    gpool_ctx *c = q;
+    lc_gpool_forward(c->out, c->am, c->in, c->B, c->C, c->S);
+    return dot_obj(c->out, c->R, (size_t)c->B * 2 * c->C);
+}
+
+START_TEST(test_gpool) {
+    // Values: mean and max per channel, the max's position.
+    float in[2 * 3] = {1, 5, 3, -2, -4, -1}, out[4], din[6] = {0};
+    int am[2];
+    lc_gpool_forward(out, am, in, 1, 2, 3);
+    ck_assert_float_eq_tol(out[0], 3.0f, 1e-6f);
+    ck_assert_float_eq_tol(out[1], -7.0f / 3.0f, 1e-6f);
+    ck_assert_float_eq(out[2], 5.0f);
+    ck_assert_float_eq(out[3], -1.0f);
+    ck_assert_int_eq(am[0], 1);
+    ck_assert_int_eq(am[1], 2);
+    float g[4] = {3, 0, 1, 2};
+    lc_gpool_backward(din, g, am, 1, 2, 3);
+    ck_assert_float_eq_tol(din[0], 1.0f, 1e-6f);
+    ck_assert_float_eq_tol(din[1], 2.0f, 1e-6f);
+    ck_assert_float_eq_tol(din[5], 2.0f, 1e-6f);
+    // Finite differences on random inputs (distinct values: the max is locally linear).
+    lc_rng r;
+    lc_rng_seed(&r, 22, 0);
+    gpool_ctx c = {0};
+    c.B = 3, c.C = 4, c.S = 9;
+    size_t ni = (size_t)c.B * c.C * c.S, no = (size_t)c.B * 2 * c.C;
+    c.in = fa(ni), c.out = fa(no), c.R = fa(no);
+    c.am = malloc((size_t)c.B * c.C * sizeof(int));
+    fill(c.in, ni, -1, 1, &r), fill(c.R, no, -1, 1, &r);
+    gpool_obj(&c);
+    float *d = fa(ni);
+    lc_gpool_backward(d, c.R, c.am, c.B, c.C, c.S);
+    CHECK_GRAD(gpool_obj, &c, c.in, d, ni);
+    free(c.in), free(c.out), free(c.R), free(c.am), free(d);
+}
+END_TEST
+
 // ---------------------------------------------------------------- embedding and VQ
 
 START_TEST(test_embedding) {
@@ -1256,6 +1300,7 @@ static Suite *nn_suite(void) {
     tcase_add_test(tc, test_conv_grad);
     tcase_add_test(tc, test_convt_grad);
     tcase_add_test(tc, test_convt_is_conv_adjoint);
+    tcase_add_test(tc, test_gpool);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("embedding_vq");
