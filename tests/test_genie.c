@@ -34,8 +34,8 @@ static lc_genie_cfg tiny_cfg(void) {
     lc_genie_cfg c = lc_genie_cfg_default();
     c.res = 16;
     c.enc_ch = 8;
-    c.lam_hidden = 64;
-    c.dyn_hidden = 64;
+    c.lam_hidden = 8;
+    c.dyn_hidden = 8;
     c.batch = 32;
     c.lam_steps = 30;
     c.dyn_steps = 30;
@@ -92,15 +92,20 @@ static int perturb_check(lc_genie *g, lc_params *p, int which, const lc_frames *
     int bad = 0;
     for (int k = 0; k < 6; k++) {
         size_t i = (size_t)k * 7919 % n;
-        float old = w[i], h = 2e-3f;
-        w[i] = old + h;
-        double lp = lam ? lc_genie_lam_loss(g, X, t, B, NULL) : lc_genie_dyn_loss(g, fr, X, t, codes, B);
-        w[i] = old - h;
-        double lm = lam ? lc_genie_lam_loss(g, X, t, B, NULL) : lc_genie_dyn_loss(g, fr, X, t, codes, B);
-        w[i] = old;
-        double num = (lp - lm) / (2 * h);
-        double tol = 1e-3 + 0.05 * fabs(num);
-        if (fabs(num - an[i]) > tol) {
+        // A step may cross a relu or max-pool kink; a real error shows at both steps.
+        double num = 0;
+        int ok = 0;
+        for (int hs = 0; hs < 2 && !ok; hs++) {
+            float old = w[i], h = hs ? 5e-4f : 2e-3f;
+            w[i] = old + h;
+            double lp = lam ? lc_genie_lam_loss(g, X, t, B, NULL) : lc_genie_dyn_loss(g, fr, X, t, codes, B);
+            w[i] = old - h;
+            double lm = lam ? lc_genie_lam_loss(g, X, t, B, NULL) : lc_genie_dyn_loss(g, fr, X, t, codes, B);
+            w[i] = old;
+            num = (lp - lm) / (2 * h);
+            ok = fabs(num - an[i]) <= 1e-3 + 0.05 * fabs(num) * (hs ? 2 : 1);
+        }
+        if (!ok) {
             fprintf(stderr, "grad %s[%zu]: numeric %g analytic %g\n", p->t[which].name, i, num, an[i]);
             bad++;
         }
@@ -119,8 +124,8 @@ START_TEST(test_gradients) {
     // Larger output layers than the default (near-zero) init so every term matters.
     lc_rng rng;
     lc_rng_seed(&rng, 4, 0);
-    lc_mlp_init(&g->dec, &g->lam, sqrtf(2.0f), 0.5f, &rng);
-    lc_mlp_init(&g->dm, &g->dyn, sqrtf(2.0f), 0.5f, &rng);
+    lc_genie_cnet_init(&g->dec, &g->lam, 1.0f, &rng);
+    lc_genie_cnet_init(&g->dn, &g->dyn, 1.0f, &rng);
     float *X = NULL;
     ck_assert_int_eq(lc_genie_prep_all(g, &fr, &X, &err), LC_OK);
     size_t t[8];
@@ -132,15 +137,19 @@ START_TEST(test_gradients) {
     for (int i = 0; i < 8; i++) codes[i] = i % c.n_codes;
     // LAM decoder weights: exact gradients (the codes do not move with them).
     int bad = 0;
-    for (int l = 0; l < g->dec.nlayers; l++) {
+    for (int l = 0; l < 3; l++) {
         bad += perturb_check(g, &g->lam, g->dec.w[l], &fr, X, t, NULL, B, 1);
         bad += perturb_check(g, &g->lam, g->dec.b[l], &fr, X, t, NULL, B, 1);
     }
-    // Dynamics: every layer, including the reward and end heads' rows.
-    for (int l = 0; l < g->dm.nlayers; l++) {
-        bad += perturb_check(g, &g->dyn, g->dm.w[l], &fr, X, t, codes, B, 0);
-        bad += perturb_check(g, &g->dyn, g->dm.b[l], &fr, X, t, codes, B, 0);
+    bad += perturb_check(g, &g->lam, g->dec.wc, &fr, X, t, NULL, B, 1); // the code's embedding
+    // Dynamics: every conv layer, the action embedding, and the pooled reward / end head.
+    for (int l = 0; l < 3; l++) {
+        bad += perturb_check(g, &g->dyn, g->dn.w[l], &fr, X, t, codes, B, 0);
+        bad += perturb_check(g, &g->dyn, g->dn.b[l], &fr, X, t, codes, B, 0);
     }
+    bad += perturb_check(g, &g->dyn, g->dn.wc, &fr, X, t, codes, B, 0);
+    bad += perturb_check(g, &g->dyn, g->hw, &fr, X, t, codes, B, 0);
+    bad += perturb_check(g, &g->dyn, g->hb, &fr, X, t, codes, B, 0);
     ck_assert_int_eq(bad, 0);
     free(X);
     lc_genie_free(g);
@@ -189,7 +198,8 @@ START_TEST(test_lam_finds_actions) {
     double acc = (double)hit / nh, chance = (double)maj / nh;
     fprintf(stderr, "genie LAM: consistency %.3f on %zu held-out transitions (chance %.3f)\n", acc,
             nh, chance);
-    ck_assert_msg(acc > chance + 0.15, "consistency %.3f vs chance %.3f", acc, chance);
+    // 0.96 measured; one code (or codes by paddle position, as an MLP decoder learned) < 0.72.
+    ck_assert_msg(acc > 0.85 && acc > chance + 0.4, "consistency %.3f vs chance %.3f", acc, chance);
     free(codes);
     free(idx);
     free(X);

@@ -1,5 +1,5 @@
 // worldmodel/genie.c: the Genie-style world (genie.h): LAM (conv encoder, VQ with dead-code
-// restarts, MLP decoder of the frame difference), pixel dynamics with reward/end heads,
+// restarts, conv decoder of the frame difference), conv pixel dynamics with reward/end heads,
 // training, checkpoints, and the "dream:" env over a genie checkpoint.
 // Leaves out: joint LAM/dynamics training, stochastic sampling of frames (the dynamics is
 // a deterministic mean predictor), thread splitting of the env (one batched pass).
@@ -23,14 +23,15 @@ lc_genie_cfg lc_genie_cfg_default(void) {
     c.n_codes = 8;
     c.code_dim = 16;
     c.enc_ch = 16;
-    c.lam_hidden = 256;
-    c.dyn_hidden = 512;
+    c.lam_hidden = 32;
+    c.dyn_hidden = 32;
     c.beta = 0.25f;
     c.lr = 1e-3f;
     c.batch = 64;
     c.lam_steps = 2000;
     c.dyn_steps = 2000;
     c.restart_window = 100;
+    c.enc_pool = 0;
     c.holdout = 0.1f;
     c.horizon = 200;
     c.max_starts = 256;
@@ -54,7 +55,8 @@ static int check_cfg(const lc_genie_cfg *c, int C, lc_error *err) {
         c->lam_hidden < 1 || c->lam_hidden > 8192 || c->dyn_hidden < 1 || c->dyn_hidden > 8192)
         return lc_fail(err, LC_ERR_ARG, "genie: a layer size is out of range");
     if (c->batch < 1 || c->batch > 8192 || c->lam_steps < 0 || c->dyn_steps < 0 ||
-        c->restart_window < 0 || c->max_starts < 1 || c->horizon < 1)
+        c->restart_window < 0 || c->max_starts < 1 || c->horizon < 1 || c->enc_pool < 0 ||
+        c->enc_pool > 1)
         return lc_fail(err, LC_ERR_ARG, "genie: batch, steps, window, starts or horizon out of range");
     if (!(c->lr > 0 && c->lr < 1) || !(c->beta >= 0 && c->beta < 100) ||
         !(c->holdout >= 0 && c->holdout < 1))
@@ -70,6 +72,123 @@ void lc_genie_free(lc_genie *g) {
     free(g);
 }
 
+// ---------------------------------------------------------------- conv stack
+
+static void cnet_define(lc_genie_cnet *n, lc_params *p, const char *name, int IC, int HC, int OC,
+                        int R, int CD) {
+    n->IC = IC, n->HC = HC, n->OC = OC, n->R = R, n->CD = CD;
+    char wn[64];
+    int sc[2] = {HC, CD};
+    snprintf(wn, sizeof wn, "%s.wc", name);
+    n->wc = lc_params_add(p, wn, 2, sc);
+    int io[3][2] = {{HC, IC}, {HC, HC}, {OC, HC}};
+    for (int l = 0; l < 3; l++) {
+        char nm[64];
+        int sw[4] = {io[l][0], io[l][1], 3, 3};
+        snprintf(nm, sizeof nm, "%s.c%dw", name, l + 1);
+        n->w[l] = lc_params_add(p, nm, 4, sw);
+        snprintf(nm, sizeof nm, "%s.c%db", name, l + 1);
+        n->b[l] = lc_params_add(p, nm, 1, &io[l][0]);
+    }
+}
+
+void lc_genie_cnet_init(const lc_genie_cnet *n, lc_params *p, float out_gain, lc_rng *rng) {
+    int fan[3] = {n->IC * 9, n->HC * 9, n->HC * 9}, out[3] = {n->HC, n->HC, n->OC};
+    for (int l = 0; l < 3; l++) {
+        lc_init_kaiming_uniform(lc_param(p, n->w[l]), fan[l], (size_t)out[l] * fan[l], rng);
+        memset(lc_param(p, n->b[l]), 0, (size_t)out[l] * sizeof(float));
+    }
+    float *w = lc_param(p, n->w[2]);
+    for (size_t i = 0; i < (size_t)n->OC * fan[2]; i++) w[i] *= out_gain;
+    lc_init_kaiming_uniform(lc_param(p, n->wc), n->CD, (size_t)n->HC * n->CD, rng);
+}
+
+// Floats of activations (a1, a2, out) and of the im2col workspace for batch B.
+static size_t cnet_act_size(const lc_genie_cnet *n, int B) {
+    return (size_t)B * (2 * n->HC + n->OC) * n->R * n->R;
+}
+static size_t cnet_col_size(const lc_genie_cnet *n) {
+    int m = n->IC > n->HC ? n->IC : n->HC;
+    return lc_conv2d_col_size(m, n->R, n->R, 3, 1, 1);
+}
+
+// Floats of backward scratch for batch B.
+static size_t cnet_work_size(const lc_genie_cnet *n, int B) {
+    return (size_t)B * n->HC * (2 * (size_t)n->R * n->R + 1);
+}
+
+// Forward: in (B, IC, R, R), cond (B, CD) -> returns out (B, OC, R, R) inside acts.
+static const float *cnet_forward(const lc_genie_cnet *n, const lc_params *p, float *acts,
+                                 float *col, const float *in, const float *cond, int B) {
+    const int R = n->R, HC = n->HC;
+    const size_t S = (size_t)R * R;
+    float *a1 = acts, *a2 = a1 + (size_t)B * HC * S, *o = a2 + (size_t)B * HC * S;
+    lc_conv2d_forward(a1, col, in, lc_param(p, n->w[0]), lc_param(p, n->b[0]), B, n->IC, R, R,
+                      HC, 3, 1, 1);
+    const float *wc = lc_param(p, n->wc);
+    for (int i = 0; i < B; i++) { // + wc cond_i at every position
+        const float *ci = cond + (size_t)i * n->CD;
+        for (int h = 0; h < HC; h++) {
+            float e = 0.0f;
+            for (int d = 0; d < n->CD; d++) e += wc[h * n->CD + d] * ci[d];
+            float *a = a1 + ((size_t)i * HC + h) * S;
+            for (size_t s = 0; s < S; s++) a[s] += e;
+        }
+    }
+    lc_relu_forward(a1, a1, (size_t)B * n->HC * S);
+    lc_conv2d_forward(a2, col, a1, lc_param(p, n->w[1]), lc_param(p, n->b[1]), B, n->HC, R, R,
+                      n->HC, 3, 1, 1);
+    lc_relu_forward(a2, a2, (size_t)B * n->HC * S);
+    lc_conv2d_forward(o, col, a2, lc_param(p, n->w[2]), lc_param(p, n->b[2]), B, n->HC, R, R,
+                      n->OC, 3, 1, 1);
+    return o;
+}
+
+// Backward: dout (B, OC, R, R); grads accumulate into p->grads; din (B, IC, R, R) and
+// dcond (B, CD) are overwritten when not NULL; da2 (like a2, may be NULL) is a gradient
+// arriving at the second layer's output from elsewhere (a head). work: cnet_work_size floats.
+static void cnet_backward(const lc_genie_cnet *n, lc_params *p, float *work, float *col,
+                          const float *acts, const float *in, const float *cond,
+                          const float *dout, const float *da2, float *din, float *dcond, int B) {
+    const int R = n->R;
+    const size_t S = (size_t)R * R, nh = (size_t)B * n->HC * S;
+    const float *a1 = acts, *a2 = a1 + nh;
+    float *ga = work, *gz = work + nh; // gradients after and before a relu
+    memset(ga, 0, nh * sizeof(float));
+    lc_conv2d_backward(ga, lc_grad(p, n->w[2]), lc_grad(p, n->b[2]), col, dout, a2,
+                       lc_param(p, n->w[2]), B, n->HC, R, R, n->OC, 3, 1, 1);
+    if (da2)
+        for (size_t i = 0; i < nh; i++) ga[i] += da2[i];
+    memset(gz, 0, nh * sizeof(float));
+    lc_relu_backward(gz, ga, a2, nh);
+    memset(ga, 0, nh * sizeof(float));
+    lc_conv2d_backward(ga, lc_grad(p, n->w[1]), lc_grad(p, n->b[1]), col, gz, a1,
+                       lc_param(p, n->w[1]), B, n->HC, R, R, n->HC, 3, 1, 1);
+    memset(gz, 0, nh * sizeof(float));
+    lc_relu_backward(gz, ga, a1, nh);
+    float *gs = work + 2 * nh; // (B, HC): gz summed over space, the embedding's gradient
+    const float *wc = lc_param(p, n->wc);
+    float *dwc = lc_grad(p, n->wc);
+    for (int i = 0; i < B; i++) {
+        for (int h = 0; h < n->HC; h++) {
+            const float *gi = gz + ((size_t)i * n->HC + h) * S;
+            float acc = 0.0f;
+            for (size_t s = 0; s < S; s++) acc += gi[s];
+            gs[(size_t)i * n->HC + h] = acc;
+            for (int d = 0; d < n->CD; d++) dwc[h * n->CD + d] += acc * cond[(size_t)i * n->CD + d];
+        }
+        if (dcond)
+            for (int d = 0; d < n->CD; d++) {
+                float acc = 0.0f;
+                for (int h = 0; h < n->HC; h++) acc += wc[h * n->CD + d] * gs[(size_t)i * n->HC + h];
+                dcond[(size_t)i * n->CD + d] = acc;
+            }
+    }
+    if (din) memset(din, 0, (size_t)B * n->IC * S * sizeof(float));
+    lc_conv2d_backward(din, lc_grad(p, n->w[0]), lc_grad(p, n->b[0]), col, gz, in,
+                       lc_param(p, n->w[0]), B, n->IC, R, R, n->HC, 3, 1, 1);
+}
+
 // Defines and allocates both parameter arenas for g->cfg and g->C.
 static int build(lc_genie *g, lc_error *err) {
     const lc_genie_cfg *c = &g->cfg;
@@ -80,9 +199,10 @@ static int build(lc_genie *g, lc_error *err) {
     g->P = C * R * R;
     g->H1 = R / 2;
     g->H2 = R / 4;
-    g->F = 2 * E * g->H2 * g->H2;
+    g->F = c->enc_pool ? 4 * E : 2 * E * g->H2 * g->H2;
     lc_params_init(&g->lam);
-    int s1[4] = {E, 4 * C, 4, 4}, s2[4] = {2 * E, E, 4, 4}, sl[2] = {D, g->F}, scb[2] = {K, D};
+    g->IC = c->enc_pool ? 2 * C : 4 * C;
+    int s1[4] = {E, g->IC, 4, 4}, s2[4] = {2 * E, E, 4, 4}, sl[2] = {D, g->F}, scb[2] = {K, D};
     g->c1w = lc_params_add(&g->lam, "enc.c1w", 4, s1);
     g->c1b = lc_params_add(&g->lam, "enc.c1b", 1, &E);
     int E2 = 2 * E;
@@ -91,11 +211,12 @@ static int build(lc_genie *g, lc_error *err) {
     g->lw = lc_params_add(&g->lam, "enc.lw", 2, sl);
     g->lb = lc_params_add(&g->lam, "enc.lb", 1, &D);
     g->cb = lc_params_add(&g->lam, "codebook", 2, scb);
-    int dsz[3] = {2 * g->P + D, c->lam_hidden, g->P};
-    lc_mlp_define(&g->dec, &g->lam, "dec", 2, dsz, LC_ACT_RELU, 0);
+    cnet_define(&g->dec, &g->lam, "dec", 2 * C, c->lam_hidden, C, R, D);
     lc_params_init(&g->dyn);
-    int msz[4] = {2 * g->P + K, c->dyn_hidden, c->dyn_hidden, g->P + 2};
-    lc_mlp_define(&g->dm, &g->dyn, "dyn", 3, msz, LC_ACT_RELU, 0);
+    cnet_define(&g->dn, &g->dyn, "dyn", 2 * C, c->dyn_hidden, C, R, K);
+    int shw[2] = {2, 2 * c->dyn_hidden}, two = 2;
+    g->hw = lc_params_add(&g->dyn, "dyn.head_w", 2, shw);
+    g->hb = lc_params_add(&g->dyn, "dyn.head_b", 1, &two);
     if ((rc = lc_params_alloc(&g->lam, err))) return rc;
     return lc_params_alloc(&g->dyn, err);
 }
@@ -103,14 +224,16 @@ static int build(lc_genie *g, lc_error *err) {
 static void init_params(lc_genie *g) {
     lc_rng rng;
     lc_rng_seed(&rng, g->cfg.seed, 0x9e11e);
-    int C = g->C, E = g->cfg.enc_ch, D = g->cfg.code_dim;
-    lc_init_kaiming_uniform(lc_param(&g->lam, g->c1w), 4 * C * 16, (size_t)E * 4 * C * 16, &rng);
+    int E = g->cfg.enc_ch, D = g->cfg.code_dim;
+    lc_init_kaiming_uniform(lc_param(&g->lam, g->c1w), g->IC * 16, (size_t)E * g->IC * 16, &rng);
     lc_init_kaiming_uniform(lc_param(&g->lam, g->c2w), E * 16, (size_t)2 * E * E * 16, &rng);
     lc_init_xavier_uniform(lc_param(&g->lam, g->lw), g->F, D, (size_t)D * g->F, &rng);
     lc_init_normal(lc_param(&g->lam, g->cb), (size_t)g->cfg.n_codes * D, 1.0f, &rng);
     // Small output layers: both nets start by predicting "no change" (copy the frame).
-    lc_mlp_init(&g->dec, &g->lam, sqrtf(2.0f), 0.01f, &rng);
-    lc_mlp_init(&g->dm, &g->dyn, sqrtf(2.0f), 0.01f, &rng);
+    lc_genie_cnet_init(&g->dec, &g->lam, 0.01f, &rng);
+    lc_genie_cnet_init(&g->dn, &g->dyn, 0.01f, &rng);
+    lc_init_xavier_uniform(lc_param(&g->dyn, g->hw), 2 * g->cfg.dyn_hidden, 2,
+                           (size_t)4 * g->cfg.dyn_hidden, &rng);
 }
 
 int lc_genie_new(lc_genie **out, const lc_genie_cfg *cfg, int C, const lc_frames *like,
@@ -183,25 +306,29 @@ int lc_genie_triple_ok(const lc_frames *fr, size_t t) {
 
 typedef struct lam_buf {
     int B;
-    float *in;    // (B, 4C, R, R)
+    float *in;    // (B, IC, R, R)
     float *h1;    // (B, E, H1, H1) after relu
     float *h2;    // (B, 2E, H2, H2) after relu
+    float *pool;  // (B, 4E) mean and max of h2 over space (enc_pool)
+    int *am;      // (B, 2E) where each max is
     float *z;     // (B, D)
     float *zq;    // (B, D)
     int *codes;   // (B)
-    float *decin; // (B, 2P + D)
+    float *decin; // (B, 2C + D, R, R): x_{t-1}, x_t, zq tiled over space
     float *acts;  // decoder activations
     float *tgt;   // (B, P)
     float *col;
     // backward scratch
-    float *dpred, *ddecin, *dzq, *dz, *dh2, *dh2p, *dh1, *dh1p, *work;
+    float *dpred, *dzq, *dz, *dpool, *dh2, *dh2p, *dh1, *dh1p, *work;
 } lam_buf;
 
 static void lam_buf_free(lam_buf *b) {
-    float *ps[] = {b->in, b->h1, b->h2, b->z, b->zq, b->decin, b->acts, b->tgt, b->col,
-                   b->dpred, b->ddecin, b->dzq, b->dz, b->dh2, b->dh2p, b->dh1, b->dh1p, b->work};
+    float *ps[] = {b->in,  b->h1,    b->h2,     b->pool, b->z,     b->zq,  b->decin,
+                   b->acts, b->tgt,  b->col,   b->dpred, b->dzq, b->dz,
+                   b->dpool, b->dh2, b->dh2p, b->dh1,   b->dh1p,   b->work};
     for (size_t i = 0; i < sizeof ps / sizeof ps[0]; i++) free(ps[i]);
     free(b->codes);
+    free(b->am);
     memset(b, 0, sizeof *b);
 }
 
@@ -209,32 +336,36 @@ static int lam_buf_init(lam_buf *b, const lc_genie *g, int B, int train, lc_erro
     memset(b, 0, sizeof *b);
     b->B = B;
     size_t C = g->C, R = g->R, E = g->cfg.enc_ch, D = g->cfg.code_dim, P = g->P, n = B;
-    size_t col1 = lc_conv2d_col_size(4 * g->C, g->R, g->R, 4, 2, 1);
+    size_t col1 = lc_conv2d_col_size(g->IC, g->R, g->R, 4, 2, 1);
     size_t col2 = lc_conv2d_col_size(g->cfg.enc_ch, g->H1, g->H1, 4, 2, 1);
-    size_t A = lc_mlp_act_size(&g->dec, B);
+    size_t A = cnet_act_size(&g->dec, B), DI = 2 * C * R * R;
+    size_t col3 = cnet_col_size(&g->dec);
+    if (col3 > col1) col1 = col3;
     b->in = malloc(n * 4 * C * R * R * sizeof(float));
     b->h1 = malloc(n * E * g->H1 * g->H1 * sizeof(float));
-    b->h2 = malloc(n * g->F * sizeof(float));
+    b->h2 = malloc(n * 2 * E * g->H2 * g->H2 * sizeof(float));
+    b->pool = malloc(n * 4 * E * sizeof(float));
+    b->am = malloc(n * 2 * E * sizeof(int));
     b->z = malloc(n * D * sizeof(float));
     b->zq = malloc(n * D * sizeof(float));
     b->codes = malloc(n * sizeof(int));
-    b->decin = malloc(n * (2 * P + D) * sizeof(float));
+    b->decin = malloc(n * DI * sizeof(float));
     b->acts = malloc(A * sizeof(float));
     b->tgt = malloc(n * P * sizeof(float));
     b->col = malloc((col1 > col2 ? col1 : col2) * sizeof(float));
-    int ok = b->in && b->h1 && b->h2 && b->z && b->zq && b->codes && b->decin && b->acts &&
+    int ok = b->in && b->h1 && b->h2 && b->pool && b->am && b->z && b->zq && b->codes && b->decin && b->acts &&
              b->tgt && b->col;
     if (train) {
         b->dpred = malloc(n * P * sizeof(float));
-        b->ddecin = malloc(n * (2 * P + D) * sizeof(float));
         b->dzq = malloc(n * D * sizeof(float));
         b->dz = malloc(n * D * sizeof(float));
-        b->dh2 = malloc(n * g->F * sizeof(float));
-        b->dh2p = malloc(n * g->F * sizeof(float));
+        b->dpool = malloc(n * 4 * E * sizeof(float));
+        b->dh2 = malloc(n * 2 * E * g->H2 * g->H2 * sizeof(float));
+        b->dh2p = malloc(n * 2 * E * g->H2 * g->H2 * sizeof(float));
         b->dh1 = malloc(n * E * g->H1 * g->H1 * sizeof(float));
         b->dh1p = malloc(n * E * g->H1 * g->H1 * sizeof(float));
-        b->work = malloc(A * sizeof(float));
-        ok = ok && b->dpred && b->ddecin && b->dzq && b->dz && b->dh2 && b->dh2p && b->dh1 &&
+        b->work = malloc(cnet_work_size(&g->dec, B) * sizeof(float));
+        ok = ok && b->dpred && b->dzq && b->dz && b->dpool && b->dh2 && b->dh2p && b->dh1 &&
              b->dh1p && b->work;
     }
     if (!ok) {
@@ -249,24 +380,32 @@ static void lam_encode(const lc_genie *g, lam_buf *b, const float *X, const size
     const int B = b->B, C = g->C, R = g->R, E = g->cfg.enc_ch, D = g->cfg.code_dim, P = g->P;
     for (int i = 0; i < B; i++) {
         const float *xp = X + (t[i] - 1) * P, *xc = X + t[i] * P, *xn = X + (t[i] + 1) * P;
-        float *in = b->in + (size_t)i * 4 * P;
-        memcpy(in, xp, P * sizeof(float));
-        memcpy(in + P, xc, P * sizeof(float));
-        memcpy(in + 2 * P, xn, P * sizeof(float));
-        float *tg = b->tgt + (size_t)i * P, *dd = in + 3 * P;
-        for (int j = 0; j < P; j++) tg[j] = dd[j] = xn[j] - xc[j];
-        float *di = b->decin + (size_t)i * (2 * P + D);
+        float *in = b->in + (size_t)i * (g->IC / C) * P, *tg = b->tgt + (size_t)i * P;
+        for (int j = 0; j < P; j++) tg[j] = xn[j] - xc[j];
+        if (g->cfg.enc_pool) { // the two differences: what moved, and how
+            for (int j = 0; j < P; j++) in[j] = xc[j] - xp[j];
+            memcpy(in + P, tg, P * sizeof(float));
+        } else {
+            memcpy(in, xp, P * sizeof(float));
+            memcpy(in + P, xc, P * sizeof(float));
+            memcpy(in + 2 * P, xn, P * sizeof(float));
+            memcpy(in + 3 * P, tg, P * sizeof(float));
+        }
+        float *di = b->decin + (size_t)i * 2 * P;
         memcpy(di, xp, P * sizeof(float));
         memcpy(di + P, xc, P * sizeof(float));
     }
     lc_conv2d_forward(b->h1, b->col, b->in, lc_param(&g->lam, g->c1w), lc_param(&g->lam, g->c1b),
-                      B, 4 * C, R, R, E, 4, 2, 1);
+                      B, g->IC, R, R, E, 4, 2, 1);
     size_t n1 = (size_t)B * E * g->H1 * g->H1;
     lc_relu_forward(b->h1, b->h1, n1);
     lc_conv2d_forward(b->h2, b->col, b->h1, lc_param(&g->lam, g->c2w), lc_param(&g->lam, g->c2b),
                       B, E, g->H1, g->H1, 2 * E, 4, 2, 1);
-    lc_relu_forward(b->h2, b->h2, (size_t)B * g->F);
-    lc_linear_forward(b->z, b->h2, lc_param(&g->lam, g->lw), lc_param(&g->lam, g->lb), B, g->F, D);
+    const int S2 = g->H2 * g->H2;
+    lc_relu_forward(b->h2, b->h2, (size_t)B * 2 * E * S2);
+    if (g->cfg.enc_pool) lc_gpool_forward(b->pool, b->am, b->h2, B, 2 * E, S2);
+    lc_linear_forward(b->z, g->cfg.enc_pool ? b->pool : b->h2, lc_param(&g->lam, g->lw),
+                      lc_param(&g->lam, g->lb), B, g->F, D);
 }
 
 void lc_genie_infer(const lc_genie *g, const float *X, const size_t *t, int B, int *codes) {
@@ -288,33 +427,36 @@ void lc_genie_infer(const lc_genie *g, const float *X, const size_t *t, int B, i
 
 // LAM loss on a batch with its (straight-through) gradients in g->lam.grads (zeroed first).
 static double lam_fwd_bwd(lc_genie *g, lam_buf *b, const float *X, const size_t *t) {
-    const int B = b->B, C = g->C, R = g->R, E = g->cfg.enc_ch, D = g->cfg.code_dim, P = g->P,
+    const int B = b->B, R = g->R, E = g->cfg.enc_ch, D = g->cfg.code_dim, P = g->P,
               K = g->cfg.n_codes;
     lam_encode(g, b, X, t);
     const float *cb = lc_param(&g->lam, g->cb);
     lc_vq_losses vl = lc_vq_forward(b->zq, b->codes, b->z, cb, B, K, D);
-    for (int i = 0; i < B; i++)
-        memcpy(b->decin + (size_t)i * (2 * P + D) + 2 * P, b->zq + (size_t)i * D, D * sizeof(float));
-    const float *pred = lc_mlp_forward(&g->dec, &g->lam, b->acts, b->decin, B);
+    const float *pred = cnet_forward(&g->dec, &g->lam, b->acts, b->col, b->decin, b->zq, B);
     float mse = lc_mse_forward(pred, b->tgt, (size_t)B * P);
     lc_params_zero_grad(&g->lam);
     memset(b->dpred, 0, (size_t)B * P * sizeof(float));
     // Reconstruction as squared error summed over a frame's pixels (mean over the batch),
     // so it is not swamped by the codebook/commitment terms (means over D).
     lc_mse_backward(b->dpred, pred, b->tgt, (size_t)B * P, (float)P);
-    memset(b->ddecin, 0, (size_t)B * (2 * P + D) * sizeof(float));
-    lc_mlp_backward(&g->dec, &g->lam, b->work, b->acts, b->decin, b->dpred, b->ddecin, B);
-    for (int i = 0; i < B; i++)
-        memcpy(b->dzq + (size_t)i * D, b->ddecin + (size_t)i * (2 * P + D) + 2 * P,
-               D * sizeof(float));
+    // The frames are inputs, not parameters: no gradient into them.
+    cnet_backward(&g->dec, &g->lam, b->work, b->col, b->acts, b->decin, b->zq, b->dpred, NULL,
+                  NULL, b->dzq, B);
     memset(b->dz, 0, (size_t)B * D * sizeof(float));
     lc_vq_backward(b->dz, lc_grad(&g->lam, g->cb), b->dzq, b->z, cb, b->codes, B, K, D,
                    g->cfg.beta);
-    memset(b->dh2, 0, (size_t)B * g->F * sizeof(float));
-    lc_linear_backward(b->dh2, lc_grad(&g->lam, g->lw), lc_grad(&g->lam, g->lb), b->dz, b->h2,
-                       lc_param(&g->lam, g->lw), B, g->F, D);
-    memset(b->dh2p, 0, (size_t)B * g->F * sizeof(float));
-    lc_relu_backward(b->dh2p, b->dh2, b->h2, (size_t)B * g->F);
+    const int pool = g->cfg.enc_pool, S2 = g->H2 * g->H2;
+    const size_t n2 = (size_t)B * 2 * E * S2;
+    float *dfeat = pool ? b->dpool : b->dh2;
+    memset(dfeat, 0, (size_t)B * g->F * sizeof(float));
+    lc_linear_backward(dfeat, lc_grad(&g->lam, g->lw), lc_grad(&g->lam, g->lb), b->dz,
+                       pool ? b->pool : b->h2, lc_param(&g->lam, g->lw), B, g->F, D);
+    if (pool) {
+        memset(b->dh2, 0, n2 * sizeof(float));
+        lc_gpool_backward(b->dh2, b->dpool, b->am, B, 2 * E, S2);
+    }
+    memset(b->dh2p, 0, n2 * sizeof(float));
+    lc_relu_backward(b->dh2p, b->dh2, b->h2, n2);
     size_t n1 = (size_t)B * E * g->H1 * g->H1;
     memset(b->dh1, 0, n1 * sizeof(float));
     lc_conv2d_backward(b->dh1, lc_grad(&g->lam, g->c2w), lc_grad(&g->lam, g->c2b), b->col, b->dh2p,
@@ -322,7 +464,7 @@ static double lam_fwd_bwd(lc_genie *g, lam_buf *b, const float *X, const size_t 
     memset(b->dh1p, 0, n1 * sizeof(float));
     lc_relu_backward(b->dh1p, b->dh1, b->h1, n1);
     lc_conv2d_backward(NULL, lc_grad(&g->lam, g->c1w), lc_grad(&g->lam, g->c1b), b->col, b->dh1p,
-                       b->in, lc_param(&g->lam, g->c1w), B, 4 * C, R, R, E, 4, 2, 1);
+                       b->in, lc_param(&g->lam, g->c1w), B, g->IC, R, R, E, 4, 2, 1);
     return (double)mse * P + vl.codebook + g->cfg.beta * vl.commit;
 }
 
@@ -345,82 +487,158 @@ double lc_genie_lam_loss(lc_genie *g, const float *X, const size_t *t, int B, in
 
 // ---------------------------------------------------------------- dynamics
 
-size_t lc_genie_dyn_work(const lc_genie *g, int B) {
-    return lc_mlp_act_size(&g->dm, B) + (size_t)B * (2 * g->P + g->cfg.n_codes);
+// Buffers of one dynamics pass over B samples (pointers into one float block for
+// inference, separate for training).
+typedef struct dyn_buf {
+    int B;
+    float *in;   // (B, 2C, R, R): x_{t-1}, x_t
+    float *cond; // (B, K) one-hot latent actions
+    float *acts; // the conv stack's activations; a2 = acts + B HC R R
+    float *col;
+    float *pool; // (B, 2 HC) mean and max of a2 over space
+    float *head; // (B, 2) reward / reward_scale, end logit
+    int *am;     // (B, HC) or NULL (inference)
+    // training
+    float *dout, *dhead, *dpool, *da2, *work; // (B, C, R, R), (B, 2), (B, 2 HC), like a2
+    float *rows;                              // (2, B, P)
+} dyn_buf;
+
+static size_t dyn_fwd_floats(const lc_genie *g, int B) {
+    const lc_genie_cnet *n = &g->dn;
+    return (size_t)B * (2 * g->P + g->cfg.n_codes + 2 * n->HC + 2) + cnet_act_size(n, B) +
+           cnet_col_size(n);
 }
 
-static void dyn_input(const lc_genie *g, float *in, const float *prev, const float *cur,
-                      const int *codes, int B) {
-    const int P = g->P, K = g->cfg.n_codes, I = 2 * P + K;
+size_t lc_genie_dyn_work(const lc_genie *g, int B) { return dyn_fwd_floats(g, B); }
+
+// Carves the forward buffers out of w (dyn_fwd_floats floats).
+static void dyn_buf_carve(dyn_buf *b, const lc_genie *g, float *w, int B) {
+    memset(b, 0, sizeof *b);
+    b->B = B;
+    b->in = w, w += (size_t)B * 2 * g->P;
+    b->cond = w, w += (size_t)B * g->cfg.n_codes;
+    b->pool = w, w += (size_t)B * 2 * g->dn.HC;
+    b->head = w, w += (size_t)B * 2;
+    b->acts = w, w += cnet_act_size(&g->dn, B);
+    b->col = w;
+}
+
+// Forward from prev (B, P), cur (B, P), codes (B): returns the predicted difference
+// (B, C, R, R); b->head holds the heads.
+static const float *dyn_forward(const lc_genie *g, dyn_buf *b, const float *prev,
+                                const float *cur, const int *codes) {
+    const int B = b->B, P = g->P, K = g->cfg.n_codes, HC = g->dn.HC;
+    const size_t S = (size_t)g->R * g->R;
     for (int i = 0; i < B; i++) {
-        float *r = in + (size_t)i * I;
-        memcpy(r, prev + (size_t)i * P, P * sizeof(float));
-        memcpy(r + P, cur + (size_t)i * P, P * sizeof(float));
-        memset(r + 2 * P, 0, K * sizeof(float));
-        r[2 * P + codes[i]] = 1.0f;
+        memcpy(b->in + (size_t)i * 2 * P, prev + (size_t)i * P, P * sizeof(float));
+        memcpy(b->in + (size_t)i * 2 * P + P, cur + (size_t)i * P, P * sizeof(float));
+        memset(b->cond + (size_t)i * K, 0, K * sizeof(float));
+        b->cond[(size_t)i * K + codes[i]] = 1.0f;
     }
+    const float *o = cnet_forward(&g->dn, &g->dyn, b->acts, b->col, b->in, b->cond, B);
+    const float *a2 = b->acts + (size_t)B * HC * S;
+    lc_gpool_forward(b->pool, b->am, a2, B, HC, (int)S);
+    lc_linear_forward(b->head, b->pool, lc_param(&g->dyn, g->hw), lc_param(&g->dyn, g->hb), B,
+                      2 * HC, 2);
+    return o;
 }
 
 void lc_genie_dyn_step(const lc_genie *g, float *work, const float *prev, const float *cur,
                        const int *codes, int B, float *next, float *rewards, float *end_logits) {
-    const int P = g->P, O = P + 2;
-    float *in = work + lc_mlp_act_size(&g->dm, B);
-    dyn_input(g, in, prev, cur, codes, B);
-    const float *o = lc_mlp_forward(&g->dm, &g->dyn, work, in, B);
+    const int P = g->P;
+    dyn_buf b;
+    dyn_buf_carve(&b, g, work, B);
+    const float *o = dyn_forward(g, &b, prev, cur, codes);
     for (int i = 0; i < B; i++) {
-        const float *oi = o + (size_t)i * O, *ci = cur + (size_t)i * P;
+        const float *oi = o + (size_t)i * P, *ci = cur + (size_t)i * P;
         float *ni = next + (size_t)i * P;
         for (int j = 0; j < P; j++) {
             float v = ci[j] + oi[j];
             ni[j] = v < 0.0f ? 0.0f : v > 1.0f ? 1.0f : v;
         }
         if (rewards) { // clamped to the range seen in the data (a regression head drifts)
-            float r = oi[P] * g->reward_scale;
+            float r = b.head[2 * i] * g->reward_scale;
             rewards[i] = r < g->reward_lo ? g->reward_lo : r > g->reward_hi ? g->reward_hi : r;
         }
-        if (end_logits) end_logits[i] = oi[P + 1];
+        if (end_logits) end_logits[i] = b.head[2 * i + 1];
     }
 }
 
-static double dyn_fwd_bwd(lc_genie *g, float *acts, float *work, float *in, float *dout,
-                          const float *X, const lc_frames *fr, const size_t *t, const int *codes,
-                          int B) {
-    const int P = g->P, K = g->cfg.n_codes, I = 2 * P + K, O = P + 2;
-    for (int i = 0; i < B; i++) {
-        float *r = in + (size_t)i * I;
-        memcpy(r, X + (t[i] - 1) * P, P * sizeof(float));
-        memcpy(r + P, X + t[i] * P, P * sizeof(float));
-        memset(r + 2 * P, 0, K * sizeof(float));
-        r[2 * P + codes[i]] = 1.0f;
+static void dyn_buf_free(dyn_buf *b) {
+    free(b->in); // the forward block
+    free(b->am);
+    free(b->dout);
+    free(b->dhead);
+    free(b->dpool);
+    free(b->da2);
+    free(b->work);
+    free(b->rows);
+    memset(b, 0, sizeof *b);
+}
+
+static int dyn_buf_init(dyn_buf *b, const lc_genie *g, int B, lc_error *err) {
+    float *w = malloc(dyn_fwd_floats(g, B) * sizeof(float));
+    if (!w) return lc_fail(err, LC_ERR_NOMEM, "genie: out of memory for dynamics buffers");
+    dyn_buf_carve(b, g, w, B);
+    const size_t HC = (size_t)g->dn.HC, S = (size_t)g->R * g->R;
+    b->am = malloc((size_t)B * HC * sizeof(int));
+    b->dout = malloc((size_t)B * g->P * sizeof(float));
+    b->dhead = malloc((size_t)B * 2 * sizeof(float));
+    b->dpool = malloc((size_t)B * 2 * HC * sizeof(float));
+    b->da2 = malloc((size_t)B * HC * S * sizeof(float));
+    b->work = malloc(cnet_work_size(&g->dn, B) * sizeof(float));
+    b->rows = malloc((size_t)2 * B * g->P * sizeof(float));
+    if (!b->rows || !b->am || !b->dout || !b->dhead || !b->dpool || !b->da2 || !b->work) {
+        dyn_buf_free(b);
+        return lc_fail(err, LC_ERR_NOMEM, "genie: out of memory for dynamics buffers");
     }
-    const float *o = lc_mlp_forward(&g->dm, &g->dyn, acts, in, B);
-    double loss = 0;
-    float sp = 1.0f / (float)B, sb = 1.0f / (float)B; // pixel error summed over the frame
+    return LC_OK;
+}
+
+// Loss of triples centred at t (frame error summed over pixels, reward squared error,
+// end cross-entropy; means over the batch) with gradients in g->dyn.grads (zeroed first).
+static double dyn_fwd_bwd(lc_genie *g, dyn_buf *b, const float *X, const lc_frames *fr,
+                          const size_t *t, const int *codes) {
+    const int B = b->B, P = g->P, HC = g->dn.HC;
+    const size_t S = (size_t)g->R * g->R;
+    float *prev = b->rows, *cur = b->rows + (size_t)B * P; // gathered x_{t-1}, x_t
     for (int i = 0; i < B; i++) {
-        const float *oi = o + (size_t)i * O, *xc = X + t[i] * P, *xn = X + (t[i] + 1) * P;
-        float *d = dout + (size_t)i * O;
+        memcpy(prev + (size_t)i * P, X + (t[i] - 1) * P, P * sizeof(float));
+        memcpy(cur + (size_t)i * P, X + t[i] * P, P * sizeof(float));
+    }
+    const float *o = dyn_forward(g, b, prev, cur, codes);
+    double loss = 0;
+    const float sb = 1.0f / (float)B;
+    for (int i = 0; i < B; i++) {
+        const float *oi = o + (size_t)i * P, *xc = X + t[i] * P, *xn = X + (t[i] + 1) * P;
+        float *d = b->dout + (size_t)i * P;
         for (int j = 0; j < P; j++) {
             float e = oi[j] - (xn[j] - xc[j]);
-            loss += (double)e * e * sp;
-            d[j] = 2.0f * e * sp;
+            loss += (double)e * e * sb;
+            d[j] = 2.0f * e * sb;
         }
-        float er = oi[P] - fr->rewards[t[i] + 1] / g->reward_scale;
+        float er = b->head[2 * i] - fr->rewards[t[i] + 1] / g->reward_scale;
         loss += (double)er * er * sb;
-        d[P] = 2.0f * er * sb;
-        float y = fr->terminated[t[i] + 1] ? 1.0f : 0.0f, z = oi[P + 1];
+        b->dhead[2 * i] = 2.0f * er * sb;
+        float y = fr->terminated[t[i] + 1] ? 1.0f : 0.0f, z = b->head[2 * i + 1];
         float p = 1.0f / (1.0f + expf(-z));
         loss += (double)(fmaxf(z, 0) - z * y + log1pf(expf(-fabsf(z)))) * sb;
-        d[P + 1] = (p - y) * sb;
+        b->dhead[2 * i + 1] = (p - y) * sb;
     }
     lc_params_zero_grad(&g->dyn);
-    lc_mlp_backward(&g->dm, &g->dyn, work, acts, in, dout, NULL, B);
+    memset(b->dpool, 0, (size_t)B * 2 * HC * sizeof(float));
+    lc_linear_backward(b->dpool, lc_grad(&g->dyn, g->hw), lc_grad(&g->dyn, g->hb), b->dhead,
+                       b->pool, lc_param(&g->dyn, g->hw), B, 2 * HC, 2);
+    memset(b->da2, 0, (size_t)B * HC * S * sizeof(float));
+    lc_gpool_backward(b->da2, b->dpool, b->am, B, HC, (int)S);
+    cnet_backward(&g->dn, &g->dyn, b->work, b->col, b->acts, b->in, b->cond, b->dout, b->da2,
+                  NULL, NULL, B);
     return loss;
 }
 
-static double dyn_train_step(lc_genie *g, float *acts, float *work, float *in, float *dout,
-                             const float *X, const lc_frames *fr, const size_t *t,
-                             const int *codes, int B, const lc_adam *opt) {
-    double loss = dyn_fwd_bwd(g, acts, work, in, dout, X, fr, t, codes, B);
+static double dyn_train_step(lc_genie *g, dyn_buf *b, const float *X, const lc_frames *fr,
+                             const size_t *t, const int *codes, const lc_adam *opt) {
+    double loss = dyn_fwd_bwd(g, b, X, fr, t, codes);
     lc_clip_grad_norm(g->dyn.grads, g->dyn.n, 1.0f);
     lc_adam_step(&g->dyn, opt);
     return loss;
@@ -428,17 +646,10 @@ static double dyn_train_step(lc_genie *g, float *acts, float *work, float *in, f
 
 double lc_genie_dyn_loss(lc_genie *g, const lc_frames *fr, const float *X, const size_t *t,
                          const int *codes, int B) {
-    const int P = g->P, K = g->cfg.n_codes;
-    size_t A = lc_mlp_act_size(&g->dm, B);
-    float *acts = malloc(A * sizeof(float)), *work = malloc(A * sizeof(float));
-    float *in = malloc((size_t)B * (2 * P + K) * sizeof(float));
-    float *dout = malloc((size_t)B * (P + 2) * sizeof(float));
-    double loss = NAN;
-    if (acts && work && in && dout) loss = dyn_fwd_bwd(g, acts, work, in, dout, X, fr, t, codes, B);
-    free(acts);
-    free(work);
-    free(in);
-    free(dout);
+    dyn_buf b;
+    if (dyn_buf_init(&b, g, B, NULL) != LC_OK) return NAN;
+    double loss = dyn_fwd_bwd(g, &b, X, fr, t, codes);
+    dyn_buf_free(&b);
     return loss;
 }
 
@@ -494,7 +705,7 @@ int lc_genie_train(lc_genie *g, const lc_frames *fr, const float *X, lc_genie_pr
     }
     lc_rng rng;
     lc_rng_seed(&rng, c->seed, 0x1a3);
-    const int B = c->batch, K = c->n_codes, D = c->code_dim, P = g->P;
+    const int B = c->batch, K = c->n_codes, D = c->code_dim;
     size_t *bt = malloc((size_t)B * sizeof(size_t));
     int *usage = calloc((size_t)K, sizeof(int));
     lam_buf lb;
@@ -538,13 +749,11 @@ int lc_genie_train(lc_genie *g, const lc_frames *fr, const float *X, lc_genie_pr
     lam_buf_free(&lb);
     // Dynamics on the frozen LAM's codes.
     int *codes = malloc(nt * sizeof(int));
-    float *acts = malloc(lc_mlp_act_size(&g->dm, B) * sizeof(float));
-    float *work = malloc(lc_mlp_act_size(&g->dm, B) * sizeof(float));
-    float *in = malloc((size_t)B * (2 * P + K) * sizeof(float));
-    float *dout = malloc((size_t)B * (P + 2) * sizeof(float));
     int *bc = malloc((size_t)B * sizeof(int));
-    if (!rc && (!codes || !acts || !work || !in || !dout || !bc))
-        rc = lc_fail(err, LC_ERR_NOMEM, "genie: out of memory");
+    dyn_buf db;
+    memset(&db, 0, sizeof db);
+    if (!rc && (!codes || !bc)) rc = lc_fail(err, LC_ERR_NOMEM, "genie: out of memory");
+    if (!rc) rc = dyn_buf_init(&db, g, B, err);
     t0 = lc_now();
     if (!rc) lc_genie_infer(g, X, idx, (int)nt, codes);
     loss = 0;
@@ -554,7 +763,7 @@ int lc_genie_train(lc_genie *g, const lc_frames *fr, const float *X, lc_genie_pr
             bt[i] = idx[j];
             bc[i] = codes[j];
         }
-        loss = dyn_train_step(g, acts, work, in, dout, X, fr, bt, bc, B, &opt);
+        loss = dyn_train_step(g, &db, X, fr, bt, bc, &opt);
         if (!isfinite(loss)) {
             rc = lc_fail(err, LC_ERR_NAN, "genie: dynamics loss is not finite at step %d", s);
             break;
@@ -565,10 +774,7 @@ int lc_genie_train(lc_genie *g, const lc_frames *fr, const float *X, lc_genie_pr
     g->dyn_train_s = lc_now() - t0;
     g->peak_rss_mb = lc_genie_peak_rss_mb();
     free(codes);
-    free(acts);
-    free(work);
-    free(in);
-    free(dout);
+    dyn_buf_free(&db);
     free(bc);
     free(bt);
     free(usage);
@@ -593,6 +799,7 @@ int lc_genie_save(const lc_genie *g, const char *path, lc_error *err) {
     CFG_INTS(SETI)
     CFG_FLOATS(SETF)
     lc_file_set_int(f, "cfg.seed", (int64_t)g->cfg.seed);
+    lc_file_set_int(f, "cfg.enc_pool", g->cfg.enc_pool);
     lc_file_set_str(f, "env", g->env_name);
     lc_file_set_int(f, "channels", g->C);
     lc_file_set_int(f, "game_h", g->game_h);
@@ -642,6 +849,11 @@ static int load_from(lc_genie **out, const lc_file *f, lc_error *err) {
     c.k = (float)d;
     CFG_INTS(GETI)
     CFG_FLOATS(GETF)
+    c.enc_pool = 0; // files before pooling flattened the encoder's last conv
+    if (lc_file_get_int(f, "cfg.enc_pool", &v, NULL) == LC_OK) {
+        if (v < 0 || v > 1) return lc_fail(err, LC_ERR_SIZE, "cfg.enc_pool = %lld is not 0 or 1", (long long)v);
+        c.enc_pool = (int)v;
+    }
     int64_t C, gh, gw, gc, na;
     const char *env = NULL;
     if ((rc = meta_int(f, "channels", 1, 4, &C, err)) ||

@@ -7,15 +7,22 @@
 // K = latent actions (codes), D = code dimension, E = encoder channels, N = envs.
 //
 // Frames are modelled at R x R (area-averaged from the data, values in [0, 1], CHW).
-// LAM: encoder over [x_{t-1}, x_t, x_{t+1}, x_{t+1} - x_t] (4C channels):
-//   conv 4x4 s2 p1 (4C -> E), relu, conv 4x4 s2 p1 (E -> 2E), relu, linear -> z (D)
-//   -> VQ to one of K codes (zq) -> decoder MLP [x_{t-1}, x_t, zq] -> hidden -> P, which
-//   predicts the DIFFERENCE x_{t+1} - x_t. Loss: squared error summed over the frame + codebook
-//   + beta commitment (means over D), with
-//   dead-code restarts (a code unused over a window of steps is set to an encoder output).
-// Dynamics: MLP [x_{t-1}, x_t, onehot(code)] -> hidden x2 -> P + 2: the frame difference,
-//   the reward (scaled by 1 / reward_scale) and an episode-end logit; trained on the
-//   LAM's codes (frozen LAM). At play time only the LAM's codes are used, not its decoder.
+// LAM: encoder over [x_{t-1}, x_t, x_{t+1}, x_{t+1} - x_t] (4C channels; with enc_pool,
+//   [x_t - x_{t-1}, x_{t+1} - x_t] (2C) and the last conv pooled over space):
+//   conv 4x4 s2 p1 (-> E), relu, conv 4x4 s2 p1 (E -> 2E), relu, linear -> z (D)
+//   -> VQ to one of K codes (zq) -> decoder: a conv stack (lc_genie_cnet) over
+//   [x_{t-1}, x_t] with zq embedded and added at every position, which predicts the
+//   DIFFERENCE x_{t+1} - x_t. Loss: squared error summed over the frame + codebook + beta
+//   commitment (means over D), with dead-code restarts (a code unused over a window of
+//   steps is set to an encoder output).
+//   Why a conv decoder: an MLP decoder (the first design) cannot cheaply apply "move left"
+//   wherever the paddle is, so its codes said WHERE something changed (66-71% consistency
+//   on Breakout); with the action added at every position of a translation-equivariant
+//   net, codes say WHAT happened (96%).
+// Dynamics: the same kind of conv stack over [x_{t-1}, x_t] with the one-hot code embedded,
+//   predicting the frame difference; reward (scaled by 1 / reward_scale) and an episode-end
+//   logit come from a linear head on its second layer pooled over space (mean and max).
+//   Trained on the frozen LAM's codes. At play time only the LAM's codes are used.
 #ifndef LC_WORLDMODEL_GENIE_H
 #define LC_WORLDMODEL_GENIE_H
 
@@ -32,14 +39,16 @@ typedef struct lc_genie_cfg {
     int n_codes;      // K (8)
     int code_dim;     // D (16)
     int enc_ch;       // E (16)
-    int lam_hidden;   // decoder hidden width (256)
-    int dyn_hidden;   // dynamics hidden width (512)
+    int lam_hidden;   // decoder conv channels (32)
+    int dyn_hidden;   // dynamics conv channels (32)
     float beta;       // commitment weight (0.25)
     float lr;         // Adam (1e-3)
     int batch;        // B (64)
     int lam_steps;    // LAM training steps (2000)
     int dyn_steps;    // dynamics training steps (2000)
     int restart_window; // steps over which an unused code is restarted (100; 0 = never)
+    int enc_pool;     // 1: the encoder sees differences and pools its last conv over space, so a
+                      // code cannot say where (measured 94% vs 96%); 0: flattens (0)
     float holdout;    // fraction of frames (the tail) kept out of training (0.1)
     int horizon;      // the dream's time limit (200)
     int max_starts;   // start contexts stored in the checkpoint (256)
@@ -47,6 +56,20 @@ typedef struct lc_genie_cfg {
 } lc_genie_cfg;
 
 lc_genie_cfg lc_genie_cfg_default(void);
+
+// A stack of 3x3 "same" convolutions over R x R maps: IC -> HC (relu) -> HC (relu) -> OC,
+// conditioned on a vector per sample (a latent action, CD) that is embedded (wc) and added
+// to the first layer's pre-activations at every position, as Genie adds its action
+// embedding to every token. Translation-equivariant: an action moves a thing the same way
+// wherever the thing is. w[l] (out, in, 3, 3), b[l] (out), wc (HC, CD).
+typedef struct lc_genie_cnet {
+    int IC, HC, OC, R, CD;
+    int w[3], b[3], wc;
+} lc_genie_cnet;
+
+// Initialises a conv stack: Kaiming for the hidden layers and the embedding, the output
+// layer's weights scaled by out_gain (small: the net starts by predicting no change).
+void lc_genie_cnet_init(const lc_genie_cnet *n, lc_params *p, float out_gain, lc_rng *rng);
 
 typedef struct lc_genie {
     lc_genie_cfg cfg;
@@ -57,13 +80,15 @@ typedef struct lc_genie {
     float reward_lo, reward_hi; // predicted rewards are clamped to the data's range
     // LAM
     lc_params lam;
+    int IC;                             // encoder input channels
     int c1w, c1b, c2w, c2b, lw, lb, cb; // conv1 (E, 4C, 4, 4), conv2 (2E, E, 4, 4),
                                         // linear (D, F), codebook (K, D)
     int H1, H2, F;                      // R/2, R/4, F = 2E H2 H2
-    lc_mlp dec;
+    lc_genie_cnet dec; // LAM decoder: [x_{t-1}, x_t] (2C), cond zq (D) -> the difference (C)
     // dynamics
     lc_params dyn;
-    lc_mlp dm;
+    lc_genie_cnet dn; // [x_{t-1}, x_t] (2C), cond one-hot code (K) -> the difference (C)
+    int hw, hb;       // heads on dn's second layer pooled over space: (2, 2 HC), (2)
     // start contexts (S, 2, P): (x_{t-1}, x_t) pairs from episode starts in the data
     size_t n_starts;
     float *starts;
