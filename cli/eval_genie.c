@@ -20,9 +20,11 @@
 #define MAX_SEQ 256
 
 // Episodes of the real game: actions from a policy over latent actions mapped through map
-// (latent -> real), or uniformly random real actions when p is NULL. Mean return.
-static int run_real(lc_policy *p, const int *map, const char *env_name, int n_real, int episodes,
+// (latent -> real), or uniformly random real actions when p is NULL. The policy sees the
+// real frames as the dream shows frames (g's view). Mean return.
+static int run_real(const lc_genie *g, lc_policy *p, const int *map, int n_real, int episodes,
                     uint64_t seed, double *mean, double *sd, lc_error *err) {
+    const char *env_name = g->env_name;
     lc_env *env = NULL;
     lc_env_opts o = lc_env_opts_default();
     o.num_envs = 8;
@@ -33,6 +35,12 @@ static int run_real(lc_policy *p, const int *map, const char *env_name, int n_re
         return rc;
     }
     const lc_env_buf *b = lc_env_get_buf(env);
+    size_t O = (size_t)g->game_h * g->game_w * g->game_c;
+    uint8_t *view = malloc(8 * O);
+    float *work = malloc((size_t)g->P * sizeof(float));
+    if (!view || !work) rc = lc_fail(err, LC_ERR_NOMEM, "out of memory");
+    if (!rc && (size_t)lc_space_size(&lc_env_get_spec(env)->obs_space) != O)
+        rc = lc_fail(err, LC_ERR_SHAPE, "%s: observations are not the model's game frames", env_name);
     int32_t lat[8], act[8];
     uint8_t first[8];
     memset(first, 1, sizeof first);
@@ -42,7 +50,9 @@ static int run_real(lc_policy *p, const int *map, const char *env_name, int n_re
     int done = 0;
     while (done < episodes && !rc) {
         if (p) {
-            rc = lc_policy_act(p, b->obs, 8, first, 0, &rng, lat, NULL, NULL, err);
+            for (int i = 0; i < 8; i++)
+                lc_genie_view(g, (const uint8_t *)b->obs + i * O, work, view + i * O);
+            rc = lc_policy_act(p, view, 8, first, 0, &rng, lat, NULL, NULL, err);
             for (int i = 0; i < 8 && !rc; i++) act[i] = map[lat[i]];
         } else {
             for (int i = 0; i < 8; i++) act[i] = (int32_t)lc_rng_below(&rng, (uint32_t)n_real);
@@ -58,6 +68,8 @@ static int run_real(lc_policy *p, const int *map, const char *env_name, int n_re
         }
     }
     lc_env_free(env);
+    free(view);
+    free(work);
     if (rc) return rc;
     *mean = s1 / episodes;
     double var = s2 / episodes - *mean * *mean;
@@ -190,6 +202,37 @@ int cmd_eval_genie(int argc, char **argv) {
     long lhit = 0;
     for (size_t i = 0; i < nh; i++) lhit += map[codes[i]] == fr.actions[idx[i] + 1];
     double label_acc = (double)lhit / nh;
+    // ---- the reward head on held-out transitions (real contexts, inferred codes)
+    double r_pred = 0, r_real = 0, r_hit = 0, r_miss = 0;
+    long n_hit = 0;
+    {
+        const int CH = 256;
+        float *w = malloc(lc_genie_dyn_work(g, CH) * sizeof(float));
+        float *pv = malloc((size_t)CH * P * sizeof(float)), *cu = malloc((size_t)CH * P * sizeof(float));
+        float *nx = malloc((size_t)CH * P * sizeof(float)), rw[256];
+        if (!w || !pv || !cu || !nx) {
+            free(w), free(pv), free(cu), free(nx);
+            goto done;
+        }
+        for (size_t i0 = 0; i0 < nh; i0 += CH) {
+            int n = nh - i0 < (size_t)CH ? (int)(nh - i0) : CH;
+            for (int i = 0; i < n; i++) {
+                memcpy(pv + (size_t)i * P, X + (idx[i0 + i] - 1) * P, P * sizeof(float));
+                memcpy(cu + (size_t)i * P, X + idx[i0 + i] * P, P * sizeof(float));
+            }
+            lc_genie_dyn_step(g, w, pv, cu, codes + i0, n, nx, rw, NULL);
+            for (int i = 0; i < n; i++) {
+                float real = fr.rewards[idx[i0 + i] + 1];
+                r_pred += rw[i], r_real += real;
+                if (real != 0) r_hit += rw[i], n_hit++;
+                else r_miss += rw[i];
+            }
+        }
+        free(w), free(pv), free(cu), free(nx);
+        r_pred /= nh, r_real /= nh;
+        r_hit = n_hit ? r_hit / n_hit : NAN;
+        r_miss = (long)nh > n_hit ? r_miss / ((long)nh - n_hit) : NAN;
+    }
     // ---- rollouts: contexts (x_s, x_{s+1}) with ROLL_T following frames in one episode
     starts = malloc(fr.n * sizeof(size_t));
     if (!starts) goto done;
@@ -284,8 +327,8 @@ int cmd_eval_genie(int argc, char **argv) {
             lc_policy_free(pp);
             goto done;
         }
-        if (run_real(pp, map, g->env_name, A, episodes, (uint64_t)seed, &pol_mean, &pol_sd, &err) ||
-            run_real(NULL, map, g->env_name, A, episodes, (uint64_t)seed, &rnd_mean, &rnd_sd, &err)) {
+        if (run_real(g, pp, map, A, episodes, (uint64_t)seed, &pol_mean, &pol_sd, &err) ||
+            run_real(g, NULL, map, A, episodes, (uint64_t)seed, &rnd_mean, &rnd_sd, &err)) {
             fprintf(stderr, "lucid eval-genie: %s\n", err.msg);
             lc_policy_free(pp);
             goto done;
@@ -293,18 +336,20 @@ int cmd_eval_genie(int argc, char **argv) {
         lc_policy_free(pp);
     }
     if (json) {
-        char nb1[32], nb2[32], nb3[32];
+        char nb1[32], nb2[32], nb3[32], nb4[32], nb5[32];
         printf("{\"env\":\"%s\",\"res\":%d,\"codes\":%d,\"codes_used\":%d,\"heldout_transitions\":%zu,"
                "\"consistency\":%.4f,\"chance\":%.4f,\"label_map_accuracy\":%.4f,\"labels\":%d,"
                "\"sequences\":%d,\"psnr4_inferred\":%.3f,\"psnr4_random\":%.3f,\"delta_psnr4\":%s,"
                "\"psnr16_inferred\":%.3f,\"psnr16_copy\":%.3f,\"psnr16_random\":%.3f,"
                "\"frames_per_s\":%.1f,\"lam_train_s\":%.1f,\"dyn_train_s\":%.1f,"
                "\"train_peak_rss_mb\":%.1f,\"eval_peak_rss_mb\":%.1f,\"real_episodes\":%d,"
-               "\"policy_return\":%s,\"random_return\":%s}\n",
+               "\"policy_return\":%s,\"random_return\":%s,\"reward_pred_mean\":%.5f,"
+               "\"reward_real_mean\":%.5f,\"reward_pred_on_rewarded\":%s,\"reward_pred_elsewhere\":%s}\n",
                g->env_name, g->R, K, used, nh, consistency, chance, label_acc, nl, M, p_inf[3],
                p_rnd[3], num_or_null(nb3, d4), p_inf[ROLL_T - 1], p_copy[ROLL_T - 1], p_rnd[ROLL_T - 1], fps,
                g->lam_train_s, g->dyn_train_s, g->peak_rss_mb, lc_genie_peak_rss_mb(),
-               policy ? episodes : 0, num_or_null(nb1, pol_mean), num_or_null(nb2, rnd_mean));
+               policy ? episodes : 0, num_or_null(nb1, pol_mean), num_or_null(nb2, rnd_mean), r_pred,
+               r_real, num_or_null(nb4, r_hit), num_or_null(nb5, r_miss));
     } else {
         printf("genie world of %s, modelled at %dx%dx%d, %d latent actions (%d used on held-out data)\n",
                g->env_name, g->R, g->R, g->C, K, used);
@@ -318,6 +363,8 @@ int cmd_eval_genie(int argc, char **argv) {
             for (int a = 0; a < A; a++) printf(" %6ld", conf[(size_t)k * A + a]);
             printf("   -> %d\n", map[k]);
         }
+        printf("reward head on held-out transitions: mean %.4f (data %.4f); %.3f on the %ld "
+               "rewarded steps, %.4f elsewhere\n", r_pred, r_real, r_hit, n_hit, r_miss);
         if (M > 0) {
             printf("controllability over %d held-out sequences (PSNR in dB at %dx%d):\n", M, g->R, g->R);
             printf("  t=4: inferred latents %.2f, random latents %.2f, delta tPSNR %.2f dB\n",

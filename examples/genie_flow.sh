@@ -12,7 +12,7 @@ mkdir -p "$DIR"
 echo "== 1. frames only (true actions go to a separate file, used only for evaluation)"
 $LUCID collect --frames-only --env Breakout-v0 --steps 20000 --num-envs 8 --seed 1 \
     --out "$DIR/frames.lucid"
-echo "== 2-3. latent action model + dynamics (16x16 model frames)"
+echo "== 2-3. latent action model + dynamics (16x16 model frames, ~3 min on 2 cores)"
 $LUCID train-genie --data "$DIR/frames.lucid" --out "$DIR/genie.lucid" --lam-steps 3000 \
     --dyn-steps 2000
 echo "== 5. evaluation on held-out frames"
@@ -23,7 +23,10 @@ i=0; while [ $i -lt 40 ]; do echo $((i / 5 % 8)); i=$((i + 1)); done |
     $LUCID play "dream:$DIR/genie.lucid" --seed 1 --steps 40 --gif "$DIR/dream.gif" > /dev/null
 ls -l "$DIR/dream.gif"
 echo "== 6. PPO (cnn) inside the dream for $PPO_STEPS steps, then the real game"
-$LUCID train --env "dream:$DIR/genie.lucid" --arch cnn --steps "$PPO_STEPS" --num-envs 8 \
+# Short dreams (32 steps) branched from frames of the data, as MBPO does: the model is
+# trusted only near the data.
+$LUCID train --env "dream:$DIR/genie.lucid" --env-params horizon=32 --arch cnn \
+    --steps "$PPO_STEPS" --num-envs 8 \
     --out "$DIR/dream_policy.lucid" > "$DIR/dream_train.log"
 tail -2 "$DIR/dream_train.log"
 $LUCID eval-genie --model "$DIR/genie.lucid" --data "$DIR/frames.lucid" \

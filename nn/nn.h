@@ -142,15 +142,18 @@ void lc_convt2d_backward(float *din, float *dw, float *db, float *col, const flo
                          const float *in, const float *w, int B, int C, int H, int W, int OC,
                          int K, int stride, int pad);
 
-// Batched variants, the same maths with a workspace ws of nws floats: every chunk of
-// as many images as fit goes through ONE sgemm (im2col of the chunk side by side,
-// the result dealt back into NCHW), which is much faster than one small product per
-// image for small images (16x16, 64x64) and few channels. lc_conv2d_ws_size (and
-// lc_convt2d_ws_size, same arguments as lc_convt2d_forward) is the workspace for B
-// images at once; any nws works from lc_conv2d_col_size up (the col of the plain
-// functions, which are these with that nws: one image at a time), and the chunk is
-// nws / lc_conv2d_ws_size(1, ...) images, so cap nws to bound memory for big batches
-// (e.g. 64 MB). Results equal the plain functions' up to float rounding.
+// Batched variants, the same maths with a workspace ws of nws floats: each chunk of
+// images goes through ONE sgemm (the chunk's im2col side by side, the result dealt
+// back into NCHW) instead of one small product per image, which saves OpenBLAS's
+// per-call thread wake-up and sync when it runs on several threads (on one thread
+// the two run about as fast). The chunk is what nws holds, at most about 256 output
+// pixels per thread (4096 at most), which keeps the thin products in cache.
+// lc_conv2d_ws_size (and lc_convt2d_ws_size, same arguments as lc_convt2d_forward)
+// gives room for the largest chunk of a batch of B at any thread count: at most
+// 4096 (C K K + OC) floats however large B is (10 MB for a 3x3 64->64 conv). Any
+// nws from lc_conv2d_col_size up works (the plain functions are these with that
+// nws: one image at a time). Results equal the plain functions' up to float
+// rounding. Backward uses ws as scratch (col2im modifies the col it reads).
 size_t lc_conv2d_ws_size(int B, int C, int H, int W, int OC, int K, int stride, int pad);
 void lc_conv2d_forward_ws(float *out, float *ws, size_t nws, const float *in, const float *w,
                           const float *b, int B, int C, int H, int W, int OC, int K, int stride,

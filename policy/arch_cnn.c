@@ -23,7 +23,6 @@ typedef struct cnn_arch {
     lc_act act;
     conv_layer cv[NCONV];
     int lw, lb;
-    size_t col; // floats of im2col workspace (largest layer)
 } cnn_arch;
 
 static int cnn_define(void **self, lc_params *params, const lc_space *obs,
@@ -57,8 +56,6 @@ static int cnn_define(void **self, lc_params *params, const lc_space *obs,
             return lc_fail(err, LC_ERR_UNSUPPORTED, "cnn policy: %dx%d frames are too small", h0,
                            w0);
         }
-        size_t col = lc_conv2d_col_size(C, H, W, c->K, c->S, 0);
-        if (col > m->col) m->col = col;
         char name[LC_NAME_MAX];
         int ws[4] = {c->OC, C, c->K, c->K}, bs[1] = {c->OC};
         snprintf(name, sizeof name, "trunk.conv%d.w", l);
@@ -92,7 +89,21 @@ static void cnn_init(void *self, lc_params *params, const lc_policy_cfg *cfg, lc
 static size_t in_size(const cnn_arch *m) { return (size_t)m->C0 * m->H0 * m->W0; }
 static size_t out_size(const conv_layer *c) { return (size_t)c->OC * c->OH * c->OW; }
 
-// acts: xin (R, C0, H0, W0), per conv z and a (R, OC, OH, OW), fc z and a (R, F), col.
+// The convs' workspace for R rows, shared by the layers: room for each one's chunk
+// of images per sgemm (lc_conv2d_ws_size: bounded however large R is, about 10 MB
+// at most).
+static size_t ws_size(const cnn_arch *m, size_t R) {
+    size_t ws = 0;
+    int rows = R < 1 ? 1 : (int)R;
+    for (int l = 0; l < NCONV; l++) {
+        const conv_layer *c = &m->cv[l];
+        size_t w = lc_conv2d_ws_size(rows, c->C, c->H, c->W, c->OC, c->K, c->S, 0);
+        if (w > ws) ws = w;
+    }
+    return ws;
+}
+
+// acts: xin (R, C0, H0, W0), per conv z and a (R, OC, OH, OW), fc z and a (R, F), ws.
 static size_t cnn_acts_size(void *self, int T, int B) {
     cnn_arch *m = self;
     size_t R = (size_t)T * B, n = R * in_size(m), maxl = in_size(m);
@@ -101,13 +112,13 @@ static size_t cnn_acts_size(void *self, int T, int B) {
         if (out_size(&m->cv[l]) > maxl) maxl = out_size(&m->cv[l]);
     }
     if ((size_t)m->F > maxl) maxl = (size_t)m->F;
-    n += 2 * R * m->F + m->col;
-    size_t scratch = 3 * R * maxl + m->col;
+    n += 2 * R * m->F + ws_size(m, R);
+    size_t scratch = 3 * R * maxl + ws_size(m, R);
     return n > scratch ? n : scratch;
 }
 
 typedef struct cnn_ptrs {
-    float *xin, *z[NCONV], *a[NCONV], *fz, *fa, *col;
+    float *xin, *z[NCONV], *a[NCONV], *fz, *fa, *ws;
 } cnn_ptrs;
 
 static cnn_ptrs ptrs(const cnn_arch *m, float *acts, size_t R) {
@@ -121,7 +132,7 @@ static cnn_ptrs ptrs(const cnn_arch *m, float *acts, size_t R) {
     }
     p.fz = q;
     p.fa = q + R * m->F;
-    p.col = p.fa + R * m->F;
+    p.ws = p.fa + R * m->F;
     return p;
 }
 
@@ -140,10 +151,12 @@ static void cnn_forward(void *self, const lc_params *params, float *acts, const 
             for (int c = 0; c < m->C0; c++) dst[(size_t)c * HW + i] = src[i * m->C0 + c] * (1.0f / 255.0f);
     }
     const float *in = p.xin;
+    size_t nws = ws_size(m, R);
     for (int l = 0; l < NCONV; l++) {
         conv_layer *c = &m->cv[l];
-        lc_conv2d_forward(p.z[l], p.col, in, lc_param(params, c->w), lc_param(params, c->b),
-                          (int)R, c->C, c->H, c->W, c->OC, c->K, c->S, 0);
+        lc_conv2d_forward_ws(p.z[l], p.ws, nws, in, lc_param(params, c->w),
+                             lc_param(params, c->b), (int)R, c->C, c->H, c->W, c->OC, c->K, c->S,
+                             0);
         lc_act_forward(m->act, p.a[l], p.z[l], R * out_size(c));
         in = p.a[l];
     }
@@ -162,7 +175,7 @@ static void cnn_backward(void *self, lc_params *params, float *work, const float
     for (int l = 0; l < NCONV; l++)
         if (out_size(&m->cv[l]) > maxl) maxl = out_size(&m->cv[l]);
     if ((size_t)m->F > maxl) maxl = (size_t)m->F;
-    float *ping[2] = {work, work + R * maxl}, *dz = work + 2 * R * maxl, *col = work + 3 * R * maxl;
+    float *ping[2] = {work, work + R * maxl}, *dz = work + 2 * R * maxl, *ws = work + 3 * R * maxl;
     cnn_ptrs p = ptrs(m, (float *)acts, R);
     size_t n = R * (size_t)m->F;
     memset(dz, 0, n * sizeof(float));
@@ -181,9 +194,9 @@ static void cnn_backward(void *self, lc_params *params, float *work, const float
             din = ping[(NCONV - l) & 1];
             memset(din, 0, R * out_size(&m->cv[l - 1]) * sizeof(float));
         }
-        lc_conv2d_backward(din, lc_grad(params, c->w), lc_grad(params, c->b), col, dz,
-                           l ? p.a[l - 1] : p.xin, lc_param(params, c->w), (int)R, c->C, c->H,
-                           c->W, c->OC, c->K, c->S, 0);
+        lc_conv2d_backward_ws(din, lc_grad(params, c->w), lc_grad(params, c->b), ws,
+                              ws_size(m, R), dz, l ? p.a[l - 1] : p.xin, lc_param(params, c->w),
+                              (int)R, c->C, c->H, c->W, c->OC, c->K, c->S, 0);
         d = din;
     }
 }

@@ -167,7 +167,7 @@ START_TEST(test_lam_finds_actions) {
     collect(&fr, 8000, 8, 11);
     lc_genie_cfg c = lc_genie_cfg_default();
     c.lam_steps = 1000;
-    c.dyn_steps = 0;
+    c.dyn_steps = 1000;
     c.holdout = 0.2f;
     lc_nn_set_threads(1);
     lc_genie *g = NULL;
@@ -200,6 +200,44 @@ START_TEST(test_lam_finds_actions) {
             nh, chance);
     // 0.96 measured; one code (or codes by paddle position, as an MLP decoder learned) < 0.72.
     ck_assert_msg(acc > 0.85 && acc > chance + 0.4, "consistency %.3f vs chance %.3f", acc, chance);
+    // The dynamics on the same held-out transitions: the next frame from the inferred codes
+    // beats copying the last frame and beats random codes; the expected reward is calibrated
+    // (its mean near the data's).
+    ck_assert_int_ge(g->n_rvals, 2); // 0 and 1 at least
+    float *work = malloc(lc_genie_dyn_work(g, 1) * sizeof(float)), *nx = malloc(g->P * sizeof(float));
+    double e_inf = 0, e_rnd = 0, e_copy = 0, r_pred = 0, r_real = 0, r_hit = 0, r_miss = 0;
+    long n_hit = 0;
+    lc_rng rr;
+    lc_rng_seed(&rr, 5, 0);
+    for (size_t i = 0; i < nh; i++) {
+        const float *xp = X + (idx[i] - 1) * g->P, *xc = X + idx[i] * g->P, *xn = xc + g->P;
+        float r, e;
+        int rc = (int)lc_rng_below(&rr, 8);
+        lc_genie_dyn_step(g, work, xp, xc, &rc, 1, nx, &r, &e);
+        for (int j = 0; j < g->P; j++) e_rnd += (nx[j] - xn[j]) * (nx[j] - xn[j]);
+        lc_genie_dyn_step(g, work, xp, xc, &codes[i], 1, nx, &r, &e);
+        for (int j = 0; j < g->P; j++) {
+            e_inf += (nx[j] - xn[j]) * (nx[j] - xn[j]);
+            e_copy += (xc[j] - xn[j]) * (xc[j] - xn[j]);
+        }
+        float real = fr.rewards[idx[i] + 1];
+        r_pred += r, r_real += real;
+        if (real > 0) r_hit += r, n_hit++;
+        else r_miss += r;
+    }
+    r_pred /= nh, r_real /= nh, r_hit /= n_hit > 0 ? n_hit : 1, r_miss /= nh - n_hit;
+    fprintf(stderr, "genie dynamics: squared error %.1f (inferred codes) %.1f (random) %.1f (copy); "
+            "reward %.4f (real %.4f), %.3f on %ld rewarded steps, %.4f on the rest\n", e_inf,
+            e_rnd, e_copy, r_pred, r_real, r_hit, n_hit, r_miss);
+    ck_assert_msg(e_inf < 0.5 * e_copy && e_inf < 0.7 * e_rnd, "dynamics error %g vs copy %g, random %g",
+                  e_inf, e_copy, e_rnd);
+    // Calibrated: the first design (regression clamped at 0) paid 10x the data's rate. That
+    // the head also tells rewarded steps apart needs more data than a unit test has (with
+    // 20k frames: 0.46 on rewarded steps, 0.005 elsewhere; lucid eval-genie prints it).
+    ck_assert_int_ge(n_hit, 5);
+    ck_assert_msg(r_pred > 0.5 * r_real && r_pred < 2.0 * r_real, "reward %g vs %g", r_pred, r_real);
+    free(work);
+    free(nx);
     free(codes);
     free(idx);
     free(X);

@@ -602,62 +602,181 @@ END_TEST
 typedef struct conv_ctx {
     float *out, *col, *in, *w, *b, *R;
     int B, C, H, W, OC, K, s, p, transposed;
-    size_t no;
+    size_t no, nws; // nws: workspace of the _ws variants; 0 = the plain functions
 } conv_ctx;
 
-static double conv_obj(void *q) {
-    conv_ctx *c = q;
-    if (c->transposed)
+// Forward and backward of a conv_ctx's layer (conv or transposed, plain or _ws).
+static void conv_fwd(const conv_ctx *c) {
+    if (c->transposed && c->nws)
+        lc_convt2d_forward_ws(c->out, c->col, c->nws, c->in, c->w, c->b, c->B, c->C, c->H, c->W,
+                              c->OC, c->K, c->s, c->p);
+    else if (c->transposed)
         lc_convt2d_forward(c->out, c->col, c->in, c->w, c->b, c->B, c->C, c->H, c->W, c->OC, c->K,
                            c->s, c->p);
+    else if (c->nws)
+        lc_conv2d_forward_ws(c->out, c->col, c->nws, c->in, c->w, c->b, c->B, c->C, c->H, c->W,
+                             c->OC, c->K, c->s, c->p);
     else
         lc_conv2d_forward(c->out, c->col, c->in, c->w, c->b, c->B, c->C, c->H, c->W, c->OC, c->K,
                           c->s, c->p);
+}
+
+static void conv_bwd(const conv_ctx *c, float *din, float *dw, float *db, const float *dout) {
+    if (c->transposed && c->nws)
+        lc_convt2d_backward_ws(din, dw, db, c->col, c->nws, dout, c->in, c->w, c->B, c->C, c->H,
+                               c->W, c->OC, c->K, c->s, c->p);
+    else if (c->transposed)
+        lc_convt2d_backward(din, dw, db, c->col, dout, c->in, c->w, c->B, c->C, c->H, c->W, c->OC,
+                            c->K, c->s, c->p);
+    else if (c->nws)
+        lc_conv2d_backward_ws(din, dw, db, c->col, c->nws, dout, c->in, c->w, c->B, c->C, c->H,
+                              c->W, c->OC, c->K, c->s, c->p);
+    else
+        lc_conv2d_backward(din, dw, db, c->col, dout, c->in, c->w, c->B, c->C, c->H, c->W, c->OC,
+                           c->K, c->s, c->p);
+}
+
+static double conv_obj(void *q) {
+    conv_ctx *c = q;
+    conv_fwd(c);
     return dot_obj(c->out, c->R, c->no);
+}
+
+// Sets up c (random in, w, b, R) for a layer; batched: the _ws variants with room
+// for every image at once. conv_ctx_free releases it.
+static void conv_ctx_make(conv_ctx *c, int transposed, int batched, int B, int C, int H, int W,
+                          int OC, int K, int s, int p, lc_rng *r) {
+    memset(c, 0, sizeof *c);
+    c->B = B, c->C = C, c->H = H, c->W = W, c->OC = OC, c->K = K, c->s = s, c->p = p;
+    c->transposed = transposed;
+    int OH = transposed ? lc_convt_out(H, K, s, p) : lc_conv_out(H, K, s, p);
+    int OW = transposed ? lc_convt_out(W, K, s, p) : lc_conv_out(W, K, s, p);
+    size_t ni = (size_t)B * C * H * W, nw = (size_t)OC * C * K * K;
+    c->no = (size_t)B * OC * OH * OW;
+    size_t ncol = transposed ? lc_conv2d_col_size(OC, OH, OW, K, s, p)
+                             : lc_conv2d_col_size(C, H, W, K, s, p);
+    if (batched)
+        c->nws = ncol = transposed ? lc_convt2d_ws_size(B, C, H, W, OC, K, s, p)
+                                   : lc_conv2d_ws_size(B, C, H, W, OC, K, s, p);
+    c->out = fa(c->no), c->col = fa(ncol), c->in = fa(ni), c->w = fa(nw), c->b = fa(OC);
+    c->R = fa(c->no);
+    fill(c->in, ni, -1, 1, r), fill(c->w, nw, -1, 1, r), fill(c->b, OC, -1, 1, r);
+    fill(c->R, c->no, -1, 1, r);
+}
+
+static void conv_ctx_free(conv_ctx *c) {
+    free(c->out), free(c->col), free(c->in), free(c->w), free(c->b), free(c->R);
 }
 
 static void conv_gradcheck(int transposed, int B, int C, int H, int W, int OC, int K, int s, int p,
                            uint64_t seed) {
     lc_rng r;
     lc_rng_seed(&r, seed, 0);
-    conv_ctx c = {0};
-    c.B = B, c.C = C, c.H = H, c.W = W, c.OC = OC, c.K = K, c.s = s, c.p = p;
-    c.transposed = transposed;
-    int OH = transposed ? lc_convt_out(H, K, s, p) : lc_conv_out(H, K, s, p);
-    int OW = transposed ? lc_convt_out(W, K, s, p) : lc_conv_out(W, K, s, p);
-    size_t ni = (size_t)B * C * H * W, nw = (size_t)OC * C * K * K;
-    c.no = (size_t)B * OC * OH * OW;
-    size_t ncol = transposed ? lc_conv2d_col_size(OC, OH, OW, K, s, p)
-                             : lc_conv2d_col_size(C, H, W, K, s, p);
-    c.out = fa(c.no), c.col = fa(ncol), c.in = fa(ni), c.w = fa(nw), c.b = fa(OC), c.R = fa(c.no);
-    fill(c.in, ni, -1, 1, &r), fill(c.w, nw, -1, 1, &r), fill(c.b, OC, -1, 1, &r);
-    fill(c.R, c.no, -1, 1, &r);
-    conv_obj(&c);
-    float *din = fa(ni), *dw = fa(nw), *db = fa(OC);
-    if (transposed)
-        lc_convt2d_backward(din, dw, db, c.col, c.R, c.in, c.w, B, C, H, W, OC, K, s, p);
-    else
-        lc_conv2d_backward(din, dw, db, c.col, c.R, c.in, c.w, B, C, H, W, OC, K, s, p);
-    CHECK_GRAD(conv_obj, &c, c.in, din, ni);
-    CHECK_GRAD(conv_obj, &c, c.w, dw, nw);
-    CHECK_GRAD(conv_obj, &c, c.b, db, OC);
-    free(c.out), free(c.col), free(c.in), free(c.w), free(c.b), free(c.R);
-    free(din), free(dw), free(db);
+    for (int batched = 0; batched < 2; batched++) {
+        conv_ctx c;
+        conv_ctx_make(&c, transposed, batched, B, C, H, W, OC, K, s, p, &r);
+        size_t ni = (size_t)B * C * H * W, nw = (size_t)OC * C * K * K;
+        conv_obj(&c);
+        float *din = fa(ni), *dw = fa(nw), *db = fa(OC);
+        conv_bwd(&c, din, dw, db, c.R);
+        CHECK_GRAD(conv_obj, &c, c.in, din, ni);
+        CHECK_GRAD(conv_obj, &c, c.w, dw, nw);
+        CHECK_GRAD(conv_obj, &c, c.b, db, OC);
+        conv_ctx_free(&c);
+        free(din), free(dw), free(db);
+    }
 }
 
 START_TEST(test_conv_grad) {
     conv_gradcheck(0, 2, 3, 7, 6, 4, 3, 2, 1, 13); // stride 2, pad 1, uneven
-    conv_gradcheck(0, 1, 2, 5, 5, 3, 3, 1, 0, 14); // stride 1, no pad
+    conv_gradcheck(0, 2, 2, 5, 5, 3, 3, 1, 0, 14); // stride 1, no pad
     conv_gradcheck(0, 2, 3, 4, 4, 2, 1, 1, 0, 15); // pointwise
-    conv_gradcheck(0, 1, 2, 8, 8, 2, 4, 2, 1, 16); // even kernel
+    conv_gradcheck(0, 2, 2, 8, 8, 2, 4, 2, 1, 16); // even kernel
+    conv_gradcheck(0, 3, 2, 12, 12, 2, 8, 4, 0, 22); // the cnn policy's 8x8 stride 4
 }
 END_TEST
 
 START_TEST(test_convt_grad) {
     conv_gradcheck(1, 2, 3, 4, 3, 2, 3, 2, 1, 17); // stride 2, pad 1
-    conv_gradcheck(1, 1, 2, 3, 3, 3, 4, 2, 1, 18); // the usual 2x upsampler
+    conv_gradcheck(1, 2, 2, 3, 3, 3, 4, 2, 1, 18); // the usual 2x upsampler
     conv_gradcheck(1, 2, 3, 3, 3, 2, 1, 1, 0, 19); // pointwise
     conv_gradcheck(1, 1, 2, 4, 5, 2, 3, 1, 0, 20); // stride 1
+}
+END_TEST
+
+// The _ws variants against the plain (one image at a time) functions, with room for
+// every image, for chunks of 2 and 3 with a shorter last one, and for one image
+// only; outputs against the double reference too. Backward adds into din/dw/db
+// that start non-zero.
+static void conv_batch_case(int transposed, int B, int C, int H, int W, int OC, int K, int s,
+                            int p, lc_rng *r) {
+    conv_ctx c;
+    conv_ctx_make(&c, transposed, 0, B, C, H, W, OC, K, s, p, r);
+    size_t ni = (size_t)B * C * H * W, nw = (size_t)OC * C * K * K;
+    // g[0..2]: din, dw, db of the plain run; g[3..5] the same of the _ws run
+    size_t gn[6] = {ni, nw, (size_t)OC, ni, nw, (size_t)OC};
+    float *g[6], *out0 = fa(c.no);
+    for (int i = 0; i < 6; i++) g[i] = fa(gn[i]);
+    conv_fwd(&c);
+    memcpy(out0, c.out, c.no * sizeof(float));
+    if (!transposed) {
+        double *ref = calloc(c.no, sizeof(double));
+        conv_ref(ref, c.in, c.w, c.b, B, C, H, W, OC, K, s, p);
+        for (size_t i = 0; i < c.no; i++) ck_assert_double_eq_tol(out0[i], ref[i], 1e-5);
+        free(ref);
+    }
+    size_t (*ws_size)(int, int, int, int, int, int, int, int) =
+        transposed ? lc_convt2d_ws_size : lc_conv2d_ws_size;
+    size_t sizes[4] = {ws_size(B, C, H, W, OC, K, s, p), ws_size(2, C, H, W, OC, K, s, p),
+                       ws_size(3, C, H, W, OC, K, s, p) - 1, ws_size(1, C, H, W, OC, K, s, p)};
+    for (int k = 0; k < 4; k++) {
+        conv_ctx cb = c;
+        cb.col = fa(sizes[k]), cb.nws = sizes[k];
+        conv_fwd(&cb);
+        for (size_t i = 0; i < c.no; i++)
+            ck_assert_float_eq_tol(cb.out[i], out0[i], 1e-5f * (1 + fabsf(out0[i])));
+        for (int i = 0; i < 3; i++) { // the same non-zero start for both runs
+            fill(g[i], gn[i], -1, 1, r);
+            memcpy(g[i + 3], g[i], gn[i] * sizeof(float));
+        }
+        conv_bwd(&c, g[0], g[1], g[2], c.R);
+        conv_bwd(&cb, g[3], g[4], g[5], c.R);
+        // dw sums B OH OW products of values in [-1, 1]: rounding grows with that count
+        for (int i = 0; i < 3; i++)
+            for (size_t j = 0; j < gn[i]; j++)
+                ck_assert_float_eq_tol(g[i + 3][j], g[i][j], 1e-4f * (1 + fabsf(g[i][j])));
+        free(cb.col);
+    }
+    conv_ctx_free(&c);
+    for (int i = 0; i < 6; i++) free(g[i]);
+    free(out0);
+}
+
+// Chunks follow the OpenBLAS threads (a few hundred columns on one, thousands on
+// more): both are run.
+START_TEST(test_conv_batch_matches_per_image) {
+    lc_nn_set_threads(_i);
+    lc_rng r;
+    lc_rng_seed(&r, 23, 0);
+    static const int cases[][8] = {
+        // B, C, H, W, OC, K, stride, pad
+        {5, 3, 7, 6, 4, 3, 2, 1},   {4, 6, 16, 16, 8, 3, 1, 1}, {5, 4, 5, 5, 3, 1, 1, 0},
+        {3, 3, 20, 20, 8, 8, 4, 0}, {4, 8, 9, 9, 6, 4, 2, 0},   {3, 2, 8, 8, 2, 4, 2, 1},
+        {4, 3, 6, 7, 5, 1, 2, 0},   {1, 3, 6, 6, 4, 3, 1, 1},   {5, 2, 20, 20, 3, 3, 1, 1},
+        {2, 2, 36, 36, 2, 5, 1, 2}, // wide outputs: chunks of 2, then of 1
+        {2, 2, 5, 9, 3, 4, 2, 0},   {2, 2, 9, 4, 3, 4, 3, 1}, // one output row, one column
+    };
+    for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
+        const int *q = cases[k];
+        conv_batch_case(0, q[0], q[1], q[2], q[3], q[4], q[5], q[6], q[7], &r);
+        // the transposed conv of the same numbers (in channels q[1], out q[4])
+        if (lc_convt_out(q[2], q[5], q[6], q[7]) > 0)
+            conv_batch_case(1, q[0], q[1], q[2], q[3], q[4], q[5], q[6], q[7], &r);
+    }
+    // The workspace asked for stays modest however large the batch.
+    ck_assert_uint_le(lc_conv2d_ws_size(1 << 20, 3, 64, 64, 32, 8, 4, 0), (size_t)16 << 20);
+    ck_assert_uint_le(lc_convt2d_ws_size(1 << 20, 32, 8, 8, 16, 4, 2, 1), (size_t)16 << 20);
+    lc_nn_set_threads(1);
 }
 END_TEST
 
@@ -1300,6 +1419,7 @@ static Suite *nn_suite(void) {
     tcase_add_test(tc, test_conv_grad);
     tcase_add_test(tc, test_convt_grad);
     tcase_add_test(tc, test_convt_is_conv_adjoint);
+    tcase_add_loop_test(tc, test_conv_batch_matches_per_image, 1, 3); // 1 and 2 threads
     tcase_add_test(tc, test_gpool);
     suite_add_tcase(s, tc);
 

@@ -34,7 +34,10 @@ lc_genie_cfg lc_genie_cfg_default(void) {
     c.enc_pool = 0;
     c.holdout = 0.1f;
     c.horizon = 200;
-    c.max_starts = 256;
+    c.max_starts = 1024;
+    c.start_anywhere = 1;
+    c.dyn_noise = 0.0f;
+    c.dyn_unroll = 4;
     c.seed = 1;
     return c;
 }
@@ -56,10 +59,11 @@ static int check_cfg(const lc_genie_cfg *c, int C, lc_error *err) {
         return lc_fail(err, LC_ERR_ARG, "genie: a layer size is out of range");
     if (c->batch < 1 || c->batch > 8192 || c->lam_steps < 0 || c->dyn_steps < 0 ||
         c->restart_window < 0 || c->max_starts < 1 || c->horizon < 1 || c->enc_pool < 0 ||
-        c->enc_pool > 1)
+        c->enc_pool > 1 || c->start_anywhere < 0 || c->start_anywhere > 1)
         return lc_fail(err, LC_ERR_ARG, "genie: batch, steps, window, starts or horizon out of range");
     if (!(c->lr > 0 && c->lr < 1) || !(c->beta >= 0 && c->beta < 100) ||
-        !(c->holdout >= 0 && c->holdout < 1))
+        !(c->holdout >= 0 && c->holdout < 1) ||
+        !(c->dyn_noise >= 0 && c->dyn_noise < 1) || c->dyn_unroll < 0 || c->dyn_unroll > 64)
         return lc_fail(err, LC_ERR_ARG, "genie: lr, beta or holdout out of range");
     return LC_OK;
 }
@@ -214,9 +218,9 @@ static int build(lc_genie *g, lc_error *err) {
     cnet_define(&g->dec, &g->lam, "dec", 2 * C, c->lam_hidden, C, R, D);
     lc_params_init(&g->dyn);
     cnet_define(&g->dn, &g->dyn, "dyn", 2 * C, c->dyn_hidden, C, R, K);
-    int shw[2] = {2, 2 * c->dyn_hidden}, two = 2;
+    int NH = g->n_rvals + 1, shw[2] = {NH, 2 * c->dyn_hidden};
     g->hw = lc_params_add(&g->dyn, "dyn.head_w", 2, shw);
-    g->hb = lc_params_add(&g->dyn, "dyn.head_b", 1, &two);
+    g->hb = lc_params_add(&g->dyn, "dyn.head_b", 1, &NH);
     if ((rc = lc_params_alloc(&g->lam, err))) return rc;
     return lc_params_alloc(&g->dyn, err);
 }
@@ -232,8 +236,43 @@ static void init_params(lc_genie *g) {
     // Small output layers: both nets start by predicting "no change" (copy the frame).
     lc_genie_cnet_init(&g->dec, &g->lam, 0.01f, &rng);
     lc_genie_cnet_init(&g->dn, &g->dyn, 0.01f, &rng);
-    lc_init_xavier_uniform(lc_param(&g->dyn, g->hw), 2 * g->cfg.dyn_hidden, 2,
-                           (size_t)4 * g->cfg.dyn_hidden, &rng);
+    lc_init_xavier_uniform(lc_param(&g->dyn, g->hw), 2 * g->cfg.dyn_hidden, g->n_rvals + 1,
+                           (size_t)2 * g->cfg.dyn_hidden * (g->n_rvals + 1), &rng);
+}
+
+// The rewards the model predicts a distribution over: the data's distinct values (0
+// included) when there are at most LC_GENIE_MAX_RVALS, otherwise the centres of that many
+// equal bins over the data's range.
+static int reward_classes(lc_genie *g, const lc_frames *fr, lc_error *err) {
+    float *v = g->rvals;
+    int n = 1, distinct = 1;
+    v[0] = 0.0f;
+    float lo = 0.0f, hi = 0.0f;
+    for (size_t r = 0; r < fr->n; r++) {
+        float x = fr->rewards[r];
+        if (!isfinite(x)) return lc_fail(err, LC_ERR_NAN, "genie: reward %zu is not finite", r);
+        lo = fminf(lo, x), hi = fmaxf(hi, x);
+        if (!distinct) continue;
+        int k = 0;
+        while (k < n && v[k] != x) k++;
+        if (k < n) continue;
+        if (n == LC_GENIE_MAX_RVALS) distinct = 0;
+        else v[n++] = x;
+    }
+    if (!distinct) {
+        n = LC_GENIE_MAX_RVALS;
+        for (int k = 0; k < n; k++) v[k] = lo + (hi - lo) * ((float)k + 0.5f) / (float)n;
+    }
+    g->n_rvals = n;
+    return LC_OK;
+}
+
+// Index of the reward class nearest to r.
+static int reward_class(const lc_genie *g, float r) {
+    int best = 0;
+    for (int k = 1; k < g->n_rvals; k++)
+        if (fabsf(g->rvals[k] - r) < fabsf(g->rvals[best] - r)) best = k;
+    return best;
 }
 
 int lc_genie_new(lc_genie **out, const lc_genie_cfg *cfg, int C, const lc_frames *like,
@@ -243,10 +282,14 @@ int lc_genie_new(lc_genie **out, const lc_genie_cfg *cfg, int C, const lc_frames
     if (!g) return lc_fail(err, LC_ERR_NOMEM, "genie: out of memory");
     g->cfg = *cfg;
     g->C = C;
-    g->reward_scale = 1.0f;
-    g->reward_lo = -1.0f;
-    g->reward_hi = 1.0f;
+    g->n_rvals = 1; // without data: rewards are 0
+    g->rvals[0] = 0.0f;
     if (like) {
+        int rc = reward_classes(g, like, err);
+        if (rc) {
+            lc_genie_free(g);
+            return rc;
+        }
         snprintf(g->env_name, sizeof g->env_name, "%s", like->env_name);
         g->game_h = like->game_h, g->game_w = like->game_w, g->game_c = like->game_c;
         g->n_real_actions = like->n_actions;
@@ -496,17 +539,18 @@ typedef struct dyn_buf {
     float *acts; // the conv stack's activations; a2 = acts + B HC R R
     float *col;
     float *pool; // (B, 2 HC) mean and max of a2 over space
-    float *head; // (B, 2) reward / reward_scale, end logit
+    float *head; // (B, NR + 1): reward class logits, end logit
+    float *prob; // (B, NR) reward class probabilities
     int *am;     // (B, HC) or NULL (inference)
     // training
-    float *dout, *dhead, *dpool, *da2, *work; // (B, C, R, R), (B, 2), (B, 2 HC), like a2
+    float *dout, *dhead, *dpool, *da2, *work; // (B, C, R, R), like head, (B, 2 HC), like a2
     float *rows;                              // (2, B, P)
 } dyn_buf;
 
 static size_t dyn_fwd_floats(const lc_genie *g, int B) {
     const lc_genie_cnet *n = &g->dn;
-    return (size_t)B * (2 * g->P + g->cfg.n_codes + 2 * n->HC + 2) + cnet_act_size(n, B) +
-           cnet_col_size(n);
+    return (size_t)B * (2 * g->P + g->cfg.n_codes + 2 * n->HC + 2 * g->n_rvals + 1) +
+           cnet_act_size(n, B) + cnet_col_size(n);
 }
 
 size_t lc_genie_dyn_work(const lc_genie *g, int B) { return dyn_fwd_floats(g, B); }
@@ -518,7 +562,8 @@ static void dyn_buf_carve(dyn_buf *b, const lc_genie *g, float *w, int B) {
     b->in = w, w += (size_t)B * 2 * g->P;
     b->cond = w, w += (size_t)B * g->cfg.n_codes;
     b->pool = w, w += (size_t)B * 2 * g->dn.HC;
-    b->head = w, w += (size_t)B * 2;
+    b->head = w, w += (size_t)B * (g->n_rvals + 1);
+    b->prob = w, w += (size_t)B * g->n_rvals;
     b->acts = w, w += cnet_act_size(&g->dn, B);
     b->col = w;
 }
@@ -538,8 +583,11 @@ static const float *dyn_forward(const lc_genie *g, dyn_buf *b, const float *prev
     const float *o = cnet_forward(&g->dn, &g->dyn, b->acts, b->col, b->in, b->cond, B);
     const float *a2 = b->acts + (size_t)B * HC * S;
     lc_gpool_forward(b->pool, b->am, a2, B, HC, (int)S);
+    const int NH = g->n_rvals + 1;
     lc_linear_forward(b->head, b->pool, lc_param(&g->dyn, g->hw), lc_param(&g->dyn, g->hb), B,
-                      2 * HC, 2);
+                      2 * HC, NH);
+    for (int i = 0; i < B; i++)
+        lc_softmax(b->prob + (size_t)i * g->n_rvals, b->head + (size_t)i * NH, 1, g->n_rvals);
     return o;
 }
 
@@ -556,11 +604,12 @@ void lc_genie_dyn_step(const lc_genie *g, float *work, const float *prev, const 
             float v = ci[j] + oi[j];
             ni[j] = v < 0.0f ? 0.0f : v > 1.0f ? 1.0f : v;
         }
-        if (rewards) { // clamped to the range seen in the data (a regression head drifts)
-            float r = b.head[2 * i] * g->reward_scale;
-            rewards[i] = r < g->reward_lo ? g->reward_lo : r > g->reward_hi ? g->reward_hi : r;
+        if (rewards) { // the expected reward under the predicted distribution
+            float r = 0.0f;
+            for (int k = 0; k < g->n_rvals; k++) r += b.prob[(size_t)i * g->n_rvals + k] * g->rvals[k];
+            rewards[i] = r;
         }
-        if (end_logits) end_logits[i] = b.head[2 * i + 1];
+        if (end_logits) end_logits[i] = b.head[(size_t)i * (g->n_rvals + 1) + g->n_rvals];
     }
 }
 
@@ -583,7 +632,7 @@ static int dyn_buf_init(dyn_buf *b, const lc_genie *g, int B, lc_error *err) {
     const size_t HC = (size_t)g->dn.HC, S = (size_t)g->R * g->R;
     b->am = malloc((size_t)B * HC * sizeof(int));
     b->dout = malloc((size_t)B * g->P * sizeof(float));
-    b->dhead = malloc((size_t)B * 2 * sizeof(float));
+    b->dhead = malloc((size_t)B * (g->n_rvals + 1) * sizeof(float));
     b->dpool = malloc((size_t)B * 2 * HC * sizeof(float));
     b->da2 = malloc((size_t)B * HC * S * sizeof(float));
     b->work = malloc(cnet_work_size(&g->dn, B) * sizeof(float));
@@ -597,38 +646,46 @@ static int dyn_buf_init(dyn_buf *b, const lc_genie *g, int B, lc_error *err) {
 
 // Loss of triples centred at t (frame error summed over pixels, reward squared error,
 // end cross-entropy; means over the batch) with gradients in g->dyn.grads (zeroed first).
+// With ctx_ready, b->rows already holds the context (x_{t-1}, x_t) to predict from (the
+// model's own frames in unrolled training); the target is always the real x_{t+1}.
 static double dyn_fwd_bwd(lc_genie *g, dyn_buf *b, const float *X, const lc_frames *fr,
-                          const size_t *t, const int *codes) {
+                          const size_t *t, const int *codes, lc_rng *noise, int ctx_ready) {
     const int B = b->B, P = g->P, HC = g->dn.HC;
     const size_t S = (size_t)g->R * g->R;
-    float *prev = b->rows, *cur = b->rows + (size_t)B * P; // gathered x_{t-1}, x_t
-    for (int i = 0; i < B; i++) {
+    float *prev = b->rows, *cur = b->rows + (size_t)B * P; // x_{t-1}, x_t
+    for (int i = 0; i < B && !ctx_ready; i++) {
         memcpy(prev + (size_t)i * P, X + (t[i] - 1) * P, P * sizeof(float));
         memcpy(cur + (size_t)i * P, X + t[i] * P, P * sizeof(float));
     }
+    if (noise && g->cfg.dyn_noise > 0) // corrupted inputs, clean targets: learns to repair
+        for (size_t j = 0; j < (size_t)2 * B * P; j++)
+            b->rows[j] += g->cfg.dyn_noise * (float)lc_rng_normal(noise);
     const float *o = dyn_forward(g, b, prev, cur, codes);
     double loss = 0;
     const float sb = 1.0f / (float)B;
     for (int i = 0; i < B; i++) {
-        const float *oi = o + (size_t)i * P, *xc = X + t[i] * P, *xn = X + (t[i] + 1) * P;
+        const float *oi = o + (size_t)i * P, *xc = cur + (size_t)i * P, *xn = X + (t[i] + 1) * P;
         float *d = b->dout + (size_t)i * P;
         for (int j = 0; j < P; j++) {
             float e = oi[j] - (xn[j] - xc[j]);
             loss += (double)e * e * sb;
             d[j] = 2.0f * e * sb;
         }
-        float er = b->head[2 * i] - fr->rewards[t[i] + 1] / g->reward_scale;
-        loss += (double)er * er * sb;
-        b->dhead[2 * i] = 2.0f * er * sb;
-        float y = fr->terminated[t[i] + 1] ? 1.0f : 0.0f, z = b->head[2 * i + 1];
+        // reward: cross-entropy over the reward classes; end: binary cross-entropy
+        const int NR = g->n_rvals, y_r = reward_class(g, fr->rewards[t[i] + 1]);
+        const float *pr = b->prob + (size_t)i * NR;
+        float *dh = b->dhead + (size_t)i * (NR + 1);
+        loss -= log((double)fmaxf(pr[y_r], 1e-30f)) * sb;
+        for (int k = 0; k < NR; k++) dh[k] = (pr[k] - (k == y_r ? 1.0f : 0.0f)) * sb;
+        float y = fr->terminated[t[i] + 1] ? 1.0f : 0.0f, z = b->head[(size_t)i * (NR + 1) + NR];
         float p = 1.0f / (1.0f + expf(-z));
         loss += (double)(fmaxf(z, 0) - z * y + log1pf(expf(-fabsf(z)))) * sb;
-        b->dhead[2 * i + 1] = (p - y) * sb;
+        dh[NR] = (p - y) * sb;
     }
     lc_params_zero_grad(&g->dyn);
     memset(b->dpool, 0, (size_t)B * 2 * HC * sizeof(float));
     lc_linear_backward(b->dpool, lc_grad(&g->dyn, g->hw), lc_grad(&g->dyn, g->hb), b->dhead,
-                       b->pool, lc_param(&g->dyn, g->hw), B, 2 * HC, 2);
+                       b->pool, lc_param(&g->dyn, g->hw), B, 2 * HC, g->n_rvals + 1);
     memset(b->da2, 0, (size_t)B * HC * S * sizeof(float));
     lc_gpool_backward(b->da2, b->dpool, b->am, B, HC, (int)S);
     cnet_backward(&g->dn, &g->dyn, b->work, b->col, b->acts, b->in, b->cond, b->dout, b->da2,
@@ -636,9 +693,34 @@ static double dyn_fwd_bwd(lc_genie *g, dyn_buf *b, const float *X, const lc_fram
     return loss;
 }
 
+// Rolls the model k steps from the real (x_{t-k-1}, x_{t-k}) with the LAM's codes of
+// those steps (code_at, by centre index) into b->rows: the context the model itself
+// would have reached at t. Forward passes only (the unrolled frames are inputs).
+static void dyn_unroll(const lc_genie *g, dyn_buf *b, const float *X, const size_t *t,
+                       const int *code_at, int k, int *bc) {
+    const int B = b->B, P = g->P;
+    float *prev = b->rows, *cur = b->rows + (size_t)B * P, *next = b->dout; // dout: free now
+    for (int i = 0; i < B; i++) {
+        memcpy(prev + (size_t)i * P, X + (t[i] - k - 1) * P, P * sizeof(float));
+        memcpy(cur + (size_t)i * P, X + (t[i] - k) * P, P * sizeof(float));
+    }
+    for (int j = 0; j < k; j++) {
+        for (int i = 0; i < B; i++) bc[i] = code_at[t[i] - k + j];
+        // dyn_forward reads prev/cur into b->in before writing anything else
+        const float *o = dyn_forward(g, b, prev, cur, bc);
+        for (size_t q = 0; q < (size_t)B * P; q++) {
+            float v = cur[q] + o[q];
+            next[q] = v < 0.0f ? 0.0f : v > 1.0f ? 1.0f : v;
+        }
+        memcpy(prev, cur, (size_t)B * P * sizeof(float));
+        memcpy(cur, next, (size_t)B * P * sizeof(float));
+    }
+}
+
 static double dyn_train_step(lc_genie *g, dyn_buf *b, const float *X, const lc_frames *fr,
-                             const size_t *t, const int *codes, const lc_adam *opt) {
-    double loss = dyn_fwd_bwd(g, b, X, fr, t, codes);
+                             const size_t *t, const int *codes, const lc_adam *opt,
+                             lc_rng *rng, int ctx_ready) {
+    double loss = dyn_fwd_bwd(g, b, X, fr, t, codes, rng, ctx_ready);
     lc_clip_grad_norm(g->dyn.grads, g->dyn.n, 1.0f);
     lc_adam_step(&g->dyn, opt);
     return loss;
@@ -648,12 +730,19 @@ double lc_genie_dyn_loss(lc_genie *g, const lc_frames *fr, const float *X, const
                          const int *codes, int B) {
     dyn_buf b;
     if (dyn_buf_init(&b, g, B, NULL) != LC_OK) return NAN;
-    double loss = dyn_fwd_bwd(g, &b, X, fr, t, codes);
+    double loss = dyn_fwd_bwd(g, &b, X, fr, t, codes, NULL, 0);
     dyn_buf_free(&b);
     return loss;
 }
 
 // ---------------------------------------------------------------- training
+
+// 1 if frames r, r + 1 of fr can start a dream: consecutive in an episode that goes on,
+// and r an episode start unless anywhere.
+static int start_ok(const lc_frames *fr, size_t r, int anywhere) {
+    if (fr->starts[r + 1] || fr->terminated[r + 1] || fr->truncated[r + 1]) return 0;
+    return anywhere || fr->starts[r];
+}
 
 int lc_genie_train(lc_genie *g, const lc_frames *fr, const float *X, lc_genie_progress cb,
                    void *ctx, lc_error *err) {
@@ -669,20 +758,11 @@ int lc_genie_train(lc_genie *g, const lc_frames *fr, const float *X, lc_genie_pr
         return lc_fail(err, LC_ERR_ARG, "genie: only %zu training transitions (need episodes "
                        "of 3 frames or more)", nt);
     }
-    float rmax = 0;
-    for (size_t r = 0; r < train_end; r++) rmax = fmaxf(rmax, fabsf(fr->rewards[r]));
-    g->reward_scale = rmax > 0 ? rmax : 1.0f;
-    g->reward_lo = g->reward_hi = 0.0f;
-    for (size_t r = 0; r < train_end; r++) {
-        g->reward_lo = fminf(g->reward_lo, fr->rewards[r]);
-        g->reward_hi = fmaxf(g->reward_hi, fr->rewards[r]);
-    }
     g->train_frames = (int64_t)train_end;
-    // Start contexts: (x_s, x_{s+1}) where s starts an episode that goes on.
+    // Start contexts: (x_s, x_{s+1}) where s starts an episode that goes on (or, with
+    // start_anywhere, any two consecutive frames of an episode that goes on).
     size_t ns = 0;
-    for (size_t r = 0; r + 1 < train_end; r++)
-        if (fr->starts[r] && !fr->starts[r + 1] && !fr->terminated[r + 1] && !fr->truncated[r + 1])
-            ns++;
+    for (size_t r = 0; r + 1 < train_end; r++) ns += start_ok(fr, r, c->start_anywhere);
     if (ns == 0) {
         free(idx);
         return lc_fail(err, LC_ERR_ARG, "genie: no episode in the data lasts 2 frames");
@@ -696,8 +776,7 @@ int lc_genie_train(lc_genie *g, const lc_frames *fr, const float *X, lc_genie_pr
     }
     g->n_starts = keep;
     for (size_t r = 0, j = 0, seen = 0; r + 1 < train_end && j < keep; r++) {
-        if (!(fr->starts[r] && !fr->starts[r + 1] && !fr->terminated[r + 1] && !fr->truncated[r + 1]))
-            continue;
+        if (!start_ok(fr, r, c->start_anywhere)) continue;
         if (seen++ * keep / ns != j) continue; // spread evenly over the data
         memcpy(g->starts + j * 2 * g->P, X + r * g->P, g->P * sizeof(float));
         memcpy(g->starts + j * 2 * g->P + g->P, X + (r + 1) * g->P, g->P * sizeof(float));
@@ -757,13 +836,41 @@ int lc_genie_train(lc_genie *g, const lc_frames *fr, const float *X, lc_genie_pr
     t0 = lc_now();
     if (!rc) lc_genie_infer(g, X, idx, (int)nt, codes);
     loss = 0;
+    // code_at[t]: the LAM's code of the triple centred at t (-1: none), for unrolling.
+    int *code_at = NULL;
+    if (!rc && c->dyn_unroll > 0) {
+        code_at = malloc(fr->n * sizeof(int));
+        if (!code_at) rc = lc_fail(err, LC_ERR_NOMEM, "genie: out of memory");
+        for (size_t r = 0; code_at && r < fr->n; r++) code_at[r] = -1;
+        for (size_t j = 0; code_at && j < nt; j++) code_at[idx[j]] = codes[j];
+    }
     for (int s = 0; s < c->dyn_steps && !rc; s++) {
+        // Unrolled steps: half the batches predict from the model's own frames, k steps
+        // after the last real pair (k uniform in 1..dyn_unroll), only where the whole
+        // history lies in one episode.
+        int k = c->dyn_unroll > 0 && lc_rng_below(&rng, 2) ? 1 + (int)lc_rng_below(&rng, (uint32_t)c->dyn_unroll) : 0;
         for (int i = 0; i < B; i++) {
-            size_t j = lc_rng_below(&rng, (uint32_t)nt);
+            size_t j;
+            int tries = 0, ok;
+            do {
+                j = lc_rng_below(&rng, (uint32_t)nt);
+                ok = 1;
+                for (int q = 1; q <= k && ok; q++) ok = idx[j] >= (size_t)q + 1 && code_at[idx[j] - q] >= 0;
+            } while (!ok && ++tries < 64);
+            if (!ok) k = 0; // data without long enough episodes: no unrolling this batch
             bt[i] = idx[j];
             bc[i] = codes[j];
         }
-        loss = dyn_train_step(g, &db, X, fr, bt, bc, &opt);
+        if (k > 0) {
+            int *tmp = malloc((size_t)B * sizeof(int));
+            if (!tmp) {
+                rc = lc_fail(err, LC_ERR_NOMEM, "genie: out of memory");
+                break;
+            }
+            dyn_unroll(g, &db, X, bt, code_at, k, tmp);
+            free(tmp);
+        }
+        loss = dyn_train_step(g, &db, X, fr, bt, bc, &opt, &rng, k > 0);
         if (!isfinite(loss)) {
             rc = lc_fail(err, LC_ERR_NAN, "genie: dynamics loss is not finite at step %d", s);
             break;
@@ -774,6 +881,7 @@ int lc_genie_train(lc_genie *g, const lc_frames *fr, const float *X, lc_genie_pr
     g->dyn_train_s = lc_now() - t0;
     g->peak_rss_mb = lc_genie_peak_rss_mb();
     free(codes);
+    free(code_at);
     dyn_buf_free(&db);
     free(bc);
     free(bt);
@@ -787,6 +895,7 @@ int lc_genie_train(lc_genie *g, const lc_frames *fr, const float *X, lc_genie_pr
 #define CFG_INTS(X) X(res) X(n_codes) X(code_dim) X(enc_ch) X(lam_hidden) X(dyn_hidden) \
     X(batch) X(lam_steps) X(dyn_steps) X(restart_window) X(horizon) X(max_starts)
 #define CFG_FLOATS(X) X(beta) X(lr) X(holdout)
+// Keys added later are optional on load (older files: the behaviour they were made with).
 
 int lc_genie_save(const lc_genie *g, const char *path, lc_error *err) {
     if (!lc_all_finite(g->lam.params, g->lam.n) || !lc_all_finite(g->dyn.params, g->dyn.n))
@@ -800,15 +909,15 @@ int lc_genie_save(const lc_genie *g, const char *path, lc_error *err) {
     CFG_FLOATS(SETF)
     lc_file_set_int(f, "cfg.seed", (int64_t)g->cfg.seed);
     lc_file_set_int(f, "cfg.enc_pool", g->cfg.enc_pool);
+    lc_file_set_int(f, "cfg.start_anywhere", g->cfg.start_anywhere);
+    lc_file_set_float(f, "cfg.dyn_noise", g->cfg.dyn_noise);
+    lc_file_set_int(f, "cfg.dyn_unroll", g->cfg.dyn_unroll);
     lc_file_set_str(f, "env", g->env_name);
     lc_file_set_int(f, "channels", g->C);
     lc_file_set_int(f, "game_h", g->game_h);
     lc_file_set_int(f, "game_w", g->game_w);
     lc_file_set_int(f, "game_c", g->game_c);
     lc_file_set_int(f, "n_real_actions", g->n_real_actions);
-    lc_file_set_float(f, "reward_scale", g->reward_scale);
-    lc_file_set_float(f, "reward_lo", g->reward_lo);
-    lc_file_set_float(f, "reward_hi", g->reward_hi);
     lc_file_set_float(f, "train.lam_s", g->lam_train_s);
     lc_file_set_float(f, "train.dyn_s", g->dyn_train_s);
     lc_file_set_float(f, "train.peak_rss_mb", g->peak_rss_mb);
@@ -820,6 +929,8 @@ int lc_genie_save(const lc_genie *g, const char *path, lc_error *err) {
     if (!rc) rc = lc_params_save(&g->dyn, f, "dyn", 0, err);
     int64_t ss[3] = {(int64_t)g->n_starts, 2, g->P};
     if (!rc) rc = lc_file_add(f, "starts", LC_F32, 3, ss, g->starts, err);
+    int64_t rs[1] = {g->n_rvals};
+    if (!rc) rc = lc_file_add(f, "reward_values", LC_F32, 1, rs, g->rvals, err);
     if (!rc) rc = lc_file_write(f, path, err);
     lc_file_free(f);
     return rc;
@@ -854,6 +965,18 @@ static int load_from(lc_genie **out, const lc_file *f, lc_error *err) {
         if (v < 0 || v > 1) return lc_fail(err, LC_ERR_SIZE, "cfg.enc_pool = %lld is not 0 or 1", (long long)v);
         c.enc_pool = (int)v;
     }
+    c.start_anywhere = 0;
+    if (lc_file_get_int(f, "cfg.start_anywhere", &v, NULL) == LC_OK) c.start_anywhere = v != 0;
+    c.dyn_unroll = 0;
+    if (lc_file_get_int(f, "cfg.dyn_unroll", &v, NULL) == LC_OK) {
+        if (v < 0 || v > 64) return lc_fail(err, LC_ERR_SIZE, "cfg.dyn_unroll = %lld is out of range", (long long)v);
+        c.dyn_unroll = (int)v;
+    }
+    c.dyn_noise = 0.0f;
+    if (lc_file_get_float(f, "cfg.dyn_noise", &d, NULL) == LC_OK) {
+        if (!(d >= 0 && d < 1)) return lc_fail(err, LC_ERR_FORMAT, "cfg.dyn_noise = %g is out of range", d);
+        c.dyn_noise = (float)d;
+    }
     int64_t C, gh, gw, gc, na;
     const char *env = NULL;
     if ((rc = meta_int(f, "channels", 1, 4, &C, err)) ||
@@ -861,27 +984,29 @@ static int load_from(lc_genie **out, const lc_file *f, lc_error *err) {
         (rc = meta_int(f, "game_w", 1, 4096, &gw, err)) ||
         (rc = meta_int(f, "game_c", 1, 4, &gc, err)) ||
         (rc = meta_int(f, "n_real_actions", 0, 1 << 20, &na, err)) ||
-        (rc = lc_file_get_str(f, "env", &env, err)) ||
-        (rc = lc_file_get_float(f, "reward_scale", &d, err)))
+        (rc = lc_file_get_str(f, "env", &env, err)))
         return rc;
     if (gc != C || gh % c.res || gw % c.res)
         return lc_fail(err, LC_ERR_SHAPE, "game frames (%lld, %lld, %lld) do not fit the model "
                        "(side %d, %lld channels)", (long long)gh, (long long)gw, (long long)gc,
                        c.res, (long long)C);
-    if (!(d > 0 && isfinite(d))) return lc_fail(err, LC_ERR_FORMAT, "reward_scale is not positive");
+    int64_t rshape[1] = {-1};
+    const lc_tensor *rv = lc_file_expect(f, "reward_values", LC_F32, 1, rshape, err);
+    if (!rv) return err ? err->code : LC_ERR_FORMAT;
+    if (rv->shape[0] < 1 || rv->shape[0] > LC_GENIE_MAX_RVALS)
+        return lc_fail(err, LC_ERR_SHAPE, "%lld reward values (1..%d)", (long long)rv->shape[0],
+                       LC_GENIE_MAX_RVALS);
     lc_genie *g = calloc(1, sizeof *g);
     if (!g) return lc_fail(err, LC_ERR_NOMEM, "out of memory");
     g->cfg = c;
     g->C = (int)C;
-    g->reward_scale = (float)d;
-    double lo = -d, hi = d; // files without a stored range: +- the reward scale
-    lc_file_get_float(f, "reward_lo", &lo, NULL);
-    lc_file_get_float(f, "reward_hi", &hi, NULL);
-    if (!(lo <= 0 && hi >= 0 && isfinite(lo) && isfinite(hi))) {
-        free(g);
-        return lc_fail(err, LC_ERR_FORMAT, "reward range [%g, %g] is invalid", lo, hi);
-    }
-    g->reward_lo = (float)lo, g->reward_hi = (float)hi;
+    g->n_rvals = (int)rv->shape[0];
+    memcpy(g->rvals, rv->data, (size_t)g->n_rvals * sizeof(float));
+    for (int k = 0; k < g->n_rvals; k++)
+        if (!isfinite(g->rvals[k])) {
+            free(g);
+            return lc_fail(err, LC_ERR_NAN, "reward value %d is not finite", k);
+        }
     g->game_h = (int)gh, g->game_w = (int)gw, g->game_c = (int)gc, g->n_real_actions = (int)na;
     snprintf(g->env_name, sizeof g->env_name, "%s", env);
     lc_file_get_float(f, "train.lam_s", &g->lam_train_s, NULL);
@@ -980,6 +1105,11 @@ static void upsample(const lc_genie *g, const float *x, uint8_t *o) {
                 v = v < 0.0f ? 0.0f : v > 1.0f ? 1.0f : v;
                 o[((size_t)y * GW + xx) * C + c] = (uint8_t)lrintf(v * 255.0f);
             }
+}
+
+void lc_genie_view(const lc_genie *g, const uint8_t *frame, float *work, uint8_t *out) {
+    lc_genie_prep(g, frame, g->game_h, work);
+    upsample(g, work, out);
 }
 
 static void genie_env_reset(void *data, int i, lc_rng *rng, void *obs_row) {

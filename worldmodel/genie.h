@@ -20,8 +20,11 @@
 //   on Breakout); with the action added at every position of a translation-equivariant
 //   net, codes say WHAT happened (96%).
 // Dynamics: the same kind of conv stack over [x_{t-1}, x_t] with the one-hot code embedded,
-//   predicting the frame difference; reward (scaled by 1 / reward_scale) and an episode-end
-//   logit come from a linear head on its second layer pooled over space (mean and max).
+//   predicting the frame difference; a distribution over the data's reward values (the
+//   env pays its expectation) and an episode-end logit come from a linear head on its
+//   second layer pooled over space (mean and max). A regression head clamped to the data's
+//   range (the first design) paid 0.1 per step for random play where the data had 0.008:
+//   clamping zero-mean noise at 0 is a positive bias a policy then farms.
 //   Trained on the frozen LAM's codes. At play time only the LAM's codes are used.
 #ifndef LC_WORLDMODEL_GENIE_H
 #define LC_WORLDMODEL_GENIE_H
@@ -33,6 +36,8 @@
 #include "env/env.h"
 #include "nn/nn.h"
 #include "worldmodel/frames.h"
+
+#define LC_GENIE_MAX_RVALS 16 // reward classes at most
 
 typedef struct lc_genie_cfg {
     int res;          // R, model frame side; must divide the data's side (16)
@@ -51,7 +56,14 @@ typedef struct lc_genie_cfg {
                       // code cannot say where (measured 94% vs 96%); 0: flattens (0)
     float holdout;    // fraction of frames (the tail) kept out of training (0.1)
     int horizon;      // the dream's time limit (200)
-    int max_starts;   // start contexts stored in the checkpoint (256)
+    int max_starts;   // start contexts stored in the checkpoint (1024)
+    int start_anywhere; // 1: the dream starts from any two consecutive frames of the data
+                        // (short branched rollouts, as MBPO); 0: from episode starts only (1)
+    float dyn_noise;  // std of Gaussian noise on the dynamics' input frames in training, the
+                      // targets staying clean, so it learns to repair its own errors (0)
+    int dyn_unroll;   // half the dynamics batches predict from the model's own frames, 1..this
+                      // steps after the last real pair (forward only), so that long dreams
+                      // do not drift off the data (4; 0 = always from real frames)
     uint64_t seed;    // 1
 } lc_genie_cfg;
 
@@ -76,8 +88,8 @@ typedef struct lc_genie {
     char env_name[256];
     int C, R, P;
     int game_h, game_w, game_c, n_real_actions;
-    float reward_scale;
-    float reward_lo, reward_hi; // predicted rewards are clamped to the data's range
+    int n_rvals;                      // NR reward classes
+    float rvals[LC_GENIE_MAX_RVALS]; // their values (the data's distinct rewards, or bins)
     // LAM
     lc_params lam;
     int IC;                             // encoder input channels
@@ -132,7 +144,7 @@ size_t lc_genie_dyn_work(const lc_genie *g, int B);
 void lc_genie_dyn_step(const lc_genie *g, float *work, const float *prev, const float *cur,
                        const int *codes, int B, float *next, float *rewards, float *end_logits);
 
-// Checkpoint (kind "genie"): meta cfg.*, env, shapes, reward_scale, training record;
+// Checkpoint (kind "genie"): meta cfg.*, env, shapes, training record, reward_values (NR);
 // tensors lam.*, dyn.* (lc_params_save) and starts (S, 2, P). Loading validates all.
 int lc_genie_save(const lc_genie *g, const char *path, lc_error *err);
 int lc_genie_load(lc_genie **out, const char *path, lc_error *err);
@@ -145,6 +157,11 @@ int lc_genie_file_is(const char *path);
 // sigmoid > 0.5), time limit cfg.horizon (params: horizon=H overrides).
 int lc_genie_env_ctor(lc_env_impl *impl, const char *name, int num_envs,
                       const lc_env_opts *opts, lc_error *err);
+
+// What the dream shows of a real game frame (game_h x game_w x C u8, square): area-averaged
+// to the model's side and upsampled back, into out (same shape). A controller trained in
+// the dream sees real frames through this in the real game. work: P floats.
+void lc_genie_view(const lc_genie *g, const uint8_t *frame, float *work, uint8_t *out);
 
 // Peak resident memory of this process in MiB (getrusage).
 double lc_genie_peak_rss_mb(void);
