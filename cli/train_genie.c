@@ -106,6 +106,7 @@ int cmd_train_genie(int argc, char **argv) {
         {"start-anywhere", CLI_INT, &c.start_anywhere, "1: dreams start from any two consecutive frames; 0: from episode starts"},
         {"max-starts", CLI_INT, &c.max_starts, "start contexts kept in the checkpoint"},
         {"dyn-unroll", CLI_INT, &c.dyn_unroll, "dynamics trained from its own frames up to this many steps out (0 = off)"},
+        {"dyn-l1", CLI_INT, &c.dyn_l1, "1: absolute frame error (sharper), 0: squared"},
         {"dyn-noise", CLI_FLOAT, &c.dyn_noise, "std of noise on the dynamics' input frames in training"},
         {"lam-hidden", CLI_INT, &c.lam_hidden, "LAM decoder conv channels"},
         {"dyn-hidden", CLI_INT, &c.dyn_hidden, "dynamics conv channels"},

@@ -16,6 +16,15 @@
 #include "worldmodel/genie.h"
 #include "worldmodel/worldmodel.h"
 
+#if defined(__has_include)
+#if __has_include(<valgrind/valgrind.h>)
+#include <valgrind/valgrind.h>
+#endif
+#endif
+#ifndef RUNNING_ON_VALGRIND
+#define RUNNING_ON_VALGRIND 0
+#endif
+
 static char model_path[256], frames_path[256], actions_path[256];
 
 // Random play of Breakout stored at 32x32 (area-averaged; the model works at 16x16).
@@ -166,8 +175,10 @@ START_TEST(test_lam_finds_actions) {
     lc_frames fr;
     collect(&fr, 8000, 8, 11);
     lc_genie_cfg c = lc_genie_cfg_default();
-    c.lam_steps = 1000;
-    c.dyn_steps = 1000;
+    // Under valgrind (~50x slower): a few steps, every code path, no learned-result checks.
+    const int quick = RUNNING_ON_VALGRIND != 0;
+    c.lam_steps = quick ? 20 : 1000;
+    c.dyn_steps = quick ? 20 : 1000;
     c.holdout = 0.2f;
     lc_nn_set_threads(1);
     lc_genie *g = NULL;
@@ -199,7 +210,8 @@ START_TEST(test_lam_finds_actions) {
     fprintf(stderr, "genie LAM: consistency %.3f on %zu held-out transitions (chance %.3f)\n", acc,
             nh, chance);
     // 0.96 measured; one code (or codes by paddle position, as an MLP decoder learned) < 0.72.
-    ck_assert_msg(acc > 0.85 && acc > chance + 0.4, "consistency %.3f vs chance %.3f", acc, chance);
+    ck_assert_msg(quick || (acc > 0.85 && acc > chance + 0.4), "consistency %.3f vs chance %.3f",
+                  acc, chance);
     // The dynamics on the same held-out transitions: the next frame from the inferred codes
     // beats copying the last frame and beats random codes; the expected reward is calibrated
     // (its mean near the data's).
@@ -229,13 +241,14 @@ START_TEST(test_lam_finds_actions) {
     fprintf(stderr, "genie dynamics: squared error %.1f (inferred codes) %.1f (random) %.1f (copy); "
             "reward %.4f (real %.4f), %.3f on %ld rewarded steps, %.4f on the rest\n", e_inf,
             e_rnd, e_copy, r_pred, r_real, r_hit, n_hit, r_miss);
-    ck_assert_msg(e_inf < 0.5 * e_copy && e_inf < 0.7 * e_rnd, "dynamics error %g vs copy %g, random %g",
-                  e_inf, e_copy, e_rnd);
+    ck_assert_msg(quick || (e_inf < 0.5 * e_copy && e_inf < 0.7 * e_rnd),
+                  "dynamics error %g vs copy %g, random %g", e_inf, e_copy, e_rnd);
     // Calibrated: the first design (regression clamped at 0) paid 10x the data's rate. That
     // the head also tells rewarded steps apart needs more data than a unit test has (with
     // 20k frames: 0.46 on rewarded steps, 0.005 elsewhere; lucid eval-genie prints it).
     ck_assert_int_ge(n_hit, 5);
-    ck_assert_msg(r_pred > 0.5 * r_real && r_pred < 2.0 * r_real, "reward %g vs %g", r_pred, r_real);
+    ck_assert_msg(quick || (r_pred > 0.5 * r_real && r_pred < 2.0 * r_real), "reward %g vs %g",
+                  r_pred, r_real);
     free(work);
     free(nx);
     free(codes);

@@ -38,6 +38,7 @@ lc_genie_cfg lc_genie_cfg_default(void) {
     c.start_anywhere = 1;
     c.dyn_noise = 0.0f;
     c.dyn_unroll = 4;
+    c.dyn_l1 = 0;
     c.seed = 1;
     return c;
 }
@@ -63,7 +64,8 @@ static int check_cfg(const lc_genie_cfg *c, int C, lc_error *err) {
         return lc_fail(err, LC_ERR_ARG, "genie: batch, steps, window, starts or horizon out of range");
     if (!(c->lr > 0 && c->lr < 1) || !(c->beta >= 0 && c->beta < 100) ||
         !(c->holdout >= 0 && c->holdout < 1) ||
-        !(c->dyn_noise >= 0 && c->dyn_noise < 1) || c->dyn_unroll < 0 || c->dyn_unroll > 64)
+        !(c->dyn_noise >= 0 && c->dyn_noise < 1) || c->dyn_unroll < 0 || c->dyn_unroll > 64 ||
+        c->dyn_l1 < 0 || c->dyn_l1 > 1)
         return lc_fail(err, LC_ERR_ARG, "genie: lr, beta or holdout out of range");
     return LC_OK;
 }
@@ -668,8 +670,13 @@ static double dyn_fwd_bwd(lc_genie *g, dyn_buf *b, const float *X, const lc_fram
         float *d = b->dout + (size_t)i * P;
         for (int j = 0; j < P; j++) {
             float e = oi[j] - (xn[j] - xc[j]);
-            loss += (double)e * e * sb;
-            d[j] = 2.0f * e * sb;
+            if (g->cfg.dyn_l1) { // the median, not the mean: a thing that may be in two
+                loss += (double)fabsf(e) * sb; // places is drawn in one, not smeared over both
+                d[j] = (e > 0.0f ? 1.0f : e < 0.0f ? -1.0f : 0.0f) * sb;
+            } else {
+                loss += (double)e * e * sb;
+                d[j] = 2.0f * e * sb;
+            }
         }
         // reward: cross-entropy over the reward classes; end: binary cross-entropy
         const int NR = g->n_rvals, y_r = reward_class(g, fr->rewards[t[i] + 1]);
@@ -912,6 +919,7 @@ int lc_genie_save(const lc_genie *g, const char *path, lc_error *err) {
     lc_file_set_int(f, "cfg.start_anywhere", g->cfg.start_anywhere);
     lc_file_set_float(f, "cfg.dyn_noise", g->cfg.dyn_noise);
     lc_file_set_int(f, "cfg.dyn_unroll", g->cfg.dyn_unroll);
+    lc_file_set_int(f, "cfg.dyn_l1", g->cfg.dyn_l1);
     lc_file_set_str(f, "env", g->env_name);
     lc_file_set_int(f, "channels", g->C);
     lc_file_set_int(f, "game_h", g->game_h);
@@ -967,6 +975,8 @@ static int load_from(lc_genie **out, const lc_file *f, lc_error *err) {
     }
     c.start_anywhere = 0;
     if (lc_file_get_int(f, "cfg.start_anywhere", &v, NULL) == LC_OK) c.start_anywhere = v != 0;
+    c.dyn_l1 = 0;
+    if (lc_file_get_int(f, "cfg.dyn_l1", &v, NULL) == LC_OK) c.dyn_l1 = v != 0;
     c.dyn_unroll = 0;
     if (lc_file_get_int(f, "cfg.dyn_unroll", &v, NULL) == LC_OK) {
         if (v < 0 || v > 64) return lc_fail(err, LC_ERR_SIZE, "cfg.dyn_unroll = %lld is out of range", (long long)v);

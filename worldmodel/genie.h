@@ -64,6 +64,7 @@ typedef struct lc_genie_cfg {
     int dyn_unroll;   // half the dynamics batches predict from the model's own frames, 1..this
                       // steps after the last real pair (forward only), so that long dreams
                       // do not drift off the data (4; 0 = always from real frames)
+    int dyn_l1;       // 1: the frame loss is absolute error (a median predictor), 0: squared (0)
     uint64_t seed;    // 1
 } lc_genie_cfg;
 
