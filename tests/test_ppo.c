@@ -14,11 +14,7 @@
 #include "policy/policy.h"
 #include "policy/ppo.h"
 
-#if defined(__has_include)
-#if __has_include(<valgrind/valgrind.h>)
-#include <valgrind/valgrind.h>
-#endif
-#endif
+#include "tests/helpers/valgrind.h"
 
 // The fast CartPole layout of bench/bench_ppo.c: 64 envs x 16 steps, 32x32 tanh.
 static void cartpole_cfg(lc_ppo_cfg *c, lc_policy_cfg *pc, int64_t total, uint64_t seed) {
@@ -57,11 +53,7 @@ static unsigned char *slurp(const char *path, long *n) {
 // Under valgrind (about 4000x slower here: OpenBLAS and vector maths are emulated)
 // the training runs shrink to a few iterations and only memory errors are checked.
 static int quick(void) {
-#ifdef RUNNING_ON_VALGRIND
-    return RUNNING_ON_VALGRIND != 0;
-#else
-    return 0;
-#endif
+    return lc_test_on_valgrind();
 }
 
 // ---------------------------------------------------------------- learning

@@ -18,20 +18,12 @@
 #include "policy/stats.h"
 #include "worldmodel/worldmodel.h"
 
-#if defined(__has_include)
-#if __has_include(<valgrind/valgrind.h>)
-#include <valgrind/valgrind.h>
-#endif
-#endif
+#include "tests/helpers/valgrind.h"
 
 // Under valgrind (thousands of times slower: OpenBLAS is emulated) the harness tests
 // shrink to one env and seed and a single PPO iteration: memory checks only.
 static int quick(void) {
-#ifdef RUNNING_ON_VALGRIND
-    return RUNNING_ON_VALGRIND != 0;
-#else
-    return 0;
-#endif
+    return lc_test_on_valgrind();
 }
 
 // ---------------------------------------------------------------- summaries

@@ -17,14 +17,7 @@
 #include "policy/ppo.h"
 
 // Under valgrind the CartPole flow runs with tiny sizes (memory checks only, no result).
-#if defined(__has_include)
-#if __has_include(<valgrind/valgrind.h>)
-#include <valgrind/valgrind.h>
-#endif
-#endif
-#ifndef RUNNING_ON_VALGRIND
-#define RUNNING_ON_VALGRIND 0
-#endif
+#include "tests/helpers/valgrind.h"
 
 static char tmpdir[256];
 static char cartpole_model[512]; // a small CartPole model written in main for the contract
@@ -279,7 +272,7 @@ END_TEST
 // ---------------------------------------------------------------- the ensemble
 
 START_TEST(test_ensemble_fits_linear_system) {
-    int quick = RUNNING_ON_VALGRIND != 0; // fewer rows and epochs, the same assertions
+    int quick = lc_test_on_valgrind(); // fewer rows and epochs, the same assertions
     lc_dataset ds;
     linear_dataset(&ds, quick ? 125 : 250, 8, 11);
     lc_wm_config cfg = small_config();
@@ -656,7 +649,7 @@ static lc_ppo *fit_and_dream(const lc_dataset *ds, const char *path, int64_t ste
 START_TEST(test_cartpole_dream_to_real) {
     // Round 0: 2000 random real steps, a model, PPO only in the dream. Round 1: 2000 real
     // steps with that policy, refit on all 4000, more PPO in the new dream. Then the real test.
-    int quick = RUNNING_ON_VALGRIND != 0;
+    int quick = lc_test_on_valgrind();
     int64_t real_steps = quick ? 200 : 2000;
     lc_dataset ds;
     lc_error err = {0};
@@ -724,7 +717,7 @@ static Suite *suite(void) {
 static int make_cartpole_model(void) {
     lc_dataset ds;
     lc_error err = {0};
-    int quick = RUNNING_ON_VALGRIND != 0;
+    int quick = lc_test_on_valgrind();
     if (cartpole_dataset(&ds, quick ? 1000 : 1500, 2, 5, &err)) {
         fprintf(stderr, "test_worldmodel: %s\n", err.msg);
         return -1;
