@@ -647,8 +647,14 @@ int lc_plot_png(const char *path, const char *title, const char *xlabel, const c
     lc_canvas_line(&c, f.x0, f.y1, f.x1, f.y1, C_AXIS);
     lc_canvas_line(&c, f.x0, f.y0, f.x0, f.y1, C_AXIS);
     lc_canvas_line(&c, f.x1, f.y0, f.x1, f.y1, C_AXIS);
-    if (title && *title)
-        lc_canvas_text(&c, (f.x0 + f.x1) / 2 - text_w(title, 2 * S) / 2, pad, title, C_TEXT, 2 * S);
+    if (title && *title) { // centred over the frame, kept inside the picture: a long
+        int ts = 2 * S;    // title is drawn smaller, and a too long one clipped at the right
+        if (text_w(title, ts) > w - 2 * pad && S > 0) ts = S;
+        int tx = (f.x0 + f.x1) / 2 - text_w(title, ts) / 2;
+        if (tx + text_w(title, ts) > w - pad) tx = w - pad - text_w(title, ts);
+        if (tx < pad) tx = pad;
+        lc_canvas_text(&c, tx, pad, title, C_TEXT, ts);
+    }
     if (xlabel && *xlabel)
         lc_canvas_text(&c, (f.x0 + f.x1) / 2 - text_w(xlabel, S) / 2, h - pad - th, xlabel,
                        C_TEXT, S);

@@ -555,6 +555,26 @@ START_TEST(test_plot_png) {
                       {"nan", &nan, &nan, NULL, NULL, 1}};
     ck_assert_int_eq(lc_plot_png(path, NULL, NULL, NULL, d, 3, 300, 200, &e), LC_OK);
     ck_assert_int_eq(lc_plot_png(path, "empty", "x", "y", NULL, 0, 300, 200, &e), LC_OK);
+    // A title too long for the picture at the usual size is drawn at the small size, all of
+    // it inside (the first design centred it at double size and cut both ends off).
+    ck_assert_int_eq(lc_plot_png(path, "a forty character title for a plot here",
+                                 "x", "y", s, 2, 300, 200, &e), LC_OK);
+    rgb = png_read_rgb(path, &w, &h);
+    int rows = 0, left = w, right = -1;
+    for (int yy = 0; yy < 24; yy++) {
+        int any = 0;
+        for (int xx = 0; xx < w; xx++)
+            if (rgb[3 * (yy * w + xx)] < 128) {
+                any = 1;
+                left = xx < left ? xx : left;
+                right = xx > right ? xx : right;
+            }
+        rows += any;
+    }
+    ck_assert_int_le(rows, 9);                    // one text line at scale 1 (7 pixels high)
+    ck_assert_int_gt(left, 0);                    // starts inside the picture
+    ck_assert_int_lt(right, w - 1);               // and ends inside it
+    free(rgb);
     // Bad arguments.
     ck_assert_int_eq(lc_plot_png(path, "t", "x", "y", s, 2, 20, 20, &e), LC_ERR_ARG);
     lc_series bad = {"bad", NULL, y, NULL, NULL, 3};
