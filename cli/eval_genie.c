@@ -319,11 +319,20 @@ int cmd_eval_genie(int argc, char **argv) {
     if (policy) {
         lc_policy *pp = NULL;
         if (episodes < 1) episodes = 1;
-        if (lc_policy_load_path(&pp, policy, &err) != LC_OK ||
-            lc_policy_act_space(pp)->kind != LC_SPACE_DISCRETE ||
+        const lc_space *os = NULL;
+        int obs_ok = 0;
+        if (lc_policy_load_path(&pp, policy, &err) == LC_OK) {
+            os = lc_policy_obs_space(pp);
+            obs_ok = os->kind == LC_SPACE_BOX && os->dtype == LC_U8 && os->ndim == 3 &&
+                     os->shape[0] == g->game_h && os->shape[1] == g->game_w &&
+                     os->shape[2] == g->game_c;
+        }
+        if (!pp || !obs_ok || lc_policy_act_space(pp)->kind != LC_SPACE_DISCRETE ||
             lc_policy_act_space(pp)->n != K) {
             fprintf(stderr, "lucid eval-genie: --policy: %s\n",
-                    pp ? "its actions are not this model's latent actions" : err.msg);
+                    !pp      ? err.msg
+                    : !obs_ok ? "it does not observe this model's frames"
+                             : "its actions are not this model's latent actions");
             lc_policy_free(pp);
             goto done;
         }

@@ -256,12 +256,40 @@ END_TEST
 
 // ---------------------------------------------------------------- checkpoints
 
+START_TEST(test_bad_configs) {
+    // Every out-of-range setting is an error, before anything divides by it.
+    lc_frames fr;
+    collect(&fr, 100, 1, 4);
+    lc_error err = {0};
+    lc_genie *g = NULL;
+    for (int k = 0; k < 9; k++) {
+        lc_genie_cfg c = tiny_cfg();
+        switch (k) {
+        case 0: c.res = 0; break;
+        case 1: c.res = 12; break; // does not divide the data's 32
+        case 2: c.n_codes = 1; break;
+        case 3: c.dyn_unroll = -1; break;
+        case 4: c.dyn_noise = 2.0f; break;
+        case 5: c.dyn_l1 = 2; break;
+        case 6: c.start_anywhere = -1; break;
+        case 7: c.lam_hidden = 0; break;
+        case 8: c.batch = 0; break;
+        }
+        ck_assert_int_eq(lc_genie_new(&g, &c, fr.C, &fr, &err), LC_ERR_ARG);
+        ck_assert_ptr_null(g);
+        ck_assert_ptr_nonnull(strstr(err.msg, "genie"));
+    }
+    lc_frames_free(&fr);
+}
+END_TEST
+
 START_TEST(test_roundtrip_and_corruption) {
     lc_error err = {0};
     lc_genie *g = NULL;
     ck_assert_msg(lc_genie_load(&g, model_path, &err) == LC_OK, "%s", err.msg);
     ck_assert_int_eq(g->cfg.n_codes, 8);
     ck_assert_int_eq(g->game_h, 64);
+    ck_assert_int_ge(g->n_rvals, 1);
     ck_assert(lc_genie_file_is(model_path));
     lc_genie_free(g);
     // Flip one byte in the middle: refused (checksum), never a crash.
@@ -378,6 +406,7 @@ static Suite *genie_suite(void) {
     tcase_set_timeout(tc, 240);
     suite_add_tcase(s, tc);
     tc = tcase_create("checkpoint");
+    tcase_add_test(tc, test_bad_configs);
     tcase_add_test(tc, test_roundtrip_and_corruption);
     tcase_add_test(tc, test_dream_env_plays);
     tcase_set_timeout(tc, 60);

@@ -59,14 +59,16 @@ static int check_cfg(const lc_genie_cfg *c, int C, lc_error *err) {
         c->lam_hidden < 1 || c->lam_hidden > 8192 || c->dyn_hidden < 1 || c->dyn_hidden > 8192)
         return lc_fail(err, LC_ERR_ARG, "genie: a layer size is out of range");
     if (c->batch < 1 || c->batch > 8192 || c->lam_steps < 0 || c->dyn_steps < 0 ||
-        c->restart_window < 0 || c->max_starts < 1 || c->horizon < 1 || c->enc_pool < 0 ||
-        c->enc_pool > 1 || c->start_anywhere < 0 || c->start_anywhere > 1)
+        c->restart_window < 0 || c->max_starts < 1 || c->horizon < 1)
         return lc_fail(err, LC_ERR_ARG, "genie: batch, steps, window, starts or horizon out of range");
     if (!(c->lr > 0 && c->lr < 1) || !(c->beta >= 0 && c->beta < 100) ||
-        !(c->holdout >= 0 && c->holdout < 1) ||
-        !(c->dyn_noise >= 0 && c->dyn_noise < 1) || c->dyn_unroll < 0 || c->dyn_unroll > 64 ||
-        c->dyn_l1 < 0 || c->dyn_l1 > 1)
+        !(c->holdout >= 0 && c->holdout < 1))
         return lc_fail(err, LC_ERR_ARG, "genie: lr, beta or holdout out of range");
+    if (c->enc_pool < 0 || c->enc_pool > 1 || c->start_anywhere < 0 || c->start_anywhere > 1 ||
+        c->dyn_l1 < 0 || c->dyn_l1 > 1)
+        return lc_fail(err, LC_ERR_ARG, "genie: enc_pool, start_anywhere and dyn_l1 are 0 or 1");
+    if (!(c->dyn_noise >= 0 && c->dyn_noise < 1) || c->dyn_unroll < 0 || c->dyn_unroll > 64)
+        return lc_fail(err, LC_ERR_ARG, "genie: dyn_noise must be in [0, 1) and dyn_unroll in [0, 64]");
     return LC_OK;
 }
 
@@ -280,6 +282,8 @@ static int reward_class(const lc_genie *g, float r) {
 int lc_genie_new(lc_genie **out, const lc_genie_cfg *cfg, int C, const lc_frames *like,
                  lc_error *err) {
     *out = NULL;
+    int rc = check_cfg(cfg, C, err); // before res divides anything
+    if (rc) return rc;
     lc_genie *g = calloc(1, sizeof *g);
     if (!g) return lc_fail(err, LC_ERR_NOMEM, "genie: out of memory");
     g->cfg = *cfg;
@@ -287,7 +291,7 @@ int lc_genie_new(lc_genie **out, const lc_genie_cfg *cfg, int C, const lc_frames
     g->n_rvals = 1; // without data: rewards are 0
     g->rvals[0] = 0.0f;
     if (like) {
-        int rc = reward_classes(g, like, err);
+        rc = reward_classes(g, like, err);
         if (rc) {
             lc_genie_free(g);
             return rc;
@@ -304,7 +308,7 @@ int lc_genie_new(lc_genie **out, const lc_genie_cfg *cfg, int C, const lc_frames
         g->game_h = g->game_w = cfg->res;
         g->game_c = C;
     }
-    int rc = build(g, err);
+    rc = build(g, err);
     if (rc) {
         lc_genie_free(g);
         return rc;
