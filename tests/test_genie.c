@@ -244,6 +244,28 @@ START_TEST(test_lam_finds_actions) {
     ck_assert_int_ge(n_hit, quick ? 0 : 5);
     ck_assert_msg(quick || (r_pred > 0.5 * r_real && r_pred < 2.0 * r_real), "reward %g vs %g",
                   r_pred, r_real);
+    // The halt threshold: about 1% of real held-out transitions exceed it (it is the 99th
+    // percentile on training data), and a next frame of noise always does.
+    ck_assert(g->halt_disagree > 0);
+    float *dw = malloc(lc_genie_disagree_work(g, 1) * sizeof(float)), dd;
+    long over = 0, noise_over = 0;
+    for (size_t i = 0; i < nh; i++) {
+        const float *xp = X + (idx[i] - 1) * g->P, *xc = X + idx[i] * g->P;
+        float r, e;
+        lc_genie_dyn_step(g, work, xp, xc, &codes[i], 1, nx, &r, &e); // the dynamics' frame
+        lc_genie_disagree(g, dw, xp, xc, &codes[i], 1, nx, &dd);
+        over += dd > g->halt_disagree;
+        if (i % 16 == 0) {
+            for (int j = 0; j < g->P; j++) nx[j] = (float)lc_rng_uniform(&rr, 0.0, 1.0);
+            lc_genie_disagree(g, dw, xp, xc, &codes[i], 1, nx, &dd);
+            noise_over += dd > g->halt_disagree;
+        }
+    }
+    fprintf(stderr, "genie halt: %.3f of real transitions over the threshold, noise %ld/%zu\n",
+            (double)over / nh, noise_over, (nh + 15) / 16);
+    ck_assert_msg(quick || (double)over / nh < 0.1, "%ld of %zu real transitions halt", over, nh);
+    ck_assert_int_eq(noise_over, (long)((nh + 15) / 16));
+    free(dw);
     free(work);
     free(nx);
     free(codes);

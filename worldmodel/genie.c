@@ -619,6 +619,72 @@ void lc_genie_dyn_step(const lc_genie *g, float *work, const float *prev, const 
     }
 }
 
+size_t lc_genie_disagree_work(const lc_genie *g, int B) {
+    return (size_t)B * (2 * g->P + g->cfg.code_dim) + cnet_act_size(&g->dec, B) +
+           cnet_col_size(&g->dec);
+}
+
+void lc_genie_disagree(const lc_genie *g, float *work, const float *prev, const float *cur,
+                       const int *codes, int B, const float *next, float *d) {
+    const int P = g->P, D = g->cfg.code_dim;
+    float *in = work, *cond = in + (size_t)B * 2 * P, *acts = cond + (size_t)B * D;
+    float *col = acts + cnet_act_size(&g->dec, B);
+    const float *cb = lc_param(&g->lam, g->cb);
+    for (int i = 0; i < B; i++) {
+        memcpy(in + (size_t)i * 2 * P, prev + (size_t)i * P, P * sizeof(float));
+        memcpy(in + (size_t)i * 2 * P + P, cur + (size_t)i * P, P * sizeof(float));
+        memcpy(cond + (size_t)i * D, cb + (size_t)codes[i] * D, D * sizeof(float));
+    }
+    const float *o = cnet_forward(&g->dec, &g->lam, acts, col, in, cond, B);
+    for (int i = 0; i < B; i++) {
+        const float *oi = o + (size_t)i * P, *ci = cur + (size_t)i * P, *ni = next + (size_t)i * P;
+        double acc = 0;
+        for (int j = 0; j < P; j++) {
+            float v = ci[j] + oi[j];
+            v = v < 0.0f ? 0.0f : v > 1.0f ? 1.0f : v;
+            acc += (double)(v - ni[j]) * (v - ni[j]);
+        }
+        d[i] = (float)(acc / P);
+    }
+}
+
+static int cmp_float(const void *a, const void *b) {
+    float x = *(const float *)a, y = *(const float *)b;
+    return (x > y) - (x < y);
+}
+
+// The halt threshold: the 0.99-quantile of the disagreement on up to 4096 real transitions
+// (centres idx[0..n)) with the LAM's codes, into g->halt_disagree.
+static int calibrate_halt(lc_genie *g, const float *X, const size_t *idx, const int *codes,
+                          size_t n, lc_error *err) {
+    const int CH = 128, P = g->P;
+    size_t m = n < 4096 ? n : 4096;
+    float *dw = malloc(lc_genie_dyn_work(g, CH) * sizeof(float));
+    float *aw = malloc(lc_genie_disagree_work(g, CH) * sizeof(float));
+    float *pv = malloc((size_t)CH * P * sizeof(float)), *cu = malloc((size_t)CH * P * sizeof(float));
+    float *nx = malloc((size_t)CH * P * sizeof(float)), *d = malloc(m * sizeof(float));
+    int *cc = malloc((size_t)CH * sizeof(int));
+    int rc = LC_OK;
+    if (!dw || !aw || !pv || !cu || !nx || !d || !cc) rc = lc_fail(err, LC_ERR_NOMEM, "genie: out of memory");
+    for (size_t i0 = 0; i0 < m && !rc; i0 += CH) {
+        int b = m - i0 < (size_t)CH ? (int)(m - i0) : CH;
+        for (int i = 0; i < b; i++) {
+            size_t j = (i0 + i) * n / m; // spread over the data
+            memcpy(pv + (size_t)i * P, X + (idx[j] - 1) * P, P * sizeof(float));
+            memcpy(cu + (size_t)i * P, X + idx[j] * P, P * sizeof(float));
+            cc[i] = codes[j];
+        }
+        lc_genie_dyn_step(g, dw, pv, cu, cc, b, nx, NULL, NULL);
+        lc_genie_disagree(g, aw, pv, cu, cc, b, nx, d + i0);
+    }
+    if (!rc && m > 0) {
+        qsort(d, m, sizeof(float), cmp_float);
+        g->halt_disagree = d[(size_t)(0.99 * (double)(m - 1))];
+    }
+    free(dw), free(aw), free(pv), free(cu), free(nx), free(d), free(cc);
+    return rc;
+}
+
 static void dyn_buf_free(dyn_buf *b) {
     free(b->in); // the forward block
     free(b->am);
@@ -889,6 +955,7 @@ int lc_genie_train(lc_genie *g, const lc_frames *fr, const float *X, lc_genie_pr
         if (cb && (s + 1) % 100 == 0 && cb(ctx, 1, s + 1, loss)) break;
     }
     g->dyn_loss = loss;
+    if (!rc) rc = calibrate_halt(g, X, idx, codes, nt, err);
     g->dyn_train_s = lc_now() - t0;
     g->peak_rss_mb = lc_genie_peak_rss_mb();
     free(codes);
@@ -922,6 +989,7 @@ int lc_genie_save(const lc_genie *g, const char *path, lc_error *err) {
     lc_file_set_int(f, "cfg.enc_pool", g->cfg.enc_pool);
     lc_file_set_int(f, "cfg.start_anywhere", g->cfg.start_anywhere);
     lc_file_set_float(f, "cfg.dyn_noise", g->cfg.dyn_noise);
+    lc_file_set_float(f, "dream.halt_disagree", g->halt_disagree);
     lc_file_set_int(f, "cfg.dyn_unroll", g->cfg.dyn_unroll);
     lc_file_set_int(f, "cfg.dyn_l1", g->cfg.dyn_l1);
     lc_file_set_str(f, "env", g->env_name);
@@ -1023,6 +1091,12 @@ static int load_from(lc_genie **out, const lc_file *f, lc_error *err) {
         }
     g->game_h = (int)gh, g->game_w = (int)gw, g->game_c = (int)gc, g->n_real_actions = (int)na;
     snprintf(g->env_name, sizeof g->env_name, "%s", env);
+    double hd = 0; // files without it: no halting
+    if (lc_file_get_float(f, "dream.halt_disagree", &hd, NULL) == LC_OK && !(hd >= 0 && hd < 1e6)) {
+        free(g);
+        return lc_fail(err, LC_ERR_FORMAT, "dream.halt_disagree = %g is out of range", hd);
+    }
+    g->halt_disagree = (float)hd;
     lc_file_get_float(f, "train.lam_s", &g->lam_train_s, NULL);
     lc_file_get_float(f, "train.dyn_s", &g->dyn_train_s, NULL);
     lc_file_get_float(f, "train.peak_rss_mb", &g->peak_rss_mb, NULL);
@@ -1094,6 +1168,8 @@ typedef struct genie_env {
     int *codes;               // (N)
     float *logits;            // (N)
     float *work;
+    float halt;               // penalty of the halt state (< 0: no halting)
+    float *dwork, *dis;       // lc_genie_disagree work, (N) disagreements
 } genie_env;
 
 static void genie_env_destroy(void *data) {
@@ -1106,6 +1182,8 @@ static void genie_env_destroy(void *data) {
     free(e->codes);
     free(e->logits);
     free(e->work);
+    free(e->dwork);
+    free(e->dis);
     free(e);
 }
 
@@ -1147,12 +1225,17 @@ static void genie_env_step(void *data, int i0, int i1, const void *actions, void
     for (int b = 0; b < n; b++) e->codes[b] = a[b];
     float *pv = e->prev + (size_t)i0 * P, *cu = e->cur + (size_t)i0 * P;
     lc_genie_dyn_step(g, e->work, pv, cu, e->codes, n, e->next, rewards + i0, e->logits);
+    if (e->dwork) lc_genie_disagree(g, e->dwork, pv, cu, e->codes, n, e->next, e->dis);
     size_t O = (size_t)g->game_h * g->game_w * g->game_c;
     for (int b = 0; b < n; b++) {
         memcpy(pv + (size_t)b * P, cu + (size_t)b * P, P * sizeof(float));
         memcpy(cu + (size_t)b * P, e->next + (size_t)b * P, P * sizeof(float));
         upsample(g, cu + (size_t)b * P, (uint8_t *)obs + (size_t)(i0 + b) * O);
         terminated[i0 + b] = e->logits[b] > 0.0f;
+        if (e->dwork && e->dis[b] > g->halt_disagree) { // off the data: MOReL's halt state
+            terminated[i0 + b] = 1;
+            rewards[i0 + b] = -e->halt;
+        }
     }
 }
 
@@ -1174,7 +1257,7 @@ static int genie_env_render(void *data, int i, uint8_t *rgb, int w, int h) {
 }
 
 // Parses "horizon=H" (and nothing else) from s into *horizon.
-static int parse_params(const char *s, int *horizon, lc_error *err) {
+static int parse_params(const char *s, int *horizon, float *halt, lc_error *err) {
     if (!s) return LC_OK;
     while (*s) {
         const char *end = strchr(s, ',');
@@ -1191,9 +1274,21 @@ static int parse_params(const char *s, int *horizon, lc_error *err) {
                 if (*e || h < 1 || h > 1000000)
                     return lc_fail(err, LC_ERR_ARG, "genie dream: horizon=%s is not in [1, 1e6]", buf);
                 *horizon = (int)h;
+            } else if (len > 5 && strncmp(s, "halt=", 5) == 0) {
+                char buf[32];
+                size_t vl = len - 5;
+                if (vl >= sizeof buf) return lc_fail(err, LC_ERR_ARG, "genie dream: bad halt");
+                memcpy(buf, s + 5, vl);
+                buf[vl] = '\0';
+                char *e = NULL;
+                double v = strcmp(buf, "off") == 0 ? -1.0 : strtod(buf, &e);
+                if ((e && *e) || !(v >= -1.0 && v <= 1e6) || (v < 0 && v != -1.0))
+                    return lc_fail(err, LC_ERR_ARG, "genie dream: halt=%s is not a penalty in "
+                                   "[0, 1e6] or 'off'", buf);
+                *halt = (float)v;
             } else {
-                return lc_fail(err, LC_ERR_ARG, "genie dream: unknown parameter '%.*s' (horizon)",
-                               (int)len, s);
+                return lc_fail(err, LC_ERR_ARG, "genie dream: unknown parameter '%.*s' (horizon, "
+                               "halt)", (int)len, s);
             }
         }
         if (!end) break;
@@ -1221,8 +1316,9 @@ int lc_genie_env_ctor(lc_env_impl *impl, const char *name, int num_envs,
         return rc;
     }
     int horizon = e->g->cfg.horizon;
-    if ((rc = parse_params(q ? q + 1 : NULL, &horizon, err)) ||
-        (opts && (rc = parse_params(opts->params, &horizon, err)))) {
+    e->halt = 1.0f;
+    if ((rc = parse_params(q ? q + 1 : NULL, &horizon, &e->halt, err)) ||
+        (opts && (rc = parse_params(opts->params, &horizon, &e->halt, err)))) {
         genie_env_destroy(e);
         return rc;
     }
@@ -1234,7 +1330,12 @@ int lc_genie_env_ctor(lc_env_impl *impl, const char *name, int num_envs,
     e->codes = calloc(n, sizeof(int));
     e->logits = calloc(n, sizeof(float));
     e->work = calloc(lc_genie_dyn_work(e->g, num_envs), sizeof(float));
-    if (!e->prev || !e->cur || !e->next || !e->codes || !e->logits || !e->work) {
+    if (e->halt >= 0 && e->g->halt_disagree > 0) {
+        e->dwork = malloc(lc_genie_disagree_work(e->g, num_envs) * sizeof(float));
+        e->dis = malloc(n * sizeof(float));
+    }
+    if (!e->prev || !e->cur || !e->next || !e->codes || !e->logits || !e->work ||
+        (e->halt >= 0 && e->g->halt_disagree > 0 && (!e->dwork || !e->dis))) {
         genie_env_destroy(e);
         return lc_fail(err, LC_ERR_NOMEM, "genie dream: out of memory for %d envs", num_envs);
     }

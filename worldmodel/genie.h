@@ -110,6 +110,7 @@ typedef struct lc_genie {
     double lam_loss, dyn_loss;
     int64_t train_frames;
     int64_t restarts; // dead-code restarts done
+    float halt_disagree; // the dream halts where dynamics and LAM decoder disagree more (0: never)
 } lc_genie;
 
 // Builds an untrained model for frames of C channels (side R = cfg.res) of a game.
@@ -145,6 +146,14 @@ size_t lc_genie_dyn_work(const lc_genie *g, int B);
 void lc_genie_dyn_step(const lc_genie *g, float *work, const float *prev, const float *cur,
                        const int *codes, int B, float *next, float *rewards, float *end_logits);
 
+// Disagreement of the dynamics' next frames (B, P) with the LAM decoder's for the same
+// context and latent actions: d (B) = mean squared difference per pixel. Two nets trained
+// on the same transitions agree on the data and drift apart off it (a two-member ensemble
+// for free). work: lc_genie_disagree_work(g, B) floats.
+size_t lc_genie_disagree_work(const lc_genie *g, int B);
+void lc_genie_disagree(const lc_genie *g, float *work, const float *prev, const float *cur,
+                       const int *codes, int B, const float *next, float *d);
+
 // Checkpoint (kind "genie"): meta cfg.*, env, shapes, training record, reward_values (NR);
 // tensors lam.*, dyn.* (lc_params_save) and starts (S, 2, P). Loading validates all.
 int lc_genie_save(const lc_genie *g, const char *path, lc_error *err);
@@ -155,7 +164,10 @@ int lc_genie_file_is(const char *path);
 // The env behind "dream:GENIE.lucid" (dispatched to by lc_dream_env_ctor): obs uint8 at
 // the game's (H, W, C) (nearest upsampling of the model's frames), Discrete(K) latent
 // actions, starts from the stored contexts, reward and end from the heads (end when
-// sigmoid > 0.5), time limit cfg.horizon (params: horizon=H overrides).
+// sigmoid > 0.5), time limit cfg.horizon (params: horizon=H overrides). Where the
+// disagreement exceeds halt_disagree (its 99th percentile on the training data) the
+// episode ends with reward -PENALTY, MOReL's halt state (params: halt=PENALTY, default 1;
+// halt=off).
 int lc_genie_env_ctor(lc_env_impl *impl, const char *name, int num_envs,
                       const lc_env_opts *opts, lc_error *err);
 
