@@ -378,9 +378,20 @@ START_TEST(test_dream_env_plays) {
     a[1] = 8; // out of the latent action space
     ck_assert_int_eq(lc_env_step(env, a, &err), LC_ERR_ACTION);
     lc_env_free(env);
-    // Unknown parameters are refused.
-    snprintf(name, sizeof name, "dream:%s?temperature=2", model_path);
-    ck_assert_int_ne(lc_env_make(&env, name, &o, &err), LC_OK);
+    // Unknown parameters and bad values are refused; halt takes a penalty or "off".
+    const char *bad[] = {"temperature=2", "horizon=0", "horizon=", "halt=-1", "halt=1x",
+                         "horizon=12345678901234567890123456789012345"};
+    for (size_t k = 0; k < sizeof bad / sizeof bad[0]; k++) {
+        snprintf(name, sizeof name, "dream:%s?%s", model_path, bad[k]);
+        ck_assert_int_eq(lc_env_make(&env, name, &o, &err), LC_ERR_ARG);
+        ck_assert_ptr_null(env);
+    }
+    const char *good[] = {"halt=off", "halt=2.5,horizon=7"};
+    for (size_t k = 0; k < 2; k++) {
+        snprintf(name, sizeof name, "dream:%s?%s", model_path, good[k]);
+        ck_assert_msg(lc_env_make(&env, name, &o, &err) == LC_OK, "%s: %s", good[k], err.msg);
+        lc_env_free(env);
+    }
 }
 END_TEST
 

@@ -1257,39 +1257,44 @@ static int genie_env_render(void *data, int i, uint8_t *rgb, int w, int h) {
 }
 
 // Parses "horizon=H" (and nothing else) from s into *horizon.
+// The value of "KEY=VALUE" (item s of len bytes) into buf when s starts with key=; 0 if it
+// does not, -1 if the value does not fit.
+static int param_value(const char *s, size_t len, const char *key, char *buf, size_t n) {
+    size_t kl = strlen(key);
+    if (len <= kl + 1 || strncmp(s, key, kl) != 0 || s[kl] != '=') return 0;
+    size_t vl = len - kl - 1;
+    if (vl >= n) return -1;
+    memcpy(buf, s + kl + 1, vl);
+    buf[vl] = '\0';
+    return 1;
+}
+
+// Parses "horizon=H" and "halt=PENALTY|off" items of s (comma-separated).
 static int parse_params(const char *s, int *horizon, float *halt, lc_error *err) {
     if (!s) return LC_OK;
     while (*s) {
         const char *end = strchr(s, ',');
         size_t len = end ? (size_t)(end - s) : strlen(s);
-        if (len > 0) {
-            if (len > 8 && strncmp(s, "horizon=", 8) == 0) {
-                char buf[32];
-                size_t vl = len - 8;
-                if (vl >= sizeof buf) return lc_fail(err, LC_ERR_ARG, "genie dream: bad horizon");
-                memcpy(buf, s + 8, vl);
-                buf[vl] = '\0';
-                char *e = NULL;
-                long h = strtol(buf, &e, 10);
-                if (*e || h < 1 || h > 1000000)
-                    return lc_fail(err, LC_ERR_ARG, "genie dream: horizon=%s is not in [1, 1e6]", buf);
-                *horizon = (int)h;
-            } else if (len > 5 && strncmp(s, "halt=", 5) == 0) {
-                char buf[32];
-                size_t vl = len - 5;
-                if (vl >= sizeof buf) return lc_fail(err, LC_ERR_ARG, "genie dream: bad halt");
-                memcpy(buf, s + 5, vl);
-                buf[vl] = '\0';
-                char *e = NULL;
-                double v = strcmp(buf, "off") == 0 ? -1.0 : strtod(buf, &e);
-                if ((e && *e) || !(v >= -1.0 && v <= 1e6) || (v < 0 && v != -1.0))
-                    return lc_fail(err, LC_ERR_ARG, "genie dream: halt=%s is not a penalty in "
-                                   "[0, 1e6] or 'off'", buf);
-                *halt = (float)v;
-            } else {
-                return lc_fail(err, LC_ERR_ARG, "genie dream: unknown parameter '%.*s' (horizon, "
-                               "halt)", (int)len, s);
-            }
+        char buf[32], *e = NULL;
+        int hz = len ? param_value(s, len, "horizon", buf, sizeof buf) : 0, ht = 0;
+        if (len && !hz) ht = param_value(s, len, "halt", buf, sizeof buf);
+        if (hz < 0 || ht < 0) {
+            return lc_fail(err, LC_ERR_ARG, "genie dream: the value of '%.*s' is too long", (int)len, s);
+        } else if (hz) {
+            long h = strtol(buf, &e, 10);
+            if (*e || h < 1 || h > 1000000)
+                return lc_fail(err, LC_ERR_ARG, "genie dream: horizon=%s is not in [1, 1e6]", buf);
+            *horizon = (int)h;
+        } else if (ht) {
+            int off = strcmp(buf, "off") == 0;
+            double v = off ? -1.0 : strtod(buf, &e);
+            if (!off && (*e || !(v >= 0 && v <= 1e6)))
+                return lc_fail(err, LC_ERR_ARG, "genie dream: halt=%s is not a penalty in "
+                               "[0, 1e6] or 'off'", buf);
+            *halt = (float)v;
+        } else if (len) {
+            return lc_fail(err, LC_ERR_ARG, "genie dream: unknown parameter '%.*s' (horizon, "
+                           "halt)", (int)len, s);
         }
         if (!end) break;
         s = end + 1;
