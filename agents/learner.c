@@ -741,6 +741,10 @@ int lc_learner_run(lc_learner *l, lc_error *err) {
         snprintf(bye.bye.reason, sizeof bye.bye.reason, "training done");
         for (int i = 0; i < LC_LEARNER_MAX_WORKERS; i++)
             if (l->w[i].id_len) send_msg(l, &l->w[i], l->w[i].id, l->w[i].id_len, &bye);
+        // Sockets drop what is queued when closed (linger 0): give the byes up to 1 s to
+        // leave, or a worker waits for a learner that is gone until it gives up.
+        int linger = 1000;
+        zmq_setsockopt(l->sock, ZMQ_LINGER, &linger, sizeof linger);
     }
     logf_(l, "%s at step %lld, version %lld", finished ? "finished" : "stopped",
           (long long)l->st.global_step, (long long)l->st.version);

@@ -410,7 +410,9 @@ START_TEST(test_worker_killed) {
             wc.backoff_s = 0.1;
             wc.give_up_s = 60 * slow();
             lc_error e = {0};
-            _exit(lc_worker_run(&wc, NULL, &e) == LC_OK ? 0 : 1);
+            if (lc_worker_run(&wc, NULL, &e) == LC_OK) _exit(0);
+            fprintf(stderr, "test_worker_killed: worker %d: %s\n", i, e.msg);
+            _exit(1);
         }
     }
     lc_learner_cfg cfg = cartpole_cfg(steps(60000));
