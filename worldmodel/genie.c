@@ -5,7 +5,8 @@
 // a deterministic mean predictor), thread splitting of the env (one batched pass).
 //
 // Letters: B = batch, C = channels, R = model side, P = C R R, K = codes, D = code dim,
-// E = encoder channels, H1 = R/2, H2 = R/4, F = 2E H2 H2, N = envs, S = start contexts.
+// E = encoder channels, H1 = R/2, H2 = R/4, F = 2E H2 H2 (4E pooled), HC = conv stack
+// channels, NR = reward classes, N = envs, S = start contexts.
 #include "worldmodel/genie.h"
 
 #include <assert.h>
