@@ -50,6 +50,9 @@ double lc_genie_peak_rss_mb(void) {
     return (double)ru.ru_maxrss / 1024.0;
 }
 
+// Pixel values live in [0, 1].
+static inline float clamp01(float v) { return v < 0.0f ? 0.0f : v > 1.0f ? 1.0f : v; }
+
 static int check_cfg(const lc_genie_cfg *c, int C, lc_error *err) {
     if (c->res < 4 || c->res > 256 || c->res % 4)
         return lc_fail(err, LC_ERR_ARG, "genie: res %d must be a multiple of 4 in [4, 256]", c->res);
@@ -607,10 +610,7 @@ void lc_genie_dyn_step(const lc_genie *g, float *work, const float *prev, const 
     for (int i = 0; i < B; i++) {
         const float *oi = o + (size_t)i * P, *ci = cur + (size_t)i * P;
         float *ni = next + (size_t)i * P;
-        for (int j = 0; j < P; j++) {
-            float v = ci[j] + oi[j];
-            ni[j] = v < 0.0f ? 0.0f : v > 1.0f ? 1.0f : v;
-        }
+        for (int j = 0; j < P; j++) ni[j] = clamp01(ci[j] + oi[j]);
         if (rewards) { // the expected reward under the predicted distribution
             float r = 0.0f;
             for (int k = 0; k < g->n_rvals; k++) r += b.prob[(size_t)i * g->n_rvals + k] * g->rvals[k];
@@ -641,8 +641,7 @@ void lc_genie_disagree(const lc_genie *g, float *work, const float *prev, const 
         const float *oi = o + (size_t)i * P, *ci = cur + (size_t)i * P, *ni = next + (size_t)i * P;
         double acc = 0;
         for (int j = 0; j < P; j++) {
-            float v = ci[j] + oi[j];
-            v = v < 0.0f ? 0.0f : v > 1.0f ? 1.0f : v;
+            float v = clamp01(ci[j] + oi[j]);
             acc += (double)(v - ni[j]) * (v - ni[j]);
         }
         d[i] = (float)(acc / P);
@@ -786,10 +785,7 @@ static void dyn_unroll(const lc_genie *g, dyn_buf *b, const float *X, const size
         for (int i = 0; i < B; i++) bc[i] = code_at[t[i] - k + j];
         // dyn_forward reads prev/cur into b->in before writing anything else
         const float *o = dyn_forward(g, b, prev, cur, bc);
-        for (size_t q = 0; q < (size_t)B * P; q++) {
-            float v = cur[q] + o[q];
-            next[q] = v < 0.0f ? 0.0f : v > 1.0f ? 1.0f : v;
-        }
+        for (size_t q = 0; q < (size_t)B * P; q++) next[q] = clamp01(cur[q] + o[q]);
         memcpy(prev, cur, (size_t)B * P * sizeof(float));
         memcpy(cur, next, (size_t)B * P * sizeof(float));
     }
@@ -906,10 +902,11 @@ int lc_genie_train(lc_genie *g, const lc_frames *fr, const float *X, lc_genie_pr
     lam_buf_free(&lb);
     // Dynamics on the frozen LAM's codes.
     int *codes = malloc(nt * sizeof(int));
-    int *bc = malloc((size_t)B * sizeof(int));
+    int *bc = malloc((size_t)B * sizeof(int)), *ubc = malloc((size_t)B * sizeof(int)); // ubc:
+                                                                   // codes of unrolled steps
     dyn_buf db;
     memset(&db, 0, sizeof db);
-    if (!rc && (!codes || !bc)) rc = lc_fail(err, LC_ERR_NOMEM, "genie: out of memory");
+    if (!rc && (!codes || !bc || !ubc)) rc = lc_fail(err, LC_ERR_NOMEM, "genie: out of memory");
     if (!rc) rc = dyn_buf_init(&db, g, B, err);
     t0 = lc_now();
     if (!rc) lc_genie_infer(g, X, idx, (int)nt, codes);
@@ -939,15 +936,7 @@ int lc_genie_train(lc_genie *g, const lc_frames *fr, const float *X, lc_genie_pr
             bt[i] = idx[j];
             bc[i] = codes[j];
         }
-        if (k > 0) {
-            int *tmp = malloc((size_t)B * sizeof(int));
-            if (!tmp) {
-                rc = lc_fail(err, LC_ERR_NOMEM, "genie: out of memory");
-                break;
-            }
-            dyn_unroll(g, &db, X, bt, code_at, k, tmp);
-            free(tmp);
-        }
+        if (k > 0) dyn_unroll(g, &db, X, bt, code_at, k, ubc);
         loss = dyn_train_step(g, &db, X, fr, bt, bc, &opt, &rng, k > 0);
         if (!isfinite(loss)) {
             rc = lc_fail(err, LC_ERR_NAN, "genie: dynamics loss is not finite at step %d", s);
@@ -963,6 +952,7 @@ int lc_genie_train(lc_genie *g, const lc_frames *fr, const float *X, lc_genie_pr
     free(code_at);
     dyn_buf_free(&db);
     free(bc);
+    free(ubc);
     free(bt);
     free(usage);
     free(idx);
@@ -1195,7 +1185,7 @@ static void upsample(const lc_genie *g, const float *x, uint8_t *o) {
         for (int xx = 0; xx < GW; xx++)
             for (int c = 0; c < C; c++) {
                 float v = x[((size_t)c * R + y / fy) * R + xx / fx];
-                v = v < 0.0f ? 0.0f : v > 1.0f ? 1.0f : v;
+                v = clamp01(v);
                 o[((size_t)y * GW + xx) * C + c] = (uint8_t)lrintf(v * 255.0f);
             }
 }
@@ -1250,7 +1240,7 @@ static int genie_env_render(void *data, int i, uint8_t *rgb, int w, int h) {
             int my = y * R / h, mx = xx * R / w;
             for (int c = 0; c < 3; c++) {
                 float v = x[((size_t)(C == 3 ? c : 0) * R + my) * R + mx];
-                v = v < 0.0f ? 0.0f : v > 1.0f ? 1.0f : v;
+                v = clamp01(v);
                 rgb[((size_t)y * w + xx) * 3 + c] = (uint8_t)lrintf(v * 255.0f);
             }
         }
