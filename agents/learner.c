@@ -692,6 +692,49 @@ static int update(lc_learner *l, lc_error *err) {
     return LC_OK;
 }
 
+// After the end: a worker whose identity the learner did not know when it sent its
+// byes (it reconnected with a new socket, or it was declared dead while alive and
+// says hello, a heartbeat or a segment later) would otherwise wait for a learner that
+// is gone. For a grace period of two heartbeat intervals (1 to 2 s) every hello,
+// rollout and heartbeat is answered with bye; it ends early when every worker known
+// at the end has said bye back and none was declared dead during the run.
+static void farewell(lc_learner *l, const lc_msg *bye) {
+    double grace = 2 * l->cfg.heartbeat_s;
+    grace = grace < 1.0 ? 1.0 : grace > 2.0 ? 2.0 : grace;
+    double end = lc_net_now() + grace;
+    int answered = 0;
+    for (;;) {
+        if (l->cfg.stop && atomic_load(l->cfg.stop)) break;
+        if (l->st.workers_lost == 0 && live_workers(l) == 0) break;
+        double left = end - lc_net_now();
+        if (left <= 0) break;
+        zmq_pollitem_t it = {l->sock, 0, ZMQ_POLLIN, 0};
+        int n = zmq_poll(&it, 1, left < 0.05 ? 1 + (long)(left * 1000) : 50);
+        if (n < 0 && zmq_errno() != EINTR) break;
+        for (int burst = 0; n > 0 && burst < 256; burst++) {
+            lc_frames f;
+            int got = 0;
+            lc_error e = {0};
+            if (lc_net_recv(l->sock, 1, &f, &got, &e) || !got) break;
+            l->st.msgs_in++;
+            l->st.bytes_in += lc_frames_size(&f) + f.ident_len;
+            lc_msg m;
+            if (!f.envelope_bad && lc_proto_decode(&m, lc_frames_data(&f), lc_frames_size(&f),
+                                                   l->cfg.max_frame, &l->counts, &e) == LC_OK) {
+                wslot *w = find_worker(l, &f);
+                if (m.type == LC_MSG_HELLO || m.type == LC_MSG_ROLLOUT || m.type == LC_MSG_HEARTBEAT) {
+                    send_msg(l, w, f.ident, f.ident_len, bye);
+                    answered++;
+                } else if (m.type == LC_MSG_BYE && w) {
+                    memset(w, 0, sizeof *w);
+                }
+            }
+            lc_frames_close(&f);
+        }
+    }
+    if (answered) logf_(l, "answered %d late message%s with bye", answered, answered == 1 ? "" : "s");
+}
+
 int lc_learner_run(lc_learner *l, lc_error *err) {
     int rc = encode_weights(l, err);
     if (rc) return rc;
@@ -736,18 +779,20 @@ int lc_learner_run(lc_learner *l, lc_error *err) {
         }
     }
     l->st.wall_s = lc_net_now() - t0;
-    if (finished) {
-        lc_msg bye = lc_msg_init(LC_MSG_BYE);
-        snprintf(bye.bye.reason, sizeof bye.bye.reason, "training done");
+    lc_msg bye = lc_msg_init(LC_MSG_BYE);
+    snprintf(bye.bye.reason, sizeof bye.bye.reason, "training done");
+    if (finished)
         for (int i = 0; i < LC_LEARNER_MAX_WORKERS; i++)
             if (l->w[i].id_len) send_msg(l, &l->w[i], l->w[i].id, l->w[i].id_len, &bye);
+    logf_(l, "%s at step %lld, version %lld", finished ? "finished" : "stopped",
+          (long long)l->st.global_step, (long long)l->st.version);
+    if (l->cfg.out_path) rc = lc_learner_save(l, l->cfg.out_path, err);
+    if (finished) {
+        farewell(l, &bye);
         // Sockets drop what is queued when closed (linger 0): give the byes up to 1 s to
         // leave, or a worker waits for a learner that is gone until it gives up.
         int linger = 1000;
         zmq_setsockopt(l->sock, ZMQ_LINGER, &linger, sizeof linger);
     }
-    logf_(l, "%s at step %lld, version %lld", finished ? "finished" : "stopped",
-          (long long)l->st.global_step, (long long)l->st.version);
-    if (l->cfg.out_path && (rc = lc_learner_save(l, l->cfg.out_path, err))) return rc;
-    return LC_OK;
+    return rc;
 }

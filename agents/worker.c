@@ -106,6 +106,7 @@ static int open_socket(wk *w, lc_error *err) {
         rc = lc_fail(err, LC_ERR_NET, "connect %s: %s", w->cfg->connect, zmq_strerror(zmq_errno()));
     if (!rc) rc = say_hello(w, err);
     if (rc) lc_net_close(&w->sock);
+    else logf_(w, "said hello to %s", w->cfg->connect);
     w->last_heard = lc_net_now();
     return rc;
 }
@@ -352,11 +353,14 @@ static int run(wk *w, lc_error *err) {
         if ((rc = send_segment(w, &eps, err))) return rc;
         w->sent_this_version++;
     }
-    if (!w->bye && w->sock) { // leaving on our own: tell the learner
+    if (w->sock) { // leaving: tell the learner (after its bye, it waits for these)
         lc_msg bye = lc_msg_init(LC_MSG_BYE);
-        snprintf(bye.bye.reason, sizeof bye.bye.reason, "worker stopped");
+        snprintf(bye.bye.reason, sizeof bye.bye.reason, "%s",
+                 w->bye ? "the learner said bye" : "worker stopped");
         lc_error se = {0};
         send_msg(w, &bye, &se);
+        int linger = 500; // closing drops what is queued: give the bye 0.5 s to leave
+        zmq_setsockopt(w->sock, ZMQ_LINGER, &linger, sizeof linger);
     }
     return LC_OK;
 }

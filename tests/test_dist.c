@@ -1,7 +1,8 @@
 // tests/test_dist.c: the distributed layer on loopback: the env server with a C
 // client; a learner and two workers training CartPole-v1 while a peer sends garbage;
 // a worker killed halfway; async lag with stale and bad segments; a learner restarted
-// from its checkpoint; CURVE keeping out workers without an allowed key.
+// from its checkpoint; late workers told bye after the end; CURVE keeping out workers
+// without an allowed key.
 // Leaves out: other machines (docs/PROTOCOL.md says how), the Python client (tests/python).
 #include <check.h>
 #include <math.h>
@@ -437,8 +438,10 @@ START_TEST(test_worker_killed) {
     ck_assert(k.killed);
     ck_assert(WIFSIGNALED(status0));
     ck_assert(WIFEXITED(status1) && WEXITSTATUS(status1) == 0); // told "bye"
-    ck_assert_int_eq(st.workers_joined, 2);
-    ck_assert_int_eq(st.workers_lost, 1);
+    // A loaded machine may stall the survivor past the timeout: it is dropped too and
+    // rejoins (a new hello), and still hears the bye (the learner's grace period).
+    ck_assert_int_ge(st.workers_joined, 2);
+    ck_assert_int_ge(st.workers_lost, 1);
     ck_assert_int_ge(st.global_step, steps(60000));
 }
 END_TEST
@@ -489,13 +492,15 @@ START_TEST(test_async_lag) {
     ck_assert_int_eq(r.setup.num_envs, 1);
     wthread w[2];
     for (int i = 0; i < 2; i++) worker_start(&w[i], lc_learner_endpoint(l), 0);
-    int64_t version = -1;
-    int stale_sent = 0, bad_sent = 0;
+    int64_t version = -1, bad_version = -1;
+    int stale_sent = 0, got_error = 0;
     double last_hb = 0;
-    while (!bad_sent) {
+    while (!got_error) {
         int rc = client_recv(&c, &r, 5 * slow());
         ck_assert_int_ne(rc, LC_ERR_NET);
         if (rc == LC_OK && r.type == LC_MSG_WEIGHTS) version = r.weights.version;
+        if (rc == LC_OK && r.type == LC_MSG_ERROR) got_error = r.error.code == LC_ERR_SHAPE;
+        ck_assert(rc != LC_OK || r.type != LC_MSG_BYE); // refused before the run ended
         if (lc_net_now() - last_hb > 0.1 * slow()) {
             lc_msg hb = lc_msg_init(LC_MSG_HEARTBEAT);
             client_send(&c, &hb);
@@ -504,15 +509,14 @@ START_TEST(test_async_lag) {
         if (version >= 3 && !stale_sent) {
             fake_rollout(&c, 0, id, T, 4); // three versions old: stale
             stale_sent = 1;
-        } else if (stale_sent && version >= 5) {
-            fake_rollout(&c, version, id, T, 3); // obs rows of 3, not 4: refused
-            bad_sent = 1;
+        } else if (stale_sent && version >= 5 && version > bad_version) {
+            // Obs rows of 3, not 4: refused. Sent again with each newer version until
+            // the error comes: a loaded client reads its weights late, and a segment
+            // that arrives more than max_lag versions old is dropped as stale, unanswered.
+            fake_rollout(&c, version, id, T, 3);
+            bad_version = version;
         }
     }
-    int got_error = 0;
-    for (int i = 0; i < 50 && !got_error; i++)
-        if (client_recv(&c, &r, 5 * slow()) == LC_OK && r.type == LC_MSG_ERROR) got_error = r.error.code == LC_ERR_SHAPE;
-    ck_assert(got_error);
     m = lc_msg_init(LC_MSG_BYE);
     client_send(&c, &m);
     pthread_join(lt.th, NULL);
@@ -573,7 +577,10 @@ START_TEST(test_learner_restart) {
     for (int i = 0; i < 2; i++) worker_join(&w[i]);
     ck_assert_int_ge(sb.global_step, steps(30000));
     ck_assert_int_ge(sb.workers_joined, 2); // both came back (a slow machine may see a worker rejoin twice)
-    ck_assert_int_lt(sb.updates, steps(30000) / 512); // only the remaining steps were trained
+    // Only the remaining steps were trained: each update took at least one worker's
+    // segment (a worker that rejoins late leaves some updates to the other alone).
+    int64_t seg_steps = (int64_t)cfg.ppo.num_steps * cfg.worker_num_envs;
+    ck_assert_int_le(sb.updates, (steps(30000) - sa.global_step + seg_steps - 1) / seg_steps);
     for (int i = 0; i < 2; i++) {
         ck_assert_msg(w[i].rc == LC_OK, "%s", w[i].err.msg);
         ck_assert_int_ge(w[i].st.reconnects + w[i].st.errors, 1);
@@ -583,6 +590,93 @@ START_TEST(test_learner_restart) {
     lc_policy_free(p);
     lc_learner_free(b);
     unlink(path);
+}
+END_TEST
+
+// The end of a run. A worker the learner did not know when it sent its byes (one that
+// reconnected with a new socket, or was declared dead while alive) speaks up late: the
+// learner, lingering, answers a hello, a heartbeat or a real worker's hello with bye,
+// and that worker returns LC_OK instead of waiting for a learner that is gone.
+typedef struct late_ctx {
+    client *hello_peer, *hb_peer;
+    wthread *w;
+    atomic_int said_hello; // set from the late worker's log
+} late_ctx;
+
+static void late_log(void *ctx, const char *line) {
+    late_ctx *c = ctx;
+    if (strncmp(line, "said hello", 10) == 0) atomic_store(&c->said_hello, 1);
+}
+
+// Called after the run's only update, before the learner sends its byes.
+static int speak_late(void *ctx, const lc_learner_stats *st) {
+    late_ctx *c = ctx;
+    ck_assert_int_eq(st->updates, 1);
+    lc_msg m = lc_msg_init(LC_MSG_HELLO);
+    client_send(c->hello_peer, &m);
+    m = lc_msg_init(LC_MSG_HEARTBEAT); // never said hello: once a STATE error
+    client_send(c->hb_peer, &m);
+    worker_launch(c->w);
+    for (int i = 0; i < 6000 && !atomic_load(&c->said_hello); i++) sleep_s(0.01);
+    return 0;
+}
+
+// Receives until a bye comes (up to 8 messages); returns how many came before it.
+static int recv_until_bye(client *c) {
+    for (int i = 0; i < 8; i++) {
+        lc_msg r;
+        ck_assert_int_eq(client_recv(c, &r, 20 * slow()), LC_OK);
+        if (r.type == LC_MSG_BYE) {
+            ck_assert_str_eq(r.bye.reason, "training done");
+            return i;
+        }
+    }
+    ck_abort_msg("no bye");
+    return -1;
+}
+
+START_TEST(test_bye_after_finish) {
+    lc_learner_cfg cfg = cartpole_cfg(1); // one segment finishes the run
+    cfg.skip_update = 1;
+    wthread w;
+    client a, b, c;
+    late_ctx lc = {&b, &c, &w, 0};
+    atomic_init(&lc.said_hello, 0);
+    cfg.on_update = speak_late;
+    cfg.cb_ctx = &lc;
+    lc_learner *l = NULL;
+    lc_error err = {0};
+    ck_assert_msg(lc_learner_new(&l, &cfg, &err) == LC_OK, "%s", err.msg);
+    const char *ep = lc_learner_endpoint(l);
+    client_open(&a, ep);
+    client_open(&b, ep);
+    client_open(&c, ep);
+    worker_init(&w, ep, 1);
+    w.cfg.give_up_s = 20 * slow(); // what the old learner left it to
+    w.cfg.log = late_log;
+    w.cfg.log_ctx = &lc;
+    // a: a worker by hand whose hello and segment (worker 0, weights 0) are queued
+    // before the learner runs.
+    lc_msg m = lc_msg_init(LC_MSG_HELLO);
+    m.hello.num_envs = 1;
+    client_send(&a, &m);
+    fake_rollout(&a, 0, 0, cfg.ppo.num_steps, 4);
+    ck_assert_msg(lc_learner_run(l, &err) == LC_OK, "%s", err.msg);
+    worker_join(&w);
+    ck_assert_msg(w.rc == LC_OK, "late worker: %s", w.err.msg);
+    ck_assert_int_eq(w.st.segments, 0);
+    ck_assert_int_eq(w.st.worker_id, -1); // never set up: the answer was bye
+    ck_assert_int_ge(recv_until_bye(&a), 2); // setup and weights first
+    ck_assert_int_eq(recv_until_bye(&b), 0);
+    ck_assert_int_eq(recv_until_bye(&c), 0);
+    lc_learner_stats st;
+    lc_learner_get_stats(l, &st);
+    ck_assert_int_eq(st.workers_joined, 1); // late hellos do not join
+    ck_assert_int_eq(st.updates, 1);
+    client_close(&a);
+    client_close(&b);
+    client_close(&c);
+    lc_learner_free(l);
 }
 END_TEST
 
@@ -665,6 +759,7 @@ static Suite *dist_suite(void) {
     tcase_add_test(tc, test_worker_killed);
     tcase_add_test(tc, test_async_lag);
     tcase_add_test(tc, test_learner_restart);
+    tcase_add_test(tc, test_bye_after_finish);
     tcase_add_test(tc, test_curve_refuses_unknown_workers);
     suite_add_tcase(s, tc);
     return s;
