@@ -7,6 +7,7 @@
 
 #include "env/pixel.h"
 #include "env/pixel_draw.h"
+#include "env/pixel_game.h"
 
 // F = frame side (64). Positions of the ball are in sub-pixels (SUB per pixel).
 #define F LC_PIX_FRAME
@@ -25,11 +26,6 @@
 #define BALL_VY 16    // vertical ball speed, sub-pixels per step (1 px)
 #define SERVE_Y 34    // the ball serves from this row, downwards
 #define NSUB 2        // collision sub-steps per step (each moves under a pixel)
-
-typedef struct breakout_data {
-    int num_envs;
-    lc_breakout_state *s; // (num_envs)
-} breakout_data;
 
 static const lc_pix_rgb BG = {0, 0, 0};
 static const lc_pix_rgb WALL_C = {142, 142, 142};
@@ -141,78 +137,22 @@ static float advance(lc_breakout_state *s, int a, lc_rng *rng, int *done) {
     return reward;
 }
 
-static void bo_reset(void *data, int i, lc_rng *rng, void *obs_row) {
-    breakout_data *d = data;
-    assert(i >= 0 && i < d->num_envs);
-    lc_breakout_state *s = &d->s[i];
-    memset(s, 0, sizeof *s);
+static void bo_new_episode(void *state, lc_rng *rng) {
+    lc_breakout_state *s = state;
     build_wall(s);
     s->lives = LC_BREAKOUT_LIVES;
     s->paddle_x = (F - PW) / 2;
     serve(s, rng);
-    lc_breakout_draw(s, obs_row);
 }
+static float bo_advance(void *s, int a, lc_rng *rng, int *done) { return advance(s, a, rng, done); }
+static void bo_draw(const void *s, uint8_t *frame) { lc_breakout_draw(s, frame); }
 
-static void bo_step(void *data, int i0, int i1, const void *actions, void *obs, float *rewards,
-                    uint8_t *terminated, float *info, lc_rng *rngs) {
-    (void)info;
-    breakout_data *d = data;
-    const int32_t *act = actions;
-    uint8_t *frames = obs;
-    for (int i = i0; i < i1; i++) {
-        int done;
-        rewards[i] = advance(&d->s[i], act[i], &rngs[i], &done);
-        terminated[i] = (uint8_t)done;
-        lc_breakout_draw(&d->s[i], frames + (size_t)i * F * F * 3);
-    }
-}
+static const lc_pix_game BREAKOUT = {sizeof(lc_breakout_state), LC_BREAKOUT_NACTIONS, 1000,
+                                     bo_new_episode, bo_advance, bo_draw};
 
-static int bo_render(void *data, int i, uint8_t *rgb, int w, int h) {
-    breakout_data *d = data;
-    assert(i >= 0 && i < d->num_envs);
-    if (w < 1 || h < 1) return 1;
-    uint8_t frame[F * F * 3];
-    lc_breakout_draw(&d->s[i], frame);
-    lc_pix_scale(frame, F, F, rgb, w, h);
-    return 0;
-}
-
-static void bo_destroy(void *data) {
-    breakout_data *d = data;
-    if (!d) return;
-    free(d->s);
-    free(d);
-}
-
-lc_breakout_state *lc_breakout_state_of(void *data, int i) {
-    breakout_data *d = data;
-    assert(i >= 0 && i < d->num_envs);
-    return &d->s[i];
-}
+lc_breakout_state *lc_breakout_state_of(void *data, int i) { return lc_pix_game_state(data, i); }
 
 int lc_breakout_make(lc_env_impl *impl, const char *name, int num_envs, const lc_env_opts *opts,
                      lc_error *err) {
-    if (num_envs < 1) return lc_fail(err, LC_ERR_ARG, "%s: num_envs must be >= 1, got %d", name, num_envs);
-    if (opts && opts->params && opts->params[0])
-        return lc_fail(err, LC_ERR_ARG, "%s takes no params (got \"%s\")", name, opts->params);
-    breakout_data *d = calloc(1, sizeof *d);
-    if (d) d->s = calloc((size_t)num_envs, sizeof *d->s);
-    if (!d || !d->s) {
-        bo_destroy(d);
-        return lc_fail(err, LC_ERR_NOMEM, "%s: out of memory for %d envs", name, num_envs);
-    }
-    d->num_envs = num_envs;
-    memset(impl, 0, sizeof *impl);
-    int shape[3] = {F, F, 3};
-    impl->obs_space = lc_space_box_scalar(LC_U8, 3, shape, 0.0f, 255.0f);
-    impl->act_space = lc_space_discrete(LC_BREAKOUT_NACTIONS);
-    impl->max_episode_steps = 1000;
-    impl->can_split = 1;
-    impl->render_w = impl->render_h = LC_PIX_RENDER;
-    impl->data = d;
-    impl->reset = bo_reset;
-    impl->step = bo_step;
-    impl->render = bo_render;
-    impl->destroy = bo_destroy;
-    return LC_OK;
+    return lc_pix_game_make(impl, &BREAKOUT, name, num_envs, opts, err);
 }

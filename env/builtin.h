@@ -8,7 +8,7 @@
 
 // Classic control, Gymnasium-exact: CartPole-v1, Pendulum-v1, MountainCar-v0, Acrobot-v1.
 void lc_classic_register(void);
-// Pixel games: CoinRun-v0, Breakout-v0.
+// Pixel games: CoinRun-v0, Breakout-v0, Catch-v0.
 void lc_pixel_register(void);
 
 #endif

@@ -8,6 +8,7 @@
 
 #include "env/pixel.h"
 #include "env/pixel_draw.h"
+#include "env/pixel_game.h"
 
 // F = frame side (64), T = tile side (8), R = tile rows (8), so F = T * R.
 #define F LC_PIX_FRAME
@@ -26,11 +27,6 @@
 #define DEAD_HI 36
 #define START_COL 1
 #define START_H 2     // ground height of the start area, tiles
-
-typedef struct coinrun_data {
-    int num_envs;
-    lc_coinrun_state *s; // (num_envs)
-} coinrun_data;
 
 // ---------------------------------------------------------------- pictures
 
@@ -256,76 +252,20 @@ static float advance(lc_coinrun_state *s, int a, int *done) {
 
 // ---------------------------------------------------------------- the impl
 
-static void cr_reset(void *data, int i, lc_rng *rng, void *obs_row) {
-    coinrun_data *d = data;
-    assert(i >= 0 && i < d->num_envs);
-    lc_coinrun_state *s = &d->s[i];
-    generate(s, rng);
-    lc_coinrun_draw(s, obs_row);
+static void cr_new_episode(void *s, lc_rng *rng) { generate(s, rng); }
+static float cr_advance(void *s, int a, lc_rng *rng, int *done) {
+    (void)rng;
+    return advance(s, a, done);
 }
+static void cr_draw(const void *s, uint8_t *frame) { lc_coinrun_draw(s, frame); }
 
-static void cr_step(void *data, int i0, int i1, const void *actions, void *obs, float *rewards,
-                    uint8_t *terminated, float *info, lc_rng *rngs) {
-    (void)info;
-    (void)rngs;
-    coinrun_data *d = data;
-    const int32_t *act = actions;
-    uint8_t *frames = obs;
-    for (int i = i0; i < i1; i++) {
-        int done;
-        rewards[i] = advance(&d->s[i], act[i], &done);
-        terminated[i] = (uint8_t)done;
-        lc_coinrun_draw(&d->s[i], frames + (size_t)i * F * F * 3);
-    }
-}
+static const lc_pix_game COINRUN = {sizeof(lc_coinrun_state), LC_COINRUN_NACTIONS, 500,
+                                    cr_new_episode, cr_advance, cr_draw};
 
-static int cr_render(void *data, int i, uint8_t *rgb, int w, int h) {
-    coinrun_data *d = data;
-    assert(i >= 0 && i < d->num_envs);
-    if (w < 1 || h < 1) return 1;
-    uint8_t frame[F * F * 3];
-    lc_coinrun_draw(&d->s[i], frame);
-    lc_pix_scale(frame, F, F, rgb, w, h);
-    return 0;
-}
-
-static void cr_destroy(void *data) {
-    coinrun_data *d = data;
-    if (!d) return;
-    free(d->s);
-    free(d);
-}
-
-lc_coinrun_state *lc_coinrun_state_of(void *data, int i) {
-    coinrun_data *d = data;
-    assert(i >= 0 && i < d->num_envs);
-    return &d->s[i];
-}
+lc_coinrun_state *lc_coinrun_state_of(void *data, int i) { return lc_pix_game_state(data, i); }
 
 int lc_coinrun_make(lc_env_impl *impl, const char *name, int num_envs, const lc_env_opts *opts,
                     lc_error *err) {
-    if (num_envs < 1) return lc_fail(err, LC_ERR_ARG, "%s: num_envs must be >= 1, got %d", name, num_envs);
-    if (opts && opts->params && opts->params[0])
-        return lc_fail(err, LC_ERR_ARG, "%s takes no params (got \"%s\")", name, opts->params);
-    coinrun_data *d = calloc(1, sizeof *d);
-    if (d) d->s = calloc((size_t)num_envs, sizeof *d->s);
-    if (!d || !d->s) {
-        cr_destroy(d);
-        return lc_fail(err, LC_ERR_NOMEM, "%s: out of memory for %d envs", name, num_envs);
-    }
-    d->num_envs = num_envs;
     pthread_once(&pictures_once, make_pictures);
-    memset(impl, 0, sizeof *impl);
-    int shape[3] = {F, F, 3};
-    impl->obs_space = lc_space_box_scalar(LC_U8, 3, shape, 0.0f, 255.0f);
-    impl->act_space = lc_space_discrete(LC_COINRUN_NACTIONS);
-    impl->max_episode_steps = 500;
-    impl->can_split = 1;
-    impl->render_w = impl->render_h = LC_PIX_RENDER;
-    impl->data = d;
-    impl->reset = cr_reset;
-    impl->step = cr_step;
-    impl->render = cr_render;
-    impl->destroy = cr_destroy;
-    return LC_OK;
+    return lc_pix_game_make(impl, &COINRUN, name, num_envs, opts, err);
 }

@@ -1,4 +1,4 @@
-// env/pixel.h: lucid's pixel games, CoinRun-v0 and Breakout-v0: their constructors,
+// env/pixel.h: lucid's pixel games, CoinRun-v0, Breakout-v0 and Catch-v0: their constructors,
 // their per-env state (so tests can build exact situations) and frame drawing.
 // Leaves out: the vector layer (autoreset, time limit, stats live in env/env.c).
 #ifndef LC_ENV_PIXEL_H
@@ -12,7 +12,7 @@
 #define LC_PIX_FRAME 64
 #define LC_PIX_RENDER 256 // native render size (nearest-neighbour upscale of the frame)
 
-// lc_pixel_register() (env/builtin.h) registers CoinRun-v0 and Breakout-v0.
+// lc_pixel_register() (env/builtin.h) registers CoinRun-v0, Breakout-v0 and Catch-v0.
 
 // ---------------------------------------------------------------- CoinRun-v0
 // A side-scroller: 8-pixel tiles, 8 rows (the frame's height), a level of 24..32
@@ -105,5 +105,27 @@ int lc_breakout_make(lc_env_impl *impl, const char *name, int num_envs, const lc
                      lc_error *err);
 lc_breakout_state *lc_breakout_state_of(void *data, int i);
 void lc_breakout_draw(const lc_breakout_state *s, uint8_t *frame);
+
+// ---------------------------------------------------------------- Catch-v0
+// bsuite's Catch on an 8x8 grid of 8-pixel cells: the ball starts in a random column of
+// the top row and falls one cell per step; the paddle starts in column 4 of the bottom
+// row and moves one cell per step. When the ball reaches the bottom row (7 steps) the
+// episode terminates with +1 if the paddle is under it, else -1. Actions: 0 noop,
+// 1 left, 2 right. The smallest game on which a world model's whole loop can be checked.
+
+#define LC_CATCH_CELL 8
+#define LC_CATCH_CELLS 8 // cells per row and per column (F / CELL)
+
+enum { LC_CATCH_NOOP = 0, LC_CATCH_LEFT, LC_CATCH_RIGHT, LC_CATCH_NACTIONS };
+
+typedef struct lc_catch_state {
+    int ball_x, ball_y; // cell column and row of the ball (row 0 at the top)
+    int paddle;         // cell column of the paddle (on the bottom row)
+} lc_catch_state;
+
+int lc_catch_make(lc_env_impl *impl, const char *name, int num_envs, const lc_env_opts *opts,
+                  lc_error *err);
+lc_catch_state *lc_catch_state_of(void *data, int i);
+void lc_catch_draw(const lc_catch_state *s, uint8_t *frame);
 
 #endif

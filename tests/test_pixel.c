@@ -1,4 +1,5 @@
-// tests/test_pixel.c: Check suite for the pixel games (env/pixel.h): CoinRun-v0, Breakout-v0.
+// tests/test_pixel.c: Check suite for the pixel games (env/pixel.h): CoinRun-v0, Breakout-v0,
+// Catch-v0.
 // Determinism, procedural levels, visible effects of each action, things that move by
 // themselves, rewards and endings in built situations, frames, rendering. Leaves out: timing.
 #include <check.h>
@@ -130,10 +131,11 @@ static void flat_level(lc_coinrun_state *s, int ncols, int h) {
 // ---------------------------------------------------------------- spaces
 
 START_TEST(test_spaces) {
-    make_fn makes[2] = {lc_coinrun_make, lc_breakout_make};
-    const char *names[2] = {"CoinRun-v0", "Breakout-v0"};
-    int nact[2] = {LC_COINRUN_NACTIONS, LC_BREAKOUT_NACTIONS}, limit[2] = {500, 1000};
-    for (int k = 0; k < 2; k++) {
+    make_fn makes[3] = {lc_coinrun_make, lc_breakout_make, lc_catch_make};
+    const char *names[3] = {"CoinRun-v0", "Breakout-v0", "Catch-v0"};
+    int nact[3] = {LC_COINRUN_NACTIONS, LC_BREAKOUT_NACTIONS, LC_CATCH_NACTIONS},
+        limit[3] = {500, 1000, 100};
+    for (int k = 0; k < 3; k++) {
         lc_env_impl im;
         lc_error err = {0};
         ck_assert_int_eq(makes[k](&im, names[k], 3, NULL, &err), LC_OK);
@@ -187,11 +189,11 @@ static uint8_t *play(make_fn make, const char *name, uint64_t seed, int nact) {
 }
 
 START_TEST(test_determinism) {
-    make_fn makes[2] = {lc_coinrun_make, lc_breakout_make};
-    const char *names[2] = {"CoinRun-v0", "Breakout-v0"};
-    int nact[2] = {LC_COINRUN_NACTIONS, LC_BREAKOUT_NACTIONS};
+    make_fn makes[3] = {lc_coinrun_make, lc_breakout_make, lc_catch_make};
+    const char *names[3] = {"CoinRun-v0", "Breakout-v0", "Catch-v0"};
+    int nact[3] = {LC_COINRUN_NACTIONS, LC_BREAKOUT_NACTIONS, LC_CATCH_NACTIONS};
     size_t total = (size_t)400 * 3 * FS;
-    for (int k = 0; k < 2; k++) {
+    for (int k = 0; k < 3; k++) {
         uint8_t *a = play(makes[k], names[k], 7, nact[k]);
         uint8_t *b = play(makes[k], names[k], 7, nact[k]);
         uint8_t *c = play(makes[k], names[k], 8, nact[k]);
@@ -534,16 +536,92 @@ START_TEST(test_breakout_ball_lost) {
 }
 END_TEST
 
+// ---------------------------------------------------------------- Catch-v0
+
+#define FLOOR_RGB 40, 40, 56
+
+START_TEST(test_catch_rules) {
+    game g;
+    game_open(&g, lc_catch_make, "Catch-v0", 1, 12);
+    lc_catch_state *s = lc_catch_state_of(g.im.data, 0);
+    const int C = LC_CATCH_CELL, N = LC_CATCH_CELLS;
+    ck_assert_int_eq(s->ball_y, 0);
+    ck_assert_int_eq(s->paddle, N / 2);
+    for (int trial = 0; trial < 2 * N; trial++) {
+        // Ball in column trial % N; the paddle walks to it (catch) or away from it (miss).
+        int catch_it = trial < N, col = trial % N;
+        g.im.reset(g.im.data, 0, &g.rngs[0], g.obs);
+        s->ball_x = col;
+        double mx, my;
+        for (int t = 1; t <= N - 1; t++) {
+            int want = catch_it ? col : (col < N / 2 ? N - 1 : 0);
+            int a = s->paddle < want ? LC_CATCH_RIGHT : s->paddle > want ? LC_CATCH_LEFT
+                                                                        : LC_CATCH_NOOP;
+            game_step1(&g, 0, a);
+            ck_assert_int_eq(s->ball_y, t); // one cell per step
+            ck_assert_int_eq(g.term[0], t == N - 1);
+            if (t < N - 1) {
+                ck_assert_float_eq(g.rewards[0], 0.0f);
+                // The ball is drawn where the state says, 6x6 in its cell.
+                ck_assert_int_eq(find_colour(frame_of(&g, 0), BALL_RGB, &mx, &my), 36);
+                ck_assert_float_eq_tol(mx, col * C + C / 2 - 0.5, 1e-9);
+                ck_assert_float_eq_tol(my, t * C + C / 2 - 0.5, 1e-9);
+            }
+        }
+        ck_assert_float_eq(g.rewards[0], catch_it ? 1.0f : -1.0f);
+        // The paddle's pixels show where it is; a caught ball covers part of it.
+        int paddle_px = find_colour(frame_of(&g, 0), PADDLE_RGB, &mx, &my);
+        ck_assert_int_eq(paddle_px, catch_it ? C * C - 36 : C * C);
+        ck_assert_int_gt(find_colour(frame_of(&g, 0), FLOOR_RGB, NULL, NULL), 0);
+    }
+    // The paddle stops at the walls.
+    g.im.reset(g.im.data, 0, &g.rngs[0], g.obs);
+    for (int t = 0; t < 5; t++) game_step1(&g, 0, LC_CATCH_LEFT);
+    ck_assert_int_eq(s->paddle, 0);
+    g.im.reset(g.im.data, 0, &g.rngs[0], g.obs);
+    for (int t = 0; t < 5; t++) game_step1(&g, 0, LC_CATCH_RIGHT);
+    ck_assert_int_eq(s->paddle, N - 1);
+    game_close(&g);
+}
+END_TEST
+
+START_TEST(test_catch_random_return) {
+    // Uniformly random play catches one ball in eight (the paddle's 7-step walk lands on
+    // each column with probabilities summing to 1, each ball column has 1/8): return -0.75.
+    // Every episode is 7 steps; every start column is seen.
+    game g;
+    game_open(&g, lc_catch_make, "Catch-v0", 1, 3);
+    lc_rng pol;
+    lc_rng_seed(&pol, 4, 0);
+    int eps = 0, len = 0, cols = 0;
+    double ret = 0;
+    while (eps < 3000) {
+        cols |= 1 << lc_catch_state_of(g.im.data, 0)->ball_x;
+        game_step1(&g, 0, (int)lc_rng_below(&pol, LC_CATCH_NACTIONS));
+        len++;
+        if (g.term[0]) {
+            ck_assert_int_eq(len, LC_CATCH_CELLS - 1);
+            ret += g.rewards[0];
+            eps++, len = 0;
+            g.im.reset(g.im.data, 0, &g.rngs[0], g.obs);
+        }
+    }
+    ck_assert_int_eq(cols, (1 << LC_CATCH_CELLS) - 1);
+    ck_assert_float_eq_tol(ret / eps, -0.75, 0.04); // 3000 episodes: sd of the mean 0.012
+    game_close(&g);
+}
+END_TEST
+
 // ---------------------------------------------------------------- frames and rendering
 
 START_TEST(test_frames_flat_and_render) {
-    make_fn makes[2] = {lc_coinrun_make, lc_breakout_make};
-    const char *names[2] = {"CoinRun-v0", "Breakout-v0"};
-    int nact[2] = {LC_COINRUN_NACTIONS, LC_BREAKOUT_NACTIONS};
+    make_fn makes[3] = {lc_coinrun_make, lc_breakout_make, lc_catch_make};
+    const char *names[3] = {"CoinRun-v0", "Breakout-v0", "Catch-v0"};
+    int nact[3] = {LC_COINRUN_NACTIONS, LC_BREAKOUT_NACTIONS, LC_CATCH_NACTIONS};
     uint8_t *big = malloc((size_t)LC_PIX_RENDER * LC_PIX_RENDER * 3);
     uint8_t *odd = malloc((size_t)37 * 100 * 3);
     ck_assert(big && odd);
-    for (int k = 0; k < 2; k++) {
+    for (int k = 0; k < 3; k++) {
         game g;
         game_open(&g, makes[k], names[k], 2, 11);
         lc_rng pol;
@@ -620,9 +698,10 @@ static lc_env *make_env(const char *name, int n, int threads, int limit) {
 }
 
 START_TEST(test_env_registered) {
-    const char *names[2] = {"CoinRun-v0", "Breakout-v0"};
-    int nact[2] = {LC_COINRUN_NACTIONS, LC_BREAKOUT_NACTIONS}, limit[2] = {500, 1000};
-    for (int k = 0; k < 2; k++) {
+    const char *names[3] = {"CoinRun-v0", "Breakout-v0", "Catch-v0"};
+    int nact[3] = {LC_COINRUN_NACTIONS, LC_BREAKOUT_NACTIONS, LC_CATCH_NACTIONS},
+        limit[3] = {500, 1000, 100};
+    for (int k = 0; k < 3; k++) {
         lc_env *e = make_env(names[k], 2, 1, 0);
         const lc_env_spec *sp = lc_env_get_spec(e);
         ck_assert_int_eq(sp->obs_size, FS);
@@ -645,8 +724,10 @@ START_TEST(test_env_registered) {
     }
     int found = 0;
     for (int i = 0; i < lc_env_registry_count(); i++)
-        found += !strcmp(lc_env_registry_name(i), "CoinRun-v0") || !strcmp(lc_env_registry_name(i), "Breakout-v0");
-    ck_assert_int_eq(found, 2);
+        found += !strcmp(lc_env_registry_name(i), "CoinRun-v0") ||
+                 !strcmp(lc_env_registry_name(i), "Breakout-v0") ||
+                 !strcmp(lc_env_registry_name(i), "Catch-v0");
+    ck_assert_int_eq(found, 3);
 }
 END_TEST
 
@@ -683,9 +764,9 @@ static uint64_t env_play(const char *name, int n, int threads, int nact, int T, 
 }
 
 START_TEST(test_env_threads_same) {
-    const char *names[2] = {"CoinRun-v0", "Breakout-v0"};
-    int nact[2] = {LC_COINRUN_NACTIONS, LC_BREAKOUT_NACTIONS};
-    for (int k = 0; k < 2; k++) {
+    const char *names[3] = {"CoinRun-v0", "Breakout-v0", "Catch-v0"};
+    int nact[3] = {LC_COINRUN_NACTIONS, LC_BREAKOUT_NACTIONS, LC_CATCH_NACTIONS};
+    for (int k = 0; k < 3; k++) {
         int e1, e2;
         uint64_t a = env_play(names[k], 8, 1, nact[k], 300, &e1);
         uint64_t b = env_play(names[k], 8, 2, nact[k], 300, &e2);
@@ -735,6 +816,8 @@ static Suite *pixel_suite(void) {
     tcase_add_test(tc, test_coinrun_deaths);
     tcase_add_test(tc, test_breakout_brick_reward);
     tcase_add_test(tc, test_breakout_ball_lost);
+    tcase_add_test(tc, test_catch_rules);
+    tcase_add_test(tc, test_catch_random_return);
     suite_add_tcase(s, tc);
     tc = tcase_create("frames");
     tcase_set_timeout(tc, 60);
@@ -749,6 +832,7 @@ static Suite *pixel_suite(void) {
     suite_add_tcase(s, tc);
     suite_add_tcase(s, lc_contract_tcase("CoinRun-v0", NULL));
     suite_add_tcase(s, lc_contract_tcase("Breakout-v0", NULL));
+    suite_add_tcase(s, lc_contract_tcase("Catch-v0", NULL));
     return s;
 }
 
