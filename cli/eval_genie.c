@@ -19,8 +19,8 @@
 #define ROLL_T 16
 #define MAX_SEQ 256
 
-// Episodes of the real game: actions from a policy over latent actions mapped through map
-// (latent -> real), or uniformly random real actions when p is NULL. The policy sees the
+// Episodes of the real game: actions from a policy over the dream's actions, each played as
+// its code (g->code_alias) and mapped through map (latent -> real), or uniformly random real actions when p is NULL. The policy sees the
 // real frames as the dream shows frames (g's view). Mean return.
 static int run_real(const lc_genie *g, lc_policy *p, const int *map, int n_real, int episodes,
                     uint64_t seed, double *mean, double *sd, lc_error *err) {
@@ -53,7 +53,7 @@ static int run_real(const lc_genie *g, lc_policy *p, const int *map, int n_real,
             for (int i = 0; i < 8; i++)
                 lc_genie_view(g, (const uint8_t *)b->obs + i * O, work, view + i * O);
             rc = lc_policy_act(p, view, 8, first, 0, &rng, lat, NULL, NULL, err);
-            for (int i = 0; i < 8 && !rc; i++) act[i] = map[lat[i]];
+            for (int i = 0; i < 8 && !rc; i++) act[i] = map[g->code_alias[lat[i]]];
         } else {
             for (int i = 0; i < 8; i++) act[i] = (int32_t)lc_rng_below(&rng, (uint32_t)n_real);
         }
@@ -205,13 +205,17 @@ int cmd_eval_genie(int argc, char **argv) {
     // ---- the reward head on held-out transitions (real contexts, inferred codes)
     double r_pred = 0, r_real = 0, r_hit = 0, r_miss = 0;
     long n_hit = 0;
+    double by_sum[LC_GENIE_MAX_RVALS] = {0}; // predicted reward by the class of the real one
+    long by_n[LC_GENIE_MAX_RVALS] = {0};
+    long n_halt = 0, n_halt_hit = 0; // held-out real transitions over the dream's halt threshold
     {
         const int CH = 256;
         float *w = malloc(lc_genie_dyn_work(g, CH) * sizeof(float));
         float *pv = malloc((size_t)CH * P * sizeof(float)), *cu = malloc((size_t)CH * P * sizeof(float));
-        float *nx = malloc((size_t)CH * P * sizeof(float)), rw[256];
-        if (!w || !pv || !cu || !nx) {
-            free(w), free(pv), free(cu), free(nx);
+        float *nx = malloc((size_t)CH * P * sizeof(float)), rw[256], dis[256];
+        float *aw = malloc(lc_genie_disagree_work(g, CH) * sizeof(float));
+        if (!w || !pv || !cu || !nx || !aw) {
+            free(w), free(pv), free(cu), free(nx), free(aw);
             goto done;
         }
         for (size_t i0 = 0; i0 < nh; i0 += CH) {
@@ -221,28 +225,41 @@ int cmd_eval_genie(int argc, char **argv) {
                 memcpy(cu + (size_t)i * P, X + idx[i0 + i] * P, P * sizeof(float));
             }
             lc_genie_dyn_step(g, w, pv, cu, codes + i0, n, nx, rw, NULL);
+            lc_genie_disagree(g, aw, pv, cu, codes + i0, n, nx, dis);
             for (int i = 0; i < n; i++) {
                 float real = fr.rewards[idx[i0 + i] + 1];
+                int over = g->halt_disagree > 0 && dis[i] > g->halt_disagree;
+                n_halt += over, n_halt_hit += over && real != 0;
                 r_pred += rw[i], r_real += real;
                 if (real != 0) r_hit += rw[i], n_hit++;
                 else r_miss += rw[i];
+                int c = 0;
+                for (int k = 1; k < g->n_rvals; k++)
+                    if (fabsf(g->rvals[k] - real) < fabsf(g->rvals[c] - real)) c = k;
+                by_sum[c] += rw[i], by_n[c]++;
             }
         }
-        free(w), free(pv), free(cu), free(nx);
+        free(w), free(pv), free(cu), free(nx), free(aw);
         r_pred /= nh, r_real /= nh;
         r_hit = n_hit ? r_hit / n_hit : NAN;
         r_miss = (long)nh > n_hit ? r_miss / ((long)nh - n_hit) : NAN;
     }
-    // ---- rollouts: contexts (x_s, x_{s+1}) with ROLL_T following frames in one episode
+    // ---- rollouts: contexts (x_s, x_{s+1}) with T following frames in one episode; T is
+    // ROLL_T, or the longest a game's short episodes allow (Catch: 6), at least 4 (for t=4)
     starts = malloc(fr.n * sizeof(size_t));
     if (!starts) goto done;
     size_t ns = 0;
-    for (size_t s = hold0; s + ROLL_T + 1 < fr.n; s++) {
-        int ok = 1;
-        for (int k = 1; k <= ROLL_T + 1 && ok; k++) ok = !fr.starts[s + k];
-        if (ok) starts[ns++] = s;
+    int T = ROLL_T;
+    for (; T >= 4; T--) {
+        ns = 0;
+        for (size_t s = hold0; s + T + 1 < fr.n; s++) {
+            int ok = 1;
+            for (int k = 1; k <= T + 1 && ok; k++) ok = !fr.starts[s + k];
+            if (ok) starts[ns++] = s;
+        }
+        if (ns > 0) break;
     }
-    int M = ns < MAX_SEQ ? (int)ns : MAX_SEQ;
+    int M = T < 4 ? 0 : ns < MAX_SEQ ? (int)ns : MAX_SEQ;
     double p_inf[ROLL_T] = {0}, p_rnd[ROLL_T] = {0}, p_copy[ROLL_T] = {0};
     if (M > 0) {
         seq_prev = malloc((size_t)M * P * sizeof(float));
@@ -251,8 +268,8 @@ int cmd_eval_genie(int argc, char **argv) {
         rc2 = malloc((size_t)M * P * sizeof(float));
         nxt = malloc((size_t)M * P * sizeof(float));
         work = malloc(lc_genie_dyn_work(g, M) * sizeof(float));
-        sc = malloc((size_t)M * ROLL_T * sizeof(int));
-        size_t *ct = malloc((size_t)M * ROLL_T * sizeof(size_t));
+        sc = malloc((size_t)M * T * sizeof(int));
+        size_t *ct = malloc((size_t)M * T * sizeof(size_t));
         if (!seq_prev || !seq_cur || !rp || !rc2 || !nxt || !work || !sc || !ct) {
             free(ct);
             goto done;
@@ -260,9 +277,9 @@ int cmd_eval_genie(int argc, char **argv) {
         for (int m = 0; m < M; m++) {
             size_t s = starts[(size_t)m * ns / M];
             starts[m] = s;
-            for (int k = 0; k < ROLL_T; k++) ct[(size_t)m * ROLL_T + k] = s + 1 + k;
+            for (int k = 0; k < T; k++) ct[(size_t)m * T + k] = s + 1 + k;
         }
-        lc_genie_infer(g, X, ct, M * ROLL_T, sc);
+        lc_genie_infer(g, X, ct, M * T, sc);
         free(ct);
         lc_rng rng;
         lc_rng_seed(&rng, (uint64_t)seed, 0x7);
@@ -273,9 +290,9 @@ int cmd_eval_genie(int argc, char **argv) {
                 memcpy(seq_prev + (size_t)m * P, X + starts[m] * P, P * sizeof(float));
                 memcpy(seq_cur + (size_t)m * P, X + (starts[m] + 1) * P, P * sizeof(float));
             }
-            for (int k = 0; k < ROLL_T; k++) {
+            for (int k = 0; k < T; k++) {
                 for (int m = 0; m < M; m++)
-                    cc[m] = mode ? (int)lc_rng_below(&rng, (uint32_t)K) : sc[(size_t)m * ROLL_T + k];
+                    cc[m] = mode ? (int)lc_rng_below(&rng, (uint32_t)K) : sc[(size_t)m * T + k];
                 lc_genie_dyn_step(g, work, seq_prev, seq_cur, cc, M, nxt, NULL, NULL);
                 memcpy(seq_prev, seq_cur, (size_t)M * P * sizeof(float));
                 memcpy(seq_cur, nxt, (size_t)M * P * sizeof(float));
@@ -345,20 +362,31 @@ int cmd_eval_genie(int argc, char **argv) {
         lc_policy_free(pp);
     }
     if (json) {
-        char nb1[32], nb2[32], nb3[32], nb4[32], nb5[32];
-        printf("{\"env\":\"%s\",\"res\":%d,\"codes\":%d,\"codes_used\":%d,\"heldout_transitions\":%zu,"
+        char nb1[32], nb2[32], nb3[32], nb4[32], nb5[32], nb6[32], nb7[32], nb8[32], nb9[32];
+        int t16 = M > 0 && T == 16;
+        double e_inf = M > 0 ? p_inf[T - 1] : NAN, e_copy = M > 0 ? p_copy[T - 1] : NAN,
+               e_rnd = M > 0 ? p_rnd[T - 1] : NAN;
+        int aliased = 0;
+        for (int k = 0; k < K; k++) aliased += g->code_alias[k] != k;
+        printf("{\"env\":\"%s\",\"res\":%d,\"codes\":%d,\"codes_used\":%d,\"codes_aliased\":%d,"
+               "\"heldout_transitions\":%zu,"
                "\"consistency\":%.4f,\"chance\":%.4f,\"label_map_accuracy\":%.4f,\"labels\":%d,"
                "\"sequences\":%d,\"psnr4_inferred\":%.3f,\"psnr4_random\":%.3f,\"delta_psnr4\":%s,"
-               "\"psnr16_inferred\":%.3f,\"psnr16_copy\":%.3f,\"psnr16_random\":%.3f,"
+               "\"rollout_steps\":%d,\"psnr_rollout_inferred\":%s,\"psnr_rollout_copy\":%s,"
+               "\"psnr_rollout_random\":%s,\"psnr16_inferred\":%s,\"psnr16_copy\":%s,"
+               "\"psnr16_random\":%s,"
                "\"frames_per_s\":%.1f,\"lam_train_s\":%.1f,\"dyn_train_s\":%.1f,"
                "\"train_peak_rss_mb\":%.1f,\"eval_peak_rss_mb\":%.1f,\"real_episodes\":%d,"
                "\"policy_return\":%s,\"random_return\":%s,\"reward_pred_mean\":%.5f,"
-               "\"reward_real_mean\":%.5f,\"reward_pred_on_rewarded\":%s,\"reward_pred_elsewhere\":%s}\n",
-               g->env_name, g->R, K, used, nh, consistency, chance, label_acc, nl, M, p_inf[3],
-               p_rnd[3], num_or_null(nb3, d4), p_inf[ROLL_T - 1], p_copy[ROLL_T - 1], p_rnd[ROLL_T - 1], fps,
+               "\"reward_real_mean\":%.5f,\"halt_real\":%.4f,\"halt_real_rewarded\":%s,\"reward_pred_on_rewarded\":%s,\"reward_pred_elsewhere\":%s}\n",
+               g->env_name, g->R, K, used, aliased, nh, consistency, chance, label_acc, nl, M, p_inf[3],
+               p_rnd[3], num_or_null(nb3, d4), M > 0 ? T : 0, num_or_null(nb6, e_inf),
+               num_or_null(nb7, e_copy), num_or_null(nb8, e_rnd), t16 ? nb6 : "null",
+               t16 ? nb7 : "null", t16 ? nb8 : "null", fps,
                g->lam_train_s, g->dyn_train_s, g->peak_rss_mb, lc_genie_peak_rss_mb(),
                policy ? episodes : 0, num_or_null(nb1, pol_mean), num_or_null(nb2, rnd_mean), r_pred,
-               r_real, num_or_null(nb4, r_hit), num_or_null(nb5, r_miss));
+               r_real, (double)n_halt / nh, num_or_null(nb9, n_hit ? (double)n_halt_hit / n_hit : NAN),
+               num_or_null(nb4, r_hit), num_or_null(nb5, r_miss));
     } else {
         printf("genie world of %s, modelled at %dx%dx%d, %d latent actions (%d used on held-out data)\n",
                g->env_name, g->R, g->R, g->C, K, used);
@@ -370,18 +398,31 @@ int cmd_eval_genie(int argc, char **argv) {
         for (int k = 0; k < K; k++) {
             printf("   z%-3d", k);
             for (int a = 0; a < A; a++) printf(" %6ld", conf[(size_t)k * A + a]);
-            printf("   -> %d\n", map[k]);
+            if (g->code_alias[k] != k)
+                printf("   -> %d (rare: the dream plays it as z%d)\n", map[k], g->code_alias[k]);
+            else
+                printf("   -> %d\n", map[k]);
         }
         printf("reward head on held-out transitions: mean %.4f (data %.4f); %.3f on the %ld "
                "rewarded steps, %.4f elsewhere\n", r_pred, r_real, r_hit, n_hit, r_miss);
+        if (g->n_rvals > 1) {
+            printf("  predicted on steps whose real reward is (class value: mean, steps):");
+            for (int k = 0; k < g->n_rvals; k++)
+                if (by_n[k]) printf(" %g: %.3f (%ld)", g->rvals[k], by_sum[k] / by_n[k], by_n[k]);
+            printf("\n");
+        }
+        if (g->halt_disagree > 0)
+            printf("dream halting: %.2f%% of held-out real transitions cross the threshold "
+                   "(%.2f%% of the rewarded ones)\n", 100.0 * n_halt / nh,
+                   n_hit ? 100.0 * n_halt_hit / n_hit : 0.0);
         if (M > 0) {
             printf("controllability over %d held-out sequences (PSNR in dB at %dx%d):\n", M, g->R, g->R);
             printf("  t=4: inferred latents %.2f, random latents %.2f, delta tPSNR %.2f dB\n",
                    p_inf[3], p_rnd[3], d4);
-            printf("  t=16 rollout: inferred latents %.2f, random %.2f, copy-last-frame %.2f\n",
-                   p_inf[ROLL_T - 1], p_rnd[ROLL_T - 1], p_copy[ROLL_T - 1]);
+            printf("  t=%d rollout: inferred latents %.2f, random %.2f, copy-last-frame %.2f\n",
+                   T, p_inf[T - 1], p_rnd[T - 1], p_copy[T - 1]);
             printf("  per step (inferred / copy):");
-            for (int k = 0; k < ROLL_T; k++) printf(" %.1f/%.1f", p_inf[k], p_copy[k]);
+            for (int k = 0; k < T; k++) printf(" %.1f/%.1f", p_inf[k], p_copy[k]);
             printf("\n");
         }
         printf("generation: %.0f frames/s (64 envs batched through the dream: env, %dx%d obs)\n",

@@ -108,6 +108,7 @@ int cmd_train_genie(int argc, char **argv) {
         {"dyn-unroll", CLI_INT, &c.dyn_unroll, "dynamics trained from its own frames up to this many steps out (0 = off)"},
         {"dyn-l1", CLI_INT, &c.dyn_l1, "1: absolute frame error (sharper), 0: squared"},
         {"dyn-noise", CLI_FLOAT, &c.dyn_noise, "std of noise on the dynamics' input frames in training"},
+        {"rare-code", CLI_FLOAT, &c.rare_code, "codes used by fewer than this / K of the transitions play their nearest used code in the dream"},
         {"lam-hidden", CLI_INT, &c.lam_hidden, "LAM decoder conv channels"},
         {"dyn-hidden", CLI_INT, &c.dyn_hidden, "dynamics conv channels"},
         {"beta", CLI_FLOAT, &c.beta, "VQ commitment weight"},

@@ -1,16 +1,18 @@
 #!/bin/sh
 # examples/genie_flow.sh: the Genie-style flow end to end in a few minutes on 2 CPU cores:
-# frames of Breakout without actions -> latent action model + dynamics -> a playable world ->
-# PPO inside it -> the latent->real map from 200 labelled transitions -> the real game.
-# Leaves out: CoinRun (works the same with --env CoinRun-v0, not tuned). Usage:
-#   sh examples/genie_flow.sh [WORKDIR] [PPO_STEPS]
+# frames of a pixel game without actions -> latent action model + dynamics -> a playable
+# world -> PPO inside it -> the latent->real map from 200 labelled transitions -> the real
+# game, beside PPO trained on the real game with the same number of steps.
+# Leaves out: CoinRun (works the same with GAME=CoinRun-v0, not tuned). Usage:
+#   [GAME=Catch-v0|Breakout-v0] sh examples/genie_flow.sh [WORKDIR] [PPO_STEPS]
 set -e
 LUCID=${LUCID:-./build/lucid}
+GAME=${GAME:-Catch-v0}
 DIR=${1:-/tmp/lucid_genie_flow}
-PPO_STEPS=${2:-20000}
+PPO_STEPS=${2:-30000}
 mkdir -p "$DIR"
-echo "== 1. frames only (true actions go to a separate file, used only for evaluation)"
-$LUCID collect --frames-only --env Breakout-v0 --steps 20000 --num-envs 8 --seed 1 \
+echo "== 1. $GAME frames only (true actions go to a separate file, used only for evaluation)"
+$LUCID collect --frames-only --env "$GAME" --steps 20000 --num-envs 8 --seed 1 \
     --out "$DIR/frames.lucid"
 echo "== 2-3. latent action model + dynamics (16x16 model frames, ~3 min on 2 cores)"
 $LUCID train-genie --data "$DIR/frames.lucid" --out "$DIR/genie.lucid" --lam-steps 3000 \
@@ -23,17 +25,17 @@ i=0; while [ $i -lt 40 ]; do echo $((i / 5 % 8)); i=$((i + 1)); done |
     $LUCID play "dream:$DIR/genie.lucid" --seed 1 --steps 40 --gif "$DIR/dream.gif" > /dev/null
 ls -l "$DIR/dream.gif"
 echo "== 6. PPO (cnn) inside the dream for $PPO_STEPS steps, then the real game"
-# Short dreams (32 steps) branched from frames of the data, as MBPO does: the model is
-# trusted only near the data.
+# Dreams of at most 32 steps branched from frames of the data, as MBPO does: the model is
+# trusted only near the data (Catch's episodes end by themselves after 7).
 $LUCID train --env "dream:$DIR/genie.lucid" --env-params horizon=32 --arch cnn \
-    --steps "$PPO_STEPS" --num-envs 8 \
+    --steps "$PPO_STEPS" --num-envs 8 --seed 1 \
     --out "$DIR/dream_policy.lucid" > "$DIR/dream_train.log"
 tail -2 "$DIR/dream_train.log"
 $LUCID eval-genie --model "$DIR/genie.lucid" --data "$DIR/frames.lucid" \
-    --actions "$DIR/frames.actions.lucid" --policy "$DIR/dream_policy.lucid" --episodes 32 |
+    --actions "$DIR/frames.actions.lucid" --policy "$DIR/dream_policy.lucid" --episodes 100 |
     tail -1
 echo "== 6b. PPO (cnn) on the real game with the same $PPO_STEPS steps"
-$LUCID train --env Breakout-v0 --arch cnn --steps "$PPO_STEPS" --num-envs 8 \
+$LUCID train --env "$GAME" --arch cnn --steps "$PPO_STEPS" --num-envs 8 --seed 1 \
     --out "$DIR/real_policy.lucid" > "$DIR/real_train.log"
 tail -2 "$DIR/real_train.log"
-$LUCID eval --policy "$DIR/real_policy.lucid" --episodes 32 --stochastic
+$LUCID eval --policy "$DIR/real_policy.lucid" --episodes 100 --stochastic

@@ -40,6 +40,7 @@ lc_genie_cfg lc_genie_cfg_default(void) {
     c.dyn_noise = 0.0f;
     c.dyn_unroll = 4;
     c.dyn_l1 = 0;
+    c.rare_code = 0.25f;
     c.seed = 1;
     return c;
 }
@@ -71,6 +72,8 @@ static int check_cfg(const lc_genie_cfg *c, int C, lc_error *err) {
     if (c->enc_pool < 0 || c->enc_pool > 1 || c->start_anywhere < 0 || c->start_anywhere > 1 ||
         c->dyn_l1 < 0 || c->dyn_l1 > 1)
         return lc_fail(err, LC_ERR_ARG, "genie: enc_pool, start_anywhere and dyn_l1 are 0 or 1");
+    if (!(c->rare_code >= 0 && c->rare_code <= 1))
+        return lc_fail(err, LC_ERR_ARG, "genie: rare_code must be in [0, 1]");
     if (!(c->dyn_noise >= 0 && c->dyn_noise < 1) || c->dyn_unroll < 0 || c->dyn_unroll > 64)
         return lc_fail(err, LC_ERR_ARG, "genie: dyn_noise must be in [0, 1) and dyn_unroll in [0, 64]");
     return LC_OK;
@@ -294,6 +297,7 @@ int lc_genie_new(lc_genie **out, const lc_genie_cfg *cfg, int C, const lc_frames
     g->C = C;
     g->n_rvals = 1; // without data: rewards are 0
     g->rvals[0] = 0.0f;
+    for (int k = 0; k < cfg->n_codes; k++) g->code_alias[k] = (uint8_t)k;
     if (like) {
         rc = reward_classes(g, like, err);
         if (rc) {
@@ -648,17 +652,13 @@ void lc_genie_disagree(const lc_genie *g, float *work, const float *prev, const 
     }
 }
 
-static int cmp_float(const void *a, const void *b) {
-    float x = *(const float *)a, y = *(const float *)b;
-    return (x > y) - (x < y);
-}
-
-// The halt threshold: the 0.99-quantile of the disagreement on up to 4096 real transitions
-// (centres idx[0..n)) with the LAM's codes, into g->halt_disagree.
+// The halt threshold: the largest disagreement on up to 8192 real training transitions
+// (centres idx[0..n)) with the LAM's codes, into g->halt_disagree. (A quantile halted the
+// rarest real events: in Catch, the catches, the only reward worth learning.)
 static int calibrate_halt(lc_genie *g, const float *X, const size_t *idx, const int *codes,
                           size_t n, lc_error *err) {
     const int CH = 128, P = g->P;
-    size_t m = n < 4096 ? n : 4096;
+    size_t m = n < 8192 ? n : 8192;
     float *dw = malloc(lc_genie_dyn_work(g, CH) * sizeof(float));
     float *aw = malloc(lc_genie_disagree_work(g, CH) * sizeof(float));
     float *pv = malloc((size_t)CH * P * sizeof(float)), *cu = malloc((size_t)CH * P * sizeof(float));
@@ -677,10 +677,9 @@ static int calibrate_halt(lc_genie *g, const float *X, const size_t *idx, const 
         lc_genie_dyn_step(g, dw, pv, cu, cc, b, nx, NULL, NULL);
         lc_genie_disagree(g, aw, pv, cu, cc, b, nx, d + i0);
     }
-    if (!rc && m > 0) {
-        qsort(d, m, sizeof(float), cmp_float);
-        g->halt_disagree = d[(size_t)(0.99 * (double)(m - 1))];
-    }
+    g->halt_disagree = 0;
+    for (size_t i = 0; i < m && !rc; i++)
+        if (d[i] > g->halt_disagree) g->halt_disagree = d[i];
     free(dw), free(aw), free(pv), free(cu), free(nx), free(d), free(cc);
     return rc;
 }
@@ -910,6 +909,7 @@ int lc_genie_train(lc_genie *g, const lc_frames *fr, const float *X, lc_genie_pr
     if (!rc) rc = dyn_buf_init(&db, g, B, err);
     t0 = lc_now();
     if (!rc) lc_genie_infer(g, X, idx, (int)nt, codes);
+    if (!rc) lc_genie_set_aliases(g, codes, nt);
     loss = 0;
     // code_at[t]: the LAM's code of the triple centred at t (-1: none), for unrolling.
     int *code_at = NULL;
@@ -959,6 +959,31 @@ int lc_genie_train(lc_genie *g, const lc_frames *fr, const float *X, lc_genie_pr
     return rc;
 }
 
+void lc_genie_set_aliases(lc_genie *g, const int *codes, size_t n) {
+    int K = g->cfg.n_codes, D = g->cfg.code_dim;
+    size_t use[256] = {0};
+    for (size_t j = 0; j < n; j++) use[codes[j]]++;
+    double floor_ = (double)g->cfg.rare_code / K * (double)n;
+    char used[256];
+    int any = 0;
+    for (int k = 0; k < K; k++) any |= used[k] = use[k] > 0 && (double)use[k] >= floor_;
+    const float *cb = lc_param(&g->lam, g->cb); // (K, D)
+    for (int k = 0; k < K; k++) {
+        g->code_alias[k] = (uint8_t)k;
+        if (!any || used[k]) continue;
+        double best = INFINITY;
+        for (int j = 0; j < K; j++) {
+            if (!used[j]) continue;
+            double d2 = 0;
+            for (int q = 0; q < D; q++) {
+                double t = (double)cb[(size_t)k * D + q] - cb[(size_t)j * D + q];
+                d2 += t * t;
+            }
+            if (d2 < best) best = d2, g->code_alias[k] = (uint8_t)j;
+        }
+    }
+}
+
 // ---------------------------------------------------------------- checkpoints
 
 #define CFG_INTS(X) X(res) X(n_codes) X(code_dim) X(enc_ch) X(lam_hidden) X(dyn_hidden) \
@@ -983,6 +1008,7 @@ int lc_genie_save(const lc_genie *g, const char *path, lc_error *err) {
     lc_file_set_float(f, "dream.halt_disagree", g->halt_disagree);
     lc_file_set_int(f, "cfg.dyn_unroll", g->cfg.dyn_unroll);
     lc_file_set_int(f, "cfg.dyn_l1", g->cfg.dyn_l1);
+    lc_file_set_float(f, "cfg.rare_code", g->cfg.rare_code);
     lc_file_set_str(f, "env", g->env_name);
     lc_file_set_int(f, "channels", g->C);
     lc_file_set_int(f, "game_h", g->game_h);
@@ -1002,6 +1028,10 @@ int lc_genie_save(const lc_genie *g, const char *path, lc_error *err) {
     if (!rc) rc = lc_file_add(f, "starts", LC_F32, 3, ss, g->starts, err);
     int64_t rs[1] = {g->n_rvals};
     if (!rc) rc = lc_file_add(f, "reward_values", LC_F32, 1, rs, g->rvals, err);
+    int32_t alias[256];
+    for (int k = 0; k < g->cfg.n_codes; k++) alias[k] = g->code_alias[k];
+    int64_t as[1] = {g->cfg.n_codes};
+    if (!rc) rc = lc_file_add(f, "code_alias", LC_I32, 1, as, alias, err);
     if (!rc) rc = lc_file_write(f, path, err);
     lc_file_free(f);
     return rc;
@@ -1040,6 +1070,11 @@ static int load_from(lc_genie **out, const lc_file *f, lc_error *err) {
     if (lc_file_get_int(f, "cfg.start_anywhere", &v, NULL) == LC_OK) c.start_anywhere = v != 0;
     c.dyn_l1 = 0;
     if (lc_file_get_int(f, "cfg.dyn_l1", &v, NULL) == LC_OK) c.dyn_l1 = v != 0;
+    c.rare_code = 0.0f; // files before aliasing: every code plays itself
+    if (lc_file_get_float(f, "cfg.rare_code", &d, NULL) == LC_OK) {
+        if (!(d >= 0 && d <= 1)) return lc_fail(err, LC_ERR_FORMAT, "cfg.rare_code = %g is out of range", d);
+        c.rare_code = (float)d;
+    }
     c.dyn_unroll = 0;
     if (lc_file_get_int(f, "cfg.dyn_unroll", &v, NULL) == LC_OK) {
         if (v < 0 || v > 64) return lc_fail(err, LC_ERR_SIZE, "cfg.dyn_unroll = %lld is out of range", (long long)v);
@@ -1111,6 +1146,23 @@ static int load_from(lc_genie **out, const lc_file *f, lc_error *err) {
     if (t->shape[0] < 1) {
         rc = lc_fail(err, LC_ERR_SHAPE, "no start frames");
         goto fail;
+    }
+    for (int k = 0; k < c.n_codes; k++) g->code_alias[k] = (uint8_t)k;
+    if (lc_file_tensor(f, "code_alias")) { // files before aliasing have none
+        int64_t ash[1] = {c.n_codes};
+        const lc_tensor *at = lc_file_expect(f, "code_alias", LC_I32, 1, ash, err);
+        if (!at) {
+            rc = err ? err->code : LC_ERR_FORMAT;
+            goto fail;
+        }
+        const int32_t *al = at->data;
+        for (int k = 0; k < c.n_codes; k++) // each alias is a used code, which plays itself
+            if (al[k] < 0 || al[k] >= c.n_codes || al[al[k]] != al[k]) {
+                rc = lc_fail(err, LC_ERR_FORMAT, "code_alias[%d] = %d is not a code that plays "
+                             "itself", k, (int)al[k]);
+                goto fail;
+            }
+        for (int k = 0; k < c.n_codes; k++) g->code_alias[k] = (uint8_t)al[k];
     }
     g->n_starts = (size_t)t->shape[0];
     g->starts = malloc(t->nbytes);
@@ -1213,7 +1265,7 @@ static void genie_env_step(void *data, int i0, int i1, const void *actions, void
     int n = i1 - i0, P = g->P;
     if (n <= 0) return;
     const int32_t *a = (const int32_t *)actions + i0;
-    for (int b = 0; b < n; b++) e->codes[b] = a[b];
+    for (int b = 0; b < n; b++) e->codes[b] = g->code_alias[a[b]];
     float *pv = e->prev + (size_t)i0 * P, *cu = e->cur + (size_t)i0 * P;
     lc_genie_dyn_step(g, e->work, pv, cu, e->codes, n, e->next, rewards + i0, e->logits);
     if (e->dwork) lc_genie_disagree(g, e->dwork, pv, cu, e->codes, n, e->next, e->dis);
@@ -1312,7 +1364,7 @@ int lc_genie_env_ctor(lc_env_impl *impl, const char *name, int num_envs,
         return rc;
     }
     int horizon = e->g->cfg.horizon;
-    e->halt = 1.0f;
+    e->halt = -1.0f; // off unless asked for (measured: in Catch it halted the dream's own drift)
     if ((rc = parse_params(q ? q + 1 : NULL, &horizon, &e->halt, err)) ||
         (opts && (rc = parse_params(opts->params, &horizon, &e->halt, err)))) {
         genie_env_destroy(e);

@@ -65,6 +65,9 @@ typedef struct lc_genie_cfg {
                       // steps after the last real pair (forward only), so that long dreams
                       // do not drift off the data (4; 0 = always from real frames)
     int dyn_l1;       // 1: the frame loss is absolute error (a median predictor), 0: squared (0)
+    float rare_code;  // a code that fewer than rare_code / K of the training transitions use
+                      // is, in the dream, an alias of its nearest used code (0.25; 0: only the
+                      // codes the data never uses)
     uint64_t seed;    // 1
 } lc_genie_cfg;
 
@@ -110,7 +113,11 @@ typedef struct lc_genie {
     double lam_loss, dyn_loss;
     int64_t train_frames;
     int64_t restarts; // dead-code restarts done
-    float halt_disagree; // the dream halts where dynamics and LAM decoder disagree more (0: never)
+    float halt_disagree; // with halt=P, the dream halts where dynamics and LAM decoder disagree more
+    // The dream's action k plays code code_alias[k]: k itself where the data uses it, else
+    // the used code nearest in the codebook (the dynamics barely saw a rare code: the dream
+    // would be the model's guess, and an agent finds such guesses and exploits them).
+    uint8_t code_alias[256]; // (K)
 } lc_genie;
 
 // Builds an untrained model for frames of C channels (side R = cfg.res) of a game.
@@ -140,6 +147,8 @@ double lc_genie_dyn_loss(lc_genie *g, const lc_frames *fr, const float *X, const
 
 // LAM inference: codes (B) for B triples given as X rows (N, P) and centre indices t.
 void lc_genie_infer(const lc_genie *g, const float *X, const size_t *t, int B, int *codes);
+// Sets g->code_alias from the LAM's codes of n training transitions (cfg.rare_code).
+void lc_genie_set_aliases(lc_genie *g, const int *codes, size_t n);
 // Dynamics: next frames (B, P) (clamped to [0, 1]), rewards (B), end logits (B) from
 // prev (B, P), cur (B, P), codes (B). work: lc_genie_dyn_work(g, B) floats.
 size_t lc_genie_dyn_work(const lc_genie *g, int B);
@@ -164,10 +173,10 @@ int lc_genie_file_is(const char *path);
 // The env behind "dream:GENIE.lucid" (dispatched to by lc_dream_env_ctor): obs uint8 at
 // the game's (H, W, C) (nearest upsampling of the model's frames), Discrete(K) latent
 // actions, starts from the stored contexts, reward and end from the heads (end when
-// sigmoid > 0.5), time limit cfg.horizon (params: horizon=H overrides). Where the
-// disagreement exceeds halt_disagree (its 99th percentile on the training data) the
-// episode ends with reward -PENALTY, MOReL's halt state (params: halt=PENALTY, default 1;
-// halt=off).
+// sigmoid > 0.5), time limit cfg.horizon (params: horizon=H overrides). Action k plays
+// code code_alias[k]. With params halt=PENALTY (default off), where the disagreement
+// exceeds halt_disagree (its largest on the training data) the episode ends with reward
+// -PENALTY, MOReL's halt state.
 int lc_genie_env_ctor(lc_env_impl *impl, const char *name, int num_envs,
                       const lc_env_opts *opts, lc_error *err);
 
