@@ -9,7 +9,7 @@ set -e
 LUCID=${LUCID:-./build/lucid}
 GAME=${GAME:-Catch-v0}
 DIR=${1:-/tmp/lucid_genie_flow}
-PPO_STEPS=${2:-30000}
+PPO_STEPS=${2:-60000}
 mkdir -p "$DIR"
 echo "== 1. $GAME frames only (true actions go to a separate file, used only for evaluation)"
 $LUCID collect --frames-only --env "$GAME" --steps 20000 --num-envs 8 --seed 1 \
