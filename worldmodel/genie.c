@@ -962,7 +962,10 @@ int lc_genie_train(lc_genie *g, const lc_frames *fr, const float *X, lc_genie_pr
 void lc_genie_set_aliases(lc_genie *g, const int *codes, size_t n) {
     int K = g->cfg.n_codes, D = g->cfg.code_dim;
     size_t use[256] = {0};
-    for (size_t j = 0; j < n; j++) use[codes[j]]++;
+    for (size_t j = 0; j < n; j++) {
+        assert(codes[j] >= 0 && codes[j] < K);
+        use[codes[j]]++;
+    }
     double floor_ = (double)g->cfg.rare_code / K * (double)n;
     char used[256];
     int any = 0;
