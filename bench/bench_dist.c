@@ -31,6 +31,53 @@ static void die(const char *what, const lc_error *err) {
     exit(1);
 }
 
+// For a thread that plays a worker: a DEALER socket connected to ep in a context of
+// its own (*ctx), which has sent `first`; NULL (nothing left open) when it cannot be had.
+static void *dealer_to(const char *ep, const lc_msg *first, void **ctx) {
+    void *s = NULL;
+    lc_error err = {0};
+    *ctx = zmq_ctx_new();
+    if (lc_net_socket(&s, *ctx, ZMQ_DEALER, 0, &err) || zmq_connect(s, ep) != 0) {
+        lc_net_close(&s);
+        zmq_ctx_term(*ctx);
+        return NULL;
+    }
+    lc_net_send(s, NULL, 0, 0, first, NULL, &err);
+    return s;
+}
+
+// A collect-only learner of CartPole-v1 on a free loopback port (async, lag 3) that
+// starts once min_workers have joined.
+static lc_learner_cfg collect_only_cfg(int min_workers) {
+    lc_learner_cfg cfg = lc_learner_cfg_default();
+    lc_error err = {0};
+    if (lc_ppo_cfg_for_env(&cfg.ppo, &cfg.pcfg, "CartPole-v1", &err)) die("ppo cfg", &err);
+    cfg.bind = "tcp://127.0.0.1:*";
+    cfg.env_name = "CartPole-v1";
+    cfg.ppo.total_steps = INT64_MAX / 2;
+    cfg.sync = 0;
+    cfg.max_lag = 3;
+    cfg.min_workers = min_workers;
+    cfg.skip_update = 1;
+    cfg.checkpoint_every = 0;
+    return cfg;
+}
+
+// A rollout segment of T steps of N CartPole envs (4 floats of obs) whose tensors
+// borrow f (T*N*4 floats), a (T*N) and u (T*N bytes); version and worker_id are 0.
+static lc_msg segment_of(int T, int N, const float *f, const int32_t *a, const uint8_t *u) {
+    int64_t to[3] = {T, N, 4}, ta[3] = {T, N, 1}, tn[2] = {T, N}, n = N;
+    lc_msg x = lc_msg_init(LC_MSG_ROLLOUT);
+    x.rollout.obs = lc_wire_tensor_of(LC_F32, 3, to, f);
+    x.rollout.actions = lc_wire_tensor_of(LC_I32, 3, ta, a);
+    x.rollout.logp = x.rollout.values = x.rollout.rewards = x.rollout.final_values =
+        lc_wire_tensor_of(LC_F32, 2, tn, f);
+    x.rollout.terminated = x.rollout.truncated = x.rollout.starts = lc_wire_tensor_of(LC_U8, 2, tn, u);
+    x.rollout.next_value = lc_wire_tensor_of(LC_F32, 1, &n, f);
+    x.rollout.next_start = lc_wire_tensor_of(LC_U8, 1, &n, u);
+    return x;
+}
+
 // ---------------------------------------------------------------- gathering
 
 typedef struct wthread {
@@ -77,18 +124,9 @@ static void *learner_main(void *arg) {
 
 // Env steps/s reaching a collect-only learner from k workers of 4 CartPole envs.
 static double gathered(int k, double *mb_in) {
-    lc_learner_cfg cfg = lc_learner_cfg_default();
+    lc_learner_cfg cfg = collect_only_cfg(k);
     lc_error err = {0};
-    if (lc_ppo_cfg_for_env(&cfg.ppo, &cfg.pcfg, "CartPole-v1", &err)) die("ppo cfg", &err);
-    cfg.bind = "tcp://127.0.0.1:*";
-    cfg.env_name = "CartPole-v1";
-    cfg.ppo.total_steps = INT64_MAX / 2;
-    cfg.sync = 0;
-    cfg.max_lag = 3;
     cfg.worker_num_envs = ENVS_PER_WORKER;
-    cfg.min_workers = k;
-    cfg.skip_update = 1;
-    cfg.checkpoint_every = 0;
     window win = {0};
     cfg.on_update = mark;
     cfg.cb_ctx = &win;
@@ -159,12 +197,11 @@ typedef struct light {
 // segments_per_version of them per version (as the protocol asks).
 static void *light_main(void *arg) {
     light *g = arg;
-    void *ctx = zmq_ctx_new(), *s = NULL;
-    lc_error err = {0};
-    if (lc_net_socket(&s, ctx, ZMQ_DEALER, 0, &err) || zmq_connect(s, g->ep) != 0) return NULL;
     lc_msg m = lc_msg_init(LC_MSG_HELLO);
     m.hello.num_envs = g->N;
-    lc_net_send(s, NULL, 0, 0, &m, NULL, &err);
+    void *ctx, *s = dealer_to(g->ep, &m, &ctx);
+    if (!s) return NULL;
+    lc_error err = {0};
     int T = 0, id = 0, spv = 1, sent_v = 0;
     int64_t version = -1;
     float *f = NULL;
@@ -195,17 +232,9 @@ static void *light_main(void *arg) {
             a = calloc((size_t)T * g->N, sizeof(int32_t));
             u = calloc((size_t)T * g->N, 1);
         }
-        int64_t to[3] = {T, g->N, 4}, ta[3] = {T, g->N, 1}, tn[2] = {T, g->N}, n = g->N;
-        lc_msg x = lc_msg_init(LC_MSG_ROLLOUT);
+        lc_msg x = segment_of(T, g->N, f, a, u);
         x.rollout.version = version;
         x.rollout.worker_id = id;
-        x.rollout.obs = lc_wire_tensor_of(LC_F32, 3, to, f);
-        x.rollout.actions = lc_wire_tensor_of(LC_I32, 3, ta, a);
-        x.rollout.logp = x.rollout.values = x.rollout.rewards = x.rollout.final_values =
-            lc_wire_tensor_of(LC_F32, 2, tn, f);
-        x.rollout.terminated = x.rollout.truncated = x.rollout.starts = lc_wire_tensor_of(LC_U8, 2, tn, u);
-        x.rollout.next_value = lc_wire_tensor_of(LC_F32, 1, &n, f);
-        x.rollout.next_start = lc_wire_tensor_of(LC_U8, 1, &n, u);
         int dropped = 0;
         lc_net_send(s, NULL, 0, 0, &x, &dropped, &err);
         if (dropped) nap(0.0005);
@@ -220,18 +249,9 @@ static void *light_main(void *arg) {
 }
 
 static void capacity(int nworkers, int T, int N) {
-    lc_learner_cfg cfg = lc_learner_cfg_default();
+    lc_learner_cfg cfg = collect_only_cfg(nworkers);
     lc_error err = {0};
-    if (lc_ppo_cfg_for_env(&cfg.ppo, &cfg.pcfg, "CartPole-v1", &err)) die("ppo cfg", &err);
-    cfg.bind = "tcp://127.0.0.1:*";
-    cfg.env_name = "CartPole-v1";
-    cfg.ppo.total_steps = INT64_MAX / 2;
     cfg.ppo.num_steps = T;
-    cfg.sync = 0;
-    cfg.max_lag = 3;
-    cfg.skip_update = 1;
-    cfg.min_workers = nworkers;
-    cfg.checkpoint_every = 0;
     cfg.worker_timeout_s = 30;
     atomic_int stop;
     atomic_init(&stop, 0);
@@ -262,18 +282,10 @@ static void capacity(int nworkers, int T, int N) {
     double msgs = (double)(b.msgs_in - a.msgs_in) / dt, mb = (double)(b.bytes_in - a.bytes_in) / 1e6 / dt;
     double segs = (double)(b.segments - a.segments) / dt;
     // reference: the decoder alone on one such message
-    int64_t to[3] = {T, N, 4}, ta[3] = {T, N, 1}, tn[2] = {T, N}, n = N;
     float *f = calloc((size_t)T * N * 4, sizeof(float));
     int32_t *ac = calloc((size_t)T * N, sizeof(int32_t));
     uint8_t *u = calloc((size_t)T * N, 1);
-    lc_msg x = lc_msg_init(LC_MSG_ROLLOUT);
-    x.rollout.obs = lc_wire_tensor_of(LC_F32, 3, to, f);
-    x.rollout.actions = lc_wire_tensor_of(LC_I32, 3, ta, ac);
-    x.rollout.logp = x.rollout.values = x.rollout.rewards = x.rollout.final_values =
-        lc_wire_tensor_of(LC_F32, 2, tn, f);
-    x.rollout.terminated = x.rollout.truncated = x.rollout.starts = lc_wire_tensor_of(LC_U8, 2, tn, u);
-    x.rollout.next_value = lc_wire_tensor_of(LC_F32, 1, &n, f);
-    x.rollout.next_start = lc_wire_tensor_of(LC_U8, 1, &n, u);
+    lc_msg x = segment_of(T, N, f, ac, u);
     void *buf;
     size_t len;
     lc_proto_encode(&x, &buf, &len, &err);
@@ -307,11 +319,10 @@ typedef struct acker {
 // Receives weights messages and answers each with a heartbeat.
 static void *acker_main(void *arg) {
     acker *k = arg;
-    void *ctx = zmq_ctx_new(), *s = NULL;
-    lc_error err = {0};
-    if (lc_net_socket(&s, ctx, ZMQ_DEALER, 0, &err) || zmq_connect(s, k->ep) != 0) return NULL;
     lc_msg hb = lc_msg_init(LC_MSG_HEARTBEAT);
-    lc_net_send(s, NULL, 0, 0, &hb, NULL, &err);
+    void *ctx, *s = dealer_to(k->ep, &hb, &ctx);
+    if (!s) return NULL;
+    lc_error err = {0};
     while (!atomic_load(k->stop)) {
         zmq_pollitem_t it = {s, 0, ZMQ_POLLIN, 0};
         if (zmq_poll(&it, 1, 20) <= 0) continue;
@@ -327,6 +338,21 @@ static void *acker_main(void *arg) {
     zmq_close(s);
     zmq_ctx_term(ctx);
     return NULL;
+}
+
+// Waits on router r until n messages (acks) have come, dropping them.
+static void await_acks(void *r, int n) {
+    lc_error err = {0};
+    for (int acks = 0; acks < n;) {
+        zmq_pollitem_t it = {r, 0, ZMQ_POLLIN, 0};
+        zmq_poll(&it, 1, 100);
+        lc_frames f;
+        int got = 0;
+        while (!lc_net_recv(r, 1, &f, &got, &err) && got) {
+            acks++;
+            lc_frames_close(&f);
+        }
+    }
 }
 
 static void broadcast(int nworkers) {
@@ -383,16 +409,7 @@ static void broadcast(int nworkers) {
             zmq_msg_close(&c);
         }
         zmq_msg_close(&base);
-        for (int acks = 0; acks < nworkers;) {
-            zmq_pollitem_t it = {r, 0, ZMQ_POLLIN, 0};
-            zmq_poll(&it, 1, 100);
-            lc_frames f;
-            int g = 0;
-            while (!lc_net_recv(r, 1, &f, &g, &err) && g) {
-                acks++;
-                lc_frames_close(&f);
-            }
-        }
+        await_acks(r, nworkers);
         total += lc_net_now() - t0;
     }
     // references: copying the weights once per worker; a small round trip
@@ -411,16 +428,7 @@ static void broadcast(int nworkers) {
     double p0 = lc_net_now();
     for (int rep = 0; rep < 50; rep++) {
         lc_net_send(r, ids[0], idn[0], 0, &hb, NULL, &err);
-        for (int acks = 0; !acks;) {
-            zmq_pollitem_t it = {r, 0, ZMQ_POLLIN, 0};
-            zmq_poll(&it, 1, 100);
-            lc_frames f;
-            int got = 0;
-            while (!lc_net_recv(r, 1, &f, &got, &err) && got) {
-                acks++;
-                lc_frames_close(&f);
-            }
-        }
+        await_acks(r, 1);
     }
     double ping = (lc_net_now() - p0) / 50;
     printf("  1 MiB weights to %2d workers (encode + send + all acks): %7.2f ms | memcpy x %d: "

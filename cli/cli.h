@@ -4,7 +4,10 @@
 #ifndef LC_CLI_CLI_H
 #define LC_CLI_CLI_H
 
+#include <stdatomic.h>
 #include <stdint.h>
+
+struct lc_env; // env/env.h
 
 typedef enum cli_type { CLI_INT, CLI_I64, CLI_FLOAT, CLI_STR, CLI_FLAG } cli_type;
 
@@ -22,5 +25,26 @@ int cli_parse(int argc, char **argv, const cli_opt *opts, int nopts, const char 
               const char **positional, int max_pos, int *npos);
 
 #define CLI_COUNT(a) ((int)(sizeof(a) / sizeof((a)[0])))
+
+// What several verbs do alike beyond options (cli/verbs.c). Each prints its own
+// errors as "lucid VERB: why" (verb is the name after "lucid ", e.g. "serve").
+
+// From now on SIGINT and SIGTERM set *stop (one flag per process: the last call wins).
+void cli_stop_on_signals(atomic_int *stop);
+
+// A log callback for lc_server_cfg / lc_learner_cfg: prints "PREFIX: line" to
+// stderr, PREFIX being the string given as log_ctx ("lucid serve").
+void cli_log_line(void *ctx, const char *line);
+
+// For a verb that binds a CURVE server (serve, learner): when secret_file is set,
+// reads the secret key from it into secret, then (unless quiet) warns that without
+// allow any PEER that knows the SELF's public key gets in. Returns 0, or 1 (the
+// exit status) after printing why the key could not be read.
+int cli_curve_server_key(const char *verb, const char *secret_file, const char *allow, int quiet,
+                         const char *peer, const char *self, char *secret); // secret: LC_CURVE_KEY_LEN + 1
+
+// Makes env `name` with num_envs copies and otherwise default options into *env.
+// Returns 0, or 1 (the exit status) after printing why it could not be made.
+int cli_make_env(struct lc_env **env, const char *verb, const char *name, int num_envs);
 
 #endif

@@ -49,14 +49,9 @@ int cmd_collect(int argc, char **argv) {
         fprintf(stderr, "lucid collect: --num-envs must be >= 1\n");
         return 2;
     }
-    lc_error err = {0};
     lc_env *env = NULL;
-    lc_env_opts o = lc_env_opts_default();
-    o.num_envs = num_envs;
-    if (lc_env_make(&env, env_name, &o, &err) != LC_OK) {
-        fprintf(stderr, "lucid collect: %s\n", err.msg);
-        return 1;
-    }
+    if (cli_make_env(&env, "collect", env_name, num_envs)) return 1;
+    lc_error err = {0};
     cli_mb_actor *actor = NULL;
     lc_dataset ds, old;
     int have_ds = 0, have_old = 0, status = 1;

@@ -2,7 +2,6 @@
 // worker`) connect to (agents/learner.h, docs/PROTOCOL.md), with an evaluation in
 // the real env at the end. Leaves out: a live dashboard (use --json and lucid plot).
 #include <math.h>
-#include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
@@ -13,16 +12,6 @@
 #include "core/progress.h"
 
 static atomic_int learner_stop;
-
-static void on_signal(int sig) {
-    (void)sig;
-    atomic_store(&learner_stop, 1);
-}
-
-static void log_line(void *ctx, const char *line) {
-    (void)ctx;
-    fprintf(stderr, "lucid learner: %s\n", line);
-}
 
 typedef struct show {
     int json;
@@ -133,10 +122,7 @@ int cmd_learner(int argc, char **argv) {
         return 2;
     }
     char secret[LC_CURVE_KEY_LEN + 1];
-    if (secret_file && lc_curve_read_key(secret_file, secret, &err)) {
-        fprintf(stderr, "lucid learner: %s\n", err.msg);
-        return 1;
-    }
+    if (cli_curve_server_key("learner", secret_file, allow, quiet, "worker", "learner", secret)) return 1;
     if (steps) cfg.ppo.total_steps = steps;
     if (num_steps) cfg.ppo.num_steps = num_steps;
     if (lr > 0) cfg.ppo.lr = lr;
@@ -158,23 +144,17 @@ int cmd_learner(int argc, char **argv) {
     cfg.curve_secret = secret_file ? secret : NULL;
     cfg.curve_allow = allow;
     cfg.stop = &learner_stop;
-    cfg.log = quiet ? NULL : log_line;
+    cfg.log = quiet ? NULL : cli_log_line;
+    cfg.log_ctx = (void *)"lucid learner";
     show sh = {json, 0};
     cfg.on_update = on_update;
     cfg.cb_ctx = &sh;
-    if (secret_file && !allow && !quiet)
-        fprintf(stderr, "lucid learner: warning: CURVE without --curve-allow admits any worker "
-                        "that knows the learner's public key\n");
     lc_learner *l = NULL;
     if (lc_learner_new(&l, &cfg, &err)) {
         fprintf(stderr, "lucid learner: %s\n", err.msg);
         return 1;
     }
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_signal;
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
+    cli_stop_on_signals(&learner_stop);
     if (!json) printf("lucid learner: listening on %s\n", lc_learner_endpoint(l));
     fflush(stdout);
     rc = lc_learner_run(l, &err);

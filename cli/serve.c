@@ -1,26 +1,14 @@
 // cli/serve.c: `lucid serve`: serves lucid envs to remote clients over ZeroMQ
 // (agents/server.h; docs/PROTOCOL.md; a Python client in examples/python).
 // Leaves out: daemonising, TLS other than CURVE.
-#include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
-#include <string.h>
 
 #include "agents/net.h"
 #include "agents/server.h"
 #include "cli/cli.h"
 
 static atomic_int serve_stop;
-
-static void on_signal(int sig) {
-    (void)sig;
-    atomic_store(&serve_stop, 1);
-}
-
-static void log_line(void *ctx, const char *line) {
-    (void)ctx;
-    fprintf(stderr, "lucid serve: %s\n", line);
-}
 
 int cmd_serve(int argc, char **argv) {
     lc_server_cfg cfg = lc_server_cfg_default();
@@ -57,10 +45,7 @@ int cmd_serve(int argc, char **argv) {
     }
     lc_error err = {0};
     char secret[LC_CURVE_KEY_LEN + 1];
-    if (secret_file && lc_curve_read_key(secret_file, secret, &err)) {
-        fprintf(stderr, "lucid serve: %s\n", err.msg);
-        return 1;
-    }
+    if (cli_curve_server_key("serve", secret_file, allow, quiet, "client", "server", secret)) return 1;
     cfg.bind = bind;
     cfg.allow_public = pub;
     cfg.default_env = env;
@@ -72,20 +57,14 @@ int cmd_serve(int argc, char **argv) {
     cfg.curve_secret = secret_file ? secret : NULL;
     cfg.curve_allow = allow;
     cfg.stop = &serve_stop;
-    cfg.log = quiet ? NULL : log_line;
-    if (secret_file && !allow && !quiet)
-        fprintf(stderr, "lucid serve: warning: CURVE without --curve-allow admits any client that "
-                        "knows the server's public key\n");
+    cfg.log = quiet ? NULL : cli_log_line;
+    cfg.log_ctx = (void *)"lucid serve";
     lc_server *s = NULL;
     if (lc_server_new(&s, &cfg, &err)) {
         fprintf(stderr, "lucid serve: %s\n", err.msg);
         return 1;
     }
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_signal;
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
+    cli_stop_on_signals(&serve_stop);
     printf("lucid serve: listening on %s\n", lc_server_endpoint(s));
     fflush(stdout);
     rc = lc_server_run(s, &err);

@@ -48,14 +48,9 @@ int cmd_collect_frames(int argc, char **argv) {
         fprintf(stderr, "lucid collect --frames-only: only --policy random without --append\n");
         return 2;
     }
-    lc_error err = {0};
     lc_env *env = NULL;
-    lc_env_opts o = lc_env_opts_default();
-    o.num_envs = num_envs;
-    if (lc_env_make(&env, env_name, &o, &err) != LC_OK) {
-        fprintf(stderr, "lucid collect: %s\n", err.msg);
-        return 1;
-    }
+    if (cli_make_env(&env, "collect", env_name, num_envs)) return 1;
+    lc_error err = {0};
     lc_frames fr;
     char apath[4096];
     actions_path_for(apath, sizeof apath, out);

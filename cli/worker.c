@@ -12,16 +12,6 @@
 
 static atomic_int worker_stop;
 
-static void on_signal(int sig) {
-    (void)sig;
-    atomic_store(&worker_stop, 1);
-}
-
-static void log_line(void *ctx, const char *line) {
-    (void)ctx;
-    fprintf(stderr, "lucid worker: %s\n", line);
-}
-
 int cmd_worker(int argc, char **argv) {
     lc_worker_cfg cfg = lc_worker_cfg_default();
     const char *connect = cfg.connect, *server_key = NULL, *secret_file = NULL, *name = NULL;
@@ -69,12 +59,9 @@ int cmd_worker(int argc, char **argv) {
     cfg.curve_server_public = server_key ? spub : NULL;
     cfg.curve_secret = server_key ? sec : NULL;
     cfg.stop = &worker_stop;
-    cfg.log = quiet ? NULL : log_line;
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_signal;
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
+    cfg.log = quiet ? NULL : cli_log_line;
+    cfg.log_ctx = (void *)"lucid worker";
+    cli_stop_on_signals(&worker_stop);
     lc_worker_stats st;
     rc = lc_worker_run(&cfg, &st, &err);
     if (rc) fprintf(stderr, "lucid worker: %s\n", err.msg);
