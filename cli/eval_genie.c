@@ -19,9 +19,10 @@
 #define ROLL_T 16
 #define MAX_SEQ 256
 
-// Episodes of the real game: actions from a policy over the dream's actions, each played as
-// its code (g->code_alias) and mapped through map (latent -> real), or uniformly random real actions when p is NULL. The policy sees the
-// real frames as the dream shows frames (g's view). Mean return.
+// Episodes of the real game: actions from a policy over the dream's actions, each played
+// as its code (g->code_alias) and mapped through map (latent -> real), or uniformly random
+// real actions when p is NULL. The policy sees the real frames as the dream shows frames
+// (g's view). Mean return.
 static int run_real(const lc_genie *g, lc_policy *p, const int *map, int n_real, int episodes,
                     uint64_t seed, double *mean, double *sd, lc_error *err) {
     const char *env_name = g->env_name;
@@ -292,7 +293,8 @@ int cmd_eval_genie(int argc, char **argv) {
             }
             for (int k = 0; k < T; k++) {
                 for (int m = 0; m < M; m++)
-                    cc[m] = mode ? (int)lc_rng_below(&rng, (uint32_t)K) : sc[(size_t)m * T + k];
+                    cc[m] = mode ? g->code_alias[lc_rng_below(&rng, (uint32_t)K)] // as the dream plays
+                                 : sc[(size_t)m * T + k];
                 lc_genie_dyn_step(g, work, seq_prev, seq_cur, cc, M, nxt, NULL, NULL);
                 memcpy(seq_prev, seq_cur, (size_t)M * P * sizeof(float));
                 memcpy(seq_cur, nxt, (size_t)M * P * sizeof(float));
