@@ -381,14 +381,15 @@ START_TEST(test_dream_env_plays) {
     lc_env_free(env);
     // Unknown parameters and bad values are refused; halt takes a penalty or "off".
     const char *bad[] = {"temperature=2", "horizon=0", "horizon=", "halt=-1", "halt=1x",
-                         "horizon=12345678901234567890123456789012345"};
+                         "horizon=12345678901234567890123456789012345", "relabel=2",
+                         "relabel="};
     for (size_t k = 0; k < sizeof bad / sizeof bad[0]; k++) {
         snprintf(name, sizeof name, "dream:%s?%s", model_path, bad[k]);
         ck_assert_int_eq(lc_env_make(&env, name, &o, &err), LC_ERR_ARG);
         ck_assert_ptr_null(env);
     }
-    const char *good[] = {"halt=off", "halt=2.5,horizon=7"};
-    for (size_t k = 0; k < 2; k++) {
+    const char *good[] = {"halt=off", "halt=2.5,horizon=7", "relabel=1,halt=1"};
+    for (size_t k = 0; k < 3; k++) {
         snprintf(name, sizeof name, "dream:%s?%s", model_path, good[k]);
         ck_assert_msg(lc_env_make(&env, name, &o, &err) == LC_OK, "%s: %s", good[k], err.msg);
         lc_env_free(env);
@@ -633,6 +634,12 @@ static Suite *genie_suite(void) {
     static char contract_name[300];
     snprintf(contract_name, sizeof contract_name, "dream:%s", model_path);
     TCase *ct = lc_contract_tcase(contract_name, NULL);
+    tcase_set_timeout(ct, 120);
+    suite_add_tcase(s, ct);
+    // The same contract with every optional step path on (relabelling and halting).
+    static char contract_all[320];
+    snprintf(contract_all, sizeof contract_all, "dream:%s?relabel=1,halt=1", model_path);
+    ct = lc_contract_tcase(contract_all, NULL);
     tcase_set_timeout(ct, 120);
     suite_add_tcase(s, ct);
     return s;

@@ -1216,6 +1216,10 @@ typedef struct genie_env {
     float *work;
     float halt;               // penalty of the halt state (< 0: no halting)
     float *dwork, *dis;       // lc_genie_disagree work, (N) disagreements
+    int relabel;              // 1: a step the LAM reads as another action is played as that one
+    float *x3, *next2, *rew2, *logits2; // (3N, P) prev/cur/next triples, (N, P), (N), (N)
+    size_t *t3;               // (N) triple centres in x3
+    int *seen, *codes2;       // (N) the LAM's reading, the codes replayed
 } genie_env;
 
 static void genie_env_destroy(void *data) {
@@ -1230,6 +1234,8 @@ static void genie_env_destroy(void *data) {
     free(e->work);
     free(e->dwork);
     free(e->dis);
+    free(e->x3), free(e->next2), free(e->rew2), free(e->logits2), free(e->t3), free(e->seen),
+        free(e->codes2);
     free(e);
 }
 
@@ -1271,6 +1277,30 @@ static void genie_env_step(void *data, int i0, int i1, const void *actions, void
     for (int b = 0; b < n; b++) e->codes[b] = g->code_alias[a[b]];
     float *pv = e->prev + (size_t)i0 * P, *cu = e->cur + (size_t)i0 * P;
     lc_genie_dyn_step(g, e->work, pv, cu, e->codes, n, e->next, rewards + i0, e->logits);
+    if (e->relabel) { // the LAM reads each generated step; where it reads another action, replay
+        for (int b = 0; b < n; b++) {
+            memcpy(e->x3 + (size_t)(3 * b) * P, pv + (size_t)b * P, P * sizeof(float));
+            memcpy(e->x3 + (size_t)(3 * b + 1) * P, cu + (size_t)b * P, P * sizeof(float));
+            memcpy(e->x3 + (size_t)(3 * b + 2) * P, e->next + (size_t)b * P, P * sizeof(float));
+            e->t3[b] = (size_t)(3 * b + 1);
+        }
+        lc_genie_infer(g, e->x3, e->t3, n, e->seen);
+        int any = 0;
+        for (int b = 0; b < n; b++) {
+            e->codes2[b] = g->code_alias[e->seen[b]];
+            any |= e->codes2[b] != e->codes[b];
+        }
+        if (any) {
+            lc_genie_dyn_step(g, e->work, pv, cu, e->codes2, n, e->next2, e->rew2, e->logits2);
+            for (int b = 0; b < n; b++) {
+                if (e->codes2[b] == e->codes[b]) continue;
+                memcpy(e->next + (size_t)b * P, e->next2 + (size_t)b * P, P * sizeof(float));
+                rewards[i0 + b] = e->rew2[b];
+                e->logits[b] = e->logits2[b];
+                e->codes[b] = e->codes2[b];
+            }
+        }
+    }
     if (e->dwork) lc_genie_disagree(g, e->dwork, pv, cu, e->codes, n, e->next, e->dis);
     size_t O = (size_t)g->game_h * g->game_w * g->game_c;
     for (int b = 0; b < n; b++) {
@@ -1316,7 +1346,7 @@ static int param_value(const char *s, size_t len, const char *key, char *buf, si
 }
 
 // Parses "horizon=H" and "halt=PENALTY|off" items of s (comma-separated).
-static int parse_params(const char *s, int *horizon, float *halt, lc_error *err) {
+static int parse_params(const char *s, int *horizon, float *halt, int *relabel, lc_error *err) {
     if (!s) return LC_OK;
     while (*s) {
         const char *end = strchr(s, ',');
@@ -1324,7 +1354,12 @@ static int parse_params(const char *s, int *horizon, float *halt, lc_error *err)
         char buf[32], *e = NULL;
         int hz = len ? param_value(s, len, "horizon", buf, sizeof buf) : 0, ht = 0;
         if (len && !hz) ht = param_value(s, len, "halt", buf, sizeof buf);
-        if (hz < 0 || ht < 0) {
+        int rl = len && !hz && !ht ? param_value(s, len, "relabel", buf, sizeof buf) : 0;
+        if (rl > 0) {
+            if (strcmp(buf, "0") && strcmp(buf, "1"))
+                return lc_fail(err, LC_ERR_ARG, "genie dream: relabel=%s is not 0 or 1", buf);
+            *relabel = buf[0] == '1';
+        } else if (hz < 0 || ht < 0 || rl < 0) {
             return lc_fail(err, LC_ERR_ARG, "genie dream: the value of '%.*s' is too long", (int)len, s);
         } else if (hz) {
             long h = strtol(buf, &e, 10);
@@ -1340,7 +1375,7 @@ static int parse_params(const char *s, int *horizon, float *halt, lc_error *err)
             *halt = (float)v;
         } else if (len) {
             return lc_fail(err, LC_ERR_ARG, "genie dream: unknown parameter '%.*s' (horizon, "
-                           "halt)", (int)len, s);
+                           "halt, relabel)", (int)len, s);
         }
         if (!end) break;
         s = end + 1;
@@ -1368,8 +1403,8 @@ int lc_genie_env_ctor(lc_env_impl *impl, const char *name, int num_envs,
     }
     int horizon = e->g->cfg.horizon;
     e->halt = -1.0f; // off unless asked for (measured: in Catch it halted the dream's own drift)
-    if ((rc = parse_params(q ? q + 1 : NULL, &horizon, &e->halt, err)) ||
-        (opts && (rc = parse_params(opts->params, &horizon, &e->halt, err)))) {
+    if ((rc = parse_params(q ? q + 1 : NULL, &horizon, &e->halt, &e->relabel, err)) ||
+        (opts && (rc = parse_params(opts->params, &horizon, &e->halt, &e->relabel, err)))) {
         genie_env_destroy(e);
         return rc;
     }
@@ -1385,8 +1420,19 @@ int lc_genie_env_ctor(lc_env_impl *impl, const char *name, int num_envs,
         e->dwork = malloc(lc_genie_disagree_work(e->g, num_envs) * sizeof(float));
         e->dis = malloc(n * sizeof(float));
     }
+    if (e->relabel) {
+        e->x3 = malloc(3 * n * P * sizeof(float));
+        e->next2 = malloc(n * P * sizeof(float));
+        e->rew2 = malloc(n * sizeof(float));
+        e->logits2 = malloc(n * sizeof(float));
+        e->t3 = malloc(n * sizeof(size_t));
+        e->seen = malloc(n * sizeof(int));
+        e->codes2 = malloc(n * sizeof(int));
+    }
     if (!e->prev || !e->cur || !e->next || !e->codes || !e->logits || !e->work ||
-        (e->halt >= 0 && e->g->halt_disagree > 0 && (!e->dwork || !e->dis))) {
+        (e->halt >= 0 && e->g->halt_disagree > 0 && (!e->dwork || !e->dis)) ||
+        (e->relabel && (!e->x3 || !e->next2 || !e->rew2 || !e->logits2 || !e->t3 || !e->seen ||
+                        !e->codes2))) {
         genie_env_destroy(e);
         return lc_fail(err, LC_ERR_NOMEM, "genie dream: out of memory for %d envs", num_envs);
     }

@@ -177,7 +177,9 @@ int lc_genie_file_is(const char *path);
 // sigmoid > 0.5), time limit cfg.horizon (params: horizon=H overrides). Action k plays
 // code code_alias[k]. With params halt=PENALTY (default off), where the disagreement
 // exceeds halt_disagree (its largest on the training data) the episode ends with reward
-// -PENALTY, MOReL's halt state.
+// -PENALTY, MOReL's halt state. With relabel=1 (default 0) the LAM reads each generated
+// step, and where it reads another action than the one played (a move into a wall, which
+// the data only shows as "nothing moved"), the step is generated again with that action.
 int lc_genie_env_ctor(lc_env_impl *impl, const char *name, int num_envs,
                       const lc_env_opts *opts, lc_error *err);
 
