@@ -465,13 +465,13 @@ static void lam_encode(const lc_genie *g, lam_buf *b, const float *X, const size
                       lc_param(&g->lam, g->lb), B, g->F, D);
 }
 
-void lc_genie_infer(const lc_genie *g, const float *X, const size_t *t, int B, int *codes) {
+int lc_genie_infer(const lc_genie *g, const float *X, const size_t *t, int B, int *codes) {
     const int chunk = 256;
     lam_buf b;
     int nb = B < chunk ? B : chunk;
     if (lam_buf_init(&b, g, nb, 0, NULL) != LC_OK) {
         for (int i = 0; i < B; i++) codes[i] = 0;
-        return;
+        return LC_ERR_NOMEM;
     }
     for (int i0 = 0; i0 < B; i0 += chunk) {
         b.B = B - i0 < chunk ? B - i0 : chunk;
@@ -480,6 +480,7 @@ void lc_genie_infer(const lc_genie *g, const float *X, const size_t *t, int B, i
                       g->cfg.code_dim);
     }
     lam_buf_free(&b);
+    return LC_OK;
 }
 
 // LAM loss on a batch with its (straight-through) gradients in g->lam.grads (zeroed first).
@@ -1284,9 +1285,9 @@ static void genie_env_step(void *data, int i0, int i1, const void *actions, void
             memcpy(e->x3 + (size_t)(3 * b + 2) * P, e->next + (size_t)b * P, P * sizeof(float));
             e->t3[b] = (size_t)(3 * b + 1);
         }
-        lc_genie_infer(g, e->x3, e->t3, n, e->seen);
-        int any = 0;
-        for (int b = 0; b < n; b++) {
+        // Out of memory for the LAM's buffers: the steps stand as generated.
+        int any = 0, ok = lc_genie_infer(g, e->x3, e->t3, n, e->seen) == LC_OK;
+        for (int b = 0; b < n && ok; b++) {
             e->codes2[b] = g->code_alias[e->seen[b]];
             any |= e->codes2[b] != e->codes[b];
         }

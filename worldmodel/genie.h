@@ -146,7 +146,8 @@ double lc_genie_dyn_loss(lc_genie *g, const lc_frames *fr, const float *X, const
                          const int *codes, int B);
 
 // LAM inference: codes (B) for B triples given as X rows (N, P) and centre indices t.
-void lc_genie_infer(const lc_genie *g, const float *X, const size_t *t, int B, int *codes);
+// LC_ERR_NOMEM (codes all 0) when its buffers cannot be allocated.
+int lc_genie_infer(const lc_genie *g, const float *X, const size_t *t, int B, int *codes);
 // Sets g->code_alias from the LAM's codes of n training transitions (cfg.rare_code).
 void lc_genie_set_aliases(lc_genie *g, const int *codes, size_t n);
 // Dynamics: next frames (B, P) (clamped to [0, 1]), rewards (B), end logits (B) from
