@@ -135,7 +135,7 @@ int cmd_eval_genie(int argc, char **argv) {
     float *X = NULL;
     int status = 1;
     size_t *idx = NULL, *lab = NULL;
-    int *codes = NULL, *lcodes = NULL;
+    int *codes = NULL;
     long *conf = NULL;
     float *seq_prev = NULL, *seq_cur = NULL, *nxt = NULL, *work = NULL, *rp = NULL, *rc2 = NULL;
     int *sc = NULL;
@@ -152,8 +152,7 @@ int cmd_eval_genie(int argc, char **argv) {
     codes = malloc(fr.n * sizeof(int));
     conf = calloc((size_t)K * A, sizeof(long));
     lab = malloc((size_t)(labels > 0 ? labels : 1) * sizeof(size_t));
-    lcodes = malloc((size_t)(labels > 0 ? labels : 1) * sizeof(int));
-    if (!idx || !codes || !conf || !lab || !lcodes) {
+    if (!idx || !codes || !conf || !lab) {
         fprintf(stderr, "lucid eval-genie: out of memory\n");
         goto done;
     }
@@ -190,16 +189,7 @@ int cmd_eval_genie(int argc, char **argv) {
     for (size_t t = 1; t + 1 < hold0 && nl < labels; t++)
         if (lc_genie_triple_ok(&fr, t)) lab[nl++] = t;
     int map[256];
-    long *lc = calloc((size_t)K * A, sizeof(long));
-    if (!lc) goto done;
-    if (nl > 0) lc_genie_infer(g, X, lab, nl, lcodes);
-    for (int i = 0; i < nl; i++) lc[(size_t)lcodes[i] * A + fr.actions[lab[i] + 1]]++;
-    for (int k = 0; k < K; k++) {
-        map[k] = 0;
-        for (int a = 1; a < A; a++)
-            if (lc[(size_t)k * A + a] > lc[(size_t)k * A + map[k]]) map[k] = a;
-    }
-    free(lc);
+    if (lc_genie_label_map(g, X, &fr, lab, nl, map) != LC_OK) goto done;
     long lhit = 0;
     for (size_t i = 0; i < nh; i++) lhit += map[codes[i]] == fr.actions[idx[i] + 1];
     double label_acc = (double)lhit / nh;
@@ -443,7 +433,6 @@ done:
     free(codes);
     free(conf);
     free(lab);
-    free(lcodes);
     free(starts);
     free(seq_prev);
     free(seq_cur);

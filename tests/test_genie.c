@@ -511,20 +511,11 @@ START_TEST(test_catch_dream_controller) {
     snprintf(path, sizeof path, "%s.catch", model_path);
     ck_assert_msg(lc_genie_save(g, path, &err) == LC_OK, "%s", err.msg);
     // The map from 200 labelled training transitions: each code -> its most frequent action.
-    const int K = g->cfg.n_codes, A = fr.n_actions;
     size_t t[200];
-    int codes[200], n = 0;
+    int n = 0, map[256];
     for (size_t r = 1; r + 1 < fr.n && n < 200; r++)
         if (lc_genie_triple_ok(&fr, r)) t[n++] = r;
-    lc_genie_infer(g, X, t, n, codes);
-    long counts[256 * 8] = {0};
-    for (int i = 0; i < n; i++) counts[codes[i] * A + fr.actions[t[i] + 1]]++;
-    int map[256];
-    for (int k = 0; k < K; k++) {
-        map[k] = 0;
-        for (int a = 1; a < A; a++)
-            if (counts[k * A + a] > counts[k * A + map[k]]) map[k] = a;
-    }
+    ck_assert_int_eq(lc_genie_label_map(g, X, &fr, t, n, map), LC_OK);
     // PPO inside the dream only.
     char name[320];
     snprintf(name, sizeof name, "dream:%s", path);

@@ -465,22 +465,45 @@ static void lam_encode(const lc_genie *g, lam_buf *b, const float *X, const size
                       lc_param(&g->lam, g->lb), B, g->F, D);
 }
 
+// Codes of the triples centred at t[0..B) through b, cap rows at a time (b's size).
+static void lam_read(const lc_genie *g, lam_buf *b, int cap, const float *X, const size_t *t,
+                     int B, int *codes) {
+    for (int i0 = 0; i0 < B; i0 += cap) {
+        b->B = B - i0 < cap ? B - i0 : cap;
+        lam_encode(g, b, X, t + i0);
+        lc_vq_forward(b->zq, codes + i0, b->z, lc_param(&g->lam, g->cb), b->B, g->cfg.n_codes,
+                      g->cfg.code_dim);
+    }
+}
+
 int lc_genie_infer(const lc_genie *g, const float *X, const size_t *t, int B, int *codes) {
-    const int chunk = 256;
     lam_buf b;
-    int nb = B < chunk ? B : chunk;
-    if (lam_buf_init(&b, g, nb, 0, NULL) != LC_OK) {
+    int cap = B < 256 ? B : 256;
+    if (lam_buf_init(&b, g, cap, 0, NULL) != LC_OK) {
         for (int i = 0; i < B; i++) codes[i] = 0;
         return LC_ERR_NOMEM;
     }
-    for (int i0 = 0; i0 < B; i0 += chunk) {
-        b.B = B - i0 < chunk ? B - i0 : chunk;
-        lam_encode(g, &b, X, t + i0);
-        lc_vq_forward(b.zq, codes + i0, b.z, lc_param(&g->lam, g->cb), b.B, g->cfg.n_codes,
-                      g->cfg.code_dim);
-    }
+    lam_read(g, &b, cap, X, t, B, codes);
     lam_buf_free(&b);
     return LC_OK;
+}
+
+int lc_genie_label_map(const lc_genie *g, const float *X, const lc_frames *fr, const size_t *t,
+                       int n, int *map) {
+    const int K = g->cfg.n_codes, A = fr->n_actions;
+    int *codes = malloc((size_t)(n > 0 ? n : 1) * sizeof(int));
+    long *count = calloc((size_t)K * A, sizeof(long)); // (K, A)
+    int rc = codes && count ? LC_OK : LC_ERR_NOMEM;
+    if (!rc && n > 0) rc = lc_genie_infer(g, X, t, n, codes);
+    for (int i = 0; i < n && !rc; i++) count[(size_t)codes[i] * A + fr->actions[t[i] + 1]]++;
+    for (int k = 0; k < K; k++) {
+        map[k] = 0;
+        for (int a = 1; a < A && !rc; a++)
+            if (count[(size_t)k * A + a] > count[(size_t)k * A + map[k]]) map[k] = a;
+    }
+    free(codes);
+    free(count);
+    return rc;
 }
 
 // LAM loss on a batch with its (straight-through) gradients in g->lam.grads (zeroed first).
@@ -1221,6 +1244,8 @@ typedef struct genie_env {
     float *x3, *next2, *rew2, *logits2; // (3N, P) prev/cur/next triples, (N, P), (N), (N)
     size_t *t3;               // (N) triple centres in x3
     int *seen, *codes2;       // (N) the LAM's reading, the codes replayed
+    lam_buf lb;               // the LAM encoder's buffers, lb_cap rows (relabel)
+    int lb_cap;
 } genie_env;
 
 static void genie_env_destroy(void *data) {
@@ -1237,6 +1262,7 @@ static void genie_env_destroy(void *data) {
     free(e->dis);
     free(e->x3), free(e->next2), free(e->rew2), free(e->logits2), free(e->t3), free(e->seen),
         free(e->codes2);
+    lam_buf_free(&e->lb);
     free(e);
 }
 
@@ -1285,9 +1311,9 @@ static void genie_env_step(void *data, int i0, int i1, const void *actions, void
             memcpy(e->x3 + (size_t)(3 * b + 2) * P, e->next + (size_t)b * P, P * sizeof(float));
             e->t3[b] = (size_t)(3 * b + 1);
         }
-        // Out of memory for the LAM's buffers: the steps stand as generated.
-        int any = 0, ok = lc_genie_infer(g, e->x3, e->t3, n, e->seen) == LC_OK;
-        for (int b = 0; b < n && ok; b++) {
+        lam_read(g, &e->lb, e->lb_cap, e->x3, e->t3, n, e->seen);
+        int any = 0;
+        for (int b = 0; b < n; b++) {
             e->codes2[b] = g->code_alias[e->seen[b]];
             any |= e->codes2[b] != e->codes[b];
         }
@@ -1421,7 +1447,10 @@ int lc_genie_env_ctor(lc_env_impl *impl, const char *name, int num_envs,
         e->dwork = malloc(lc_genie_disagree_work(e->g, num_envs) * sizeof(float));
         e->dis = malloc(n * sizeof(float));
     }
+    int lb_ok = 1;
     if (e->relabel) {
+        e->lb_cap = num_envs < 256 ? num_envs : 256;
+        lb_ok = lam_buf_init(&e->lb, e->g, e->lb_cap, 0, NULL) == LC_OK;
         e->x3 = malloc(3 * n * P * sizeof(float));
         e->next2 = malloc(n * P * sizeof(float));
         e->rew2 = malloc(n * sizeof(float));
@@ -1432,8 +1461,8 @@ int lc_genie_env_ctor(lc_env_impl *impl, const char *name, int num_envs,
     }
     if (!e->prev || !e->cur || !e->next || !e->codes || !e->logits || !e->work ||
         (e->halt >= 0 && e->g->halt_disagree > 0 && (!e->dwork || !e->dis)) ||
-        (e->relabel && (!e->x3 || !e->next2 || !e->rew2 || !e->logits2 || !e->t3 || !e->seen ||
-                        !e->codes2))) {
+        (e->relabel && (!lb_ok || !e->x3 || !e->next2 || !e->rew2 || !e->logits2 || !e->t3 ||
+                        !e->seen || !e->codes2))) {
         genie_env_destroy(e);
         return lc_fail(err, LC_ERR_NOMEM, "genie dream: out of memory for %d envs", num_envs);
     }

@@ -148,6 +148,11 @@ double lc_genie_dyn_loss(lc_genie *g, const lc_frames *fr, const float *X, const
 // LAM inference: codes (B) for B triples given as X rows (N, P) and centre indices t.
 // LC_ERR_NOMEM (codes all 0) when its buffers cannot be allocated.
 int lc_genie_infer(const lc_genie *g, const float *X, const size_t *t, int B, int *codes);
+// The latent -> real map from n labelled transitions (triple centres t; their true actions
+// fr->actions[t + 1]): each code goes to the action it was most often seen with (0 if
+// never seen). map has K entries. LC_ERR_NOMEM leaves map all 0.
+int lc_genie_label_map(const lc_genie *g, const float *X, const lc_frames *fr, const size_t *t,
+                       int n, int *map);
 // Sets g->code_alias from the LAM's codes of n training transitions (cfg.rare_code).
 void lc_genie_set_aliases(lc_genie *g, const int *codes, size_t n);
 // Dynamics: next frames (B, P) (clamped to [0, 1]), rewards (B), end logits (B) from
