@@ -20,7 +20,7 @@
 #define MAX_SEQ 256
 
 // Episodes of the real game: actions from a policy over the dream's actions, each played
-// as its code (g->code_alias) and mapped through map (latent -> real), or uniformly random
+// as its code (lc_genie_action_code) and mapped through map (latent -> real), or uniformly random
 // real actions when p is NULL. The policy sees the real frames as the dream shows frames
 // (g's view). Mean return.
 static int run_real(const lc_genie *g, lc_policy *p, const int *map, int n_real, int episodes,
@@ -54,7 +54,8 @@ static int run_real(const lc_genie *g, lc_policy *p, const int *map, int n_real,
             for (int i = 0; i < 8; i++)
                 lc_genie_view(g, (const uint8_t *)b->obs + i * O, work, view + i * O);
             rc = lc_policy_act(p, view, 8, first, 0, &rng, lat, NULL, NULL, err);
-            for (int i = 0; i < 8 && !rc; i++) act[i] = map[g->code_alias[lat[i]]];
+            int n_act = lc_policy_act_space(p)->n;
+            for (int i = 0; i < 8 && !rc; i++) act[i] = map[lc_genie_action_code(g, n_act, lat[i])];
         } else {
             for (int i = 0; i < 8; i++) act[i] = (int32_t)lc_rng_below(&rng, (uint32_t)n_real);
         }
@@ -215,8 +216,10 @@ int cmd_eval_genie(int argc, char **argv) {
                 memcpy(pv + (size_t)i * P, X + (idx[i0 + i] - 1) * P, P * sizeof(float));
                 memcpy(cu + (size_t)i * P, X + idx[i0 + i] * P, P * sizeof(float));
             }
-            lc_genie_dyn_step(g, w, pv, cu, codes + i0, n, nx, rw, NULL);
-            lc_genie_disagree(g, aw, pv, cu, codes + i0, n, nx, dis);
+            int played[256]; // the dynamics learnt from the codes the dream plays
+            for (int i = 0; i < n; i++) played[i] = g->code_alias[codes[i0 + i]];
+            lc_genie_dyn_step(g, w, pv, cu, played, n, nx, rw, NULL);
+            lc_genie_disagree(g, aw, pv, cu, played, n, nx, dis);
             for (int i = 0; i < n; i++) {
                 float real = fr.rewards[idx[i0 + i] + 1];
                 int over = g->halt_disagree > 0 && dis[i] > g->halt_disagree;
@@ -284,7 +287,7 @@ int cmd_eval_genie(int argc, char **argv) {
             for (int k = 0; k < T; k++) {
                 for (int m = 0; m < M; m++)
                     cc[m] = mode ? g->code_alias[lc_rng_below(&rng, (uint32_t)K)] // as the dream plays
-                                 : sc[(size_t)m * T + k];
+                                 : g->code_alias[sc[(size_t)m * T + k]];
                 lc_genie_dyn_step(g, work, seq_prev, seq_cur, cc, M, nxt, NULL, NULL);
                 memcpy(seq_prev, seq_cur, (size_t)M * P * sizeof(float));
                 memcpy(seq_cur, nxt, (size_t)M * P * sizeof(float));
@@ -323,6 +326,12 @@ int cmd_eval_genie(int argc, char **argv) {
     }
     lc_env_free(env);
     double d4 = M > 0 ? p_inf[3] - p_rnd[3] : NAN;
+    // ---- the dream beside the real game under the dream's own (random) play
+    lc_genie_lockstep ls;
+    if (lc_genie_run_lockstep(g, map, 512, ROLL_T, (uint64_t)seed, &ls, &err)) {
+        fprintf(stderr, "lucid eval-genie: %s\n", err.msg);
+        goto done;
+    }
     // ---- a controller trained in the dream, in the real game through the latent->real map
     double pol_mean = NAN, pol_sd = NAN, rnd_mean = NAN, rnd_sd = NAN;
     if (policy) {
@@ -336,8 +345,9 @@ int cmd_eval_genie(int argc, char **argv) {
                      os->shape[0] == g->game_h && os->shape[1] == g->game_w &&
                      os->shape[2] == g->game_c;
         }
+        int played[256], n_played = lc_genie_played_codes(g, played);
         if (!pp || !obs_ok || lc_policy_act_space(pp)->kind != LC_SPACE_DISCRETE ||
-            lc_policy_act_space(pp)->n != K) {
+            (lc_policy_act_space(pp)->n != K && lc_policy_act_space(pp)->n != n_played)) {
             fprintf(stderr, "lucid eval-genie: --policy: %s\n",
                     !pp      ? err.msg
                     : !obs_ok ? "it does not observe this model's frames"
@@ -370,7 +380,9 @@ int cmd_eval_genie(int argc, char **argv) {
                "\"frames_per_s\":%.1f,\"lam_train_s\":%.1f,\"dyn_train_s\":%.1f,"
                "\"train_peak_rss_mb\":%.1f,\"eval_peak_rss_mb\":%.1f,\"real_episodes\":%d,"
                "\"policy_return\":%s,\"random_return\":%s,\"reward_pred_mean\":%.5f,"
-               "\"reward_real_mean\":%.5f,\"halt_real\":%.4f,\"halt_real_rewarded\":%s,\"reward_pred_on_rewarded\":%s,\"reward_pred_elsewhere\":%s}\n",
+               "\"reward_real_mean\":%.5f,\"halt_real\":%.4f,\"halt_real_rewarded\":%s,\"reward_pred_on_rewarded\":%s,\"reward_pred_elsewhere\":%s,"
+               "\"lockstep_windows\":%d,\"lockstep_steps\":%d,\"lockstep_real_return\":%.4f,"
+               "\"lockstep_dream_return\":%.4f,\"lockstep_agree\":%.4f,\"lockstep_end_agree\":%.4f}\n",
                g->env_name, g->R, K, used, aliased, nh, consistency, chance, label_acc, nl, M, p_inf[3],
                p_rnd[3], num_or_null(nb3, d4), M > 0 ? T : 0, num_or_null(nb6, e_inf),
                num_or_null(nb7, e_copy), num_or_null(nb8, e_rnd), t16 ? nb6 : "null",
@@ -378,7 +390,8 @@ int cmd_eval_genie(int argc, char **argv) {
                g->lam_train_s, g->dyn_train_s, g->peak_rss_mb, lc_genie_peak_rss_mb(),
                policy ? episodes : 0, num_or_null(nb1, pol_mean), num_or_null(nb2, rnd_mean), r_pred,
                r_real, (double)n_halt / nh, num_or_null(nb9, n_hit ? (double)n_halt_hit / n_hit : NAN),
-               num_or_null(nb4, r_hit), num_or_null(nb5, r_miss));
+               num_or_null(nb4, r_hit), num_or_null(nb5, r_miss), ls.windows, ROLL_T, ls.real_ret,
+               ls.dream_ret, ls.agree, ls.end_agree);
     } else {
         printf("genie world of %s, modelled at %dx%dx%d, %d latent actions (%d used on held-out data)\n",
                g->env_name, g->R, g->R, g->C, K, used);
@@ -417,6 +430,11 @@ int cmd_eval_genie(int argc, char **argv) {
             for (int k = 0; k < T; k++) printf(" %.1f/%.1f", p_inf[k], p_copy[k]);
             printf("\n");
         }
+        printf("dream beside the real game under the dream's own play (%d windows of <= %d "
+               "steps from real starts, random latent actions mapped to real ones): return "
+               "%.3f in the dream vs %.3f real; returns agree (|diff| < 0.5) in %.1f%%, ends in "
+               "%.1f%%\n", ls.windows, ROLL_T, ls.dream_ret, ls.real_ret, 100 * ls.agree,
+               100 * ls.end_agree);
         printf("generation: %.0f frames/s (64 envs batched through the dream: env, %dx%d obs)\n",
                fps, g->game_h, g->game_w);
         printf("training: LAM %.1f s, dynamics %.1f s, peak memory %.0f MiB (eval peak %.0f MiB)\n",

@@ -30,8 +30,10 @@ i=0; while [ $i -lt 40 ]; do echo $((i / 5 % 8)); i=$((i + 1)); done |
 ls -l "$DIR/dream.gif"
 echo "== 6. PPO (cnn) inside the dream for $PPO_STEPS steps, then the real game"
 # Dreams of at most 32 steps branched from frames of the data, as MBPO does: the model is
-# trusted only near the data (Catch's episodes end by themselves after 7).
-$LUCID train --env "dream:$DIR/genie.lucid" --env-params horizon=32 --arch cnn \
+# trusted only near the data (Catch's episodes end by themselves after 7). actions=played:
+# the policy picks among the codes the dream plays, not among all 8 of which the aliased
+# ones repeat others (on Catch PPO then learns about as fast as on the real game).
+$LUCID train --env "dream:$DIR/genie.lucid" --env-params horizon=32,actions=played --arch cnn \
     --steps "$PPO_STEPS" --num-envs 8 --seed 1 \
     --out "$DIR/dream_policy.lucid" > "$DIR/dream_train.log"
 tail -2 "$DIR/dream_train.log"

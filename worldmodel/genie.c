@@ -506,6 +506,84 @@ int lc_genie_label_map(const lc_genie *g, const float *X, const lc_frames *fr, c
     return rc;
 }
 
+// The dream and the real game in lockstep (genie.h).
+int lc_genie_run_lockstep(const lc_genie *g, const int *map, int M, int W, uint64_t seed,
+                          lc_genie_lockstep *out, lc_error *err) {
+    lc_env *env = NULL;
+    lc_env_opts o = lc_env_opts_default();
+    o.num_envs = M;
+    int rc = lc_env_make(&env, g->env_name, &o, err);
+    if (!rc) rc = lc_env_reset(env, seed, err);
+    if (rc) {
+        lc_env_free(env);
+        return rc;
+    }
+    const lc_env_buf *b = lc_env_get_buf(env);
+    const int P = g->P, K = g->cfg.n_codes, A = lc_env_get_spec(env)->act_space.n;
+    const size_t O = (size_t)g->game_h * g->game_w * g->game_c;
+    float *prev = malloc((size_t)M * P * sizeof(float)), *cur = malloc((size_t)M * P * sizeof(float));
+    float *nxt = malloc((size_t)M * P * sizeof(float)), *rw = malloc((size_t)M * sizeof(float));
+    float *el = malloc((size_t)M * sizeof(float));
+    float *work = malloc(lc_genie_dyn_work(g, M) * sizeof(float));
+    int32_t *act = malloc((size_t)M * sizeof(int32_t));
+    int *cc = malloc((size_t)M * sizeof(int)), *end_r = malloc((size_t)M * sizeof(int));
+    int *end_d = malloc((size_t)M * sizeof(int));
+    double *ret_r = malloc((size_t)M * sizeof(double)), *ret_d = malloc((size_t)M * sizeof(double));
+    if (!prev || !cur || !nxt || !rw || !el || !work || !act || !cc || !end_r || !end_d ||
+        !ret_r || !ret_d)
+        rc = lc_fail(err, LC_ERR_NOMEM, "out of memory");
+    if (!rc && (size_t)lc_space_size(&lc_env_get_spec(env)->obs_space) != O)
+        rc = lc_fail(err, LC_ERR_SHAPE, "%s: observations are not the model's game frames",
+                     g->env_name);
+    lc_rng rng;
+    lc_rng_seed(&rng, seed, 0x10c);
+    memset(out, 0, sizeof *out);
+    // The first real step must not end an episode (the dream starts from two frames).
+    for (int i = 0; i < M && !rc; i++) lc_genie_prep(g, (const uint8_t *)b->obs + i * O, g->game_h, prev + (size_t)i * P);
+    for (int i = 0; i < M && !rc; i++) act[i] = (int32_t)lc_rng_below(&rng, (uint32_t)A);
+    if (!rc) rc = lc_env_step(env, act, err);
+    for (int i = 0; i < M && !rc; i++) {
+        lc_genie_prep(g, (const uint8_t *)b->obs + i * O, g->game_h, cur + (size_t)i * P);
+        end_r[i] = end_d[i] = b->done[i] ? -2 : -1; // -2: not a window; -1: still running
+        ret_r[i] = ret_d[i] = 0;
+    }
+    for (int t = 0; t < W && !rc; t++) {
+        for (int i = 0; i < M; i++) {
+            cc[i] = g->code_alias[lc_rng_below(&rng, (uint32_t)K)];
+            act[i] = (int32_t)map[cc[i]];
+        }
+        lc_genie_dyn_step(g, work, prev, cur, cc, M, nxt, rw, el);
+        if ((rc = lc_env_step(env, act, err))) break;
+        for (int i = 0; i < M; i++) {
+            if (end_r[i] == -2) continue;
+            int running = end_r[i] == -1 && end_d[i] == -1;
+            if (!running) continue;
+            ret_r[i] += b->rewards[i];
+            ret_d[i] += rw[i];
+            if (b->done[i]) end_r[i] = t;
+            if (el[i] > 0.0f) end_d[i] = t; // sigmoid > 0.5, as the dream env ends
+        }
+        float *tmp = prev;
+        prev = cur, cur = nxt, nxt = tmp;
+    }
+    for (int i = 0; i < M && !rc; i++) {
+        if (end_r[i] == -2) continue;
+        out->windows++;
+        out->real_ret += ret_r[i];
+        out->dream_ret += ret_d[i];
+        out->agree += fabs(ret_r[i] - ret_d[i]) < 0.5;
+        out->end_agree += end_r[i] == end_d[i];
+    }
+    if (out->windows > 0) {
+        out->real_ret /= out->windows, out->dream_ret /= out->windows;
+        out->agree /= out->windows, out->end_agree /= out->windows;
+    }
+    lc_env_free(env);
+    free(prev), free(cur), free(nxt), free(rw), free(el), free(work), free(act), free(cc);
+    free(end_r), free(end_d), free(ret_r), free(ret_d);
+    return rc;
+}
+
 // LAM loss on a batch with its (straight-through) gradients in g->lam.grads (zeroed first).
 static double lam_fwd_bwd(lc_genie *g, lam_buf *b, const float *X, const size_t *t) {
     const int B = b->B, R = g->R, E = g->cfg.enc_ch, D = g->cfg.code_dim, P = g->P,
@@ -934,6 +1012,11 @@ int lc_genie_train(lc_genie *g, const lc_frames *fr, const float *X, lc_genie_pr
     t0 = lc_now();
     if (!rc) lc_genie_infer(g, X, idx, (int)nt, codes);
     if (!rc) lc_genie_set_aliases(g, codes, nt);
+    // The dynamics learns from the codes the dream plays: a rare code's transitions are
+    // conditioned on its alias. (In Catch the LAM spends its rare codes on the outcome, the
+    // catch: "left and caught" is its own code. A dynamics trained on the LAM's raw codes
+    // drew catches only for those codes, which the dream never plays, and lost 65% of them.)
+    for (size_t j = 0; !rc && j < nt; j++) codes[j] = g->code_alias[codes[j]];
     loss = 0;
     // code_at[t]: the LAM's code of the triple centred at t (-1: none), for unrolling.
     int *code_at = NULL;
@@ -1009,6 +1092,21 @@ void lc_genie_set_aliases(lc_genie *g, const int *codes, size_t n) {
             if (d2 < best) best = d2, g->code_alias[k] = (uint8_t)j;
         }
     }
+}
+
+int lc_genie_played_codes(const lc_genie *g, int *played) {
+    int n = 0;
+    for (int k = 0; k < g->cfg.n_codes; k++)
+        if (g->code_alias[k] == k) played[n++] = k;
+    return n;
+}
+
+int lc_genie_action_code(const lc_genie *g, int n_actions, int a) {
+    if (n_actions == g->cfg.n_codes) return g->code_alias[a];
+    for (int k = 0, i = 0; k < g->cfg.n_codes; k++)
+        if (g->code_alias[k] == k && i++ == a) return k;
+    assert(!"lc_genie_action_code: action out of range");
+    return 0;
 }
 
 // ---------------------------------------------------------------- checkpoints
@@ -1241,6 +1339,7 @@ typedef struct genie_env {
     float halt;               // penalty of the halt state (< 0: no halting)
     float *dwork, *dis;       // lc_genie_disagree work, (N) disagreements
     int relabel;              // 1: a step the LAM reads as another action is played as that one
+    int n_actions;            // K (actions=all) or the number of played codes (actions=played)
     float *x3, *next2, *rew2, *logits2; // (3N, P) prev/cur/next triples, (N, P), (N), (N)
     size_t *t3;               // (N) triple centres in x3
     int *seen, *codes2;       // (N) the LAM's reading, the codes replayed
@@ -1301,7 +1400,7 @@ static void genie_env_step(void *data, int i0, int i1, const void *actions, void
     int n = i1 - i0, P = g->P;
     if (n <= 0) return;
     const int32_t *a = (const int32_t *)actions + i0;
-    for (int b = 0; b < n; b++) e->codes[b] = g->code_alias[a[b]];
+    for (int b = 0; b < n; b++) e->codes[b] = lc_genie_action_code(g, e->n_actions, a[b]);
     float *pv = e->prev + (size_t)i0 * P, *cu = e->cur + (size_t)i0 * P;
     lc_genie_dyn_step(g, e->work, pv, cu, e->codes, n, e->next, rewards + i0, e->logits);
     if (e->relabel) { // the LAM reads each generated step; where it reads another action, replay
@@ -1373,7 +1472,8 @@ static int param_value(const char *s, size_t len, const char *key, char *buf, si
 }
 
 // Parses "horizon=H" and "halt=PENALTY|off" items of s (comma-separated).
-static int parse_params(const char *s, int *horizon, float *halt, int *relabel, lc_error *err) {
+static int parse_params(const char *s, int *horizon, float *halt, int *relabel, int *played,
+                        lc_error *err) {
     if (!s) return LC_OK;
     while (*s) {
         const char *end = strchr(s, ',');
@@ -1382,11 +1482,16 @@ static int parse_params(const char *s, int *horizon, float *halt, int *relabel, 
         int hz = len ? param_value(s, len, "horizon", buf, sizeof buf) : 0, ht = 0;
         if (len && !hz) ht = param_value(s, len, "halt", buf, sizeof buf);
         int rl = len && !hz && !ht ? param_value(s, len, "relabel", buf, sizeof buf) : 0;
-        if (rl > 0) {
+        int ac = len && !hz && !ht && !rl ? param_value(s, len, "actions", buf, sizeof buf) : 0;
+        if (ac > 0) {
+            if (strcmp(buf, "all") && strcmp(buf, "played"))
+                return lc_fail(err, LC_ERR_ARG, "genie dream: actions=%s is not 'all' or 'played'", buf);
+            *played = buf[0] == 'p';
+        } else if (rl > 0) {
             if (strcmp(buf, "0") && strcmp(buf, "1"))
                 return lc_fail(err, LC_ERR_ARG, "genie dream: relabel=%s is not 0 or 1", buf);
             *relabel = buf[0] == '1';
-        } else if (hz < 0 || ht < 0 || rl < 0) {
+        } else if (hz < 0 || ht < 0 || rl < 0 || ac < 0) {
             return lc_fail(err, LC_ERR_ARG, "genie dream: the value of '%.*s' is too long", (int)len, s);
         } else if (hz) {
             long h = strtol(buf, &e, 10);
@@ -1402,7 +1507,7 @@ static int parse_params(const char *s, int *horizon, float *halt, int *relabel, 
             *halt = (float)v;
         } else if (len) {
             return lc_fail(err, LC_ERR_ARG, "genie dream: unknown parameter '%.*s' (horizon, "
-                           "halt, relabel)", (int)len, s);
+                           "halt, relabel, actions)", (int)len, s);
         }
         if (!end) break;
         s = end + 1;
@@ -1430,11 +1535,14 @@ int lc_genie_env_ctor(lc_env_impl *impl, const char *name, int num_envs,
     }
     int horizon = e->g->cfg.horizon;
     e->halt = -1.0f; // off unless asked for (measured: in Catch it halted the dream's own drift)
-    if ((rc = parse_params(q ? q + 1 : NULL, &horizon, &e->halt, &e->relabel, err)) ||
-        (opts && (rc = parse_params(opts->params, &horizon, &e->halt, &e->relabel, err)))) {
+    int played = 0;
+    if ((rc = parse_params(q ? q + 1 : NULL, &horizon, &e->halt, &e->relabel, &played, err)) ||
+        (opts && (rc = parse_params(opts->params, &horizon, &e->halt, &e->relabel, &played, err)))) {
         genie_env_destroy(e);
         return rc;
     }
+    int played_codes[256];
+    e->n_actions = played ? lc_genie_played_codes(e->g, played_codes) : e->g->cfg.n_codes;
     size_t n = (size_t)num_envs, P = e->g->P;
     e->N = num_envs;
     e->prev = calloc(n * P, sizeof(float));
@@ -1470,7 +1578,7 @@ int lc_genie_env_ctor(lc_env_impl *impl, const char *name, int num_envs,
     memset(impl, 0, sizeof *impl);
     int shape[3] = {g->game_h, g->game_w, g->game_c};
     impl->obs_space = lc_space_box_scalar(LC_U8, 3, shape, 0.0f, 255.0f);
-    impl->act_space = lc_space_discrete(g->cfg.n_codes);
+    impl->act_space = lc_space_discrete(e->n_actions);
     impl->max_episode_steps = horizon;
     impl->can_split = 0;
     impl->render_w = g->game_w * 4;
