@@ -328,12 +328,13 @@ int cmd_eval_genie(int argc, char **argv) {
     double d4 = M > 0 ? p_inf[3] - p_rnd[3] : NAN;
     // ---- the dream beside the real game under the dream's own (random) play
     lc_genie_lockstep ls;
-    if (lc_genie_run_lockstep(g, map, 512, ROLL_T, (uint64_t)seed, &ls, &err)) {
+    if (lc_genie_run_lockstep(g, map, 512, ROLL_T, (uint64_t)seed, NULL, NULL, 0, &ls, &err)) {
         fprintf(stderr, "lucid eval-genie: %s\n", err.msg);
         goto done;
     }
     // ---- a controller trained in the dream, in the real game through the latent->real map
     double pol_mean = NAN, pol_sd = NAN, rnd_mean = NAN, rnd_sd = NAN;
+    lc_genie_lockstep pls = {0}; // lockstep under the policy
     if (policy) {
         lc_policy *pp = NULL;
         if (episodes < 1) episodes = 1;
@@ -355,8 +356,12 @@ int cmd_eval_genie(int argc, char **argv) {
             lc_policy_free(pp);
             goto done;
         }
+        lc_policy_sampler pc = {.p = pp};
+        lc_rng_seed(&pc.rng, (uint64_t)seed, 0xc0);
         if (run_real(g, pp, map, A, episodes, (uint64_t)seed, &pol_mean, &pol_sd, &err) ||
-            run_real(g, NULL, map, A, episodes, (uint64_t)seed, &rnd_mean, &rnd_sd, &err)) {
+            run_real(g, NULL, map, A, episodes, (uint64_t)seed, &rnd_mean, &rnd_sd, &err) ||
+            lc_genie_run_lockstep(g, map, 256, ROLL_T, (uint64_t)seed, lc_policy_sample_cb, &pc,
+                                  lc_policy_act_space(pp)->n, &pls, &err)) {
             fprintf(stderr, "lucid eval-genie: %s\n", err.msg);
             lc_policy_free(pp);
             goto done;
@@ -364,7 +369,8 @@ int cmd_eval_genie(int argc, char **argv) {
         lc_policy_free(pp);
     }
     if (json) {
-        char nb1[32], nb2[32], nb3[32], nb4[32], nb5[32], nb6[32], nb7[32], nb8[32], nb9[32];
+        char nb1[32], nb2[32], nb3[32], nb4[32], nb5[32], nb6[32], nb7[32], nb8[32], nb9[32],
+            nb10[32], nb11[32], nb12[32];
         int t16 = M > 0 && T == 16;
         double e_inf = M > 0 ? p_inf[T - 1] : NAN, e_copy = M > 0 ? p_copy[T - 1] : NAN,
                e_rnd = M > 0 ? p_rnd[T - 1] : NAN;
@@ -382,7 +388,9 @@ int cmd_eval_genie(int argc, char **argv) {
                "\"policy_return\":%s,\"random_return\":%s,\"reward_pred_mean\":%.5f,"
                "\"reward_real_mean\":%.5f,\"halt_real\":%.4f,\"halt_real_rewarded\":%s,\"reward_pred_on_rewarded\":%s,\"reward_pred_elsewhere\":%s,"
                "\"lockstep_windows\":%d,\"lockstep_steps\":%d,\"lockstep_real_return\":%.4f,"
-               "\"lockstep_dream_return\":%.4f,\"lockstep_agree\":%.4f,\"lockstep_end_agree\":%.4f}\n",
+               "\"lockstep_dream_return\":%.4f,\"lockstep_agree\":%.4f,\"lockstep_end_agree\":%.4f,"
+               "\"policy_lockstep_real_return\":%s,\"policy_lockstep_dream_return\":%s,"
+               "\"policy_lockstep_agree\":%s}\n",
                g->env_name, g->R, K, used, aliased, nh, consistency, chance, label_acc, nl, M, p_inf[3],
                p_rnd[3], num_or_null(nb3, d4), M > 0 ? T : 0, num_or_null(nb6, e_inf),
                num_or_null(nb7, e_copy), num_or_null(nb8, e_rnd), t16 ? nb6 : "null",
@@ -391,7 +399,8 @@ int cmd_eval_genie(int argc, char **argv) {
                policy ? episodes : 0, num_or_null(nb1, pol_mean), num_or_null(nb2, rnd_mean), r_pred,
                r_real, (double)n_halt / nh, num_or_null(nb9, n_hit ? (double)n_halt_hit / n_hit : NAN),
                num_or_null(nb4, r_hit), num_or_null(nb5, r_miss), ls.windows, ROLL_T, ls.real_ret,
-               ls.dream_ret, ls.agree, ls.end_agree);
+               ls.dream_ret, ls.agree, ls.end_agree, num_or_null(nb10, policy ? pls.real_ret : NAN),
+               num_or_null(nb11, policy ? pls.dream_ret : NAN), num_or_null(nb12, policy ? pls.agree : NAN));
     } else {
         printf("genie world of %s, modelled at %dx%dx%d, %d latent actions (%d used on held-out data)\n",
                g->env_name, g->R, g->R, g->C, K, used);
@@ -439,10 +448,16 @@ int cmd_eval_genie(int argc, char **argv) {
                fps, g->game_h, g->game_w);
         printf("training: LAM %.1f s, dynamics %.1f s, peak memory %.0f MiB (eval peak %.0f MiB)\n",
                g->lam_train_s, g->dyn_train_s, g->peak_rss_mb, lc_genie_peak_rss_mb());
-        if (policy)
+        if (policy) {
+            printf("the policy in the dream beside the real game (%d windows of <= %d steps, "
+                   "it sees the dream's frames, the game takes the mapped actions): return %.3f "
+                   "in the dream vs %.3f real; returns agree in %.1f%%, ends in %.1f%%\n",
+                   pls.windows, ROLL_T, pls.dream_ret, pls.real_ret, 100 * pls.agree,
+                   100 * pls.end_agree);
             printf("real %s, %d episodes: dream-trained policy via the latent->real map %.2f +- "
                    "%.2f, uniform random %.2f +- %.2f\n", g->env_name, episodes, pol_mean, pol_sd,
                    rnd_mean, rnd_sd);
+        }
     }
     status = 0;
 done:

@@ -467,6 +467,12 @@ static void net_forward(lc_policy *p, pass *ps, const float *x, const uint8_t *r
                       lc_param(&p->params, p->hvb), (int)R, p->dims.fv, 1);
 }
 
+int lc_policy_sample_cb(void *ctx, const uint8_t *obs, int N, const uint8_t *episode_start,
+                        int32_t *actions, lc_error *err) {
+    lc_policy_sampler *c = ctx;
+    return lc_policy_act(c->p, obs, N, episode_start, 0, &c->rng, actions, NULL, NULL, err);
+}
+
 int lc_policy_act(lc_policy *p, const void *obs, int N, const uint8_t *episode_start,
                   int deterministic, lc_rng *rng, void *actions, float *logp, float *value,
                   lc_error *err) {

@@ -148,6 +148,15 @@ void lc_policy_set_env_name(lc_policy *p, const char *name);
 int lc_policy_act(lc_policy *p, const void *obs, int N, const uint8_t *episode_start,
                   int deterministic, lc_rng *rng, void *actions, float *logp, float *value,
                   lc_error *err);
+// A policy as an action callback for code below policy/ that hands out observation rows
+// (the shape of worldmodel's lc_genie_chooser): ctx is an lc_policy_sampler; sampled
+// actions (N) from its rng, as in training.
+typedef struct lc_policy_sampler {
+    lc_policy *p;
+    lc_rng rng;
+} lc_policy_sampler;
+int lc_policy_sample_cb(void *ctx, const uint8_t *obs, int N, const uint8_t *episode_start,
+                        int32_t *actions, lc_error *err);
 // Critic only, for bootstrapping: value (N) of obs rows (N, O) from each slot's
 // CURRENT state without advancing it (call it after lc_policy_act(t) on
 // final_obs(t) rows). mask (N) or NULL: rows to compute (others get 0).

@@ -399,6 +399,23 @@ START_TEST(test_dream_env_plays) {
 }
 END_TEST
 
+typedef struct chooser_log {
+    int action, fail_at, calls, firsts;
+} chooser_log;
+
+static int count_chooser(void *ctx, const uint8_t *obs, int M, const uint8_t *first,
+                         int32_t *actions, lc_error *err) {
+    chooser_log *c = ctx;
+    volatile uint8_t last = obs[(size_t)M * 64 * 64 * 3 - 1]; // ASan: M game frames are there
+    (void)last;
+    if (c->calls++ == c->fail_at) return lc_fail(err, LC_ERR_NAN, "chooser failed");
+    for (int i = 0; i < M; i++) {
+        c->firsts += first[i];
+        actions[i] = c->action;
+    }
+    return LC_OK;
+}
+
 // The dream beside the real game (lc_genie_run_lockstep), with the heads pinned: a reward
 // head sure of one class pays that class's value every step, an end head that never fires
 // lets every window run W steps (Breakout does not end in 8 random steps), one that always
@@ -419,8 +436,8 @@ START_TEST(test_lockstep) {
     for (int k = 0; k < NR; k++) hb[k] = k == top ? 50.0f : 0.0f;
     hb[NR] = -50.0f;
     lc_genie_lockstep a, b;
-    ck_assert_msg(lc_genie_run_lockstep(g, map, 16, 8, 5, &a, &err) == LC_OK, "%s", err.msg);
-    ck_assert_int_eq(lc_genie_run_lockstep(g, map, 16, 8, 5, &b, &err), LC_OK);
+    ck_assert_msg(lc_genie_run_lockstep(g, map, 16, 8, 5, NULL, NULL, 0, &a, &err) == LC_OK, "%s", err.msg);
+    ck_assert_int_eq(lc_genie_run_lockstep(g, map, 16, 8, 5, NULL, NULL, 0, &b, &err), LC_OK);
     ck_assert(a.windows == b.windows && a.real_ret == b.real_ret && a.dream_ret == b.dream_ret &&
               a.agree == b.agree && a.end_agree == b.end_agree); // seeded
     ck_assert_int_eq(a.windows, 16);
@@ -429,11 +446,27 @@ START_TEST(test_lockstep) {
     ck_assert(a.real_ret >= 0 && a.real_ret < 8.0 * g->rvals[top] - 0.5);
     ck_assert_double_eq_tol(a.agree, 0.0, 1e-12); // 8 bricks in 8 steps: never
     hb[NR] = 50.0f; // the dream ends every window at its first step; the game does not
-    ck_assert_int_eq(lc_genie_run_lockstep(g, map, 16, 8, 5, &b, &err), LC_OK);
+    ck_assert_int_eq(lc_genie_run_lockstep(g, map, 16, 8, 5, NULL, NULL, 0, &b, &err), LC_OK);
     ck_assert_double_eq_tol(b.dream_ret, g->rvals[top], 1e-3);
     ck_assert_double_eq_tol(b.end_agree, 0.0, 1e-12);
+    // A chooser: called once per step with the dream's frames (first set at step 0 only);
+    // its actions are checked against its action space and its errors stop the run.
+    chooser_log cl = {.action = 1, .fail_at = -1};
+    ck_assert_msg(lc_genie_run_lockstep(g, map, 4, 8, 5, count_chooser, &cl, g->cfg.n_codes, &b,
+                                        &err) == LC_OK, "%s", err.msg);
+    ck_assert_int_eq(cl.calls, 8);
+    ck_assert_int_eq(cl.firsts, 4);
+    cl = (chooser_log){.action = g->cfg.n_codes, .fail_at = -1};
+    ck_assert_int_eq(lc_genie_run_lockstep(g, map, 4, 8, 5, count_chooser, &cl, g->cfg.n_codes,
+                                           &b, &err), LC_ERR_ACTION);
+    cl = (chooser_log){.action = 0, .fail_at = 3};
+    ck_assert_int_eq(lc_genie_run_lockstep(g, map, 4, 8, 5, count_chooser, &cl, g->cfg.n_codes,
+                                           &b, &err), LC_ERR_NAN);
+    ck_assert_int_eq(cl.calls, 4);
+    ck_assert_int_eq(lc_genie_run_lockstep(g, map, 4, 8, 5, count_chooser, &cl, 0, &b, &err),
+                     LC_ERR_ARG);
     snprintf(g->env_name, sizeof g->env_name, "NoSuchGame-v0"); // a clear error, no crash
-    ck_assert_int_eq(lc_genie_run_lockstep(g, map, 16, 8, 5, &b, &err), LC_ERR_NOTFOUND);
+    ck_assert_int_eq(lc_genie_run_lockstep(g, map, 16, 8, 5, NULL, NULL, 0, &b, &err), LC_ERR_NOTFOUND);
     lc_genie_free(g);
 }
 END_TEST
@@ -585,7 +618,7 @@ START_TEST(test_catch_dream_controller) {
     // dynamics learnt from the played codes, the LAM's "caught" codes were aliased away
     // and the dream paid -0.92 where the game paid -0.73, agreeing on 90% of episodes.)
     lc_genie_lockstep ls;
-    ck_assert_msg(lc_genie_run_lockstep(g, map, 512, 16, 3, &ls, &err) == LC_OK, "%s", err.msg);
+    ck_assert_msg(lc_genie_run_lockstep(g, map, 512, 16, 3, NULL, NULL, 0, &ls, &err) == LC_OK, "%s", err.msg);
     fprintf(stderr, "genie catch lockstep: dream %.3f real %.3f, agree %.3f, ends %.3f\n",
             ls.dream_ret, ls.real_ret, ls.agree, ls.end_agree);
     ck_assert_int_eq(ls.windows, 512);
@@ -604,6 +637,15 @@ START_TEST(test_catch_dream_controller) {
     ck_assert_msg(lc_ppo_new(&ppo, name, NULL, &pc, &pol, &err) == LC_OK, "%s", err.msg);
     ck_assert_msg(lc_ppo_train(ppo, NULL, NULL, &err) == LC_OK, "%s", err.msg);
     lc_policy *p = lc_ppo_policy(ppo);
+    // The policy in the dream beside the real game: the dream pays what the game pays along
+    // the policy's own play (measured 0.99-1.00 of 256 windows agree through the CLI).
+    lc_policy_sampler pch = {.p = p};
+    lc_rng_seed(&pch.rng, 7, 0);
+    ck_assert_msg(lc_genie_run_lockstep(g, map, 256, 16, 3, lc_policy_sample_cb, &pch,
+                                        lc_policy_act_space(p)->n, &ls, &err) == LC_OK, "%s", err.msg);
+    fprintf(stderr, "genie catch policy lockstep: dream %.3f real %.3f, agree %.3f\n",
+            ls.dream_ret, ls.real_ret, ls.agree);
+    ck_assert_msg(ls.agree > 0.95, "agree %.3f", ls.agree);
     // The real game, seen as the dream shows frames; sampled actions.
     o.num_envs = 8;
     ck_assert_int_eq(lc_env_make(&env, "Catch-v0", &o, &err), LC_OK);

@@ -507,8 +507,13 @@ int lc_genie_label_map(const lc_genie *g, const float *X, const lc_frames *fr, c
 }
 
 // The dream and the real game in lockstep (genie.h).
+static void upsample(const lc_genie *g, const float *x, uint8_t *o);
+
 int lc_genie_run_lockstep(const lc_genie *g, const int *map, int M, int W, uint64_t seed,
+                          lc_genie_chooser choose, void *ctx, int n_actions,
                           lc_genie_lockstep *out, lc_error *err) {
+    if (M < 1 || W < 1 || (choose && (n_actions < 1 || n_actions > g->cfg.n_codes)))
+        return lc_fail(err, LC_ERR_ARG, "genie lockstep: M %d, W %d, %d actions", M, W, n_actions);
     lc_env *env = NULL;
     lc_env_opts o = lc_env_opts_default();
     o.num_envs = M;
@@ -529,8 +534,9 @@ int lc_genie_run_lockstep(const lc_genie *g, const int *map, int M, int W, uint6
     int *cc = malloc((size_t)M * sizeof(int)), *end_r = malloc((size_t)M * sizeof(int));
     int *end_d = malloc((size_t)M * sizeof(int));
     double *ret_r = malloc((size_t)M * sizeof(double)), *ret_d = malloc((size_t)M * sizeof(double));
+    uint8_t *obs = choose ? malloc((size_t)M * O) : NULL, *first = calloc((size_t)M, 1);
     if (!prev || !cur || !nxt || !rw || !el || !work || !act || !cc || !end_r || !end_d ||
-        !ret_r || !ret_d)
+        !ret_r || !ret_d || (choose && !obs) || !first)
         rc = lc_fail(err, LC_ERR_NOMEM, "out of memory");
     if (!rc && (size_t)lc_space_size(&lc_env_get_spec(env)->obs_space) != O)
         rc = lc_fail(err, LC_ERR_SHAPE, "%s: observations are not the model's game frames",
@@ -548,10 +554,21 @@ int lc_genie_run_lockstep(const lc_genie *g, const int *map, int M, int W, uint6
         ret_r[i] = ret_d[i] = 0;
     }
     for (int t = 0; t < W && !rc; t++) {
-        for (int i = 0; i < M; i++) {
-            cc[i] = g->code_alias[lc_rng_below(&rng, (uint32_t)K)];
-            act[i] = (int32_t)map[cc[i]];
+        if (choose) { // the chooser sees the dream's frames, as PPO in the dream does
+            for (int i = 0; i < M; i++) {
+                upsample(g, cur + (size_t)i * P, obs + i * O);
+                first[i] = t == 0;
+            }
+            if ((rc = choose(ctx, obs, M, first, act, err))) break;
+            for (int i = 0; i < M && !rc; i++)
+                if (act[i] < 0 || act[i] >= n_actions)
+                    rc = lc_fail(err, LC_ERR_ACTION, "genie lockstep: action %d of %d", act[i], n_actions);
+            if (rc) break;
+            for (int i = 0; i < M; i++) cc[i] = lc_genie_action_code(g, n_actions, act[i]);
+        } else {
+            for (int i = 0; i < M; i++) cc[i] = g->code_alias[lc_rng_below(&rng, (uint32_t)K)];
         }
+        for (int i = 0; i < M; i++) act[i] = (int32_t)map[cc[i]];
         lc_genie_dyn_step(g, work, prev, cur, cc, M, nxt, rw, el);
         if ((rc = lc_env_step(env, act, err))) break;
         for (int i = 0; i < M; i++) {
@@ -580,7 +597,7 @@ int lc_genie_run_lockstep(const lc_genie *g, const int *map, int M, int W, uint6
     }
     lc_env_free(env);
     free(prev), free(cur), free(nxt), free(rw), free(el), free(work), free(act), free(cc);
-    free(end_r), free(end_d), free(ret_r), free(ret_d);
+    free(end_r), free(end_d), free(ret_r), free(ret_d), free(obs), free(first);
     return rc;
 }
 

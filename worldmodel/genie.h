@@ -153,14 +153,21 @@ int lc_genie_infer(const lc_genie *g, const float *X, const size_t *t, int B, in
 // never seen). map has K entries. LC_ERR_NOMEM leaves map all 0.
 int lc_genie_label_map(const lc_genie *g, const float *X, const lc_frames *fr, const size_t *t,
                        int n, int *map);
-// The dream and the real game in lockstep under the dream's own play: M envs of the real
-// game take one random real step from reset; the dream starts from those two frames; then
-// each step draws a latent action as a policy in the dream would (uniform over K, played
-// as its alias), the dream takes it and the real game takes its real action (map). Each
+// The dream and the real game in lockstep under the same play: M envs of the real game
+// take one random real step from reset; the dream starts from those two frames; then each
+// step the dream takes a latent action and the real game its real action (map). Each
 // window ends when either side's episode ends, or after W steps. The held-out metrics feed
 // the dynamics the LAM's codes of real transitions; this measures what PPO in the dream
 // learns from: whether the dream's rewards and ends are the real game's for the same play.
-// LC_ERR_NOMEM, or the real env's errors (its name must be registered).
+// Actions: with choose NULL, uniform over the K latent actions played as their aliases (a
+// policy in the dream at the start of training); otherwise choose(ctx, obs, M, first,
+// actions, err) picks actions in [0, n_actions) (a dream's action space: K, or the played
+// codes' count) from the dream's frames obs (M, game_h, game_w, game_c u8, as the dream env
+// shows them; first[i] = 1 at a window's first step); its error stops the run.
+// LC_ERR_ARG, LC_ERR_ACTION (a chosen action out of range), LC_ERR_NOMEM, or the real env's
+// errors (its name must be registered).
+typedef int (*lc_genie_chooser)(void *ctx, const uint8_t *obs, int M, const uint8_t *first,
+                                int32_t *actions, lc_error *err);
 typedef struct lc_genie_lockstep {
     int windows;      // windows played (a real episode ending at the first step is none)
     double real_ret;  // mean real return per window
@@ -169,6 +176,7 @@ typedef struct lc_genie_lockstep {
     double end_agree; // fraction whose ends agree (same step, or neither within W)
 } lc_genie_lockstep;
 int lc_genie_run_lockstep(const lc_genie *g, const int *map, int M, int W, uint64_t seed,
+                          lc_genie_chooser choose, void *ctx, int n_actions,
                           lc_genie_lockstep *out, lc_error *err);
 // Sets g->code_alias from the LAM's codes of n training transitions (cfg.rare_code).
 void lc_genie_set_aliases(lc_genie *g, const int *codes, size_t n);
