@@ -21,10 +21,10 @@
 
 // Episodes of the real game: actions from a policy over the dream's actions, each played
 // as its code (lc_genie_action_code) and mapped through map (latent -> real), or uniformly random
-// real actions when p is NULL. The policy sees the real frames as the dream shows frames
+// real actions when p is NULL (the real action fixed when fixed >= 0). The policy sees the real frames as the dream shows frames
 // (g's view). Mean return.
-static int run_real(const lc_genie *g, lc_policy *p, const int *map, int n_real, int episodes,
-                    uint64_t seed, double *mean, double *sd, lc_error *err) {
+static int run_real(const lc_genie *g, lc_policy *p, const int *map, int n_real, int fixed,
+                    int episodes, uint64_t seed, double *mean, double *sd, lc_error *err) {
     const char *env_name = g->env_name;
     lc_env *env = NULL;
     lc_env_opts o = lc_env_opts_default();
@@ -57,7 +57,8 @@ static int run_real(const lc_genie *g, lc_policy *p, const int *map, int n_real,
             int n_act = lc_policy_act_space(p)->n;
             for (int i = 0; i < 8 && !rc; i++) act[i] = map[lc_genie_action_code(g, n_act, lat[i])];
         } else {
-            for (int i = 0; i < 8; i++) act[i] = (int32_t)lc_rng_below(&rng, (uint32_t)n_real);
+            for (int i = 0; i < 8; i++)
+                act[i] = fixed >= 0 ? fixed : (int32_t)lc_rng_below(&rng, (uint32_t)n_real);
         }
         if (!rc) rc = lc_env_step(env, act, err);
         for (int i = 0; i < 8 && !rc; i++) {
@@ -335,6 +336,8 @@ int cmd_eval_genie(int argc, char **argv) {
     // ---- a controller trained in the dream, in the real game through the latent->real map
     double pol_mean = NAN, pol_sd = NAN, rnd_mean = NAN, rnd_sd = NAN;
     lc_genie_lockstep pls = {0}; // lockstep under the policy
+    double fix_mean = NAN;       // the best fixed real action's return, and that action
+    int fix_action = -1;
     if (policy) {
         lc_policy *pp = NULL;
         if (episodes < 1) episodes = 1;
@@ -358,8 +361,14 @@ int cmd_eval_genie(int argc, char **argv) {
         }
         lc_policy_sampler pc = {.p = pp};
         lc_rng_seed(&pc.rng, (uint64_t)seed, 0xc0);
-        if (run_real(g, pp, map, A, episodes, (uint64_t)seed, &pol_mean, &pol_sd, &err) ||
-            run_real(g, NULL, map, A, episodes, (uint64_t)seed, &rnd_mean, &rnd_sd, &err) ||
+        for (int a = 0; a < A && !rc; a++) { // the best fixed action: a policy that learnt
+            double m, sd;                      // nothing but one action scores this
+            rc = run_real(g, NULL, map, A, a, episodes, (uint64_t)seed, &m, &sd, &err);
+            if (!rc && (a == 0 || m > fix_mean)) fix_mean = m, fix_action = a;
+        }
+        if (rc ||
+            run_real(g, pp, map, A, -1, episodes, (uint64_t)seed, &pol_mean, &pol_sd, &err) ||
+            run_real(g, NULL, map, A, -1, episodes, (uint64_t)seed, &rnd_mean, &rnd_sd, &err) ||
             lc_genie_run_lockstep(g, map, 256, ROLL_T, (uint64_t)seed, lc_policy_sample_cb, &pc,
                                   lc_policy_act_space(pp)->n, &pls, &err)) {
             fprintf(stderr, "lucid eval-genie: %s\n", err.msg);
@@ -370,7 +379,7 @@ int cmd_eval_genie(int argc, char **argv) {
     }
     if (json) {
         char nb1[32], nb2[32], nb3[32], nb4[32], nb5[32], nb6[32], nb7[32], nb8[32], nb9[32],
-            nb10[32], nb11[32], nb12[32];
+            nb10[32], nb11[32], nb12[32], nb13[32];
         int t16 = M > 0 && T == 16;
         double e_inf = M > 0 ? p_inf[T - 1] : NAN, e_copy = M > 0 ? p_copy[T - 1] : NAN,
                e_rnd = M > 0 ? p_rnd[T - 1] : NAN;
@@ -390,7 +399,7 @@ int cmd_eval_genie(int argc, char **argv) {
                "\"lockstep_windows\":%d,\"lockstep_steps\":%d,\"lockstep_real_return\":%.4f,"
                "\"lockstep_dream_return\":%.4f,\"lockstep_agree\":%.4f,\"lockstep_end_agree\":%.4f,"
                "\"policy_lockstep_real_return\":%s,\"policy_lockstep_dream_return\":%s,"
-               "\"policy_lockstep_agree\":%s}\n",
+               "\"policy_lockstep_agree\":%s,\"fixed_action\":%d,\"fixed_action_return\":%s}\n",
                g->env_name, g->R, K, used, aliased, nh, consistency, chance, label_acc, nl, M, p_inf[3],
                p_rnd[3], num_or_null(nb3, d4), M > 0 ? T : 0, num_or_null(nb6, e_inf),
                num_or_null(nb7, e_copy), num_or_null(nb8, e_rnd), t16 ? nb6 : "null",
@@ -400,7 +409,8 @@ int cmd_eval_genie(int argc, char **argv) {
                r_real, (double)n_halt / nh, num_or_null(nb9, n_hit ? (double)n_halt_hit / n_hit : NAN),
                num_or_null(nb4, r_hit), num_or_null(nb5, r_miss), ls.windows, ROLL_T, ls.real_ret,
                ls.dream_ret, ls.agree, ls.end_agree, num_or_null(nb10, policy ? pls.real_ret : NAN),
-               num_or_null(nb11, policy ? pls.dream_ret : NAN), num_or_null(nb12, policy ? pls.agree : NAN));
+               num_or_null(nb11, policy ? pls.dream_ret : NAN), num_or_null(nb12, policy ? pls.agree : NAN),
+               fix_action, num_or_null(nb13, fix_mean));
     } else {
         printf("genie world of %s, modelled at %dx%dx%d, %d latent actions (%d used on held-out data)\n",
                g->env_name, g->R, g->R, g->C, K, used);
@@ -455,8 +465,8 @@ int cmd_eval_genie(int argc, char **argv) {
                    pls.windows, ROLL_T, pls.dream_ret, pls.real_ret, 100 * pls.agree,
                    100 * pls.end_agree);
             printf("real %s, %d episodes: dream-trained policy via the latent->real map %.2f +- "
-                   "%.2f, uniform random %.2f +- %.2f\n", g->env_name, episodes, pol_mean, pol_sd,
-                   rnd_mean, rnd_sd);
+                   "%.2f, uniform random %.2f +- %.2f, the best fixed action (%d) %.2f\n",
+                   g->env_name, episodes, pol_mean, pol_sd, rnd_mean, rnd_sd, fix_action, fix_mean);
         }
     }
     status = 0;

@@ -583,10 +583,10 @@ END_TEST
 // LUCID_LONG only (about 6 minutes on 2 cores): Catch-v0 frames without actions -> LAM +
 // dynamics -> PPO (cnn, 60k steps) only inside the dream -> the latent->real map from 200
 // labelled transitions -> 100 episodes of the real game. A policy blind to the ball
-// returns -0.75 in expectation whatever it does (the ball's column is uniform), so the
-// bound 0.2 needs a controller that follows the ball (measured here: 0.74; the same flow
-// through the CLI, seeds 1-5: 0.60-0.90, mean 0.75; PPO on the real game with the same
-// 60k steps: 0.94-0.98).
+// returns -0.75 in expectation whatever it does (the ball's column is uniform). Measured
+// here: 0.94 (the same flow through the CLI, seeds 1-5: 0.92-1.00; PPO on the real game
+// with the same 60k steps: 0.94-0.98). The bound 0.7 fails on the previous design
+// (dynamics on the LAM's raw codes, all 8 actions: 0.74 here, 0.60-0.90 through the CLI).
 START_TEST(test_catch_dream_controller) {
     lc_error err = {0};
     lc_env *env = NULL;
@@ -616,7 +616,8 @@ START_TEST(test_catch_dream_controller) {
     ck_assert_int_eq(lc_genie_label_map(g, X, &fr, t, n, map), LC_OK);
     // The dream beside the real game under random play: the same returns. (Before the
     // dynamics learnt from the played codes, the LAM's "caught" codes were aliased away
-    // and the dream paid -0.92 where the game paid -0.73, agreeing on 90% of episodes.)
+    // and the dream paid -0.92 where the game paid -0.73, agreeing on 90% of episodes;
+    // measured here now: -0.788 vs -0.805, 95.9%.)
     lc_genie_lockstep ls;
     ck_assert_msg(lc_genie_run_lockstep(g, map, 512, 16, 3, NULL, NULL, 0, &ls, &err) == LC_OK, "%s", err.msg);
     fprintf(stderr, "genie catch lockstep: dream %.3f real %.3f, agree %.3f, ends %.3f\n",
@@ -638,14 +639,15 @@ START_TEST(test_catch_dream_controller) {
     ck_assert_msg(lc_ppo_train(ppo, NULL, NULL, &err) == LC_OK, "%s", err.msg);
     lc_policy *p = lc_ppo_policy(ppo);
     // The policy in the dream beside the real game: the dream pays what the game pays along
-    // the policy's own play (measured 0.99-1.00 of 256 windows agree through the CLI).
+    // the policy's own play (measured: 0.961 of 256 windows agree here, 0.99-1.00 for the
+    // CLI's seeds 1-5).
     lc_policy_sampler pch = {.p = p};
     lc_rng_seed(&pch.rng, 7, 0);
     ck_assert_msg(lc_genie_run_lockstep(g, map, 256, 16, 3, lc_policy_sample_cb, &pch,
                                         lc_policy_act_space(p)->n, &ls, &err) == LC_OK, "%s", err.msg);
     fprintf(stderr, "genie catch policy lockstep: dream %.3f real %.3f, agree %.3f\n",
             ls.dream_ret, ls.real_ret, ls.agree);
-    ck_assert_msg(ls.agree > 0.95, "agree %.3f", ls.agree);
+    ck_assert_msg(ls.agree > 0.9, "agree %.3f", ls.agree);
     // The real game, seen as the dream shows frames; sampled actions.
     o.num_envs = 8;
     ck_assert_int_eq(lc_env_make(&env, "Catch-v0", &o, &err), LC_OK);
@@ -673,7 +675,7 @@ START_TEST(test_catch_dream_controller) {
     }
     fprintf(stderr, "genie catch: dream-trained policy returns %.2f in the real game (100 "
             "episodes; ball-blind play: -0.75)\n", ret / done);
-    ck_assert_msg(ret / done > 0.2, "dream-trained policy returned %.2f", ret / done);
+    ck_assert_msg(ret / done > 0.7, "dream-trained policy returned %.2f", ret / done);
     free(view), free(work), free(X);
     lc_env_free(env);
     lc_ppo_free(ppo);

@@ -544,12 +544,16 @@ int lc_genie_run_lockstep(const lc_genie *g, const int *map, int M, int W, uint6
     lc_rng rng;
     lc_rng_seed(&rng, seed, 0x10c);
     memset(out, 0, sizeof *out);
-    // The first real step must not end an episode (the dream starts from two frames).
-    for (int i = 0; i < M && !rc; i++) lc_genie_prep(g, (const uint8_t *)b->obs + i * O, g->game_h, prev + (size_t)i * P);
+    if (!rc && lc_env_get_spec(env)->act_space.kind != LC_SPACE_DISCRETE)
+        rc = lc_fail(err, LC_ERR_ARG, "%s: actions are not discrete", g->env_name);
+    // A random first step: the dream starts from two frames. (A window whose real episode
+    // ended there is not played.)
+    const uint8_t *frames = b->obs;
+    for (int i = 0; i < M && !rc; i++) lc_genie_prep(g, frames + i * O, g->game_h, prev + (size_t)i * P);
     for (int i = 0; i < M && !rc; i++) act[i] = (int32_t)lc_rng_below(&rng, (uint32_t)A);
     if (!rc) rc = lc_env_step(env, act, err);
     for (int i = 0; i < M && !rc; i++) {
-        lc_genie_prep(g, (const uint8_t *)b->obs + i * O, g->game_h, cur + (size_t)i * P);
+        lc_genie_prep(g, frames + i * O, g->game_h, cur + (size_t)i * P);
         end_r[i] = end_d[i] = b->done[i] ? -2 : -1; // -2: not a window; -1: still running
         ret_r[i] = ret_d[i] = 0;
     }
@@ -562,7 +566,8 @@ int lc_genie_run_lockstep(const lc_genie *g, const int *map, int M, int W, uint6
             if ((rc = choose(ctx, obs, M, first, act, err))) break;
             for (int i = 0; i < M && !rc; i++)
                 if (act[i] < 0 || act[i] >= n_actions)
-                    rc = lc_fail(err, LC_ERR_ACTION, "genie lockstep: action %d of %d", act[i], n_actions);
+                    rc = lc_fail(err, LC_ERR_ACTION, "genie lockstep: action %d of %d", act[i],
+                                 n_actions);
             if (rc) break;
             for (int i = 0; i < M; i++) cc[i] = lc_genie_action_code(g, n_actions, act[i]);
         } else {
@@ -1357,6 +1362,7 @@ typedef struct genie_env {
     float *dwork, *dis;       // lc_genie_disagree work, (N) disagreements
     int relabel;              // 1: a step the LAM reads as another action is played as that one
     int n_actions;            // K (actions=all) or the number of played codes (actions=played)
+    int act_code[256];        // (n_actions) the code each action plays
     float *x3, *next2, *rew2, *logits2; // (3N, P) prev/cur/next triples, (N, P), (N), (N)
     size_t *t3;               // (N) triple centres in x3
     int *seen, *codes2;       // (N) the LAM's reading, the codes replayed
@@ -1417,7 +1423,7 @@ static void genie_env_step(void *data, int i0, int i1, const void *actions, void
     int n = i1 - i0, P = g->P;
     if (n <= 0) return;
     const int32_t *a = (const int32_t *)actions + i0;
-    for (int b = 0; b < n; b++) e->codes[b] = lc_genie_action_code(g, e->n_actions, a[b]);
+    for (int b = 0; b < n; b++) e->codes[b] = e->act_code[a[b]];
     float *pv = e->prev + (size_t)i0 * P, *cu = e->cur + (size_t)i0 * P;
     lc_genie_dyn_step(g, e->work, pv, cu, e->codes, n, e->next, rewards + i0, e->logits);
     if (e->relabel) { // the LAM reads each generated step; where it reads another action, replay
@@ -1488,7 +1494,8 @@ static int param_value(const char *s, size_t len, const char *key, char *buf, si
     return 1;
 }
 
-// Parses "horizon=H" and "halt=PENALTY|off" items of s (comma-separated).
+// Parses "horizon=H", "halt=PENALTY|off", "relabel=0|1" and "actions=all|played" items of s
+// (comma-separated).
 static int parse_params(const char *s, int *horizon, float *halt, int *relabel, int *played,
                         lc_error *err) {
     if (!s) return LC_OK;
@@ -1558,8 +1565,9 @@ int lc_genie_env_ctor(lc_env_impl *impl, const char *name, int num_envs,
         genie_env_destroy(e);
         return rc;
     }
-    int played_codes[256];
-    e->n_actions = played ? lc_genie_played_codes(e->g, played_codes) : e->g->cfg.n_codes;
+    e->n_actions = e->g->cfg.n_codes;
+    for (int a = 0; a < e->n_actions; a++) e->act_code[a] = e->g->code_alias[a];
+    if (played) e->n_actions = lc_genie_played_codes(e->g, e->act_code);
     size_t n = (size_t)num_envs, P = e->g->P;
     e->N = num_envs;
     e->prev = calloc(n * P, sizeof(float));
