@@ -19,67 +19,6 @@
 #define ROLL_T 16
 #define MAX_SEQ 256
 
-// Episodes of the real game: actions from a policy over the dream's actions, each played
-// as its code (lc_genie_action_code) and mapped through map (latent -> real), or uniformly random
-// real actions when p is NULL (the real action fixed when fixed >= 0). The policy sees the real frames as the dream shows frames
-// (g's view). Mean return.
-static int run_real(const lc_genie *g, lc_policy *p, const int *map, int n_real, int fixed,
-                    int episodes, uint64_t seed, double *mean, double *sd, lc_error *err) {
-    const char *env_name = g->env_name;
-    lc_env *env = NULL;
-    lc_env_opts o = lc_env_opts_default();
-    o.num_envs = 8;
-    int rc = lc_env_make(&env, env_name, &o, err);
-    if (rc) return rc;
-    if ((rc = lc_env_reset(env, seed, err))) {
-        lc_env_free(env);
-        return rc;
-    }
-    const lc_env_buf *b = lc_env_get_buf(env);
-    size_t O = (size_t)g->game_h * g->game_w * g->game_c;
-    uint8_t *view = malloc(8 * O);
-    float *work = malloc((size_t)g->P * sizeof(float));
-    if (!view || !work) rc = lc_fail(err, LC_ERR_NOMEM, "out of memory");
-    if (!rc && (size_t)lc_space_size(&lc_env_get_spec(env)->obs_space) != O)
-        rc = lc_fail(err, LC_ERR_SHAPE, "%s: observations are not the model's game frames", env_name);
-    int32_t lat[8], act[8];
-    uint8_t first[8];
-    memset(first, 1, sizeof first);
-    lc_rng rng;
-    lc_rng_seed(&rng, seed, 0x5eed);
-    double s1 = 0, s2 = 0;
-    int done = 0;
-    while (done < episodes && !rc) {
-        if (p) {
-            for (int i = 0; i < 8; i++)
-                lc_genie_view(g, (const uint8_t *)b->obs + i * O, work, view + i * O);
-            rc = lc_policy_act(p, view, 8, first, 0, &rng, lat, NULL, NULL, err);
-            int n_act = lc_policy_act_space(p)->n;
-            for (int i = 0; i < 8 && !rc; i++) act[i] = map[lc_genie_action_code(g, n_act, lat[i])];
-        } else {
-            for (int i = 0; i < 8; i++)
-                act[i] = fixed >= 0 ? fixed : (int32_t)lc_rng_below(&rng, (uint32_t)n_real);
-        }
-        if (!rc) rc = lc_env_step(env, act, err);
-        for (int i = 0; i < 8 && !rc; i++) {
-            first[i] = b->done[i];
-            if (b->done[i] && done < episodes) {
-                s1 += b->ep_return[i];
-                s2 += (double)b->ep_return[i] * b->ep_return[i];
-                done++;
-            }
-        }
-    }
-    lc_env_free(env);
-    free(view);
-    free(work);
-    if (rc) return rc;
-    *mean = s1 / episodes;
-    double var = s2 / episodes - *mean * *mean;
-    *sd = var > 0 ? sqrt(var) : 0;
-    return LC_OK;
-}
-
 // A JSON number, or null for NaN (no policy was evaluated).
 static const char *num_or_null(char *buf, double v) {
     if (isnan(v)) return "null";
@@ -359,18 +298,23 @@ int cmd_eval_genie(int argc, char **argv) {
             lc_policy_free(pp);
             goto done;
         }
-        lc_policy_sampler pc = {.p = pp};
+        const int n_act = lc_policy_act_space(pp)->n;
+        lc_policy_sampler pc = {.p = pp}, pr = {.p = pp};
         lc_rng_seed(&pc.rng, (uint64_t)seed, 0xc0);
+        lc_rng_seed(&pr.rng, (uint64_t)seed, 0x5eed);
         for (int a = 0; a < A && !rc; a++) { // the best fixed action: a policy that learnt
             double m, sd;                      // nothing but one action scores this
-            rc = run_real(g, NULL, map, A, a, episodes, (uint64_t)seed, &m, &sd, &err);
+            rc = lc_genie_play_real(g, map, NULL, NULL, 0, a, episodes, (uint64_t)seed, &m, &sd,
+                                    &err);
             if (!rc && (a == 0 || m > fix_mean)) fix_mean = m, fix_action = a;
         }
         if (rc ||
-            run_real(g, pp, map, A, -1, episodes, (uint64_t)seed, &pol_mean, &pol_sd, &err) ||
-            run_real(g, NULL, map, A, -1, episodes, (uint64_t)seed, &rnd_mean, &rnd_sd, &err) ||
+            lc_genie_play_real(g, map, lc_policy_sample_cb, &pr, n_act, -1, episodes,
+                               (uint64_t)seed, &pol_mean, &pol_sd, &err) ||
+            lc_genie_play_real(g, map, NULL, NULL, 0, -1, episodes, (uint64_t)seed, &rnd_mean,
+                               &rnd_sd, &err) ||
             lc_genie_run_lockstep(g, map, 256, ROLL_T, (uint64_t)seed, lc_policy_sample_cb, &pc,
-                                  lc_policy_act_space(pp)->n, &pls, &err)) {
+                                  n_act, &pls, &err)) {
             fprintf(stderr, "lucid eval-genie: %s\n", err.msg);
             lc_policy_free(pp);
             goto done;

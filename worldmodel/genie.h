@@ -164,7 +164,8 @@ int lc_genie_label_map(const lc_genie *g, const float *X, const lc_frames *fr, c
 // actions, err) picks actions in [0, n_actions) (a dream's action space: K, or the played
 // codes' count) from the dream's frames obs (M, game_h, game_w, game_c u8, as the dream env
 // shows them; first[i] = 1 at a window's first step); its error stops the run.
-// LC_ERR_ARG, LC_ERR_ACTION (a chosen action out of range), LC_ERR_NOMEM, or the real env's
+// LC_ERR_ARG, LC_ERR_SHAPE (the game's frames are not the model's, or its actions are not
+// discrete), LC_ERR_ACTION (a chosen action out of range), LC_ERR_NOMEM, or the real env's
 // errors (its name must be registered).
 typedef int (*lc_genie_chooser)(void *ctx, const uint8_t *obs, int M, const uint8_t *first,
                                 int32_t *actions, lc_error *err);
@@ -178,6 +179,16 @@ typedef struct lc_genie_lockstep {
 int lc_genie_run_lockstep(const lc_genie *g, const int *map, int M, int W, uint64_t seed,
                           lc_genie_chooser choose, void *ctx, int n_actions,
                           lc_genie_lockstep *out, lc_error *err);
+// Episodes of the real game (g->env_name, 8 envs reset from seed) played with the dream's
+// actions: choose (as above) picks actions in [0, n_actions) from the real frames as the
+// dream shows them (lc_genie_view; first[i] = 1 at an episode's first step), each plays
+// its code (lc_genie_action_code) and the game takes map[code]. With choose NULL: uniform
+// random real actions (fixed < 0) or the real action fixed. Mean and sd of the first
+// episodes' returns. LC_ERR_ARG, LC_ERR_SHAPE (as above), LC_ERR_ACTION,
+// LC_ERR_NOMEM, the chooser's and the env's errors.
+int lc_genie_play_real(const lc_genie *g, const int *map, lc_genie_chooser choose, void *ctx,
+                       int n_actions, int fixed, int episodes, uint64_t seed, double *mean,
+                       double *sd, lc_error *err);
 // Sets g->code_alias from the LAM's codes of n training transitions (cfg.rare_code).
 void lc_genie_set_aliases(lc_genie *g, const int *codes, size_t n);
 // The codes the dream plays (those that alias to themselves), ascending, into played (K
