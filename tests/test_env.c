@@ -21,6 +21,7 @@
 
 #include "env/env.h"
 #include "env/wrappers.h"
+#include "tests/helpers/cli.h"
 #include "tests/helpers/env_contract.h"
 
 // ---------------------------------------------------------------- Counter-v0
@@ -884,23 +885,6 @@ END_TEST
 // `lucid envs`, `lucid play` (fed through a pipe) and `lucid rollout`, run as programs
 // from $LUCID_BUILD (set by scripts/run_tests.sh; default build). Skipped without it.
 
-static int run_cmd(const char *cmd, char *out, size_t n) {
-    FILE *p = popen(cmd, "r");
-    ck_assert_ptr_nonnull(p);
-    size_t len = fread(out, 1, n - 1, p);
-    out[len] = '\0';
-    return pclose(p);
-}
-
-static const char *lucid_bin(char *buf, size_t n) {
-    const char *b = getenv("LUCID_BUILD");
-    snprintf(buf, n, "%s/lucid", b && b[0] ? b : "build");
-    FILE *f = fopen(buf, "rb");
-    if (!f) return NULL;
-    fclose(f);
-    return buf;
-}
-
 static const char *cli_env(void) { // a built-in with Discrete actions
     static const char *names[] = {"CartPole-v1", "Breakout-v0", "CoinRun-v0", "MountainCar-v0"};
     lc_env_ctor c;
@@ -913,16 +897,16 @@ START_TEST(test_cli_envs_play_rollout) {
     char bin[512], cmd[2048];
     static char out[1 << 16];
     const char *env = cli_env();
-    if (!lucid_bin(bin, sizeof bin) || !env) return; // nothing to run
+    if (!lc_test_lucid_bin(bin, sizeof bin) || !env) return; // nothing to run
     snprintf(cmd, sizeof cmd, "%s envs --names", bin);
-    ck_assert_int_eq(run_cmd(cmd, out, sizeof out), 0);
+    ck_assert_int_eq(lc_test_run_cmd(cmd, out, sizeof out), 0);
     ck_assert_ptr_nonnull(strstr(out, env));
     snprintf(cmd, sizeof cmd, "%s envs", bin);
-    ck_assert_int_eq(run_cmd(cmd, out, sizeof out), 0);
+    ck_assert_int_eq(lc_test_run_cmd(cmd, out, sizeof out), 0);
     ck_assert_ptr_nonnull(strstr(out, "Discrete("));
     ck_assert_ptr_nonnull(strstr(out, "time limit"));
     snprintf(cmd, sizeof cmd, "printf '1\\n0\\n\\n7x\\n1\\nq\\n9\\n' | %s play %s --seed 3 2>/dev/null", bin, env);
-    ck_assert_int_eq(run_cmd(cmd, out, sizeof out), 0);
+    ck_assert_int_eq(lc_test_run_cmd(cmd, out, sizeof out), 0);
     ck_assert_ptr_nonnull(strstr(out, "step 1 action 1 reward"));
     ck_assert_ptr_nonnull(strstr(out, "step 2 action 0 reward"));
     ck_assert_ptr_nonnull(strstr(out, "step 4 action 1 reward")); // "7x" skipped, q stops
@@ -933,7 +917,7 @@ START_TEST(test_cli_envs_play_rollout) {
     snprintf(gif, sizeof gif, "%s/r.gif", dir);
     snprintf(cmd, sizeof cmd, "%s rollout %s --policy random --seed 2 --episodes 2 --max-steps 40 --gif %s", bin,
              env, gif);
-    ck_assert_int_eq(run_cmd(cmd, out, sizeof out), 0);
+    ck_assert_int_eq(lc_test_run_cmd(cmd, out, sizeof out), 0);
     ck_assert_ptr_nonnull(strstr(out, "episode 1: return"));
     ck_assert_ptr_nonnull(strstr(out, "episode 2: return"));
     FILE *f = fopen(gif, "rb");
@@ -945,7 +929,7 @@ START_TEST(test_cli_envs_play_rollout) {
     remove(gif);
     rmdir(dir);
     snprintf(cmd, sizeof cmd, "%s rollout NoSuchEnv-v0 2>&1", bin);
-    int rc = run_cmd(cmd, out, sizeof out);
+    int rc = lc_test_run_cmd(cmd, out, sizeof out);
     ck_assert(WIFEXITED(rc) && WEXITSTATUS(rc) == 2);
     ck_assert_ptr_nonnull(strstr(out, "unknown env"));
 }

@@ -7,11 +7,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "env/env.h"
 #include "nn/nn.h"
 #include "policy/ppo.h"
+#include "tests/helpers/cli.h"
 #include "tests/helpers/env_contract.h"
 #include "worldmodel/frames.h"
 #include "worldmodel/genie.h"
@@ -521,6 +523,52 @@ START_TEST(test_play_real) {
 }
 END_TEST
 
+// `lucid eval-genie` as a program (skipped where it was not built): every section, --json
+// with the lockstep keys, and --policy with an untrained cnn over the played codes (the
+// policy's lockstep, the best fixed action); a file that is not a policy is refused.
+START_TEST(test_cli_eval_genie) {
+    char bin[512], cmd[4096];
+    static char out[1 << 16];
+    if (!lc_test_lucid_bin(bin, sizeof bin)) return;
+    lc_error err = {0};
+    char name[320], pol[300];
+    snprintf(name, sizeof name, "dream:%s?actions=played", model_path);
+    snprintf(pol, sizeof pol, "%s.policy", model_path);
+    lc_ppo_cfg pc;
+    lc_policy_cfg pcfg;
+    ck_assert_msg(lc_ppo_cfg_for_env(&pc, &pcfg, name, &err) == LC_OK, "%s", err.msg);
+    pc.num_envs = 2;
+    lc_ppo *ppo = NULL;
+    ck_assert_msg(lc_ppo_new(&ppo, name, NULL, &pc, &pcfg, &err) == LC_OK, "%s", err.msg);
+    ck_assert_msg(lc_policy_save_path(lc_ppo_policy(ppo), pol, &err) == LC_OK, "%s", err.msg);
+    lc_ppo_free(ppo);
+    const char *fmt = "%s eval-genie --model %s --data %s --actions %s --episodes 4 %s 2>&1";
+    snprintf(cmd, sizeof cmd, fmt, bin, model_path, frames_path, actions_path, "--json");
+    ck_assert_int_eq(lc_test_run_cmd(cmd, out, sizeof out), 0);
+    ck_assert_ptr_nonnull(strstr(out, "\"lockstep_windows\":512"));
+    ck_assert_ptr_nonnull(strstr(out, "\"policy_lockstep_agree\":null"));
+    char extra[400];
+    snprintf(extra, sizeof extra, "--json --policy %s", pol);
+    snprintf(cmd, sizeof cmd, fmt, bin, model_path, frames_path, actions_path, extra);
+    ck_assert_int_eq(lc_test_run_cmd(cmd, out, sizeof out), 0);
+    ck_assert_ptr_nonnull(strstr(out, "\"policy_return\":"));
+    ck_assert_ptr_null(strstr(out, "\"policy_return\":null"));
+    ck_assert_ptr_null(strstr(out, "\"policy_lockstep_agree\":null"));
+    ck_assert_ptr_null(strstr(out, "\"fixed_action_return\":null"));
+    snprintf(extra, sizeof extra, "--policy %s", pol); // the text report
+    snprintf(cmd, sizeof cmd, fmt, bin, model_path, frames_path, actions_path, extra);
+    ck_assert_int_eq(lc_test_run_cmd(cmd, out, sizeof out), 0);
+    ck_assert_ptr_nonnull(strstr(out, "dream beside the real game"));
+    ck_assert_ptr_nonnull(strstr(out, "the best fixed action"));
+    snprintf(extra, sizeof extra, "--policy %s", model_path); // a genie file, not a policy
+    snprintf(cmd, sizeof cmd, fmt, bin, model_path, frames_path, actions_path, extra);
+    int rc = lc_test_run_cmd(cmd, out, sizeof out);
+    ck_assert(WIFEXITED(rc) && WEXITSTATUS(rc) != 0);
+    ck_assert_ptr_nonnull(strstr(out, "--policy"));
+    unlink(pol);
+}
+END_TEST
+
 START_TEST(test_code_aliases) {
     // Codes 0 and 1 carry the data, code 2 is rare (5 of 805 < 0.25 / 8), 3..7 are unused:
     // each plays its nearest carrying code in the codebook.
@@ -765,6 +813,7 @@ static Suite *genie_suite(void) {
     tcase_add_test(tc, test_code_aliases);
     tcase_add_test(tc, test_lockstep);
     tcase_add_test(tc, test_play_real);
+    tcase_add_test(tc, test_cli_eval_genie);
     tcase_set_timeout(tc, 60);
     suite_add_tcase(s, tc);
     if (getenv("LUCID_LONG")) {
