@@ -560,6 +560,20 @@ START_TEST(test_cli_eval_genie) {
     ck_assert_int_eq(lc_test_run_cmd(cmd, out, sizeof out), 0);
     ck_assert_ptr_nonnull(strstr(out, "dream beside the real game"));
     ck_assert_ptr_nonnull(strstr(out, "the best fixed action"));
+    // A game this program cannot make: the lockstep is skipped with a note, the rest stands.
+    char other[300];
+    snprintf(other, sizeof other, "%s.other", model_path);
+    lc_genie *g = NULL;
+    ck_assert_msg(lc_genie_load(&g, model_path, &err) == LC_OK, "%s", err.msg);
+    snprintf(g->env_name, sizeof g->env_name, "NoSuchGame-v0");
+    ck_assert_msg(lc_genie_save(g, other, &err) == LC_OK, "%s", err.msg);
+    lc_genie_free(g);
+    snprintf(cmd, sizeof cmd, fmt, bin, other, frames_path, actions_path, "--json");
+    ck_assert_int_eq(lc_test_run_cmd(cmd, out, sizeof out), 0);
+    ck_assert_ptr_nonnull(strstr(out, "no lockstep with the real game"));
+    ck_assert_ptr_nonnull(strstr(out, "\"lockstep_windows\":0,\"lockstep_steps\":16,\"lockstep_real_return\":null"));
+    ck_assert_ptr_nonnull(strstr(out, "\"consistency\":"));
+    unlink(other);
     snprintf(extra, sizeof extra, "--policy %s", model_path); // a genie file, not a policy
     snprintf(cmd, sizeof cmd, fmt, bin, model_path, frames_path, actions_path, extra);
     int rc = lc_test_run_cmd(cmd, out, sizeof out);
