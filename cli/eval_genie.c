@@ -156,10 +156,8 @@ int cmd_eval_genie(int argc, char **argv) {
                 memcpy(pv + (size_t)i * P, X + (idx[i0 + i] - 1) * P, P * sizeof(float));
                 memcpy(cu + (size_t)i * P, X + idx[i0 + i] * P, P * sizeof(float));
             }
-            int played[256]; // the dynamics learnt from the codes the dream plays
-            for (int i = 0; i < n; i++) played[i] = g->code_alias[codes[i0 + i]];
-            lc_genie_dyn_step(g, w, pv, cu, played, n, nx, rw, NULL);
-            lc_genie_disagree(g, aw, pv, cu, played, n, nx, dis);
+            lc_genie_dyn_step(g, w, pv, cu, codes + i0, n, nx, rw, NULL);
+            lc_genie_disagree(g, aw, pv, cu, codes + i0, n, nx, dis);
             for (int i = 0; i < n; i++) {
                 float real = fr.rewards[idx[i0 + i] + 1];
                 int over = g->halt_disagree > 0 && dis[i] > g->halt_disagree;
@@ -226,8 +224,8 @@ int cmd_eval_genie(int argc, char **argv) {
             }
             for (int k = 0; k < T; k++) {
                 for (int m = 0; m < M; m++)
-                    cc[m] = mode ? g->code_alias[lc_rng_below(&rng, (uint32_t)K)] // as the dream plays
-                                 : g->code_alias[sc[(size_t)m * T + k]];
+                    cc[m] = mode ? (int)lc_rng_below(&rng, (uint32_t)K) // played as aliases
+                                 : sc[(size_t)m * T + k];
                 lc_genie_dyn_step(g, work, seq_prev, seq_cur, cc, M, nxt, NULL, NULL);
                 memcpy(seq_prev, seq_cur, (size_t)M * P * sizeof(float));
                 memcpy(seq_cur, nxt, (size_t)M * P * sizeof(float));

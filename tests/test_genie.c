@@ -210,7 +210,6 @@ START_TEST(test_lam_finds_actions) {
     // 0.96 measured; one code (or codes by paddle position, as an MLP decoder learned) < 0.72.
     ck_assert_msg(quick || (acc > 0.85 && acc > chance + 0.4), "consistency %.3f vs chance %.3f",
                   acc, chance);
-    for (size_t i = 0; i < nh; i++) codes[i] = g->code_alias[codes[i]]; // as the dream plays
     // The dynamics on the same held-out transitions: the next frame from the inferred codes
     // beats copying the last frame and beats random codes; the expected reward is calibrated
     // (its mean near the data's).
@@ -223,7 +222,7 @@ START_TEST(test_lam_finds_actions) {
     for (size_t i = 0; i < nh; i++) {
         const float *xp = X + (idx[i] - 1) * g->P, *xc = X + idx[i] * g->P, *xn = xc + g->P;
         float r, e;
-        int rc = g->code_alias[lc_rng_below(&rr, 8)];
+        int rc = (int)lc_rng_below(&rr, 8);
         lc_genie_dyn_step(g, work, xp, xc, &rc, 1, nx, &r, &e);
         for (int j = 0; j < g->P; j++) e_rnd += (nx[j] - xn[j]) * (nx[j] - xn[j]);
         lc_genie_dyn_step(g, work, xp, xc, &codes[i], 1, nx, &r, &e);

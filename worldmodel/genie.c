@@ -775,7 +775,11 @@ static void dyn_buf_carve(dyn_buf *b, const lc_genie *g, float *w, int B) {
 }
 
 // Forward from prev (B, P), cur (B, P), codes (B): returns the predicted difference
-// (B, C, R, R); b->head holds the heads.
+// (B, C, R, R); b->head holds the heads. The dynamics conditions on code_alias[code], the
+// code the dream plays, in training and at play alike. (In Catch the LAM spends its rare
+// codes on the outcome, the catch: "left and caught" is its own code. A dynamics trained
+// on the LAM's raw codes drew catches only for those codes, which the dream never plays,
+// and lost 65% of them.)
 static const float *dyn_forward(const lc_genie *g, dyn_buf *b, const float *prev,
                                 const float *cur, const int *codes) {
     const int B = b->B, P = g->P, K = g->cfg.n_codes, HC = g->dn.HC;
@@ -784,7 +788,7 @@ static const float *dyn_forward(const lc_genie *g, dyn_buf *b, const float *prev
         memcpy(b->in + (size_t)i * 2 * P, prev + (size_t)i * P, P * sizeof(float));
         memcpy(b->in + (size_t)i * 2 * P + P, cur + (size_t)i * P, P * sizeof(float));
         memset(b->cond + (size_t)i * K, 0, K * sizeof(float));
-        b->cond[(size_t)i * K + codes[i]] = 1.0f;
+        b->cond[(size_t)i * K + g->code_alias[codes[i]]] = 1.0f;
     }
     const float *o = cnet_forward(&g->dn, &g->dyn, b->acts, b->col, b->in, b->cond, B);
     const float *a2 = b->acts + (size_t)B * HC * S;
@@ -830,7 +834,7 @@ void lc_genie_disagree(const lc_genie *g, float *work, const float *prev, const 
     for (int i = 0; i < B; i++) {
         memcpy(in + (size_t)i * 2 * P, prev + (size_t)i * P, P * sizeof(float));
         memcpy(in + (size_t)i * 2 * P + P, cur + (size_t)i * P, P * sizeof(float));
-        memcpy(cond + (size_t)i * D, cb + (size_t)codes[i] * D, D * sizeof(float));
+        memcpy(cond + (size_t)i * D, cb + (size_t)g->code_alias[codes[i]] * D, D * sizeof(float));
     }
     const float *o = cnet_forward(&g->dec, &g->lam, acts, col, in, cond, B);
     for (int i = 0; i < B; i++) {
@@ -1102,11 +1106,7 @@ int lc_genie_train(lc_genie *g, const lc_frames *fr, const float *X, lc_genie_pr
     t0 = lc_now();
     if (!rc) lc_genie_infer(g, X, idx, (int)nt, codes);
     if (!rc) lc_genie_set_aliases(g, codes, nt);
-    // The dynamics learns from the codes the dream plays: a rare code's transitions are
-    // conditioned on its alias. (In Catch the LAM spends its rare codes on the outcome, the
-    // catch: "left and caught" is its own code. A dynamics trained on the LAM's raw codes
-    // drew catches only for those codes, which the dream never plays, and lost 65% of them.)
-    for (size_t j = 0; !rc && j < nt; j++) codes[j] = g->code_alias[codes[j]];
+    // (from here on dyn_forward conditions each transition on its code's alias)
     loss = 0;
     // code_at[t]: the LAM's code of the triple centred at t (-1: none), for unrolling.
     int *code_at = NULL;

@@ -199,13 +199,15 @@ int lc_genie_played_codes(const lc_genie *g, int *played);
 // the a-th played code. (Both agree where no code is aliased.)
 int lc_genie_action_code(const lc_genie *g, int n_actions, int a);
 // Dynamics: next frames (B, P) (clamped to [0, 1]), rewards (B), end logits (B) from
-// prev (B, P), cur (B, P), codes (B). work: lc_genie_dyn_work(g, B) floats.
+// prev (B, P), cur (B, P), codes (B), each played as code_alias[code] (as the dynamics
+// was trained). work: lc_genie_dyn_work(g, B) floats.
 size_t lc_genie_dyn_work(const lc_genie *g, int B);
 void lc_genie_dyn_step(const lc_genie *g, float *work, const float *prev, const float *cur,
                        const int *codes, int B, float *next, float *rewards, float *end_logits);
 
 // Disagreement of the dynamics' next frames (B, P) with the LAM decoder's for the same
-// context and latent actions: d (B) = mean squared difference per pixel. Two nets trained
+// context and latent actions (played as their aliases): d (B) = mean squared difference
+// per pixel. Two nets trained
 // on the same transitions agree on the data and drift apart off it (a two-member ensemble
 // for free). work: lc_genie_disagree_work(g, B) floats.
 size_t lc_genie_disagree_work(const lc_genie *g, int B);
