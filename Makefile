@@ -73,8 +73,11 @@ tests: $(TEST_BIN) $(BUILD)/lucid
 examples: $(EX_BIN)
 
 # Every suite; prints a closing "N passed, N failed" line. SUITES=name limits it.
+# Python tests run in BUILD/venv (scripts/pyenv.sh: Debian's python3 + PyPI's
+# gymnasium, cffi, pytest and the references the tests compare against).
+VENV_PY = $$(sh scripts/pyenv.sh $(BUILD))
 test: tests examples
-	@sh scripts/run_tests.sh $(BUILD) $(PYTHON) $(SUITES)
+	@sh scripts/run_tests.sh $(BUILD) $(VENV_PY) $(SUITES)
 
 # The whole suite under AddressSanitizer and UndefinedBehaviorSanitizer.
 asan:
@@ -87,7 +90,7 @@ asan:
 valgrind:
 	$(MAKE) BUILD=build-vg MARCH=-march=x86-64-v3 tests
 	@for t in build-vg/tests/test_*; do echo "== $$t"; \
-	  CK_FORK=no LUCID_BUILD=build-vg LUCID_PYTHON=$(PYTHON) valgrind -q --error-exitcode=9 \
+	  CK_FORK=no LUCID_BUILD=build-vg LUCID_PYTHON=$(VENV_PY) valgrind -q --error-exitcode=9 \
 	    --leak-check=full --errors-for-leak-kinds=definite $$t > /dev/null || exit 1; done
 	@echo "valgrind: no errors, no leaks"
 
@@ -106,7 +109,7 @@ fuzz: $(CONFIG)
 
 # Long training runs that do not belong in `make test`.
 check-long: tests
-	@LUCID_LONG=1 sh scripts/run_tests.sh $(BUILD) $(PYTHON) $(SUITES)
+	@LUCID_LONG=1 sh scripts/run_tests.sh $(BUILD) $(VENV_PY) $(SUITES)
 
 bench: $(BENCH_BIN) $(BUILD)/lucid
 	@for b in $(BENCH_BIN); do echo "== $$b"; $$b || exit 1; done
