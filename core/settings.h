@@ -7,11 +7,15 @@
 #ifndef LC_CORE_SETTINGS_H
 #define LC_CORE_SETTINGS_H
 
+#include "core/api.h"
+
 #include <stddef.h>
 #include <stdint.h>
 
 #include "core/error.h"
 #include "core/file.h"
+
+LC_API_BEGIN
 
 typedef enum lc_set_type {
     LC_SET_INT = 0, // int
@@ -79,5 +83,7 @@ int lc_file_get_int_in(const lc_file *f, const char *key, int64_t lo, int64_t hi
                        lc_error *err);
 int lc_file_get_float_in(const lc_file *f, const char *key, double lo, double hi, double *v,
                          lc_error *err);
+
+LC_API_END
 
 #endif

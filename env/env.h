@@ -5,6 +5,8 @@
 #ifndef LC_ENV_ENV_H
 #define LC_ENV_ENV_H
 
+#include "core/api.h"
+
 #include <stddef.h>
 #include <stdint.h>
 
@@ -12,6 +14,8 @@
 #include "core/file.h"
 #include "core/rng.h"
 #include "core/settings.h"
+
+LC_API_BEGIN
 
 // ---------------------------------------------------------------- spaces
 
@@ -195,5 +199,7 @@ void lc_env_obs_freeze(lc_env *e, int frozen);
 int64_t lc_env_episode_count(const lc_env *e, int i);
 int lc_env_num_threads(const lc_env *e);
 int lc_env_threads_in_use(const lc_env *e); // now: 1 when automatic mode dropped its pool
+
+LC_API_END
 
 #endif

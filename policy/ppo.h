@@ -33,6 +33,8 @@
 #ifndef LC_POLICY_PPO_H
 #define LC_POLICY_PPO_H
 
+#include "core/api.h"
+
 #include <stddef.h>
 #include <stdint.h>
 
@@ -43,6 +45,8 @@
 #include "env/env.h"
 #include "nn/nn.h"
 #include "policy/policy.h"
+
+LC_API_BEGIN
 
 // ---------------------------------------------------------------- config
 
@@ -278,5 +282,7 @@ int lc_evaluate_env(lc_policy *p, lc_env *env, int episodes, uint64_t seed, int 
 // velocities removed (obs (x, theta)), for recurrent policies. Idempotent; called
 // by lc_ppo_new, lc_evaluate and lc_ppo_cfg_for_env.
 void lc_policy_register_envs(void);
+
+LC_API_END
 
 #endif
