@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "core/json.h"
 #include "core/metrics.h"
 #include "core/progress.h"
 #include "policy/ppo.h"
@@ -72,18 +73,13 @@ static int on_iter(void *ctx, const lc_ppo_stats *s) {
 }
 
 static void json_str(const char *key, const char *v) {
-    printf("\"%s\": \"", key);
-    for (const char *p = v; *p; p++) {
-        if (*p == '"' || *p == '\\') printf("\\%c", *p);
-        else if ((unsigned char)*p < 0x20) printf("\\u%04x", *p);
-        else putchar(*p);
-    }
-    printf("\"");
+    printf("\"%s\": ", key);
+    lc_json_fstr(stdout, v);
 }
 
 static void json_num(const char *key, double v) {
-    if (isfinite(v)) printf("\"%s\": %.9g", key, v);
-    else printf("\"%s\": null", key);
+    printf("\"%s\": ", key);
+    lc_json_fnum(stdout, v);
 }
 
 // The value of --NAME in argv (NULL when absent), before full parsing.
