@@ -20,7 +20,7 @@ endif
 CFLAGS = $(CFLAGS_BASE) $(DEP_CFLAGS)
 LIBS   = $(DEP_LIBS)
 
-LAYERS    = core nn env worldmodel policy agents
+LAYERS    = core nn env worldmodel policy loops agents
 LIB_SRC   = $(foreach d,$(LAYERS),$(wildcard $(d)/*.c))
 LIB_OBJ   = $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
 CLI_SRC   = $(wildcard cli/*.c)

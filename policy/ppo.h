@@ -40,6 +40,7 @@
 #include "core/file.h"
 #include "core/rng.h"
 #include "env/env.h"
+#include "env/pomdp.h"
 #include "nn/nn.h"
 #include "policy/policy.h"
 
@@ -262,9 +263,9 @@ int lc_evaluate_env(lc_policy *p, lc_env *env, int episodes, uint64_t seed, int 
 
 // ---------------------------------------------------------------- partially observed envs
 
-// Registers "CartPoleNoVel-v1": CartPole-v1 (made through the registry) with the
-// velocities removed (obs (x, theta)), for recurrent policies. Idempotent; called
-// by lc_ppo_new, lc_evaluate and lc_ppo_cfg_for_env.
-void lc_policy_register_envs(void);
+// Registers "CartPoleNoVel-v1" (env/pomdp.h: CartPole-v1 without its velocities),
+// for recurrent policies. Idempotent; called by lc_ppo_new, lc_evaluate and
+// lc_ppo_cfg_for_env. Kept for callers: the env lives in env/pomdp.c.
+static inline void lc_policy_register_envs(void) { lc_env_register_pomdp(); }
 
 #endif
