@@ -61,7 +61,7 @@ $(BUILD)/tests/%: tests/%.c $(TEST_HOBJ) $(BUILD)/liblucid.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(CHECK_CFLAGS) -o $@ $< $(TEST_HOBJ) $(BUILD)/liblucid.a $(LIBS) $(CHECK_LIBS) $(LDFLAGS_EXTRA)
 
-$(BUILD)/bench/%: bench/%.c $(BUILD)/liblucid.a
+$(BUILD)/bench/%: bench/%.c bench/bench_util.h $(BUILD)/liblucid.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -o $@ $< $(BUILD)/liblucid.a $(LIBS) $(LDFLAGS_EXTRA)
 
