@@ -22,7 +22,7 @@ endif
 CFLAGS = $(CFLAGS_BASE) $(DEP_CFLAGS)
 LIBS   = $(DEP_LIBS)
 
-LAYERS    = core nn env worldmodel policy agents
+LAYERS    = core nn env worldmodel policy loops agents
 LIB_SRC   = $(foreach d,$(LAYERS),$(wildcard $(d)/*.c))
 LIB_OBJ   = $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
 CLI_SRC   = $(wildcard cli/*.c)
@@ -65,7 +65,7 @@ $(BUILD)/tests/%: tests/%.c $(TEST_HOBJ) $(BUILD)/liblucid.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(CHECK_CFLAGS) -o $@ $< $(TEST_HOBJ) $(BUILD)/liblucid.a $(LIBS) $(CHECK_LIBS) $(LDFLAGS_EXTRA)
 
-$(BUILD)/bench/%: bench/%.c $(BUILD)/liblucid.a
+$(BUILD)/bench/%: bench/%.c bench/bench_util.h $(BUILD)/liblucid.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -o $@ $< $(BUILD)/liblucid.a $(LIBS) $(LDFLAGS_EXTRA)
 

@@ -474,8 +474,8 @@ static int capture_norm(lc_ppo *t, lc_error *err) {
 int lc_ppo_iterate(lc_ppo *t, lc_ppo_stats *stats, lc_error *err) {
     if (t->poisoned)
         return lc_fail(err, LC_ERR_NAN, "ppo: training stopped on a non-finite value earlier");
-    float frac = t->cfg.anneal_lr ? 1.0f - (float)t->iteration / (float)t->num_iterations : 1.0f;
-    float lr = t->cfg.lr * (frac > 0 ? frac : 0.0f);
+    float lr = lc_lr_at(t->cfg.anneal_lr ? LC_SCHED_LINEAR : LC_SCHED_CONST, t->cfg.lr,
+                        t->iteration, t->num_iterations, 0);
     lc_episode_stats_clear(&t->eps);
     int rc = lc_rollout_collect(&t->roll, t->pol, t->env, &t->rng_act,
                                 t->cfg.normalize_reward ? &t->rn : NULL, &t->eps, err);

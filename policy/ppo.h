@@ -43,6 +43,7 @@
 #include "core/rng.h"
 #include "core/settings.h"
 #include "env/env.h"
+#include "env/pomdp.h"
 #include "nn/nn.h"
 #include "policy/policy.h"
 
@@ -278,10 +279,10 @@ int lc_evaluate_env(lc_policy *p, lc_env *env, int episodes, uint64_t seed, int 
 
 // ---------------------------------------------------------------- partially observed envs
 
-// Registers "CartPoleNoVel-v1": CartPole-v1 (made through the registry) with the
-// velocities removed (obs (x, theta)), for recurrent policies. Idempotent; called
-// by lc_ppo_new, lc_evaluate and lc_ppo_cfg_for_env.
-void lc_policy_register_envs(void);
+// Registers "CartPoleNoVel-v1" (env/pomdp.h: CartPole-v1 without its velocities),
+// for recurrent policies. Idempotent; called by lc_ppo_new, lc_evaluate and
+// lc_ppo_cfg_for_env. Kept for callers: the env lives in env/pomdp.c.
+static inline void lc_policy_register_envs(void) { lc_env_register_pomdp(); }
 
 LC_API_END
 
