@@ -26,5 +26,11 @@
 #include "agents/learner.h" // distributed PPO learner
 #include "agents/worker.h"  // rollout worker
 #include "agents/server.h"  // env server
+#include "loops/init.h"     // lc_init()
+#include "loops/dyna.h"     // the Dyna loop
+#include "loops/actor.h"    // a policy as a collector
+#include "loops/bench_arch.h" // the architecture benchmark
+#include "core/stats.h"     // IQM, bootstrap intervals
+#include "env/pomdp.h"      // CartPoleNoVel-v1
 
 #endif

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "core/progress.h"
+#include "loops/init.h"
 #include "env/env.h"
 #include "worldmodel/worldmodel.h"
 
@@ -87,8 +88,7 @@ static double dream_time(dream_run *d, double min_s, int *steps_out) {
 int main(int argc, char **argv) {
     (void)argc;
     (void)argv;
-    lc_env_register_builtin();
-    lc_worldmodel_register();
+    lc_init();
     char path[256];
     snprintf(path, sizeof path, "/tmp/lucid_bench_dream_%d.lucid", (int)getpid());
     int hidden = 200, layers = 3;

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "core/progress.h"
+#include "loops/init.h"
 #include "env/env.h"
 #include "nn/nn.h"
 #include "worldmodel/frames.h"
@@ -42,8 +43,7 @@ static double env_fps(const char *name, int N, int n_actions) {
 }
 
 int main(void) {
-    lc_env_register_builtin();
-    lc_worldmodel_register();
+    lc_init();
     lc_nn_set_threads(1);
     lc_error err = {0};
     lc_env *env = NULL;

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "loops/init.h"
 #include "env/env.h"
 #include "worldmodel/worldmodel.h"
 
@@ -15,8 +16,7 @@ int cmd_envs(int argc, char **argv) {
     };
     int rc = cli_parse(argc, argv, opts, CLI_COUNT(opts), "usage: lucid envs [--names]", NULL, 0, NULL);
     if (rc) return rc == 1 ? 0 : 2;
-    lc_env_register_builtin();
-    lc_worldmodel_register();
+    lc_init();
     int n = lc_env_registry_count(), failed = 0;
     for (int i = 0; i < n; i++) {
         const char *name = lc_env_registry_name(i), *summary = lc_env_registry_summary(i);

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "env/env.h"
+#include "loops/init.h"
 #include "policy/ppo.h"
 #include "worldmodel/worldmodel.h"
 
@@ -68,9 +69,7 @@ static void usage(FILE *out) {
 
 int main(int argc, char **argv) {
     bind_verbs();
-    lc_env_register_builtin();
-    lc_worldmodel_register();
-    lc_policy_register_envs(); // CartPoleNoVel-v1
+    lc_init();
     if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
         usage(argc < 2 ? stderr : stdout);
         return argc < 2 ? 2 : 0;

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "loops/init.h"
 #include "core/image.h"
 #include "env/env.h"
 #include "worldmodel/worldmodel.h"
@@ -435,8 +436,7 @@ int cmd_play(int argc, char **argv) {
         fprintf(stderr, "play: --fps must be in [1, 100]\n");
         return 2;
     }
-    lc_env_register_builtin();
-    lc_worldmodel_register();
+    lc_init();
     lc_env_opts o = lc_env_opts_default();
     o.params = params;
     lc_error err = {0};

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "loops/init.h"
 #include "core/image.h"
 #include "env/env.h"
 #include "worldmodel/worldmodel.h"
@@ -79,8 +80,7 @@ int cmd_rollout(int argc, char **argv) {
         fprintf(stderr, "rollout: --policy %s: this build only has --policy random\n", policy);
         return 2;
     }
-    lc_env_register_builtin();
-    lc_worldmodel_register();
+    lc_init();
     lc_env_opts o = lc_env_opts_default();
     o.params = params;
     o.autoreset = LC_AUTORESET_DISABLED; // so the last frame of each episode is drawn

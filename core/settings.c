@@ -25,6 +25,7 @@ static double get_d(const lc_setting *r, const void *obj) {
     case LC_SET_I64: return (double)*(const int64_t *)p;
     case LC_SET_U64: return (double)*(const uint64_t *)p;
     case LC_SET_FLOAT: return *(const float *)p;
+    case LC_SET_DOUBLE: return *(const double *)p;
     }
     return NAN;
 }
@@ -36,6 +37,7 @@ static void put_i(const lc_setting *r, void *obj, int64_t v) {
     case LC_SET_I64: *(int64_t *)p = v; break;
     case LC_SET_U64: *(uint64_t *)p = (uint64_t)v; break;
     case LC_SET_FLOAT: *(float *)p = (float)v; break;
+    case LC_SET_DOUBLE: *(double *)p = (double)v; break;
     }
 }
 
@@ -89,13 +91,14 @@ void lc_settings_defaults(const lc_settings *s, void *obj) {
     for (int i = 0; i < s->n; i++) {
         const lc_setting *r = &s->rows[i];
         if (r->type == LC_SET_FLOAT) *(float *)field(obj, r) = (float)r->def;
+        else if (r->type == LC_SET_DOUBLE) *(double *)field(obj, r) = r->def;
         else put_i(r, obj, (int64_t)r->def);
     }
 }
 
 // Range check of a value about to be stored in row r.
 static int in_range(const lc_setting *r, double v) {
-    if (r->type == LC_SET_FLOAT && !isfinite(v)) return 0;
+    if ((r->type == LC_SET_FLOAT || r->type == LC_SET_DOUBLE) && !isfinite(v)) return 0;
     if (r->type == LC_SET_BOOL) return v == 0 || v == 1;
     if (r->type == LC_SET_ENUM) return v >= 0 && v < n_choices(r->choices);
     return !bounded(r) || (v >= r->lo && v <= r->hi);
@@ -129,6 +132,7 @@ void lc_settings_format(const lc_setting *r, const void *obj, char *buf, size_t 
     case LC_SET_I64: snprintf(buf, n, "%lld", (long long)*(const int64_t *)p); break;
     case LC_SET_U64: snprintf(buf, n, "%llu", (unsigned long long)*(const uint64_t *)p); break;
     case LC_SET_FLOAT: snprintf(buf, n, "%g", (double)*(const float *)p); break;
+    case LC_SET_DOUBLE: snprintf(buf, n, "%.17g", *(const double *)p); break;
     case LC_SET_ENUM: {
         int k = *(const int *)p, i = 0;
         const char *c = r->choices;
@@ -162,10 +166,12 @@ static int set_n(const lc_settings *s, const lc_setting *r, void *obj, const cha
         put_i(r, obj, k);
         return LC_OK;
     }
-    if (r->type == LC_SET_FLOAT) {
+    if (r->type == LC_SET_FLOAT || r->type == LC_SET_DOUBLE) {
         double v = strtod(buf, &end);
-        if (errno || *end || !in_range(r, v) || !isfinite((float)v)) goto bad;
-        *(float *)field(obj, r) = (float)v;
+        if (errno || *end || !in_range(r, v)) goto bad;
+        if (r->type == LC_SET_DOUBLE) *(double *)field(obj, r) = v;
+        else if (isfinite((float)v)) *(float *)field(obj, r) = (float)v;
+        else goto bad;
         return LC_OK;
     }
     if (r->type == LC_SET_U64) {
@@ -245,6 +251,7 @@ int lc_settings_save(const lc_settings *s, const void *obj, lc_file *f, lc_error
         const void *p = cfield(obj, r);
         switch (r->type) {
         case LC_SET_FLOAT: rc |= lc_file_set_float(f, key, *(const float *)p); break;
+        case LC_SET_DOUBLE: rc |= lc_file_set_float(f, key, *(const double *)p); break;
         case LC_SET_I64: rc |= lc_file_set_int(f, key, *(const int64_t *)p); break;
         case LC_SET_U64: rc |= lc_file_set_int(f, key, (int64_t) * (const uint64_t *)p); break;
         default: rc |= lc_file_set_int(f, key, *(const int *)p); break;
@@ -294,11 +301,12 @@ int lc_settings_load(const lc_settings *s, void *obj, const lc_file *f, lc_error
         if (r->since > ver) continue; // the file predates this row: keep the default
         meta_key(s, r->name, key, sizeof key);
         int rc;
-        if (r->type == LC_SET_FLOAT) {
+        if (r->type == LC_SET_FLOAT || r->type == LC_SET_DOUBLE) {
             double d;
             double lo = bounded(r) ? r->lo : -HUGE_VAL, hi = bounded(r) ? r->hi : HUGE_VAL;
             if ((rc = lc_file_get_float_in(f, key, lo, hi, &d, err))) return rc;
-            *(float *)field(obj, r) = (float)d;
+            if (r->type == LC_SET_DOUBLE) *(double *)field(obj, r) = d;
+            else *(float *)field(obj, r) = (float)d;
         } else {
             int64_t v, lo = INT64_MIN, hi = INT64_MAX;
             if (r->type == LC_SET_BOOL) lo = 0, hi = 1;

@@ -22,6 +22,7 @@ typedef enum lc_set_type {
     LC_SET_I64,     // int64_t
     LC_SET_U64,     // uint64_t (stored in files as int64; seeds: any value)
     LC_SET_FLOAT,   // float
+    LC_SET_DOUBLE,  // double
     LC_SET_BOOL,    // int, 0 or 1
     LC_SET_ENUM     // int, an index into choices ("all|played")
 } lc_set_type;

@@ -18,10 +18,14 @@
 #ifndef LC_CORE_STATS_H
 #define LC_CORE_STATS_H
 
+#include "core/api.h"
+
 #include <stddef.h>
 #include <stdint.h>
 
 #include "core/error.h"
+
+LC_API_BEGIN
 
 #define LC_STATS_RESAMPLES 2000 // default bootstrap resamples (K)
 
@@ -80,5 +84,7 @@ void lc_stats_profile(const double *scores, size_t n, const double *taus, size_t
                       double *frac);
 // The lc_stat_fn form of one point of a profile: ctx points to the double tau.
 double lc_stat_frac_above(double *x, size_t n, void *ctx);
+
+LC_API_END
 
 #endif

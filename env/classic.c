@@ -11,6 +11,8 @@
 #include "env/builtin.h"
 #include "env/classic.h"
 
+#include "core/settings.h"
+
 void lc_classic_register(void) {
     lc_env_register("CartPole-v1", lc_cartpole_make,
                     "Gymnasium CartPole-v1: obs (x, x_dot, theta, theta_dot), Discrete(2) push left/right, "
@@ -31,47 +33,13 @@ void lc_classic_register(void) {
 
 int lc_classic_params(const char *env_name, const char *params, const char *const *keys, double *vals, int nkeys,
                       lc_error *err) {
-    if (!params) return LC_OK;
-    char known[200];
-    size_t len = 0;
-    known[0] = '\0';
-    for (int k = 0; k < nkeys && len < sizeof known; k++) {
-        int n = snprintf(known + len, sizeof known - len, "%s%s", k ? ", " : "", keys[k]);
-        if (n < 0) break;
-        len += (size_t)n;
-    }
-    for (const char *p = params; *p;) {
-        const char *end = strchr(p, ',');
-        size_t n = end ? (size_t)(end - p) : strlen(p);
-        if (n > 0) { // empty items ("a=1,,b=2", a trailing comma) are skipped
-            const char *eq = memchr(p, '=', n);
-            if (!eq)
-                return lc_fail(err, LC_ERR_ARG, "%s: param '%.*s' is not key=value (keys: %s)", env_name, (int)n,
-                               p, nkeys ? known : "none");
-            size_t klen = (size_t)(eq - p), vlen = n - klen - 1;
-            int found = -1;
-            for (int k = 0; k < nkeys; k++)
-                if (strlen(keys[k]) == klen && strncmp(keys[k], p, klen) == 0) found = k;
-            if (found < 0)
-                return lc_fail(err, LC_ERR_ARG, "%s: unknown param '%.*s' (keys: %s)", env_name, (int)klen, p,
-                               nkeys ? known : "none");
-            char num[64];
-            if (vlen == 0 || vlen >= sizeof num)
-                return lc_fail(err, LC_ERR_ARG, "%s: param %s has no usable value", env_name, keys[found]);
-            memcpy(num, eq + 1, vlen);
-            num[vlen] = '\0';
-            char *stop;
-            errno = 0;
-            double v = strtod(num, &stop);
-            if (stop == num || *stop != '\0' || errno || !isfinite(v))
-                return lc_fail(err, LC_ERR_ARG, "%s: param %s=%s is not a finite number", env_name, keys[found],
-                               num);
-            vals[found] = v;
-        }
-        if (!end) break;
-        p = end + 1;
-    }
-    return LC_OK;
+    // The one key=value parser (core/settings.c) over a table of the env's numbers.
+    lc_setting rows[8];
+    if (nkeys > 8) return lc_fail(err, LC_ERR_ARG, "%s: too many params", env_name);
+    for (int k = 0; k < nkeys; k++)
+        rows[k] = (lc_setting){keys[k], LC_SET_DOUBLE, (size_t)k * sizeof(double), vals[k], 1, 0, 1, "", NULL};
+    lc_settings table = {env_name, rows, nkeys};
+    return lc_settings_parse(&table, vals, params, err);
 }
 
 double lc_classic_pow(double x, double y) { return pow(x, y); }

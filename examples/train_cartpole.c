@@ -18,7 +18,7 @@ int main(void) {
     lc_error err = {0};
     lc_ppo_cfg cfg;
     lc_policy_cfg pcfg;
-    lc_env_register_builtin();
+    lc_init();
     if (lc_ppo_cfg_for_env(&cfg, &pcfg, "CartPole-v1", &err)) goto fail;
     cfg.num_envs = 16;
     cfg.num_steps = 32;

@@ -4,11 +4,15 @@
 #ifndef LC_LOOPS_ACTOR_H
 #define LC_LOOPS_ACTOR_H
 
+#include "core/api.h"
+
 #include <stdint.h>
 
 #include "core/error.h"
 #include "env/env.h"
 #include "policy/policy.h"
+
+LC_API_BEGIN
 
 typedef struct lc_actor lc_actor;
 // Loads a policy file and checks it fits env's spaces.
@@ -21,5 +25,7 @@ void lc_actor_free(lc_actor *a); // NULL is fine
 // An lc_act_fn: applies the policy's observation normalisation, then acts.
 int lc_actor_act(void *ctx, const float *obs, const uint8_t *starts, int N, void *actions,
                  lc_error *err);
+
+LC_API_END
 
 #endif

@@ -30,10 +30,14 @@
 #ifndef LC_LOOPS_BENCH_ARCH_H
 #define LC_LOOPS_BENCH_ARCH_H
 
+#include "core/api.h"
+
 #include <stddef.h>
 #include <stdint.h>
 
 #include "core/error.h"
+
+LC_API_BEGIN
 
 #define LC_BENCH_MAX_ARCHS 16
 #define LC_BENCH_MAX_ENVS 16
@@ -110,5 +114,7 @@ void lc_bench_run_stem(char *out, size_t cap, const char *env, const char *arch,
 int lc_bench_env_range(const char *env, double *lo, double *hi);
 // The default threshold of an env (NAN when none).
 double lc_bench_env_threshold(const char *env);
+
+LC_API_END
 
 #endif

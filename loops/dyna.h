@@ -6,6 +6,8 @@
 #ifndef LC_LOOPS_DYNA_H
 #define LC_LOOPS_DYNA_H
 
+#include "core/api.h"
+
 #include <stdint.h>
 #include <stdio.h>
 
@@ -14,6 +16,8 @@
 #include "policy/policy.h"
 #include "policy/ppo.h"
 #include "worldmodel/worldmodel.h"
+
+LC_API_BEGIN
 
 #define LC_DYNA_MAX_ROUNDS 32
 
@@ -72,5 +76,7 @@ int lc_dyna_run(const lc_dyna_cfg *cfg, lc_dyna_result *res, lc_error *err);
 void lc_dyna_result_free(lc_dyna_result *res);
 // The last round's policy (owned by res; NULL before any round finished).
 lc_policy *lc_dyna_policy(lc_dyna_result *res);
+
+LC_API_END
 
 #endif

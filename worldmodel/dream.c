@@ -12,6 +12,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <pthread.h>
 
 struct lc_dream {
     const lc_ensemble *m;
@@ -25,65 +27,24 @@ struct lc_dream {
     float *logit;  // (N)
 };
 
+static const lc_setting DREAM_ROWS[] = {
+#define ROW(...) LC_SETTING_ROW_(lc_dream_params, __VA_ARGS__)
+    LC_DREAM_SETTINGS(ROW)
+#undef ROW
+};
+static const lc_settings DREAM = {"dream", DREAM_ROWS, (int)(sizeof DREAM_ROWS / sizeof DREAM_ROWS[0])};
+
+const lc_settings *lc_dream_settings(void) { return &DREAM; }
+
 lc_dream_params lc_dream_params_default(void) {
-    lc_dream_params p = {1.0f, 0.0f, 0, 0};
+    lc_dream_params p;
+    memset(&p, 0, sizeof p);
+    lc_settings_defaults(&DREAM, &p);
     return p;
 }
 
-static int parse_num(const char *key, const char *v, size_t len, double lo, double hi, double *out,
-                     lc_error *err) {
-    char buf[64];
-    if (len == 0 || len >= sizeof buf)
-        return lc_fail(err, LC_ERR_ARG, "dream: bad value for %s", key);
-    memcpy(buf, v, len);
-    buf[len] = '\0';
-    char *end = NULL;
-    errno = 0;
-    double x = strtod(buf, &end);
-    if (errno || *end || !isfinite(x) || x < lo || x > hi)
-        return lc_fail(err, LC_ERR_ARG, "dream: %s=%s is not a number in [%g, %g]", key, buf, lo, hi);
-    *out = x;
-    return LC_OK;
-}
-
 int lc_dream_params_parse(lc_dream_params *p, const char *s, lc_error *err) {
-    if (!s) return LC_OK;
-    while (*s) {
-        const char *end = strchr(s, ',');
-        size_t len = end ? (size_t)(end - s) : strlen(s);
-        const char *eq = memchr(s, '=', len);
-        if (len == 0) {
-            s += end ? 1 : 0;
-            if (!end) break;
-            continue;
-        }
-        if (!eq) return lc_fail(err, LC_ERR_ARG, "dream: parameter '%.*s' is not key=value", (int)len, s);
-        size_t klen = (size_t)(eq - s), vlen = len - klen - 1;
-        const char *v = eq + 1;
-        double x;
-        int rc;
-        if (klen == 11 && strncmp(s, "temperature", 11) == 0) {
-            if ((rc = parse_num("temperature", v, vlen, 0, 1e6, &x, err))) return rc;
-            p->temperature = (float)x;
-        } else if (klen == 7 && strncmp(s, "penalty", 7) == 0) {
-            if ((rc = parse_num("penalty", v, vlen, 0, 1e9, &x, err))) return rc;
-            p->penalty = (float)x;
-        } else if (klen == 6 && strncmp(s, "branch", 6) == 0) {
-            if ((rc = parse_num("branch", v, vlen, 0, 1, &x, err))) return rc;
-            if (x != 0 && x != 1) return lc_fail(err, LC_ERR_ARG, "dream: branch must be 0 or 1");
-            p->branch = (int)x;
-        } else if (klen == 7 && strncmp(s, "horizon", 7) == 0) {
-            if ((rc = parse_num("horizon", v, vlen, 0, 1e9, &x, err))) return rc;
-            if (x != floor(x)) return lc_fail(err, LC_ERR_ARG, "dream: horizon must be an integer");
-            p->horizon = (int)x;
-        } else {
-            return lc_fail(err, LC_ERR_ARG, "dream: unknown parameter '%.*s' (temperature, penalty, "
-                           "branch, horizon)", (int)klen, s);
-        }
-        if (!end) break;
-        s = end + 1;
-    }
-    return LC_OK;
+    return lc_settings_parse(&DREAM, p, s, err);
 }
 
 // ---------------------------------------------------------------- the sampler
@@ -305,13 +266,80 @@ static int split_name(const char *name, char *path, size_t pn, const char **para
     return LC_OK;
 }
 
+// ---------------------------------------------------------------- model files
+
+// A dream: env reads its model file once per process. The decoded container of the
+// last MODEL_CACHE model files is kept, keyed by path and checked against the file's
+// identity (device, inode, size, modification time) at every use, so a rewritten
+// model is read again. `lucid train --env dream:M` makes the env three times (the
+// defaults by spaces, the trainer, the evaluation) and opens M once.
+#define MODEL_CACHE 4
+typedef struct model_entry {
+    char path[4096];
+    struct stat st;
+    lc_file *f;
+    uint64_t used;
+} model_entry;
+static model_entry models[MODEL_CACHE];
+static uint64_t models_clock;
+static pthread_mutex_t models_mu = PTHREAD_MUTEX_INITIALIZER;
+
+static int same_file(const struct stat *a, const struct stat *b) {
+    return a->st_dev == b->st_dev && a->st_ino == b->st_ino && a->st_size == b->st_size &&
+           a->st_mtim.tv_sec == b->st_mtim.tv_sec && a->st_mtim.tv_nsec == b->st_mtim.tv_nsec;
+}
+
+// Calls fn(ctx, f, err) with the decoded file at path, under the cache's lock (fn
+// copies what it keeps: the container may be dropped later).
+static int with_model_file(const char *path, int (*fn)(void *ctx, const lc_file *f, lc_error *err),
+                           void *ctx, lc_error *err) {
+    struct stat st;
+    if (stat(path, &st) != 0) return lc_fail(err, LC_ERR_IO, "%s: %s", path, strerror(errno));
+    pthread_mutex_lock(&models_mu);
+    model_entry *e = NULL, *lru = &models[0];
+    for (int i = 0; i < MODEL_CACHE; i++) {
+        if (models[i].f && strcmp(models[i].path, path) == 0) e = &models[i];
+        if (models[i].used < lru->used) lru = &models[i];
+    }
+    int rc = LC_OK;
+    if (!e || !same_file(&e->st, &st)) {
+        if (!e) e = lru;
+        lc_file_free(e->f);
+        e->f = NULL;
+        lc_file *f = NULL;
+        if ((rc = lc_file_read(path, &f, err)) == LC_OK) {
+            snprintf(e->path, sizeof e->path, "%s", path);
+            e->st = st;
+            e->f = f;
+        }
+    }
+    if (rc == LC_OK) {
+        e->used = ++models_clock;
+        if ((rc = fn(ctx, e->f, err))) lc_error_prefix(err, "%s: ", path);
+    }
+    pthread_mutex_unlock(&models_mu);
+    return rc;
+}
+
+static int load_ensemble(void *ctx, const lc_file *f, lc_error *err) {
+    return lc_ensemble_from_file((lc_ensemble **)ctx, f, err);
+}
+
+static int file_kind(void *ctx, const lc_file *f, lc_error *err) {
+    (void)err;
+    snprintf((char *)ctx, 32, "%s", lc_file_kind(f));
+    return LC_OK;
+}
+
 int lc_dream_env_ctor(lc_env_impl *impl, const char *name, int num_envs,
                       const lc_env_opts *opts, lc_error *err) {
     char path[4096];
     const char *name_params = NULL;
     int rc = split_name(name, path, sizeof path, &name_params, err);
     if (rc) return rc;
-    if (lc_genie_file_is(path)) return lc_genie_env_ctor(impl, name, num_envs, opts, err); // Genie
+    char kind[32];
+    if ((rc = with_model_file(path, file_kind, kind, err))) return rc;
+    if (strcmp(kind, "genie") == 0) return lc_genie_env_ctor(impl, name, num_envs, opts, err);
     lc_dream_params p = lc_dream_params_default();
     if ((rc = lc_dream_params_parse(&p, name_params, err))) return rc;
     if (opts && (rc = lc_dream_params_parse(&p, opts->params, err))) return rc;
@@ -319,7 +347,7 @@ int lc_dream_env_ctor(lc_env_impl *impl, const char *name, int num_envs,
     dream_env *de = calloc(1, sizeof *de);
     if (!de) return lc_fail(err, LC_ERR_NOMEM, "dream: out of memory");
     de->N = num_envs;
-    if ((rc = lc_ensemble_load(&de->m, path, err))) goto fail;
+    if ((rc = with_model_file(path, load_ensemble, &de->m, err))) goto fail;
     if ((rc = lc_dream_new(&de->d, de->m, num_envs, &p, err))) goto fail;
     de->state = calloc((size_t)num_envs * de->m->O, sizeof(float));
     de->dis = calloc((size_t)num_envs, sizeof(float));

@@ -40,14 +40,19 @@
 
 LC_API_BEGIN
 
+// The dream's params, once (see core/settings.h): dream:M?key=value,... or env params.
+#define LC_DREAM_SETTINGS(X) \
+    X(temperature, float, FLOAT, 1, 0, 1e6, 1, "scale of the sampled noise (0: the mean)") \
+    X(penalty, float, FLOAT, 0, 0, 1e9, 1, "reward minus penalty x ensemble disagreement") \
+    X(branch, int, BOOL, 0, 0, 1, 1, "1: start from real states of the data, not episode starts") \
+    X(horizon, int, INT, 0, 0, 1000000000, 1, "time limit (0: the model's)")
+
 typedef struct lc_dream_params {
-    float temperature; // 1
-    float penalty;     // 0
-    int branch;        // 0
-    int horizon;       // 0 = the model's time limit
+    LC_SETTINGS_FIELDS(LC_DREAM_SETTINGS)
 } lc_dream_params;
 
 lc_dream_params lc_dream_params_default(void);
+const lc_settings *lc_dream_settings(void); // prefix "dream"
 // Parses "key=value,key=value" (NULL or "" = nothing) over p; unknown keys are errors.
 int lc_dream_params_parse(lc_dream_params *p, const char *s, lc_error *err);
 
