@@ -141,3 +141,14 @@ int cli_parse(int argc, char **argv, const cli_opt *opts, int nopts, const char 
     if (npos) *npos = np;
     return 0;
 }
+
+const char *cli_peek(int argc, char **argv, const char *name) {
+    size_t n = strlen(name);
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (strncmp(a, "--", 2) != 0 || strncmp(a + 2, name, n) != 0) continue;
+        if (a[2 + n] == '=') return a + 3 + n;
+        if (a[2 + n] == '\0' && i + 1 < argc) return argv[i + 1];
+    }
+    return NULL;
+}

@@ -38,6 +38,10 @@ int cli_settings_opts(cli_opt *opts, int n, int max, const cli_table *t,
 int cli_parse(int argc, char **argv, const cli_opt *opts, int nopts, const char *usage,
               const char **positional, int max_pos, int *npos);
 
+// The value of --NAME in argv (NULL when absent), before full parsing: for options
+// whose value decides the defaults of others (--env).
+const char *cli_peek(int argc, char **argv, const char *name);
+
 #define CLI_COUNT(a) ((int)(sizeof(a) / sizeof((a)[0])))
 
 // What several verbs do alike beyond options (cli/verbs.c). Each prints its own

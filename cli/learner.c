@@ -58,11 +58,19 @@ static int on_update(void *ctx, const lc_learner_stats *st) {
 int cmd_learner(int argc, char **argv) {
     const char *bind = "tcp://127.0.0.1:5555", *env = NULL, *params = NULL, *mode = "sync";
     const char *out = NULL, *resume = NULL, *secret_file = NULL, *allow = NULL, *hidden = NULL;
-    int64_t steps = 0, seed = 1;
-    int max_lag = 1, json = 0, pub = 0, worker_envs = 0, num_steps = 0, every = 10, quiet = 0;
+    int64_t steps = 0;
+    int max_lag = 1, json = 0, pub = 0, worker_envs = 0, every = 10, quiet = 0;
     int eval_eps = 20, max_ep = 0, min_workers = 1;
-    float hb = 1.0f, timeout = 10.0f, lr = 0;
-    cli_opt opts[] = {
+    float hb = 1.0f, timeout = 10.0f;
+    lc_error err = {0};
+    lc_learner_cfg cfg = lc_learner_cfg_default();
+    // PPO's defaults follow the env's family: find --env before parsing the rest.
+    env = cli_peek(argc, argv, "env");
+    if (env && lc_ppo_cfg_for_env(&cfg.ppo, &cfg.pcfg, env, &err)) {
+        fprintf(stderr, "lucid learner: %s\n", err.msg);
+        return 1;
+    }
+    cli_opt opts[96] = {
         {"bind", CLI_STR, &bind, "endpoint workers connect to"},
         {"env", CLI_STR, &env, "env to train on (dream:FILE ships FILE to the workers)"},
         {"env-params", CLI_STR, &params, "backend options for the env (k=v,k=v)"},
@@ -70,12 +78,9 @@ int cmd_learner(int argc, char **argv) {
         {"steps", CLI_I64, &steps, "env steps to train for (0 = the PPO default for the env)"},
         {"mode", CLI_STR, &mode, "sync (one update per round of segments) or async"},
         {"max-lag", CLI_INT, &max_lag, "async: oldest weights version accepted, in updates"},
-        {"num-steps", CLI_INT, &num_steps, "steps per rollout segment (0 = PPO default)"},
         {"worker-envs", CLI_INT, &worker_envs, "envs per worker unless it says (0 = PPO num_envs)"},
         {"min-workers", CLI_INT, &min_workers, "workers to wait for before the first update"},
-        {"lr", CLI_FLOAT, &lr, "learning rate (0 = PPO default)"},
         {"hidden", CLI_STR, &hidden, "policy hidden widths, e.g. 64,64"},
-        {"seed", CLI_I64, &seed, "seed of the policy and the workers' envs"},
         {"out", CLI_STR, &out, "checkpoint and final policy file"},
         {"checkpoint-every", CLI_INT, &every, "updates between checkpoints to --out (0 = end only)"},
         {"resume", CLI_STR, &resume, "continue from this checkpoint"},
@@ -88,10 +93,17 @@ int cmd_learner(int argc, char **argv) {
         {"json", CLI_FLAG, &json, "print one JSON object per update and a summary"},
         {"quiet", CLI_FLAG, &quiet, "log nothing but errors"},
     };
-    int rc = cli_parse(argc, argv, opts, CLI_COUNT(opts),
+    int nopts = 21;
+    // Every PPO setting from its table (--lr, --num-steps, --clip-coef, ...); the
+    // learner's own options cover the rest.
+    static const char *const not_opts[] = {"total_steps", "num_envs", "num_threads", "normalize_obs",
+                                           "clip_obs", "checkpoint_every", NULL};
+    cli_table ppo = {lc_ppo_settings(), &cfg.ppo};
+    nopts = cli_settings_opts(opts, nopts, CLI_COUNT(opts), &ppo, not_opts);
+    int rc = cli_parse(argc, argv, opts, nopts,
                        "usage: lucid learner --env ENV [--bind tcp://127.0.0.1:5555] [--steps N] "
                        "[--mode sync|async] [--max-lag K] [--out policy.lucid] "
-                       "[--curve-server-secret FILE [--curve-allow FILE]] [--json]",
+                       "[--curve-server-secret FILE [--curve-allow FILE]] [--json] [PPO options]",
                        NULL, 0, NULL);
     if (rc) return rc == 1 ? 0 : 2;
     if (!env) {
@@ -102,20 +114,14 @@ int cmd_learner(int argc, char **argv) {
         fprintf(stderr, "lucid learner: --mode must be sync or async\n");
         return 2;
     }
-    if (steps < 0 || max_lag < 0 || worker_envs < 0 || num_steps < 0 || every < 0 || eval_eps < 0 || min_workers < 0 ||
-        !(hb > 0) || !(timeout > hb) || lr < 0) {
+    if (steps < 0 || max_lag < 0 || worker_envs < 0 || every < 0 || eval_eps < 0 || min_workers < 0 ||
+        !(hb > 0) || !(timeout > hb)) {
         fprintf(stderr, "lucid learner: counts must be >= 0 and --timeout > --heartbeat > 0\n");
         return 2;
     }
     if (allow && !secret_file) {
         fprintf(stderr, "lucid learner: --curve-allow needs --curve-server-secret\n");
         return 2;
-    }
-    lc_error err = {0};
-    lc_learner_cfg cfg = lc_learner_cfg_default();
-    if (lc_ppo_cfg_for_env(&cfg.ppo, &cfg.pcfg, env, &err)) {
-        fprintf(stderr, "lucid learner: %s\n", err.msg);
-        return 1;
     }
     if (hidden && lc_policy_cfg_parse_hidden(&cfg.pcfg, hidden, &err)) {
         fprintf(stderr, "lucid learner: %s\n", err.msg);
@@ -124,9 +130,6 @@ int cmd_learner(int argc, char **argv) {
     char secret[LC_CURVE_KEY_LEN + 1];
     if (cli_curve_server_key("learner", secret_file, allow, quiet, "worker", "learner", secret)) return 1;
     if (steps) cfg.ppo.total_steps = steps;
-    if (num_steps) cfg.ppo.num_steps = num_steps;
-    if (lr > 0) cfg.ppo.lr = lr;
-    cfg.ppo.seed = (uint64_t)seed;
     cfg.bind = bind;
     cfg.allow_public = pub;
     cfg.env_name = env;
@@ -168,7 +171,7 @@ int cmd_learner(int argc, char **argv) {
         lc_env_opts eo = lc_env_opts_default();
         eo.params = params;
         eo.max_episode_steps = max_ep;
-        if (lc_evaluate(lc_learner_policy(l), env, &eo, eval_eps, (uint64_t)seed + 1000, 1, &ev, &err))
+        if (lc_evaluate(lc_learner_policy(l), env, &eo, eval_eps, cfg.ppo.seed + 1000, 1, &ev, &err))
             fprintf(stderr, "lucid learner: evaluation: %s\n", err.msg);
         else evaluated = 1;
     }
