@@ -11,6 +11,7 @@
 #include <time.h>
 
 #include "agents/learner.h"
+#include "bench/bench_util.h"
 #include "agents/net.h"
 #include "agents/proto.h"
 #include "agents/worker.h"
@@ -96,16 +97,28 @@ static void *worker_main(void *arg) {
     return NULL;
 }
 
+#define MAX_MARKS 64
+
+#define WINDOWS 6 // RUN_S is cut into windows of RUN_S / WINDOWS at the learner's updates
+
+// The learner's updates: the steps gathered in each window of >= RUN_S / WINDOWS
+// seconds (closed at the first update past it) are a repeat.
 typedef struct window {
-    double t0, t1;
-    int64_t s0, s1;
+    double t0, tw;  // start of the run, of the current window
+    int64_t sw;     // global step at the start of the current window
+    double rate[MAX_MARKS];
+    int n;
 } window;
 
 static int mark(void *ctx, const lc_learner_stats *st) {
     window *w = ctx;
     double now = lc_net_now();
-    if (w->t0 == 0) w->t0 = now, w->s0 = st->global_step;
-    w->t1 = now, w->s1 = st->global_step;
+    if (w->t0 == 0) {
+        w->t0 = w->tw = now, w->sw = st->global_step;
+    } else if (now - w->tw >= RUN_S / WINDOWS && w->n < MAX_MARKS) {
+        w->rate[w->n++] = (double)(st->global_step - w->sw) / (now - w->tw);
+        w->tw = now, w->sw = st->global_step;
+    }
     return now - w->t0 > RUN_S;
 }
 
@@ -122,8 +135,9 @@ static void *learner_main(void *arg) {
     return NULL;
 }
 
-// Env steps/s reaching a collect-only learner from k workers of 4 CartPole envs.
-static double gathered(int k, double *mb_in) {
+// Env steps/s reaching a collect-only learner from k workers of 4 CartPole envs, in
+// windows of the run.
+static bench_stat gathered(int k, double *mb_in) {
     lc_learner_cfg cfg = collect_only_cfg(k);
     lc_error err = {0};
     cfg.worker_num_envs = ENVS_PER_WORKER;
@@ -149,11 +163,12 @@ static double gathered(int k, double *mb_in) {
     for (int i = 0; i < k; i++) pthread_join(w[i].th, NULL);
     lc_learner_free(l);
     *mb_in = st.wall_s > 0 ? (double)st.bytes_in / 1e6 / st.wall_s : 0;
-    return win.t1 > win.t0 ? (double)(win.s1 - win.s0) / (win.t1 - win.t0) : 0;
+    return bench_stat_of(win.rate, win.n);
 }
 
-// The same: N envs stepped and acted on in this process (lc_rollout_collect).
-static double local(int N) {
+// The same: N envs stepped and acted on in this process (lc_rollout_collect), in
+// WINDOWS blocks of >= 0.25 s.
+static bench_stat local(int N) {
     lc_error err = {0};
     lc_env_opts o = lc_env_opts_default();
     o.num_envs = N;
@@ -169,17 +184,21 @@ static double local(int N) {
     lc_env_reset(env, 1, &err);
     lc_rng rng;
     lc_rng_seed(&rng, 1, 0);
-    double t0 = lc_net_now(), t;
-    int64_t steps = 0;
-    do {
-        if (lc_rollout_collect(&r, p, env, &rng, NULL, NULL, &err)) die("collect", &err);
-        steps += 128 * N;
-        t = lc_net_now() - t0;
-    } while (t < 1.5);
+    double rate[WINDOWS];
+    for (int rep = 0; rep < WINDOWS; rep++) {
+        double t0 = lc_net_now(), t;
+        int64_t steps = 0;
+        do {
+            if (lc_rollout_collect(&r, p, env, &rng, NULL, NULL, &err)) die("collect", &err);
+            steps += 128 * N;
+            t = lc_net_now() - t0;
+        } while (t < 0.25);
+        rate[rep] = (double)steps / t;
+    }
     lc_rollout_free(&r);
     lc_policy_free(p);
     lc_env_free(env);
-    return (double)steps / t;
+    return bench_stat_of(rate, WINDOWS);
 }
 
 // ---------------------------------------------------------------- learner capacity
@@ -269,18 +288,24 @@ static void capacity(int nworkers, int T, int N) {
     }
     pthread_create(&lt.th, NULL, learner_main, &lt);
     nap(0.5); // hellos and setups
+    // RUN_S in 5 windows, each a repeat (racy reads of counters: fine for a benchmark).
+    double vm[5], vb[5], vs[5];
     lc_learner_stats a, b;
-    lc_learner_get_stats(lt.l, &a); // (a racy read of counters: fine for a benchmark)
+    lc_learner_get_stats(lt.l, &a);
     double t0 = lc_net_now();
-    nap(RUN_S);
-    lc_learner_get_stats(lt.l, &b);
-    double dt = lc_net_now() - t0;
+    for (int rep = 0; rep < 5; rep++) {
+        nap(RUN_S / 5);
+        lc_learner_get_stats(lt.l, &b);
+        double t1 = lc_net_now(), dt = t1 - t0;
+        vm[rep] = (double)(b.msgs_in - a.msgs_in) / dt;
+        vb[rep] = (double)(b.bytes_in - a.bytes_in) / 1e6 / dt;
+        vs[rep] = (double)(b.segments - a.segments) / dt;
+        a = b, t0 = t1;
+    }
     atomic_store(&stop, 1);
     pthread_join(lt.th, NULL);
     atomic_store(&wstop, 1);
     for (int i = 0; i < nworkers; i++) pthread_join(g[i].th, NULL);
-    double msgs = (double)(b.msgs_in - a.msgs_in) / dt, mb = (double)(b.bytes_in - a.bytes_in) / 1e6 / dt;
-    double segs = (double)(b.segments - a.segments) / dt;
     // reference: the decoder alone on one such message
     float *f = calloc((size_t)T * N * 4, sizeof(float));
     int32_t *ac = calloc((size_t)T * N, sizeof(int32_t));
@@ -289,17 +314,26 @@ static void capacity(int nworkers, int T, int N) {
     void *buf;
     size_t len;
     lc_proto_encode(&x, &buf, &len, &err);
-    int64_t k = 0;
-    double d0 = lc_net_now(), dd;
-    do {
-        lc_msg d;
-        for (int i = 0; i < 1000; i++) lc_proto_decode(&d, buf, len, 0, NULL, NULL);
-        k += 1000;
-        dd = lc_net_now() - d0;
-    } while (dd < 0.5);
-    printf("  %2d workers, %6zu-byte segments (T %3d x N %d): %8.0f msgs/s %7.1f MB/s in, %7.0f "
-           "segments/s used | decoder alone: %8.0f msgs/s %7.0f MB/s\n",
-           nworkers, len, T, N, msgs, mb, segs, (double)k / dd, (double)k * (double)len / 1e6 / dd);
+    double dec[5];
+    for (int rep = 0; rep < 5; rep++) {
+        int64_t k = 0;
+        double d0 = lc_net_now(), dd;
+        do {
+            lc_msg d;
+            for (int i = 0; i < 1000; i++) lc_proto_decode(&d, buf, len, 0, NULL, NULL);
+            k += 1000;
+            dd = lc_net_now() - d0;
+        } while (dd < 0.1);
+        dec[rep] = (double)k / dd;
+    }
+    bench_stat sd = bench_stat_of(dec, 5);
+    char f1[64], f2[64], f3[64], f4[64];
+    printf("  %2d workers, %6zu-byte segments (T %3d x N %d): %s msgs/s, %s MB/s in, %s "
+           "segments/s used | decoder alone: %s msgs/s, %.0f MB/s\n",
+           nworkers, len, T, N, bench_fmt(f1, sizeof f1, bench_stat_of(vm, 5), 1, 0),
+           bench_fmt(f2, sizeof f2, bench_stat_of(vb, 5), 1, 1),
+           bench_fmt(f3, sizeof f3, bench_stat_of(vs, 5), 1, 0), bench_fmt(f4, sizeof f4, sd, 1, 0),
+           sd.med * (double)len / 1e6);
     free(buf);
     free(f);
     free(ac);
@@ -389,8 +423,8 @@ static void broadcast(int nworkers) {
     int64_t np = (int64_t)P;
     lc_msg m = lc_msg_init(LC_MSG_WEIGHTS);
     m.weights.params = lc_wire_tensor_of(LC_F32, 1, &np, w);
-    int reps = 10;
-    double total = 0;
+    enum { reps = 10 };
+    double tsend[reps], tcopy[reps], tping[reps];
     for (int rep = 0; rep < reps; rep++) {
         double t0 = lc_net_now();
         void *buf;
@@ -410,30 +444,36 @@ static void broadcast(int nworkers) {
         }
         zmq_msg_close(&base);
         await_acks(r, nworkers);
-        total += lc_net_now() - t0;
+        tsend[rep] = lc_net_now() - t0;
     }
     // references: copying the weights once per worker; a small round trip
-    double c0 = lc_net_now();
     char *dst = malloc(P * sizeof(float));
-    for (int rep = 0; rep < reps; rep++)
+    for (int rep = 0; rep < reps; rep++) {
+        double c0 = lc_net_now();
         for (int i = 0; i < nworkers; i++) {
             memcpy(dst, w, P * sizeof(float));
             __asm__ __volatile__("" ::"r"(dst) : "memory");
         }
-    double copy = (lc_net_now() - c0) / reps;
+        tcopy[rep] = lc_net_now() - c0;
+    }
     free(dst);
     lc_msg hb = lc_msg_init(LC_MSG_WEIGHTS);
     int64_t one = 1;
     hb.weights.params = lc_wire_tensor_of(LC_F32, 1, &one, w);
-    double p0 = lc_net_now();
-    for (int rep = 0; rep < 50; rep++) {
-        lc_net_send(r, ids[0], idn[0], 0, &hb, NULL, &err);
-        await_acks(r, 1);
+    for (int rep = 0; rep < reps; rep++) { // 5 round trips per repeat
+        double p0 = lc_net_now();
+        for (int j = 0; j < 5; j++) {
+            lc_net_send(r, ids[0], idn[0], 0, &hb, NULL, &err);
+            await_acks(r, 1);
+        }
+        tping[rep] = (lc_net_now() - p0) / 5;
     }
-    double ping = (lc_net_now() - p0) / 50;
-    printf("  1 MiB weights to %2d workers (encode + send + all acks): %7.2f ms | memcpy x %d: "
-           "%6.3f ms, small round trip: %6.3f ms\n",
-           nworkers, 1e3 * total / reps, nworkers, 1e3 * copy, 1e3 * ping);
+    char f1[64], f2[64], f3[64];
+    printf("  1 MiB weights to %2d workers (encode + send + all acks): %s ms | memcpy x %d: "
+           "%s ms, small round trip: %s ms\n",
+           nworkers, bench_fmt(f1, sizeof f1, bench_stat_of(tsend, reps), 1e3, 2), nworkers,
+           bench_fmt(f2, sizeof f2, bench_stat_of(tcopy, reps), 1e3, 3),
+           bench_fmt(f3, sizeof f3, bench_stat_of(tping, reps), 1e3, 3));
     atomic_store(&stop, 1);
     for (int i = 0; i < nworkers; i++) pthread_join(k[i].th, NULL);
     free(k);
@@ -447,16 +487,20 @@ static void broadcast(int nworkers) {
 int main(void) {
     setvbuf(stdout, NULL, _IOLBF, 0);
     lc_env_register_builtin();
-    printf("bench_dist: loopback, this machine's cores shared by every thread (noisy)\n");
+    printf("bench_dist: loopback, this machine's cores shared by every thread (noisy); figures are\n"
+           "the median [min-max] over repeats (windows of a run, sends)\n");
     printf("env steps/s gathered at a collect-only learner (CartPole-v1, %d envs per worker, "
            "T 128, MLP 64x64 acting; async, lag 3):\n", ENVS_PER_WORKER);
     int ks[3] = {1, 2, 4};
     for (int i = 0; i < 3; i++) {
-        double mb = 0, g = gathered(ks[i], &mb);
-        double l1 = local(ks[i] * ENVS_PER_WORKER);
-        printf("  %d worker%s: %9.0f steps/s (%5.1f MB/s in) | same %2d envs in one process: %9.0f "
+        double mb = 0;
+        bench_stat g = gathered(ks[i], &mb);
+        bench_stat l1 = local(ks[i] * ENVS_PER_WORKER);
+        char f1[64], f2[64];
+        printf("  %d worker%s: %s steps/s (%5.1f MB/s in) | same %2d envs in one process: %s "
                "steps/s\n",
-               ks[i], ks[i] > 1 ? "s" : " ", g, mb, ks[i] * ENVS_PER_WORKER, l1);
+               ks[i], ks[i] > 1 ? "s" : " ", bench_fmt(f1, sizeof f1, g, 1, 0), mb,
+               ks[i] * ENVS_PER_WORKER, bench_fmt(f2, sizeof f2, l1, 1, 0));
     }
     printf("learner capacity (collect-only, every segment decoded, validated, copied):\n");
     capacity(32, 32, 1);

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "bench/bench_util.h"
 #include "core/progress.h"
 #include "loops/init.h"
 #include "env/env.h"
@@ -115,10 +116,15 @@ int main(int argc, char **argv) {
             int steps = 0;
             if (dream_open(&d, path, Ns[k])) return 1;
             dream_time(&d, 0.2, NULL); // warm up
-            double s = dream_time(&d, 1.0, &steps);
+            double sb[7];
+            for (int rep = 0; rep < 7; rep++) sb[rep] = dream_time(&d, 0.15, &steps);
             dream_close(&d);
-            printf("num_envs %5d, %d OpenBLAS thread%s: %9.0f env steps/s, latency %7.1f us per step (%d steps)\n",
-                   Ns[k], th, th == 1 ? " " : "s", Ns[k] / s, s * 1e6, steps);
+            bench_stat st = bench_stat_of(sb, 7);
+            char f1[64], f2[64];
+            printf("num_envs %5d, %d OpenBLAS thread%s: %s env steps/s, latency %s us per step "
+                   "(median [min-max] of 7 blocks, %d steps)\n", Ns[k], th, th == 1 ? " " : "s",
+                   bench_fmt(f1, sizeof f1, bench_rate(st, Ns[k]), 1, 0),
+                   bench_fmt(f2, sizeof f2, st, 1e6, 1), steps);
         }
     lc_nn_set_threads(def_threads);
     dream_run big;
@@ -145,7 +151,7 @@ int main(int argc, char **argv) {
     }
 
     // The same products with bare cblas_sgemm (out = in @ w^T), timed in windows that
-    // alternate with the dream's so both see the same load; the best window of each counts.
+    // alternate with the dream's so both see the same load; the median window of each.
     float *in = malloc((size_t)N * maxd * sizeof(float)), *out = malloc((size_t)N * maxd * sizeof(float));
     float *w = malloc((size_t)maxd * maxd * sizeof(float));
     for (size_t i = 0; i < (size_t)N * maxd; i++) in[i] = (float)((i % 7) - 3) * 0.1f;
@@ -155,12 +161,12 @@ int main(int argc, char **argv) {
     for (int tt = 0; tt < 2; tt++) {
         if (tt == 1 && nthreads[1] == 1) break;
         lc_nn_set_threads(nthreads[tt]);
-        double best_dream = INFINITY, best_sgemm = INFINITY;
+        enum { ROUNDS = 7 };
+        double t_dream[ROUNDS], t_sgemm[ROUNDS];
         int big_steps = 0;
         dream_time(&big, 0.1, NULL);
-        for (int round = 0; round < 8; round++) {
-            double s = dream_time(&big, 0.25, &big_steps);
-            if (s < best_dream) best_dream = s;
+        for (int round = 0; round < ROUNDS; round++) {
+            t_dream[round] = dream_time(&big, 0.25, &big_steps);
             int reps = 0;
             double t0 = lc_now(), t;
             do {
@@ -170,15 +176,19 @@ int main(int argc, char **argv) {
                 reps++;
                 t = lc_now() - t0;
             } while (t < 0.25);
-            if (t / reps < best_sgemm) best_sgemm = t / reps;
+            t_sgemm[round] = t / reps;
         }
-        double dream_gflops = flops / best_dream / 1e9, sgemm_gflops = flops / best_sgemm / 1e9;
-        printf("\nnum_envs  1024, %d OpenBLAS thread%s: %9.0f env steps/s, %.2f ms per step (best of 8 "
-               "windows, %d steps)\n", nthreads[tt], nthreads[tt] == 1 ? " " : "s", N / best_dream,
-               best_dream * 1e3, big_steps);
-        printf("  model matrix products %.1f GFLOP/s in the dream step, bare cblas_sgemm of the same "
-               "shapes %.1f GFLOP/s: %.0f%% (target >= 70%%)\n",
-               dream_gflops, sgemm_gflops, 100.0 * dream_gflops / sgemm_gflops);
+        bench_stat sd = bench_stat_of(t_dream, ROUNDS), ss = bench_stat_of(t_sgemm, ROUNDS);
+        bench_stat gd = bench_rate(sd, flops / 1e9), gs = bench_rate(ss, flops / 1e9);
+        char f1[64], f2[64], f3[64], f4[64];
+        printf("\nnum_envs  1024, %d OpenBLAS thread%s: %s env steps/s, %s ms per step (median "
+               "[min-max] of %d windows, %d steps)\n", nthreads[tt], nthreads[tt] == 1 ? " " : "s",
+               bench_fmt(f1, sizeof f1, bench_rate(sd, N), 1, 0), bench_fmt(f2, sizeof f2, sd, 1e3, 2),
+               ROUNDS, big_steps);
+        printf("  model matrix products %s GFLOP/s in the dream step, bare cblas_sgemm of the same "
+               "shapes %s GFLOP/s: %.0f%% of the medians (target >= 70%%)\n",
+               bench_fmt(f3, sizeof f3, gd, 1, 1), bench_fmt(f4, sizeof f4, gs, 1, 1),
+               100.0 * gd.med / gs.med);
     }
     dream_close(&big);
     printf("(%.1f MFLOP per step: %d elites x (", flops / 1e6, K);

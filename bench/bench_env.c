@@ -7,18 +7,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
+#include "bench/bench_util.h"
 #include "env/env.h"
 
-#define BUDGET_S 0.25  // timed seconds per configuration
+#define REPS 5         // timed blocks per figure: the median [min-max] is printed
+#define BLOCK_S 0.05   // seconds per block (at least)
 #define NBATCH 16      // pre-drawn action batches, cycled
 
-static double now_s(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec + ts.tv_nsec * 1e-9;
-}
+static double now_s(void) { return bench_now(); }
 
 static void fill_actions(const lc_env_spec *sp, lc_rng *rng, void *act) {
     const lc_space *s = &sp->act_space;
@@ -31,8 +28,8 @@ static void fill_actions(const lc_env_spec *sp, lc_rng *rng, void *act) {
         }
 }
 
-// Env steps per second (N per vector step), or a negative status.
-static double bench_env(const char *name, int N, int threads, int *used_threads) {
+// Env steps per second (N per vector step) over REPS blocks; med < 0 on failure.
+static bench_stat bench_env(const char *name, int N, int threads, int *used_threads) {
     lc_env_opts o = lc_env_opts_default();
     o.num_envs = N;
     o.num_threads = threads;
@@ -40,7 +37,7 @@ static double bench_env(const char *name, int N, int threads, int *used_threads)
     lc_error err = {0};
     if (lc_env_make(&e, name, &o, &err)) {
         fprintf(stderr, "bench_env: %s: %s\n", name, err.msg);
-        return -1;
+        return (bench_stat){-1, -1, -1, 0};
     }
     const lc_env_spec *sp = lc_env_get_spec(e);
     size_t row = (size_t)N * sp->act_size * 4;
@@ -48,22 +45,27 @@ static double bench_env(const char *name, int N, int threads, int *used_threads)
     lc_rng rng;
     lc_rng_seed(&rng, 1, 2);
     for (int k = 0; k < NBATCH; k++) fill_actions(sp, &rng, acts + row * k);
-    double rate = -1;
+    bench_stat rate = {-1, -1, -1, 0};
+    double rates[REPS];
     if (lc_env_reset(e, 1, &err)) goto out;
     for (int t = 0; t < 3; t++)
         if (lc_env_step(e, acts + row * (t % NBATCH), &err)) goto out;
     long steps = 0;
-    double t0 = now_s(), t1 = t0;
     int chunk = N >= 1024 ? 4 : N >= 64 ? 64 : 1024;
-    while (t1 - t0 < BUDGET_S) {
-        for (int k = 0; k < chunk; k++, steps++)
-            if (lc_env_step(e, acts + row * (steps % NBATCH), &err)) goto out;
-        t1 = now_s();
+    for (int rep = 0; rep < REPS; rep++) {
+        long s0 = steps;
+        double t0 = now_s(), t1 = t0;
+        while (t1 - t0 < BLOCK_S) {
+            for (int k = 0; k < chunk; k++, steps++)
+                if (lc_env_step(e, acts + row * (steps % NBATCH), &err)) goto out;
+            t1 = now_s();
+        }
+        rates[rep] = (double)(steps - s0) * N / (t1 - t0);
     }
-    rate = (double)steps * N / (t1 - t0);
+    rate = bench_stat_of(rates, REPS);
     *used_threads = lc_env_threads_in_use(e);
 out:
-    if (rate < 0) fprintf(stderr, "bench_env: %s: %s\n", name, err.msg);
+    if (rate.med < 0) fprintf(stderr, "bench_env: %s: %s\n", name, err.msg);
     free(acts);
     lc_env_free(e);
     return rate;
@@ -96,7 +98,7 @@ static void cp_reset(cp *c, uint64_t *s) {
     c->steps = 0;
 }
 
-static double bench_reference(int N) {
+static bench_stat bench_reference(int N) {
     const double gravity = 9.8, masscart = 1.0, masspole = 0.1, total_mass = masspole + masscart;
     const double length = 0.5, polemass_length = masspole * length, force_mag = 10.0, tau = 0.02;
     const double theta_threshold = 12 * 2 * M_PI / 360, x_threshold = 2.4;
@@ -108,37 +110,42 @@ static double bench_reference(int N) {
     for (int i = 0; i < N * NBATCH; i++) acts[i] = (int32_t)(xs_next(&s) >> 63);
     for (int i = 0; i < N; i++) cp_reset(&envs[i], &s);
     long steps = 0;
-    double t0 = now_s(), t1 = t0;
+    double rates[REPS];
     int chunk = N >= 1024 ? 4 : N >= 64 ? 64 : 1024;
-    while (t1 - t0 < BUDGET_S) {
-        for (int k = 0; k < chunk; k++, steps++) {
-            const int32_t *a = acts + (size_t)(steps % NBATCH) * N;
-            for (int i = 0; i < N; i++) {
-                cp *c = &envs[i];
-                double force = a[i] == 1 ? force_mag : -force_mag;
-                double ct = cos(c->theta), st = sin(c->theta);
-                double temp = (force + polemass_length * c->theta_dot * c->theta_dot * st) / total_mass;
-                double thetaacc =
-                    (gravity * st - ct * temp) / (length * (4.0 / 3.0 - masspole * ct * ct / total_mass));
-                double xacc = temp - polemass_length * thetaacc * ct / total_mass;
-                c->x += tau * c->x_dot;
-                c->x_dot += tau * xacc;
-                c->theta += tau * c->theta_dot;
-                c->theta_dot += tau * thetaacc;
-                c->steps++;
-                term[i] = c->x < -x_threshold || c->x > x_threshold || c->theta < -theta_threshold ||
-                          c->theta > theta_threshold;
-                trunc[i] = !term[i] && c->steps >= 500;
-                rew[i] = 1.0f;
-                if (term[i] || trunc[i]) cp_reset(c, &s);
-                float *o = obs + (size_t)i * 4;
-                o[0] = (float)c->x;
-                o[1] = (float)c->x_dot;
-                o[2] = (float)c->theta;
-                o[3] = (float)c->theta_dot;
+    for (int rep = 0; rep < REPS; rep++) {
+        long s0 = steps;
+        double t0 = now_s(), t1 = t0;
+        while (t1 - t0 < BLOCK_S) {
+            for (int k = 0; k < chunk; k++, steps++) {
+                const int32_t *a = acts + (size_t)(steps % NBATCH) * N;
+                for (int i = 0; i < N; i++) {
+                    cp *c = &envs[i];
+                    double force = a[i] == 1 ? force_mag : -force_mag;
+                    double ct = cos(c->theta), st = sin(c->theta);
+                    double temp = (force + polemass_length * c->theta_dot * c->theta_dot * st) / total_mass;
+                    double thetaacc =
+                        (gravity * st - ct * temp) / (length * (4.0 / 3.0 - masspole * ct * ct / total_mass));
+                    double xacc = temp - polemass_length * thetaacc * ct / total_mass;
+                    c->x += tau * c->x_dot;
+                    c->x_dot += tau * xacc;
+                    c->theta += tau * c->theta_dot;
+                    c->theta_dot += tau * thetaacc;
+                    c->steps++;
+                    term[i] = c->x < -x_threshold || c->x > x_threshold || c->theta < -theta_threshold ||
+                              c->theta > theta_threshold;
+                    trunc[i] = !term[i] && c->steps >= 500;
+                    rew[i] = 1.0f;
+                    if (term[i] || trunc[i]) cp_reset(c, &s);
+                    float *o = obs + (size_t)i * 4;
+                    o[0] = (float)c->x;
+                    o[1] = (float)c->x_dot;
+                    o[2] = (float)c->theta;
+                    o[3] = (float)c->theta_dot;
+                }
             }
+            t1 = now_s();
         }
-        t1 = now_s();
+        rates[rep] = (double)(steps - s0) * N / (t1 - t0);
     }
     volatile float sink = obs[0] + rew[0] + term[0] + trunc[0];
     (void)sink;
@@ -148,22 +155,23 @@ static double bench_reference(int N) {
     free(term);
     free(trunc);
     free(acts);
-    return (double)steps * N / (t1 - t0);
+    return bench_stat_of(rates, REPS);
 }
 
-static void fmt_rate(char *buf, size_t n, double r) {
-    if (r < 0) snprintf(buf, n, "failed");
-    else if (r >= 1e6) snprintf(buf, n, "%.2fM", r / 1e6);
-    else snprintf(buf, n, "%.1fk", r / 1e3);
+// "1.23M [1.10-1.30]" (median [min-max]) or "failed".
+static void fmt_rate(char *buf, size_t n, bench_stat r) {
+    if (r.med < 0) snprintf(buf, n, "failed");
+    else if (r.med >= 1e6) snprintf(buf, n, "%.2f [%.2f-%.2f]M", r.med / 1e6, r.min / 1e6, r.max / 1e6);
+    else snprintf(buf, n, "%.1f [%.1f-%.1f]k", r.med / 1e3, r.min / 1e3, r.max / 1e3);
 }
 
 int main(void) {
     lc_env_register_builtin();
     static const int sizes[3] = {1, 64, 1024};
     double t_start = now_s();
-    printf("env steps per second (num_envs x vector steps / s); %.2f s per figure; noisy: shared cores\n",
-           BUDGET_S);
-    printf("%-26s %8s %12s %12s %12s %12s\n", "env", "num_envs", "1 thread", "2 threads", "auto", "reference");
+    printf("env steps per second (num_envs x vector steps / s): median [min-max] of %d blocks of "
+           ">= %.0f ms; noisy: shared cores\n", REPS, BLOCK_S * 1e3);
+    printf("%-26s %8s %24s %24s %28s %24s\n", "env", "num_envs", "1 thread", "2 threads", "auto", "reference");
     int n = lc_env_registry_count();
     for (int r = 0; r < n; r++) {
         const char *name = lc_env_registry_name(r);
@@ -171,21 +179,21 @@ int main(void) {
         if (len && name[len - 1] == ':') continue; // families (dream:) need a file
         for (int k = 0; k < 3; k++) {
             int N = sizes[k], used1 = 1, used2 = 1;
-            char a[32], b[32], c[32] = "", d[32];
+            char a[48], b[48], c[48] = "", d[48];
             fmt_rate(a, sizeof a, bench_env(name, N, 1, &used1));
             if (N > 1) {
-                double r2 = bench_env(name, N, 2, &used2);
+                bench_stat r2 = bench_env(name, N, 2, &used2);
                 fmt_rate(b, sizeof b, r2);
                 if (used2 < 2) snprintf(b, sizeof b, "(no split)");
             } else {
                 snprintf(b, sizeof b, "-");
             }
             int used0 = 1;
-            double r0 = bench_env(name, N, 0, &used0);
+            bench_stat r0 = bench_env(name, N, 0, &used0);
             fmt_rate(d, sizeof d, r0);
-            if (r0 >= 0) snprintf(d + strlen(d), sizeof d - strlen(d), " (%d)", used0);
+            if (r0.med >= 0) snprintf(d + strlen(d), sizeof d - strlen(d), " (%d)", used0);
             if (strcmp(name, "CartPole-v1") == 0) fmt_rate(c, sizeof c, bench_reference(N));
-            printf("%-26s %8d %12s %12s %12s %12s\n", name, N, a, b, d, c);
+            printf("%-26s %8d %24s %24s %28s %24s\n", name, N, a, b, d, c);
             fflush(stdout);
         }
     }

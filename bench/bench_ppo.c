@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bench/bench_util.h"
 #include "core/progress.h"
 #include "policy/ppo.h"
 
@@ -71,38 +72,33 @@ static run_result train_run(const char *env, const lc_ppo_cfg *c, const lc_polic
     return r;
 }
 
-static int cmp_double(const void *a, const void *b) {
-    double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : x > y;
-}
-
-static double median(double *v, int n) {
-    qsort(v, (size_t)n, sizeof *v, cmp_double);
-    return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
-}
-
-// Bare env stepping with random actions: the ceiling for any trainer.
-static double env_sps(const char *name, int N, int64_t steps) {
+// Bare env stepping with random actions: the ceiling for any trainer; steps per second
+// in 5 blocks of steps / 5 env steps each.
+static bench_stat env_sps(const char *name, int N, int64_t steps) {
+    bench_stat fail = {NAN, NAN, NAN, 0};
     lc_env_opts o = lc_env_opts_default();
     o.num_envs = N;
     o.num_threads = 1;
     lc_env *e;
     lc_error err = {0};
-    if (lc_env_make(&e, name, &o, &err) || lc_env_reset(e, 1, &err)) return NAN;
+    if (lc_env_make(&e, name, &o, &err) || lc_env_reset(e, 1, &err)) return fail;
     int32_t *a = malloc((size_t)N * sizeof *a);
     lc_rng rng;
     lc_rng_seed(&rng, 1, 0);
-    double t0 = lc_now();
-    int64_t done = 0;
-    while (done < steps) {
-        for (int i = 0; i < N; i++) a[i] = (int32_t)lc_rng_below(&rng, 2);
-        lc_env_step(e, a, &err);
-        done += N;
+    double rate[5];
+    for (int rep = 0; rep < 5; rep++) {
+        double t0 = lc_now();
+        int64_t done = 0;
+        while (done < steps / 5) {
+            for (int i = 0; i < N; i++) a[i] = (int32_t)lc_rng_below(&rng, 2);
+            lc_env_step(e, a, &err);
+            done += N;
+        }
+        rate[rep] = (double)done / (lc_now() - t0);
     }
-    double s = (double)done / (lc_now() - t0);
     free(a);
     lc_env_free(e);
-    return s;
+    return bench_stat_of(rate, 5);
 }
 
 static void fast_cartpole(lc_ppo_cfg *c, lc_policy_cfg *pc, uint64_t seed) {
@@ -146,9 +142,11 @@ int main(void) {
         nsolved += r.solve_s >= 0;
         ngood += r.ok && r.eval.mean >= 475;
     }
-    double med_solve = median(solve, 5), med_sps = median(sps, 5);
-    printf("  median time to 475: %.2f s (target < 2 s); median training throughput %.0f "
-           "steps/s (target >= 400000)\n", med_solve, med_sps);
+    char f1[64], f2[64];
+    printf("  time to 475 over the seeds, median [min-max]: %s s (target < 2 s); training "
+           "throughput %s steps/s (target >= 400000)\n",
+           bench_fmt(f1, sizeof f1, bench_stat_of(solve, 5), 1, 2),
+           bench_fmt(f2, sizeof f2, bench_stat_of(sps, 5), 1, 0));
     printf("  solved %d/5 seeds; final eval >= 475 on %d/5 seeds (target 5/5)\n", nsolved, ngood);
     {
         lc_ppo_cfg c;
@@ -161,8 +159,10 @@ int main(void) {
         printf("  reference, measured in this run: CleanRL ppo.py's layout in lucid (4 envs x 128, "
                "64x64 tanh, lr 2.5e-4,\n    500k steps), seed 1: solve %.2f s at %lld steps, "
                "%.0f steps/s, eval %.1f\n", r.solve_s, (long long)r.solve_steps, r.sps, r.eval.mean);
+        char f3[64];
         printf("  reference, measured in this run: CartPole-v1 stepping alone (64 envs, random "
-               "actions): %.0f steps/s\n", env_sps("CartPole-v1", 64, 4000000));
+               "actions): %s steps/s (median [min-max] of 5 blocks)\n",
+               bench_fmt(f3, sizeof f3, env_sps("CartPole-v1", 64, 4000000), 1, 0));
     }
     printf("  quoted, NOT measured here: CleanRL ppo.py on CartPole-v1: 8,400 steps/s, 22 s "
            "median to solve (figures from the issue)\n\n");

@@ -108,13 +108,14 @@ int lc_all_finite(const float *x, size_t n) {
 // Warmup: base (step + 1) / warmup for step < warmup. Then, with progress
 // p = (step - warmup) / (total - warmup) in [0, 1]: CONST base, LINEAR base (1 - p),
 // COSINE base (1 + cos(pi p)) / 2; 0 from step >= total on for LINEAR and COSINE.
+// LINEAR is computed in float, as PPO's anneal always was (its results depend on it).
 float lc_lr_at(lc_sched s, float base, int64_t step, int64_t total, int64_t warmup) {
     if (step < 0) step = 0;
     if (warmup > 0 && step < warmup) return (float)(base * (double)(step + 1) / (double)warmup);
     if (s == LC_SCHED_CONST) return base;
     int64_t span = total - warmup;
     if (span <= 0 || step >= total) return 0.0f;
+    if (s == LC_SCHED_LINEAR) return base * (1.0f - (float)(step - warmup) / (float)span);
     double p = (double)(step - warmup) / (double)span;
-    if (s == LC_SCHED_LINEAR) return (float)(base * (1.0 - p));
     return (float)(base * 0.5 * (1.0 + cos(3.14159265358979323846 * p)));
 }
