@@ -82,17 +82,6 @@ static void json_num(const char *key, double v) {
     lc_json_fnum(stdout, v);
 }
 
-// The value of --NAME in argv (NULL when absent), before full parsing.
-static const char *peek(int argc, char **argv, const char *name) {
-    size_t n = strlen(name);
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        if (strncmp(a, "--", 2) != 0 || strncmp(a + 2, name, n) != 0) continue;
-        if (a[2 + n] == '=') return a + 3 + n;
-        if (a[2 + n] == '\0' && i + 1 < argc) return argv[i + 1];
-    }
-    return NULL;
-}
 
 // What the command line asks for, after parsing and checking.
 typedef struct train_args {
@@ -120,13 +109,13 @@ static int train_parse(train_args *a, int argc, char **argv) {
     lc_ppo_cfg *c = &a->c;
     lc_policy_cfg *pc = &a->pc;
     // Defaults follow the env's family: find --env before parsing the rest.
-    const char *penv = peek(argc, argv, "env");
+    const char *penv = cli_peek(argc, argv, "env");
     if (penv) a->env = penv;
     int want_help = 0;
     for (int i = 1; i < argc; i++)
         if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) want_help = 1;
     if (lc_ppo_cfg_for_env(c, pc, a->env, &err) != LC_OK) {
-        if (!want_help && !peek(argc, argv, "resume")) {
+        if (!want_help && !cli_peek(argc, argv, "resume")) {
             fprintf(stderr, "lucid train: %s\n", err.msg);
             return 2;
         }
@@ -146,7 +135,7 @@ static int train_parse(train_args *a, int argc, char **argv) {
     arch = arch_def;
     hidden = hidden_def;
     act = lc_act_name(pc->act);
-    cli_opt opts[] = {
+    cli_opt opts[96] = {
         {"env", CLI_STR, &a->env, "environment name (lucid envs), or dream:MODEL.lucid"},
         {"arch", CLI_STR, &arch, "policy architecture: mlp, mlp-ln, gru, cnn"},
         {"hidden", CLI_STR, &hidden, "hidden layer widths, e.g. 64,64 (gru: encoder layers)"},
@@ -155,28 +144,7 @@ static int train_parse(train_args *a, int argc, char **argv) {
         {"rnn-hidden", CLI_INT, &rnn_hidden, "gru: recurrent state size"},
         {"cnn-features", CLI_INT, &cnn_features, "cnn: features after the conv stack"},
         {"log-std-init", CLI_FLOAT, &log_std_init, "Box actions: initial log std"},
-        {"seed", CLI_I64, &a->seed, "random seed (policy init, envs, sampling)"},
         {"steps", CLI_I64, &steps, "total env steps"},
-        {"num-envs", CLI_INT, &c->num_envs, "parallel envs"},
-        {"num-steps", CLI_INT, &c->num_steps, "steps per env per rollout"},
-        {"lr", CLI_FLOAT, &c->lr, "Adam learning rate"},
-        {"anneal-lr", CLI_INT, &c->anneal_lr, "1: decay the learning rate linearly to 0"},
-        {"adam-eps", CLI_FLOAT, &c->adam_eps, "Adam epsilon"},
-        {"gamma", CLI_FLOAT, &c->gamma, "discount"},
-        {"gae-lambda", CLI_FLOAT, &c->gae_lambda, "GAE lambda"},
-        {"num-minibatches", CLI_INT, &c->num_minibatches, "minibatches per epoch"},
-        {"update-epochs", CLI_INT, &c->update_epochs, "epochs per update"},
-        {"norm-adv", CLI_INT, &c->norm_adv, "1: normalise advantages per minibatch"},
-        {"clip-coef", CLI_FLOAT, &c->clip_coef, "surrogate clipping coefficient"},
-        {"clip-vloss", CLI_INT, &c->clip_vloss, "1: clipped value loss"},
-        {"ent-coef", CLI_FLOAT, &c->ent_coef, "entropy bonus coefficient"},
-        {"vf-coef", CLI_FLOAT, &c->vf_coef, "value loss coefficient"},
-        {"max-grad-norm", CLI_FLOAT, &c->max_grad_norm, "global gradient norm clip (0 = off)"},
-        {"target-kl", CLI_FLOAT, &c->target_kl, "stop an update's epochs above this approx KL (0 = off)"},
-        {"normalize-obs", CLI_INT, &c->normalize_obs, "1: running observation normalisation"},
-        {"clip-obs", CLI_FLOAT, &c->clip_obs, "clip normalised observations"},
-        {"normalize-reward", CLI_INT, &c->normalize_reward, "1: scale rewards by the return std"},
-        {"clip-reward", CLI_FLOAT, &c->clip_reward, "clip scaled rewards"},
         {"threads", CLI_INT, &c->num_threads, "env stepping threads (0 = automatic)"},
         {"max-episode-steps", CLI_INT, &max_steps, "time limit override (0 = the env's)"},
         {"frame-stack", CLI_INT, &frame_stack, "stack the last k observations"},
@@ -193,7 +161,13 @@ static int train_parse(train_args *a, int argc, char **argv) {
         {"json", CLI_FLAG, &a->json, "print a one-line JSON summary on stdout"},
         {"quiet", CLI_FLAG, &a->quiet, "no progress output"},
     };
-    int rc = cli_parse(argc, argv, opts, CLI_COUNT(opts),
+    // Every PPO setting from its table (--lr, --clip-coef, --seed, ...), defaults as above.
+    int nopts = 0;
+    while (nopts < CLI_COUNT(opts) && opts[nopts].name) nopts++;
+    static const char *const not_opts[] = {"total_steps", "num_threads", "checkpoint_every", NULL};
+    cli_table ppo = {lc_ppo_settings(), c};
+    nopts = cli_settings_opts(opts, nopts, CLI_COUNT(opts), &ppo, not_opts);
+    int rc = cli_parse(argc, argv, opts, nopts,
                        "usage: lucid train --env ENV [--arch mlp|gru|cnn|mlp-ln] [--steps N] "
                        "[--out policy.lucid] [options]\n"
                        "Defaults follow CleanRL for the env's family (ppo.py; "
@@ -205,7 +179,7 @@ static int train_parse(train_args *a, int argc, char **argv) {
         return 2;
     }
     c->total_steps = steps;
-    c->seed = (uint64_t)a->seed;
+    a->seed = (int64_t)c->seed;
     c->checkpoint_every = a->ckpt_every;
     c->checkpoint_path = a->out;
     for (int i = 1; i < argc; i++)
