@@ -105,7 +105,8 @@ double lc_ppo_loss(const float *logp, const float *entropy, const float *value,
         if (cfg->clip_vloss) {
             double vu = (v - R) * (v - R);
             double d = v - old_value[i];
-            double dcl = d < -c ? -c : d > c ? c : d;
+            double cv = cfg->vf_clip_coef > 0 ? cfg->vf_clip_coef : c;
+            double dcl = d < -cv ? -cv : d > cv ? cv : d;
             double vc = old_value[i] + dcl;
             double vcl = (vc - R) * (vc - R);
             if (vu >= vcl) {

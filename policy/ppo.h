@@ -70,6 +70,7 @@ LC_API_BEGIN
     X(norm_adv, int, BOOL, 1, 0, 1, 1, "1: normalise advantages per minibatch") \
     X(clip_coef, float, FLOAT, 0.2, 1e-9, 1e9, 1, "surrogate clipping coefficient") \
     X(clip_vloss, int, BOOL, 1, 0, 1, 1, "1: clipped value loss") \
+    X(vf_clip_coef, float, FLOAT, 0, 0, 1e9, 2, "value clipping range (0: clip_coef, as CleanRL)") \
     X(ent_coef, float, FLOAT, 0.01, -1e9, 1e9, 1, "entropy bonus coefficient") \
     X(vf_coef, float, FLOAT, 0.5, -1e9, 1e9, 1, "value loss coefficient") \
     X(max_grad_norm, float, FLOAT, 0.5, -1e9, 1e9, 1, "global gradient norm clip (<= 0: off)") \

@@ -315,6 +315,34 @@ START_TEST(test_ppo_loss_value) {
 }
 END_TEST
 
+// vf_clip_coef (a PPO setting added as one table row): the value is clipped to its own
+// range instead of clip_coef's; 0 keeps CleanRL's behaviour exactly.
+START_TEST(test_ppo_vf_clip_coef) {
+    lc_ppo_cfg c = lc_ppo_cfg_default();
+    ck_assert_float_eq(c.vf_clip_coef, 0.0f);
+    float logp[1] = {-1.0f}, old[1] = {-1.0f}, ent[1] = {0.5f}, v[1] = {1.5f}, ov[1] = {1.0f};
+    float adv[1] = {0.0f}, ret[1] = {2.0f}, dl[1], de[1], dv[1];
+    double parts[5];
+    // clip 0.2: clipped value 1.2, (1.2-2)^2 = .64 beats (1.5-2)^2 = .25
+    lc_ppo_loss(logp, ent, v, old, ov, adv, ret, 1, &c, dl, de, dv, parts);
+    ck_assert_float_eq_tol(parts[1], 0.5 * 0.64, 1e-6);
+    // vf_clip_coef 0.4: clipped value 1.4, (1.4-2)^2 = .36; still above .25
+    c.vf_clip_coef = 0.4f;
+    lc_ppo_loss(logp, ent, v, old, ov, adv, ret, 1, &c, dl, de, dv, parts);
+    ck_assert_float_eq_tol(parts[1], 0.5 * 0.36, 1e-6);
+    // vf_clip_coef 1: the value change (0.5) is inside the range: unclipped .25, gradient flows
+    c.vf_clip_coef = 1.0f;
+    lc_ppo_loss(logp, ent, v, old, ov, adv, ret, 1, &c, dl, de, dv, parts);
+    ck_assert_float_eq_tol(parts[1], 0.5 * 0.25, 1e-6);
+    ck_assert_float_eq_tol(dv[0], 0.5 * (1.5 - 2.0), 1e-6);
+    // The table gives it a CLI option, a range and a place in checkpoints.
+    lc_error err = {0};
+    ck_assert_int_eq(lc_settings_parse(lc_ppo_settings(), &c, "vf_clip_coef=-1", &err), LC_ERR_ARG);
+    ck_assert_int_eq(lc_settings_parse(lc_ppo_settings(), &c, "vf-clip-coef=0.3", &err), LC_OK);
+    ck_assert_float_eq(c.vf_clip_coef, 0.3f);
+}
+END_TEST
+
 // The gradient of the full PPO minibatch loss through a tiny policy vs finite differences.
 START_TEST(test_ppo_loss_grad_through_policy) {
     lc_space os = box1(3, -1, 1), as = lc_space_discrete(3);
@@ -626,6 +654,7 @@ static Suite *policy_suite(void) {
     suite_add_tcase(s, tc);
     tc = tcase_create("ppo_maths");
     tcase_add_test(tc, test_ppo_loss_value);
+    tcase_add_test(tc, test_ppo_vf_clip_coef);
     tcase_add_test(tc, test_ppo_loss_grad_through_policy);
     tcase_add_test(tc, test_gae_by_hand);
     tcase_add_test(tc, test_gae_lambda_one_is_discounted_return);
