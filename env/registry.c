@@ -28,6 +28,7 @@ static void register_builtin_once(void) {
     in_builtin = 1;
     lc_classic_register();
     lc_pixel_register();
+    lc_minatar_register();
     in_builtin = 0;
 }
 
