@@ -1,6 +1,7 @@
 // bench/bench_env.c: env steps per second for every registered env at num_envs 1, 64
 // and 1024 with 1 and 2 threads, beside a naive scalar CartPole loop (double, an array
-// of structs, simple autoreset) measured in the same run. Leaves out: dream: envs.
+// of structs, simple autoreset) measured in the same run; the MinAtar games beside
+// minatar 1.0.15 stepped in Python. Leaves out: dream: envs.
 //
 // Letters: N = num_envs. Actions are random valid ones, drawn before timing.
 #include <math.h>
@@ -157,7 +158,87 @@ static void fmt_rate(char *buf, size_t n, double r) {
     else snprintf(buf, n, "%.1fk", r / 1e3);
 }
 
-int main(void) {
+// ---------------------------------------------------------------- MinAtar
+// The five games beside the reference, minatar 1.0.15's Gymnasium env stepped in Python
+// (BUILD/venv, made by `make test`) with random actions, autoreset, in the same run.
+
+#define MZ_REPEATS 5
+
+static int cmp_double(const void *a, const void *b) {
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+// Median, min and max of MZ_REPEATS rates.
+static void mz_stats(double *r, double *med, double *lo, double *hi) {
+    qsort(r, MZ_REPEATS, sizeof *r, cmp_double);
+    *med = r[MZ_REPEATS / 2];
+    *lo = r[0];
+    *hi = r[MZ_REPEATS - 1];
+}
+
+static const char *MZ_PY =
+    "import sys, time, numpy as np\n"
+    "from minatar.gym import BaseEnv\n"
+    "env = BaseEnv(sys.argv[1]); env.reset(seed=1)\n"
+    "acts = np.random.RandomState(2).randint(6, size=4096)\n"
+    "for rep in range(%d):\n"
+    "    n, t0 = 0, time.perf_counter()\n"
+    "    while time.perf_counter() - t0 < %g:\n"
+    "        for k in range(256):\n"
+    "            if env.step(acts[(n + k) %% 4096])[2]: env.reset()\n"
+    "        n += 256\n"
+    "    print(n / (time.perf_counter() - t0))\n";
+
+// The reference's steps per second (MZ_REPEATS figures), 0 when it cannot run.
+static int mz_reference(const char *python, const char *game, double *rates) {
+    char script[1024], cmd[4096];
+    snprintf(script, sizeof script, MZ_PY, MZ_REPEATS, BUDGET_S * 2);
+    snprintf(cmd, sizeof cmd, "%s -W ignore -c '%s' %s 2>/dev/null", python, script, game);
+    FILE *p = popen(cmd, "r");
+    if (!p) return 0;
+    int k = 0;
+    while (k < MZ_REPEATS && fscanf(p, "%lf", &rates[k]) == 1) k++;
+    return pclose(p) == 0 && k == MZ_REPEATS;
+}
+
+static void bench_minatar(const char *python) {
+    static const char *const games[5][2] = {{"Asterix", "asterix"}, {"Breakout", "breakout"}, {"Freeway", "freeway"},
+                                            {"Seaquest", "seaquest"}, {"SpaceInvaders", "space_invaders"}};
+    printf("\nMinAtar, 1 thread, steps/s: median [min, max] of %d runs of %.2f s; reference: minatar 1.0.15 "
+           "(Python, BaseEnv.step + reset), %s\n", MZ_REPEATS, BUDGET_S, python);
+    printf("%-26s %8s %30s %30s %10s\n", "env", "num_envs", "lucid", "reference", "ratio");
+    for (int g = 0; g < 5; g++) {
+        char name[64];
+        snprintf(name, sizeof name, "MinAtar/%s-v0", games[g][0]);
+        double ref[MZ_REPEATS], rm = 0, rlo = 0, rhi = 0;
+        int have_ref = mz_reference(python, games[g][1], ref);
+        if (have_ref) mz_stats(ref, &rm, &rlo, &rhi);
+        for (int N = 1; N <= 64; N *= 64) {
+            double r[MZ_REPEATS], m, lo, hi;
+            int used = 1;
+            for (int k = 0; k < MZ_REPEATS; k++) r[k] = bench_env(name, N, 1, &used);
+            mz_stats(r, &m, &lo, &hi);
+            char a[128], b[128] = "not available", x[3][32];
+            fmt_rate(x[0], sizeof x[0], m);
+            fmt_rate(x[1], sizeof x[1], lo);
+            fmt_rate(x[2], sizeof x[2], hi);
+            snprintf(a, sizeof a, "%s [%s, %s]", x[0], x[1], x[2]);
+            if (have_ref) {
+                fmt_rate(x[0], sizeof x[0], rm);
+                fmt_rate(x[1], sizeof x[1], rlo);
+                fmt_rate(x[2], sizeof x[2], rhi);
+                snprintf(b, sizeof b, "%s [%s, %s]", x[0], x[1], x[2]);
+            }
+            printf("%-26s %8d %30s %30s %9.0fx\n", name, N, a, b, have_ref && m > 0 ? m / rm : 0.0);
+            fflush(stdout);
+        }
+    }
+    printf("ratio: lucid's median / the reference's median (the reference is one env, one core)\n");
+}
+
+int main(int argc, char **argv) {
+    (void)argc;
     lc_env_register_builtin();
     static const int sizes[3] = {1, 64, 1024};
     double t_start = now_s();
@@ -169,6 +250,7 @@ int main(void) {
         const char *name = lc_env_registry_name(r);
         size_t len = strlen(name);
         if (len && name[len - 1] == ':') continue; // families (dream:) need a file
+        if (strncmp(name, "MinAtar/", 8) == 0) continue; // bench_minatar below
         for (int k = 0; k < 3; k++) {
             int N = sizes[k], used1 = 1, used2 = 1;
             char a[32], b[32], c[32] = "", d[32];
@@ -193,5 +275,13 @@ int main(void) {
     printf("reference: naive scalar CartPole loop in double over an array of structs, same dynamics,\n"
            "autoreset and float obs/reward/flag writes, 1 thread. total %.1f s\n",
            now_s() - t_start);
+    // The reference's python: LUCID_PYTHON, else the venv beside this program (BUILD/bench/..).
+    char python[1024];
+    const char *lp = getenv("LUCID_PYTHON");
+    const char *slash = strrchr(argv[0], '/');
+    if (lp) snprintf(python, sizeof python, "%s", lp);
+    else snprintf(python, sizeof python, "%.*s/../venv/bin/python", slash ? (int)(slash - argv[0]) : 1,
+                  slash ? argv[0] : ".");
+    bench_minatar(python);
     return 0;
 }

@@ -42,7 +42,7 @@ typedef struct lc_mz_seaquest {
 } lc_mz_seaquest;
 
 typedef struct lc_mz_invaders {
-    uint8_t alien[LC_MZ_N][LC_MZ_N], f_bullet[LC_MZ_N][LC_MZ_N], e_bullet[LC_MZ_N][LC_MZ_N]; // [y][x]
+    uint16_t alien[LC_MZ_N], f_bullet[LC_MZ_N], e_bullet[LC_MZ_N]; // rows [y], bit x = column x
     int pos, alien_dir, enemy_move_interval, alien_move_timer, alien_shot_timer, ramp_index, shot_timer;
 } lc_mz_invaders;
 

@@ -566,30 +566,23 @@ static void seaquest_observe(const lc_mz_state *st, uint8_t *o) {
 #define SI_SHOT_COOL_DOWN 5
 #define SI_ENEMY_MOVE_INTERVAL 12
 #define SI_ENEMY_SHOT_INTERVAL 10
+#define ROW_BITS 0x3ffu
 
-static void roll_rows(uint8_t m[N][N], int shift) { // np.roll(m, shift, axis=0), shift = +-1
-    uint8_t t[N][N];
-    for (int y = 0; y < N; y++) memcpy(t[(y + shift + N) % N], m[y], N);
-    memcpy(m, t, sizeof t);
-}
-
-static void roll_cols(uint8_t m[N][N], int shift) { // np.roll(m, shift, axis=1)
-    uint8_t t[N][N];
-    for (int y = 0; y < N; y++)
-        for (int x = 0; x < N; x++) t[y][(x + shift + N) % N] = m[y][x];
-    memcpy(m, t, sizeof t);
+// The reference's 10x10 maps as rows of bits; np.roll along either axis wraps around.
+static void roll_down(uint16_t m[N]) { // np.roll(m, 1, axis=0)
+    uint16_t last = m[N - 1];
+    memmove(m + 1, m, (N - 1) * sizeof m[0]);
+    m[0] = last;
 }
 
 static int count_aliens(const lc_mz_invaders *s) {
     int n = 0;
-    for (int y = 0; y < N; y++)
-        for (int x = 0; x < N; x++) n += s->alien[y][x] != 0;
+    for (int y = 0; y < N; y++) n += __builtin_popcount(s->alien[y]);
     return n;
 }
 
 static void invaders_wave(lc_mz_invaders *s) {
-    for (int y = 0; y < 4; y++)
-        for (int x = 2; x < 8; x++) s->alien[y][x] = 1;
+    for (int y = 0; y < 4; y++) s->alien[y] = 0xfc; // columns 2..7
 }
 
 static void invaders_reset(lc_mz_state *st) {
@@ -609,66 +602,64 @@ static void invaders_reset(lc_mz_state *st) {
 static int invaders_act(lc_mz_state *st, int a) {
     lc_mz_invaders *s = &st->g.invaders;
     int r = 0;
+    const uint16_t me = (uint16_t)(1u << s->pos);
     if (a == LC_MZ_FIRE && s->shot_timer == 0) {
-        s->f_bullet[9][s->pos] = 1;
+        s->f_bullet[9] |= me;
         s->shot_timer = SI_SHOT_COOL_DOWN;
     } else if (a == LC_MZ_LEFT) {
         s->pos = imax(0, s->pos - 1);
     } else if (a == LC_MZ_RIGHT) {
         s->pos = imin(9, s->pos + 1);
     }
-    roll_rows(s->f_bullet, -1);
-    memset(s->f_bullet[9], 0, N);
-    roll_rows(s->e_bullet, 1);
-    memset(s->e_bullet[0], 0, N);
-    if (s->e_bullet[9][s->pos]) st->terminal = 1;
-    if (s->alien[9][s->pos]) st->terminal = 1;
+    const uint16_t at = (uint16_t)(1u << s->pos);
+    memmove(s->f_bullet, s->f_bullet + 1, (N - 1) * sizeof s->f_bullet[0]); // roll up, row 9 cleared
+    s->f_bullet[9] = 0;
+    memmove(s->e_bullet + 1, s->e_bullet, (N - 1) * sizeof s->e_bullet[0]); // roll down, row 0 cleared
+    s->e_bullet[0] = 0;
+    if (s->e_bullet[9] & at) st->terminal = 1;
+    if (s->alien[9] & at) st->terminal = 1;
     if (s->alien_move_timer == 0) {
         s->alien_move_timer = imin(count_aliens(s), s->enemy_move_interval);
-        int left = 0, right = 0, bottom = 0;
-        for (int y = 0; y < N; y++) {
-            left += s->alien[y][0];
-            right += s->alien[y][9];
-        }
-        for (int x = 0; x < N; x++) bottom += s->alien[9][x];
-        if ((left > 0 && s->alien_dir < 0) || (right > 0 && s->alien_dir > 0)) {
+        uint16_t any = 0;
+        for (int y = 0; y < N; y++) any |= s->alien[y];
+        if (((any & 1u) && s->alien_dir < 0) || ((any & 0x200u) && s->alien_dir > 0)) {
             s->alien_dir = -s->alien_dir;
-            if (bottom > 0) st->terminal = 1;
-            roll_rows(s->alien, 1);
+            if (s->alien[9]) st->terminal = 1;
+            roll_down(s->alien);
         } else {
-            roll_cols(s->alien, s->alien_dir);
+            for (int y = 0; y < N; y++) { // np.roll(m, dir, axis=1)
+                unsigned v = s->alien[y];
+                s->alien[y] = (uint16_t)(s->alien_dir < 0 ? (v >> 1) | ((v & 1u) << 9) : ((v << 1) & ROW_BITS) | (v >> 9));
+            }
         }
-        if (s->alien[9][s->pos]) st->terminal = 1;
+        if (s->alien[9] & at) st->terminal = 1;
     }
     if (s->alien_shot_timer == 0) {
         s->alien_shot_timer = SI_ENEMY_SHOT_INTERVAL;
-        for (int d = 0; d < N; d++) { // columns by distance to the cannon, the left one first on ties
-            int col = -1;
-            for (int side = 0; side < 2 && col < 0; side++) {
-                int x = side ? s->pos + d : s->pos - d;
-                if (x < 0 || x >= N || (side && d == 0)) continue;
-                for (int y = 0; y < N; y++)
-                    if (s->alien[y][x]) col = x;
-            }
-            if (col >= 0) {
-                int row = 0;
-                for (int y = 0; y < N; y++)
-                    if (s->alien[y][col]) row = y;
-                s->e_bullet[row][col] = 1;
-                break;
-            }
+        uint16_t cols = 0;
+        for (int y = 0; y < N; y++) cols |= s->alien[y];
+        for (int d = 0; d < N && cols; d++) { // columns by distance to the cannon, the left one first on ties
+            int col = s->pos - d >= 0 && (cols >> (s->pos - d) & 1u) ? s->pos - d
+                      : s->pos + d < N && (cols >> (s->pos + d) & 1u) ? s->pos + d : -1;
+            if (col < 0) continue;
+            int row = N - 1;
+            while (!(s->alien[row] >> col & 1u)) row--;
+            s->e_bullet[row] |= (uint16_t)(1u << col);
+            break;
         }
     }
-    for (int y = 0; y < N; y++)
-        for (int x = 0; x < N; x++)
-            if (s->alien[y][x] && s->f_bullet[y][x]) {
-                r += 1;
-                s->alien[y][x] = s->f_bullet[y][x] = 0;
-            }
+    int left = 0;
+    for (int y = 0; y < N; y++) {
+        uint16_t k = s->alien[y] & s->f_bullet[y];
+        r += __builtin_popcount(k);
+        s->alien[y] &= (uint16_t)~k;
+        s->f_bullet[y] &= (uint16_t)~k;
+        left |= s->alien[y];
+    }
     s->shot_timer -= s->shot_timer > 0;
     s->alien_move_timer -= 1;
     s->alien_shot_timer -= 1;
-    if (count_aliens(s) == 0) {
+    if (!left) {
         if (s->enemy_move_interval > 6 && st->ramping) {
             s->enemy_move_interval -= 1;
             s->ramp_index += 1;
@@ -680,15 +671,19 @@ static int invaders_act(lc_mz_state *st, int a) {
 
 static void invaders_observe(const lc_mz_state *st, uint8_t *o) {
     const lc_mz_invaders *s = &st->g.invaders;
+    const int dir_c = s->alien_dir < 0 ? 2 : 3;
     memset(o, 0, N * N * 6);
     OBS(o, 6, 9, s->pos, 0) = 1;
-    for (int y = 0; y < N; y++)
+    for (int y = 0; y < N; y++) {
+        if (!(s->alien[y] | s->f_bullet[y] | s->e_bullet[y])) continue;
         for (int x = 0; x < N; x++) {
-            OBS(o, 6, y, x, 1) = s->alien[y][x];
-            OBS(o, 6, y, x, s->alien_dir < 0 ? 2 : 3) = s->alien[y][x];
-            OBS(o, 6, y, x, 4) = s->f_bullet[y][x];
-            OBS(o, 6, y, x, 5) = s->e_bullet[y][x];
+            uint8_t al = (uint8_t)(s->alien[y] >> x & 1u);
+            OBS(o, 6, y, x, 1) = al;
+            OBS(o, 6, y, x, dir_c) = al;
+            OBS(o, 6, y, x, 4) = (uint8_t)(s->f_bullet[y] >> x & 1u);
+            OBS(o, 6, y, x, 5) = (uint8_t)(s->e_bullet[y] >> x & 1u);
         }
+    }
 }
 
 // ---------------------------------------------------------------- the table
