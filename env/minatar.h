@@ -19,7 +19,7 @@ enum { LC_MZ_NOOP = 0, LC_MZ_LEFT, LC_MZ_UP, LC_MZ_RIGHT, LC_MZ_DOWN, LC_MZ_FIRE
 
 typedef struct lc_mz_breakout {
     int ball_x, ball_y, ball_dir, pos, last_x, last_y, strike;
-    uint8_t brick[LC_MZ_N][LC_MZ_N]; // [y][x]
+    uint16_t brick[LC_MZ_N]; // rows [y], bit x = column x
 } lc_mz_breakout;
 
 typedef struct lc_mz_freeway {

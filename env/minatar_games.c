@@ -26,7 +26,7 @@ static void breakout_reset(lc_mz_state *st) {
     s->ball_dir = start ? 3 : 2;
     s->pos = 4;
     memset(s->brick, 0, sizeof s->brick);
-    memset(s->brick[1], 1, 3 * N);
+    s->brick[1] = s->brick[2] = s->brick[3] = 0x3ff;
     s->strike = 0;
     s->last_x = s->ball_x;
     s->last_y = s->ball_y;
@@ -51,20 +51,19 @@ static int breakout_act(lc_mz_state *st, int a) {
     if (new_y < 0) {
         new_y = 0;
         s->ball_dir = flip_y[s->ball_dir];
-    } else if (s->brick[new_y][new_x]) {
+    } else if (s->brick[new_y] >> new_x & 1u) {
         strike_toggle = 1;
         if (!s->strike) {
             r += 1;
             s->strike = 1;
-            s->brick[new_y][new_x] = 0;
+            s->brick[new_y] &= (uint16_t)~(1u << new_x);
             new_y = s->last_y;
             s->ball_dir = flip_y[s->ball_dir];
         }
     } else if (new_y == 9) {
-        int any = 0;
-        for (int y = 0; y < N && !any; y++)
-            for (int x = 0; x < N; x++) any |= s->brick[y][x];
-        if (!any) memset(s->brick[1], 1, 3 * N);
+        unsigned any = 0;
+        for (int y = 0; y < N; y++) any |= s->brick[y];
+        if (!any) s->brick[1] = s->brick[2] = s->brick[3] = 0x3ff;
         if (s->ball_x == s->pos) {
             s->ball_dir = flip_y[s->ball_dir];
             new_y = s->last_y;
@@ -88,7 +87,8 @@ static void breakout_observe(const lc_mz_state *st, uint8_t *o) {
     OBS(o, 4, 9, s->pos, 0) = 1;
     OBS(o, 4, s->last_y, s->last_x, 2) = 1;
     for (int y = 0; y < N; y++)
-        for (int x = 0; x < N; x++) OBS(o, 4, y, x, 3) = s->brick[y][x];
+        if (s->brick[y])
+            for (int x = 0; x < N; x++) OBS(o, 4, y, x, 3) = (uint8_t)(s->brick[y] >> x & 1u);
 }
 
 // ---------------------------------------------------------------- Freeway
