@@ -61,7 +61,7 @@ void lc_mt_seed_u64(lc_mt *m, uint64_t seed) {
     }
 }
 
-static void mt_generate(lc_mt *m) {
+void lc_mt_generate(lc_mt *m) {
     uint32_t *mt = m->key, y;
     int i;
     for (i = 0; i < LC_MT_N - MT_M; i++) {
@@ -75,21 +75,6 @@ static void mt_generate(lc_mt *m) {
     y = (mt[LC_MT_N - 1] & UPPER_MASK) | (mt[0] & LOWER_MASK);
     mt[LC_MT_N - 1] = mt[MT_M - 1] ^ (y >> 1) ^ (-(y & 1U) & MATRIX_A);
     m->pos = 0;
-}
-
-uint32_t lc_mt_next32(lc_mt *m) {
-    if (m->pos == LC_MT_N) mt_generate(m);
-    uint32_t y = m->key[m->pos++];
-    y ^= (y >> 11);
-    y ^= (y << 7) & 0x9d2c5680U;
-    y ^= (y << 15) & 0xefc60000U;
-    y ^= (y >> 18);
-    return y;
-}
-
-double lc_mt_random_sample(lc_mt *m) {
-    int32_t a = (int32_t)(lc_mt_next32(m) >> 5), b = (int32_t)(lc_mt_next32(m) >> 6);
-    return (a * 67108864.0 + b) / 9007199254740992.0;
 }
 
 int64_t lc_mt_randint(lc_mt *m, int64_t low, int64_t high) {

@@ -13,7 +13,8 @@
 #define LC_MZ_N 10
 #define LC_MZ_MAX_C 10
 #define LC_MZ_NACTIONS 6   // 'n', 'l', 'u', 'r', 'd', 'f'
-#define LC_MZ_LIST 128     // capacity of Seaquest's entity lists (at most ~40 are ever alive)
+#define LC_MZ_LIST 64      // capacity of Seaquest's lists: enemies spawn at most once a step and
+                           // cross the screen within 30 steps at top speed, so <= 31 live at once
 
 enum { LC_MZ_NOOP = 0, LC_MZ_LEFT, LC_MZ_UP, LC_MZ_RIGHT, LC_MZ_DOWN, LC_MZ_FIRE };
 

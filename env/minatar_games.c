@@ -80,15 +80,24 @@ static int breakout_act(lc_mz_state *st, int a) {
     return r;
 }
 
+// Breakout's cells are 4 bytes (channels); channel 3 (bricks) is byte 3 of a little-endian word.
+_Static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "BRICK5 holds little-endian words");
+
+// BRICK5[v]: the words of 5 cells whose brick bits are v (channel 3 of a 4-channel cell).
+#define BW(v, k) ((uint32_t)((v) >> (k) & 1) << 24)
+#define B5(v) {BW(v, 0), BW(v, 1), BW(v, 2), BW(v, 3), BW(v, 4)}
+#define B5x4(v) B5(v), B5(v + 1), B5(v + 2), B5(v + 3)
+static const uint32_t BRICK5[32][5] = {B5x4(0), B5x4(4), B5x4(8), B5x4(12), B5x4(16), B5x4(20), B5x4(24), B5x4(28)};
+
 static void breakout_observe(const lc_mz_state *st, uint8_t *o) {
     const lc_mz_breakout *s = &st->g.breakout;
-    memset(o, 0, N * N * 4);
+    for (int y = 0; y < N; y++) {
+        memcpy(o + y * N * 4, BRICK5[s->brick[y] & 31u], sizeof BRICK5[0]);
+        memcpy(o + (y * N + 5) * 4, BRICK5[s->brick[y] >> 5], sizeof BRICK5[0]);
+    }
     OBS(o, 4, s->ball_y, s->ball_x, 1) = 1;
     OBS(o, 4, 9, s->pos, 0) = 1;
     OBS(o, 4, s->last_y, s->last_x, 2) = 1;
-    for (int y = 0; y < N; y++)
-        if (s->brick[y])
-            for (int x = 0; x < N; x++) OBS(o, 4, y, x, 3) = (uint8_t)(s->brick[y] >> x & 1u);
 }
 
 // ---------------------------------------------------------------- Freeway
@@ -313,7 +322,7 @@ static void list_remove(lc_mz_list *l, int j, int timers) {
 }
 
 static void list_add(lc_mz_list *l, int x, int y, int lr, int t, int shot) {
-    if (l->n == LC_MZ_LIST) return; // never reached: at most ~40 objects are alive
+    if (l->n == LC_MZ_LIST) return; // never reached (see LC_MZ_LIST)
     l->a[l->n++] = (lc_mz_obj){x, y, lr, t, shot};
 }
 
