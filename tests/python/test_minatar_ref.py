@@ -63,18 +63,54 @@ def toward(dx):
 def player(game, rs):
     """A simple closed-loop player that survives long enough to reach the later phases."""
     def breakout(obs, t):
-        bx, _ = col_of(obs, 1)
+        bx, by = col_of(obs, 1)
+        tx, ty = col_of(obs, 2)
         px, _ = col_of(obs, 0)
-        return toward(bx - px) if bx is not None else 0
+        if bx is None:
+            return 0
+        dx = bx - tx or (1 if bx == 0 else -1 if bx == 9 else 1)
+        dy = by - ty or (1 if by <= 4 else -1)
+        d = {(-1, -1): 0, (1, -1): 1, (1, 1): 2, (-1, 1): 3}[(dx, dy)]
+        bricks = obs[:, :, 3].copy()
+        x, y = bx, by
+        for _ in range(60):  # the ball's path under the game's rules, until it reaches the paddle's row
+            nx, ny = x + (1 if d in (1, 2) else -1), y + (-1 if d < 2 else 1)
+            if nx < 0 or nx > 9:
+                nx, d = min(max(nx, 0), 9), [1, 0, 3, 2][d]
+            if ny < 0:
+                ny, d = 0, [3, 2, 1, 0][d]
+            elif bricks[ny, nx]:
+                bricks[ny, nx], ny, d = 0, y, [3, 2, 1, 0][d]
+            elif ny == 9:
+                target = x if abs(x - px) <= abs(nx - px) else nx
+                return toward(target - px)
+            x, y = nx, ny
+        return toward(bx - px)
 
     def invaders(obs, t):
+        # Hold column 4 and fire (the aliens sweep across it); with few left, aim ahead of the
+        # lowest one; step aside from enemy bullets (early: a sticky action may repeat a move).
         px, _ = col_of(obs, 0)
-        if obs[8, px, 5] or obs[7, px, 5]:  # an enemy bullet right above: step aside
-            return N_L if px > 0 and not obs[8, px - 1, 5] else N_R
-        cols = np.nonzero(obs[:, :, 1].any(axis=0))[0]
-        if len(cols) and t % 2 == 0:
-            return toward(int(cols[np.argmin(abs(cols - px))]) - px)
-        return N_F
+        shots = obs[:, :, 5]
+        deadly = shots[8] | obs[9, :, 1]
+        moves = ((0, px), (N_L, max(px - 1, 0)), (N_R, min(px + 1, 9)))
+        safe = {a: not deadly[x] and not shots[7, x] for a, x in moves}
+        n = int(obs[:, :, 1].sum())
+        target = 4
+        if 0 < n <= 4:
+            ys, xs = np.nonzero(obs[:, :, 1])
+            k = int(np.argmax(ys))
+            step = 1 if obs[:, :, 3].any() else -1
+            target = int(np.clip(xs[k] + step * ((9 - ys[k]) // n), 0, 9))
+        ready = not obs[5:9, :, 4].any()  # no own bullet fired in the last 4 steps
+        want = N_F if ready and px == target else toward(target - px)
+        for a in (want, 0, N_L, N_R):
+            if safe.get(0 if a == N_F else a):
+                return a
+        for a, x in moves:
+            if not deadly[x]:
+                return a
+        return want
 
     def asterix(obs, t):
         px, py = col_of(obs, 0)
@@ -164,13 +200,22 @@ def compare(game, mode, seed, K, T, make_player, minimal=False, sticky=0.1, ramp
     nxt = np.zeros((T, K, B), np.uint8)
     rew = np.zeros((T, K), np.float32)
     term = np.zeros((T, K), np.uint8)
-    episodes, ramp = 0, 0
+    episodes, ramp, refills = 0, 0, 0  # refills: Breakout's new walls, Seaquest's full surfacings
+    bricks = [30] * K  # Breakout: bricks left; Seaquest: divers on board
     for t in range(T):
         for i, r in enumerate(refs):
             a = players[i](obs[i], t)
             actions[t, i] = a
             o, rw, te, _, _ = r.step(a)
             ramp = max(ramp, getattr(r.game.env, "ramp_index", 0) or 0)
+            if game == "breakout":  # Breakout does not ramp: its later phase is a new wall of bricks
+                n = int(r.game.env.brick_map.sum())
+                refills += n > bricks[i]
+                bricks[i] = 30 if te else n
+            if game == "seaquest":  # surfacing with 6 divers leaves the reference's diver count at -1
+                n = r.game.env.diver_count
+                refills += n < 0 <= bricks[i]
+                bricks[i] = 0 if te else n
             fin[t, i] = np.packbits(o.astype(np.uint8).ravel())
             rew[t, i], term[t, i] = rw, te
             if te:
@@ -206,7 +251,7 @@ def compare(game, mode, seed, K, T, make_player, minimal=False, sticky=0.1, ramp
         if (got["nxt"][t, i] != nxt[t, i]).any():
             what.append("first observation of the next episode: " + describe(got["nxt"][t, i], nxt[t, i], C))
         raise Mismatch("%s env %d, step %d (action %d): %s" % (where, i, t, actions[t, i], "; ".join(what)))
-    return T * K, episodes, ramp, float(rew.sum())
+    return T * K, episodes, ramp, refills, float(rew.sum())
 
 
 def main():
@@ -224,10 +269,13 @@ def main():
                  lambda rs, n: uniform(rs, n), dict(minimal=True, sticky=0.25, ramping=False))]
         steps = 0
         for k, (mode, K, T, make_player, kw) in enumerate(runs):
-            n, eps, ramp, ret = compare(game, mode, 1000 * g + 10 * k, K, T, make_player, **kw)
+            n, eps, ramp, refills, ret = compare(game, mode, 1000 * g + 10 * k, K, T, make_player, **kw)
             steps += n
-            print("  %-15s %-48s %7d steps %5d episodes, return %8.0f, max ramp_index %d"
-                  % (GAMES[game], mode, n, eps, ret, ramp))
+            later = ("walls of bricks rebuilt %d" % refills if game == "breakout" else
+                     "max ramp_index %d, surfacings with 6 divers %d" % (ramp, refills) if game == "seaquest"
+                     else "max ramp_index %d" % ramp)
+            print("  %-14s %-46s %7d steps %5d episodes, return %7.0f, %s"
+                  % (GAMES[game], mode, n, eps, ret, later))
         print("%s: %d steps compared, all identical" % (GAMES[game], steps))
         total += steps
     print("test_minatar_ref: %d steps compared in %.1f s, lucid and minatar 1.0.15 identical"
