@@ -29,11 +29,11 @@ typedef struct lc_mz_freeway {
 } lc_mz_freeway;
 
 typedef struct lc_mz_asterix {
-    int active[8], ex[8], ey[8], lr[8], gold[8]; // slot i lives on row i + 1
+    int active[8], ex[8], lr[8], gold[8]; // slot i lives on row i + 1 for its whole life
     int player_x, player_y, spawn_speed, spawn_timer, move_speed, move_timer, ramp_timer, ramp_index;
 } lc_mz_asterix;
 
-typedef struct lc_mz_obj { int x, y, lr, t, shot; } lc_mz_obj; // t, shot: timers (shot: subs only)
+typedef struct lc_mz_obj { int8_t x, y, lr, t, shot; } lc_mz_obj; // t, shot: timers (shot: subs only)
 typedef struct lc_mz_list { int n; lc_mz_obj a[LC_MZ_LIST]; } lc_mz_list;
 
 typedef struct lc_mz_seaquest {

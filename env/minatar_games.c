@@ -214,7 +214,6 @@ static void asterix_spawn(lc_mz_state *st) {
     int slot = slots[randint(st, 0, n)];
     s->active[slot] = 1;
     s->ex[slot] = lr ? 0 : 9;
-    s->ey[slot] = slot + 1;
     s->lr[slot] = lr;
     s->gold[slot] = is_gold;
 }
@@ -230,28 +229,29 @@ static int asterix_act(lc_mz_state *st, int a) {
     else if (a == LC_MZ_RIGHT) s->player_x = imin(9, s->player_x + 1);
     else if (a == LC_MZ_UP) s->player_y = imax(1, s->player_y - 1);
     else if (a == LC_MZ_DOWN) s->player_y = imin(8, s->player_y + 1);
-    for (int i = 0; i < 8; i++)
-        if (s->active[i] && s->ex[i] == s->player_x && s->ey[i] == s->player_y) {
-            if (s->gold[i]) {
-                s->active[i] = 0;
-                r += 1;
-            } else {
-                st->terminal = 1;
-            }
+    // Only the entity of the player's row (slot player_y - 1) can touch the player, so the
+    // reference's checks over all entities reduce to that one (moves of others cannot change it).
+    const int k = s->player_y - 1;
+    if (s->active[k] && s->ex[k] == s->player_x) {
+        if (s->gold[k]) {
+            s->active[k] = 0;
+            r += 1;
+        } else {
+            st->terminal = 1;
         }
+    }
     if (s->move_timer == 0) {
         s->move_timer = s->move_speed;
         for (int i = 0; i < 8; i++) {
-            if (!s->active[i]) continue;
-            s->ex[i] += s->lr[i] ? 1 : -1;
-            if (s->ex[i] < 0 || s->ex[i] > 9) s->active[i] = 0;
-            else if (s->ex[i] == s->player_x && s->ey[i] == s->player_y) {
-                if (s->gold[i]) {
-                    s->active[i] = 0;
-                    r += 1;
-                } else {
-                    st->terminal = 1;
-                }
+            s->ex[i] += s->active[i] ? (s->lr[i] ? 1 : -1) : 0;
+            s->active[i] &= s->ex[i] >= 0 && s->ex[i] <= 9;
+        }
+        if (s->active[k] && s->ex[k] == s->player_x) {
+            if (s->gold[k]) {
+                s->active[k] = 0;
+                r += 1;
+            } else {
+                st->terminal = 1;
             }
         }
     }
@@ -276,9 +276,9 @@ static void asterix_observe(const lc_mz_state *st, uint8_t *o) {
     OBS(o, 4, s->player_y, s->player_x, 0) = 1;
     for (int i = 0; i < 8; i++) {
         if (!s->active[i]) continue;
-        OBS(o, 4, s->ey[i], s->ex[i], s->gold[i] ? 3 : 1) = 1;
+        OBS(o, 4, i + 1, s->ex[i], s->gold[i] ? 3 : 1) = 1;
         int back_x = s->lr[i] ? s->ex[i] - 1 : s->ex[i] + 1;
-        if (back_x >= 0 && back_x <= 9) OBS(o, 4, s->ey[i], back_x, 2) = 1;
+        if (back_x >= 0 && back_x <= 9) OBS(o, 4, i + 1, back_x, 2) = 1;
     }
 }
 
@@ -323,7 +323,7 @@ static void list_remove(lc_mz_list *l, int j, int timers) {
 
 static void list_add(lc_mz_list *l, int x, int y, int lr, int t, int shot) {
     if (l->n == LC_MZ_LIST) return; // never reached (see LC_MZ_LIST)
-    l->a[l->n++] = (lc_mz_obj){x, y, lr, t, shot};
+    l->a[l->n++] = (lc_mz_obj){(int8_t)x, (int8_t)y, (int8_t)lr, (int8_t)t, (int8_t)shot};
 }
 
 static void seaquest_reset(lc_mz_state *st) {
