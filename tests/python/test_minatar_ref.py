@@ -6,7 +6,7 @@ autoreset (final_obs) against the reference's reset() after each episode. Per ga
 steps: uniform random actions, persistent biased ones, a closed-loop player that reaches the
 later phases (difficulty ramps, new waves of bricks and aliens), sticky actions on; and a run
 with other params. lucid is stepped by BUILD/tests/drv_minatar (LUCID_BUILD names BUILD).
-Leaves out: rendering (the palette is compared in test_minatar_render below)."""
+Leaves out: rendering (tests/test_minatar.c compares the palette with seaborn's)."""
 
 import os
 import subprocess
