@@ -9,6 +9,9 @@
 #define N LC_MZ_N
 #define OBS(o, C, y, x, c) (o)[((y) * N + (x)) * (C) + (c)]
 
+// The reference's moves as tables (fewer unpredictable branches): action -> dx, dy.
+static const int8_t MOVE_DX[LC_MZ_NACTIONS] = {0, -1, 0, 1, 0, 0}, MOVE_DY[LC_MZ_NACTIONS] = {0, 0, -1, 0, 1, 0};
+
 static double rand01(lc_mz_state *s) { return lc_mt_random_sample(&s->rng); }
 static int randint(lc_mz_state *s, int lo, int hi) { return (int)lc_mt_randint(&s->rng, lo, hi); }
 static int imax(int a, int b) { return a > b ? a : b; }
@@ -225,10 +228,8 @@ static int asterix_act(lc_mz_state *st, int a) {
         asterix_spawn(st);
         s->spawn_timer = s->spawn_speed;
     }
-    if (a == LC_MZ_LEFT) s->player_x = imax(0, s->player_x - 1);
-    else if (a == LC_MZ_RIGHT) s->player_x = imin(9, s->player_x + 1);
-    else if (a == LC_MZ_UP) s->player_y = imax(1, s->player_y - 1);
-    else if (a == LC_MZ_DOWN) s->player_y = imin(8, s->player_y + 1);
+    s->player_x = imin(9, imax(0, s->player_x + MOVE_DX[a])); // l, r
+    s->player_y = imin(8, imax(1, s->player_y + MOVE_DY[a])); // u, d
     // Only the entity of the player's row (slot player_y - 1) can touch the player, so the
     // reference's checks over all entities reduce to that one (moves of others cannot change it).
     const int k = s->player_y - 1;
@@ -274,11 +275,15 @@ static void asterix_observe(const lc_mz_state *st, uint8_t *o) {
     const lc_mz_asterix *s = &st->g.asterix;
     memset(o, 0, N * N * 4);
     OBS(o, 4, s->player_y, s->player_x, 0) = 1;
+    // Without branches: an inactive entity (or a trail off the grid) stores 0 into column 0 of
+    // its row; no one else draws channels 1-3 of row i + 1. Stores, not |=: reading back what
+    // memset just stored would stall.
     for (int i = 0; i < 8; i++) {
-        if (!s->active[i]) continue;
-        OBS(o, 4, i + 1, s->ex[i], s->gold[i] ? 3 : 1) = 1;
-        int back_x = s->lr[i] ? s->ex[i] - 1 : s->ex[i] + 1;
-        if (back_x >= 0 && back_x <= 9) OBS(o, 4, i + 1, back_x, 2) = 1;
+        const int on = s->active[i], x = on ? s->ex[i] : 0;
+        OBS(o, 4, i + 1, x, 1 + 2 * s->gold[i]) = (uint8_t)on;
+        const int back_x = x + (s->lr[i] ? -1 : 1);
+        const int inside = back_x >= 0 && back_x <= 9;
+        OBS(o, 4, i + 1, inside ? back_x : 0, 2) = (uint8_t)(on & inside);
     }
 }
 
