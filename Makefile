@@ -29,6 +29,7 @@ CLI_SRC   = $(wildcard cli/*.c)
 CLI_OBJ   = $(CLI_SRC:%.c=$(BUILD)/obj/%.o)
 TEST_SRC  = $(wildcard tests/test_*.c)
 TEST_BIN  = $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
+TEST_DRV  = $(patsubst tests/%.c,$(BUILD)/tests/%,$(wildcard tests/drv_*.c))
 TEST_HELP = $(wildcard tests/helpers/*.c)
 TEST_HOBJ = $(TEST_HELP:%.c=$(BUILD)/obj/%.o)
 BENCH_SRC = $(wildcard bench/bench_*.c)
@@ -74,7 +75,7 @@ $(BUILD)/examples/%: examples/%.c $(BUILD)/liblucid.so
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -o $@ $< -L$(BUILD) -llucid -Wl,-rpath,$(abspath $(BUILD)) $(LIBS) $(LDFLAGS_EXTRA)
 
-tests: $(TEST_BIN) $(BUILD)/lucid
+tests: $(TEST_BIN) $(TEST_DRV) $(BUILD)/lucid
 examples: $(EX_BIN)
 
 # Every suite; prints a closing "N passed, N failed" line. SUITES=name limits it.

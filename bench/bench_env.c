@@ -15,7 +15,13 @@
 #define BLOCK_S 0.05   // seconds per block (at least)
 #define NBATCH 16      // pre-drawn action batches, cycled
 
-static double now_s(void) { return bench_now(); }
+static clockid_t bench_clock = CLOCK_MONOTONIC; // the MinAtar rows count CPU time (shared cores)
+
+static double now_s(void) {
+    struct timespec ts;
+    clock_gettime(bench_clock, &ts);
+    return ts.tv_sec + ts.tv_nsec * 1e-9;
+}
 
 static void fill_actions(const lc_env_spec *sp, lc_rng *rng, void *act) {
     const lc_space *s = &sp->act_space;
@@ -165,7 +171,66 @@ static void fmt_rate(char *buf, size_t n, bench_stat r) {
     else snprintf(buf, n, "%.1f [%.1f-%.1f]k", r.med / 1e3, r.min / 1e3, r.max / 1e3);
 }
 
-int main(void) {
+// ---------------------------------------------------------------- MinAtar
+// The five games beside the reference, minatar 1.0.15's Gymnasium env stepped in Python
+// (BUILD/venv, made by `make test`) with random actions, autoreset, in the same run.
+
+#define MZ_REPEATS 5
+
+static const char *MZ_PY =
+    "import sys, time, numpy as np\n"
+    "from minatar.gym import BaseEnv\n"
+    "env = BaseEnv(sys.argv[1]); env.reset(seed=1)\n"
+    "acts = np.random.RandomState(2).randint(6, size=4096)\n"
+    "for rep in range(%d):\n"
+    "    n, t0 = 0, time.process_time()\n"
+    "    while time.process_time() - t0 < %g:\n"
+    "        for k in range(256):\n"
+    "            if env.step(acts[(n + k) %% 4096])[2]: env.reset()\n"
+    "        n += 256\n"
+    "    print(n / (time.process_time() - t0))\n";
+
+// The reference's steps per second (MZ_REPEATS figures), 0 when it cannot run.
+static int mz_reference(const char *python, const char *game, double *rates) {
+    char script[1024], cmd[4096];
+    snprintf(script, sizeof script, MZ_PY, MZ_REPEATS, 0.5);
+    snprintf(cmd, sizeof cmd, "%s -W ignore -c '%s' %s 2>/dev/null", python, script, game);
+    FILE *p = popen(cmd, "r");
+    if (!p) return 0;
+    int k = 0;
+    while (k < MZ_REPEATS && fscanf(p, "%lf", &rates[k]) == 1) k++;
+    return pclose(p) == 0 && k == MZ_REPEATS;
+}
+
+static void bench_minatar(const char *python) {
+    static const char *const games[5][2] = {{"Asterix", "asterix"}, {"Breakout", "breakout"}, {"Freeway", "freeway"},
+                                            {"Seaquest", "seaquest"}, {"SpaceInvaders", "space_invaders"}};
+    bench_clock = CLOCK_PROCESS_CPUTIME_ID;
+    printf("\nMinAtar, 1 thread, steps per CPU second (both sides: the cores are shared): median [min-max] of "
+           "%d blocks; reference: minatar 1.0.15 (Python, BaseEnv.step + reset), %s\n", MZ_REPEATS, python);
+    printf("%-26s %8s %30s %30s %10s\n", "env", "num_envs", "lucid", "reference", "ratio");
+    for (int g = 0; g < 5; g++) {
+        char name[64];
+        snprintf(name, sizeof name, "MinAtar/%s-v0", games[g][0]);
+        double ref[MZ_REPEATS];
+        int have_ref = mz_reference(python, games[g][1], ref);
+        bench_stat rs = have_ref ? bench_stat_of(ref, MZ_REPEATS) : (bench_stat){-1, -1, -1, 0};
+        for (int N = 1; N <= 64; N *= 64) {
+            int used = 1;
+            bench_stat s = bench_env(name, N, 1, &used);
+            char a[64], b[64] = "not available";
+            fmt_rate(a, sizeof a, s);
+            if (have_ref) fmt_rate(b, sizeof b, rs);
+            printf("%-26s %8d %30s %30s %9.0fx\n", name, N, a, b, have_ref && s.med > 0 ? s.med / rs.med : 0.0);
+            fflush(stdout);
+        }
+    }
+    bench_clock = CLOCK_MONOTONIC;
+    printf("ratio: lucid's median / the reference's median (the reference is one env, one core)\n");
+}
+
+int main(int argc, char **argv) {
+    (void)argc;
     lc_env_register_builtin();
     static const int sizes[3] = {1, 64, 1024};
     double t_start = now_s();
@@ -177,6 +242,7 @@ int main(void) {
         const char *name = lc_env_registry_name(r);
         size_t len = strlen(name);
         if (len && name[len - 1] == ':') continue; // families (dream:) need a file
+        if (strncmp(name, "MinAtar/", 8) == 0) continue; // bench_minatar below
         for (int k = 0; k < 3; k++) {
             int N = sizes[k], used1 = 1, used2 = 1;
             char a[48], b[48], c[48] = "", d[48];
@@ -201,5 +267,13 @@ int main(void) {
     printf("reference: naive scalar CartPole loop in double over an array of structs, same dynamics,\n"
            "autoreset and float obs/reward/flag writes, 1 thread. total %.1f s\n",
            now_s() - t_start);
+    // The reference's python: LUCID_PYTHON, else the venv beside this program (BUILD/bench/..).
+    char python[1024];
+    const char *lp = getenv("LUCID_PYTHON");
+    const char *slash = strrchr(argv[0], '/');
+    if (lp) snprintf(python, sizeof python, "%s", lp);
+    else snprintf(python, sizeof python, "%.*s/../venv/bin/python", slash ? (int)(slash - argv[0]) : 1,
+                  slash ? argv[0] : ".");
+    bench_minatar(python);
     return 0;
 }

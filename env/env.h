@@ -71,6 +71,10 @@ typedef struct lc_env_impl {
     // obs row i, rewards[i], terminated[i], info row i (when n_info > 0).
     void (*step)(void *data, int i0, int i1, const void *actions, void *obs, float *rewards,
                  uint8_t *terminated, float *info, lc_rng *rngs);
+    // Optional, for envs that follow a reference's own seeding (MinAtar: numpy's
+    // RandomState): lc_env_reset(seed) calls seed(data, i, seed + i) before env i's
+    // reset; the env keeps its own generator and continues it on later resets.
+    void (*seed)(void *data, int i, uint64_t seed);
     // Optional: draw env i as RGB (h, w, 3) at the given size. 0 on success.
     int (*render)(void *data, int i, uint8_t *rgb, int w, int h);
     void (*destroy)(void *data);

@@ -30,6 +30,7 @@ static void register_builtin_once(void) {
     lc_classic_register();
     lc_pixel_register();
     lc_env_register_pomdp();
+    lc_minatar_register();
     in_builtin = 0;
 }
 
