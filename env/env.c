@@ -231,7 +231,10 @@ static void chunk_reset(lc_env *e, int i0, int i1) {
     lc_env_impl *im = &e->impl;
     for (int i = i0; i < i1; i++) {
         if (e->job_mask && !e->job_mask[i]) continue;
-        if (e->job_reseed) lc_rng_seed(&e->rngs[i], e->job_seed, (uint64_t)i);
+        if (e->job_reseed) {
+            lc_rng_seed(&e->rngs[i], e->job_seed, (uint64_t)i);
+            if (im->seed) im->seed(im->data, i, e->job_seed);
+        }
         im->reset(im->data, i, &e->rngs[i], raw_row(e, i));
         e->acc_ret[i] = 0.0;
         e->acc_len[i] = 0;

@@ -59,8 +59,15 @@ typedef struct lc_env_impl {
     const char *info_names[LC_MAX_INFO];
     void *data;             // the backend's state for all num_envs
 
-    // Draw env i's start state with rng and write its observation row.
+    // Draw env i's start state with rng and write its observation row. A backend with
+    // seed() below draws from its own per-env generator instead and ignores rng.
     void (*reset)(void *data, int i, lc_rng *rng, void *obs_row);
+    // Optional, for envs that follow a reference's seeding (DESIGN.md's env contract):
+    // lc_env_reset(seed) calls it for every env i before reset(), and the backend seeds
+    // env i's own generator as the reference seeds copy i of a vector (Gymnasium's classic
+    // control: np_random(seed + i)). Resets without a seed (lc_env_reset_mask, autoreset)
+    // continue that generator. Without it, env i's rng is seeded from (seed, i).
+    void (*seed)(void *data, int i, uint64_t seed);
     // Step envs [i0, i1). Pointers are the whole-vector bases: env i reads
     // actions row i (int32 or float, validated and clipped to the space) and writes
     // obs row i, rewards[i], terminated[i], info row i (when n_info > 0).
@@ -157,7 +164,8 @@ void lc_env_free(lc_env *e);
 const lc_env_spec *lc_env_get_spec(const lc_env *e);
 const lc_env_buf *lc_env_get_buf(const lc_env *e);
 
-// Seeds env i from (seed, i) and resets every env.
+// Seeds env i from (seed, i) (or as the backend's reference does: impl.seed) and resets
+// every env.
 int lc_env_reset(lc_env *e, uint64_t seed, lc_error *err);
 // Resets the envs where mask[i] != 0, continuing their RNG streams (the only way
 // to continue an ended env in LC_AUTORESET_DISABLED mode). Their obs rows get first
