@@ -96,7 +96,11 @@ int lc_env_lookup(const char *name, lc_env_ctor *ctor, lc_error *err);
 
 // ---------------------------------------------------------------- the vector
 
-enum { LC_AUTORESET_SAME_STEP = 0, LC_AUTORESET_DISABLED = 1 };
+// SAME_STEP: an ended env restarts within the step (final_obs keeps its last observation).
+// DISABLED: it waits for lc_env_reset_mask. NEXT_STEP (Gymnasium's default): its obs row
+// keeps the last observation, and the next lc_env_step resets it instead of stepping it
+// (its action is ignored; reward 0, flags 0, obs row the first observation).
+enum { LC_AUTORESET_SAME_STEP = 0, LC_AUTORESET_DISABLED = 1, LC_AUTORESET_NEXT_STEP = 2 };
 
 struct lc_env_opts {
     int num_envs;          // >= 1 (default 1)
@@ -105,7 +109,8 @@ struct lc_env_opts {
                            // 2-thread pool is made, and steps 2..33 time it against one
                            // thread; it stays in use only if clearly faster.
     int max_episode_steps; // 0 = the env's default, < 0 = no time limit, > 0 = override
-    int autoreset;         // LC_AUTORESET_SAME_STEP (default) or LC_AUTORESET_DISABLED
+    int autoreset;         // LC_AUTORESET_SAME_STEP (default), _DISABLED or _NEXT_STEP (not with
+                           // action_repeat > 1)
     int render_w, render_h; // 0 = the env's native size
     // Wrappers, applied in this order on every step:
     int action_repeat;     // > 1: repeat each action, summing rewards, stopping at episode end
