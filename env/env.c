@@ -176,9 +176,9 @@ static void chunk_step(lc_env *e, int i0, int i1, int inline_post) {
     memset(B->done + i0, 0, n);
     // NEXT_STEP: envs that ended last step are reset now instead of stepped.
     const uint8_t *pending = NULL;
-    if (e->autoreset == LC_AUTORESET_NEXT_STEP) {
-        memset(e->fresh + i0, 0, n);
-        if (memchr(e->need_reset + i0, 1, n)) pending = e->need_reset;
+    if (e->autoreset == LC_AUTORESET_NEXT_STEP) { // (need_reset marks the envs that end in this step)
+        memcpy(e->fresh + i0, e->need_reset + i0, n);
+        if (memchr(e->fresh + i0, 1, n)) pending = e->fresh;
     }
     if (!pending) {
         im->step(im->data, i0, i1, e->act, e->raw, B->rewards, B->terminated, B->info, e->rngs);
@@ -242,12 +242,9 @@ static void chunk_step(lc_env *e, int i0, int i1, int inline_post) {
             else e->need_reset[i] = 1;
         }
     }
-    if (pending) // (pending envs were not stepped, so none of them is done now)
+    if (pending) // (pending envs were not stepped: none of them ended now)
         for (int i = i0; i < i1; i++)
-            if (pending[i]) {
-                e->fresh[i] = 1;
-                reset_one(e, i); // clears need_reset[i]
-            }
+            if (pending[i]) reset_one(e, i); // clears need_reset[i]
     if (inline_post && (e->separate || e->norm_rew))
         for (int i = i0; i < i1; i++) post_step(e, i);
 }

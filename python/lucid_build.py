@@ -3,7 +3,8 @@
 Compiles a small extension against the repo's headers and links the static
 build/liblucid.a (made by `make`) with the libraries scripts/deps.sh found
 (build/config.mk). LUCID_ROOT (the repo) and LUCID_BUILD (its build folder)
-override the defaults: this file's parent folder, and LUCID_ROOT/build.
+override the defaults: this file's parent folder, and build (relative to LUCID_ROOT);
+LUCID_LDFLAGS adds link flags (scripts/pyenv.sh: the sanitizers of an ASan build).
 """
 import os
 import shlex
@@ -12,7 +13,7 @@ from cffi import FFI
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.abspath(os.environ.get("LUCID_ROOT", os.path.join(HERE, "..")))
-BUILD = os.path.abspath(os.environ.get("LUCID_BUILD", os.path.join(ROOT, "build")))
+BUILD = os.path.join(ROOT, os.environ.get("LUCID_BUILD", "build"))  # relative: to ROOT
 
 
 def _config():
@@ -45,7 +46,8 @@ def _builder():
         include_dirs=[ROOT],
         extra_compile_args=["-std=c11", "-D_DEFAULT_SOURCE"] + cflags,
         extra_objects=[lib],
-        extra_link_args=libs,
+        extra_link_args=libs + shlex.split(os.environ.get("LUCID_LDFLAGS", "")),
+        depends=[lib],
     )
     return ffi
 
