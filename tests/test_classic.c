@@ -1007,6 +1007,66 @@ START_TEST(test_gymnasium_seeded_episodes) {
 }
 END_TEST
 
+// NEXT_STEP autoreset (Gymnasium's default) is N single envs driven by hand: an env that
+// ended keeps its last observation; the next step resets it (reward 0, flags 0) and skips
+// its action, while the others step. With frame_stack 2 the stack restarts on the reset.
+START_TEST(test_next_step_autoreset) {
+    enum { N = 5, T = 700 };
+    const char *name = _i ? "Acrobot-v1" : "CartPole-v1";
+    lc_error err = {0};
+    lc_env_opts o = lc_env_opts_default();
+    o.num_envs = N;
+    o.autoreset = LC_AUTORESET_NEXT_STEP;
+    o.frame_stack = 2;
+    o.max_episode_steps = 60;
+    lc_env *v = NULL, *one[N];
+    ck_assert_msg(lc_env_make(&v, name, &o, &err) == LC_OK, "%s", err.msg);
+    o.num_envs = 1;
+    o.autoreset = LC_AUTORESET_DISABLED;
+    for (int i = 0; i < N; i++) ck_assert_int_eq(lc_env_make(&one[i], name, &o, &err), LC_OK);
+    ck_assert_int_eq(lc_env_reset(v, 9, &err), LC_OK);
+    for (int i = 0; i < N; i++) ck_assert_int_eq(lc_env_reset(one[i], 9 + (uint64_t)i, &err), LC_OK);
+    const lc_env_buf *B = lc_env_get_buf(v);
+    int O = lc_env_get_spec(v)->obs_size, n_act = lc_env_get_spec(v)->act_space.n, ends = 0;
+    uint8_t ended[N] = {0}, all = 1;
+    lc_rng r;
+    lc_rng_seed(&r, 4, 0);
+    for (int t = 0; t < T; t++) {
+        int32_t a[N];
+        for (int i = 0; i < N; i++) a[i] = (int32_t)lc_rng_below(&r, (uint32_t)n_act);
+        ck_assert_int_eq(lc_env_step(v, a, &err), LC_OK);
+        for (int i = 0; i < N; i++) {
+            const lc_env_buf *b = lc_env_get_buf(one[i]);
+            if (ended[i]) {
+                ck_assert_int_eq(lc_env_reset_mask(one[i], &all, &err), LC_OK);
+                ended[i] = 0;
+            } else {
+                ck_assert_int_eq(lc_env_step(one[i], &a[i], &err), LC_OK);
+                ended[i] = b->done[0];
+                ends += b->done[0];
+            }
+            ck_assert_msg(memcmp((const float *)B->obs + (size_t)i * O, b->obs, O * sizeof(float)) == 0,
+                          "t %d env %d", t, i);
+            ck_assert(B->rewards[i] == b->rewards[0]);
+            ck_assert_int_eq(B->terminated[i], b->terminated[0]);
+            ck_assert_int_eq(B->truncated[i], b->truncated[0]);
+            if (B->done[i]) {
+                ck_assert(B->ep_return[i] == b->ep_return[0]);
+                ck_assert_int_eq(B->ep_length[i], b->ep_length[0]);
+                ck_assert(memcmp((const float *)B->final_obs + (size_t)i * O, b->final_obs, O * sizeof(float)) == 0);
+            }
+        }
+    }
+    ck_assert_int_gt(ends, 2 * N);
+    lc_env_free(v);
+    for (int i = 0; i < N; i++) lc_env_free(one[i]);
+    // NEXT_STEP with action_repeat is refused
+    o.autoreset = LC_AUTORESET_NEXT_STEP;
+    o.action_repeat = 2;
+    ck_assert_int_eq(lc_env_make(&v, name, &o, &err), LC_ERR_UNSUPPORTED);
+}
+END_TEST
+
 static Suite *classic_suite(void) {
     Suite *s = suite_create("classic");
     TCase *tc = tcase_create("cartpole");
@@ -1051,6 +1111,7 @@ static Suite *classic_suite(void) {
     tcase_add_loop_test(tc, test_gymnasium_seeded_reset_state, 0, N_SEEDED);
     tcase_add_loop_test(tc, test_gymnasium_vector_seeding, 0, N_SEEDED);
     tcase_add_loop_test(tc, test_gymnasium_seeded_episodes, 0, (int)(sizeof EPISODES / sizeof *EPISODES));
+    tcase_add_loop_test(tc, test_next_step_autoreset, 0, 2);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("render");
