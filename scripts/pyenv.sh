@@ -1,14 +1,17 @@
 #!/bin/sh
-# scripts/pyenv.sh BUILD: makes BUILD/venv, a venv over Debian's /usr/bin/python3
+# scripts/pyenv.sh BUILD [bench]: makes BUILD/venv, a venv over Debian's /usr/bin/python3
 # that sees its system packages (numpy, msgpack, zmq, torch), installs the PyPI
 # packages of python/requirements-test.txt into it, then the lucid package (python/)
-# built against BUILD/liblucid.a. Prints the python to run the tests with.
+# built against BUILD/liblucid.a. Prints the python to run the tests with. With
+# `bench`: BUILD/venv-bench, with python/requirements-bench.txt too (EnvPool; if pip
+# cannot install it, bench/bench_python.py says so and runs without it).
 # Re-runs pip only when the requirements file, python/ or the library changed. With
 # an ASan build of the library the printed python is a wrapper that preloads the
 # sanitizer runtimes (leak checks off: CPython's own allocations are not leaks).
 set -eu
 BUILD="$1"
 VENV="$BUILD/venv"
+[ "${2:-}" = bench ] && VENV="$BUILD/venv-bench"
 REQ=python/requirements-test.txt
 if [ ! -x "$VENV/bin/python" ]; then
     /usr/bin/python3 -m venv --system-site-packages "$VENV" >&2
@@ -16,6 +19,14 @@ fi
 if [ ! -f "$VENV/.req" ] || ! cmp -s "$REQ" "$VENV/.req"; then
     "$VENV/bin/python" -m pip install -q --disable-pip-version-check -r "$REQ" >&2
     cp "$REQ" "$VENV/.req"
+fi
+BREQ=python/requirements-bench.txt
+if [ "${2:-}" = bench ] && { [ ! -f "$VENV/.breq" ] || ! cmp -s "$BREQ" "$VENV/.breq"; }; then
+    if "$VENV/bin/python" -m pip install -q --disable-pip-version-check -r "$BREQ" >&2; then
+        cp "$BREQ" "$VENV/.breq"
+    else
+        echo "pyenv: could not install $BREQ; the benchmark runs without it" >&2
+    fi
 fi
 PY="$VENV/bin/python"
 ASAN=0
