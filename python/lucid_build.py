@@ -42,7 +42,7 @@ def _builder():
     ffi.set_source(
         "lucid._lucid",
         '#include "env/env.h"\n#include "worldmodel/worldmodel.h"\n#include "policy/policy.h"\n'
-        '#include "policy/ppo.h"\n',
+        '#include "policy/ppo.h"\n#include "worldmodel/dataset.h"\n',
         include_dirs=[ROOT],
         extra_compile_args=["-std=c11", "-D_DEFAULT_SOURCE"] + cflags,
         extra_objects=[lib],

@@ -8,8 +8,8 @@
     pi = lucid.Policy.load("runs/x/policy.lucid"); a = pi.act(obs, deterministic=True)
 
 Everything runs in C (python/lucid/_cdef.h lists the calls); errors come back as
-lucid.LucidError subclasses carrying lucid's message. Leaves out: async stepping,
-datasets and training from Python.
+lucid.LucidError subclasses carrying lucid's message; lucid.Dataset reads and writes
+trajectory datasets. Leaves out: async stepping, training from Python.
 """
 from ._core import (
     ActionError,
@@ -20,12 +20,14 @@ from ._core import (
     UnsupportedError,
     list_envs,
 )
+from .dataset import Dataset
 from .envs import LucidEnv, LucidVectorEnv, make, make_vec
 from .policy import Policy
 
 __all__ = [
     "ActionError",
     "ArgumentError",
+    "Dataset",
     "LucidEnv",
     "LucidError",
     "LucidVectorEnv",

@@ -117,3 +117,34 @@ void lc_policy_reset_state(lc_policy *p);
 int lc_policy_act(lc_policy *p, const void *obs, int N, const uint8_t *episode_start,
                   int deterministic, lc_rng *rng, void *actions, float *logp, float *value,
                   lc_error *err);
+
+typedef struct lc_dataset {
+    char env_name[...];
+    lc_space obs_space, act_space;
+    int obs_size, act_size;
+    int max_episode_steps;
+    size_t n, cap;
+    float *obs;
+    void *actions;
+    float *rewards;
+    uint8_t *terminated;
+    uint8_t *truncated;
+    float *next_obs;
+    uint8_t *starts;
+    ...;
+} lc_dataset;
+int lc_dataset_init(lc_dataset *ds, const char *env_name, const lc_space *obs_space,
+                    const lc_space *act_space, int max_episode_steps, lc_error *err);
+void lc_dataset_free(lc_dataset *ds);
+int lc_dataset_add_run(lc_dataset *ds, int T, int K, const float *obs, const void *actions,
+                       const float *rewards, const uint8_t *terminated, const uint8_t *truncated,
+                       const float *next_obs, const uint8_t *starts, lc_error *err);
+int lc_dataset_validate(const lc_dataset *ds, lc_error *err);
+size_t lc_dataset_episodes(const lc_dataset *ds);
+int lc_dataset_save(const lc_dataset *ds, const char *path, lc_error *err);
+int lc_dataset_load(lc_dataset *ds, const char *path, lc_error *err);
+typedef int (*lc_act_fn)(void *ctx, const float *obs, const uint8_t *starts, int N,
+                         void *actions, lc_error *err);
+int lc_dataset_collect(lc_dataset *ds, lc_env *env, int64_t steps, lc_act_fn fn, void *ctx,
+                       uint64_t seed, double *ep_return_sum, int64_t *ep_count, lc_error *err);
+int lc_dataset_init_for_env(lc_dataset *ds, const lc_env *env, lc_error *err);

@@ -1,8 +1,8 @@
 """tests/python/test_package.py: the lucid Python package (python/): gymnasium's check_env on
 lucid.make for every registered env, the VectorEnv API of lucid.make_vec (spaces, arrays
 over lucid's buffers without copies, the three autoreset modes, render, close), dream: envs,
-errors raised as exceptions with lucid's messages, and lucid.Policy acting in C as lucid's
-own evaluation does. LUCID_BUILD names the build folder (the lucid command makes the files).
+errors raised as exceptions with lucid's messages, lucid.Policy acting in C as lucid's
+own evaluation does, and lucid.Dataset (record in a Python loop, save, load, validate). LUCID_BUILD names the build folder (the lucid command makes the files).
 Leaves out: equality with Gymnasium's envs (test_seeding.py)."""
 import json
 import os
@@ -242,6 +242,48 @@ def test_policy_acts_as_lucid_eval(files):
         f.write(b"not a lucid file at all")
     with pytest.raises(lucid.LucidError, match="bad.lucid"):
         lucid.Policy.load(bad)
+
+
+def test_dataset_round_trip(files):
+    envs = lucid.make_vec("CartPole-v1", 3, autoreset_mode="SAME_STEP")
+    ds = lucid.Dataset.for_env(envs)
+    assert len(ds) == 0 and ds.env_name == "CartPole-v1"
+    rng = np.random.default_rng(0)
+    T, K = 60, 3
+    obs_t, act_t, rew_t, te_t, tr_t, nxt_t = [], [], [], [], [], []
+    obs, _ = envs.reset(seed=4)
+    for _ in range(T):
+        a = rng.integers(0, 2, size=K).astype(np.int32)
+        obs_t.append(obs.copy())
+        obs, rew, term, trunc, info = envs.step(a)
+        nxt = obs.copy()
+        for i in np.flatnonzero(term | trunc):
+            nxt[i] = info["final_obs"][i]
+        act_t.append(a), rew_t.append(rew.copy()), te_t.append(term.copy()), tr_t.append(trunc.copy())
+        nxt_t.append(nxt)
+    ds.add_run(obs_t, act_t, rew_t, te_t, tr_t, nxt_t)
+    ds.validate()
+    assert len(ds) == T * K and ds.episodes >= K
+    path = os.path.join(files["dir"], "loop.lucid")
+    ds.save(path)
+    back = lucid.Dataset.load(path)
+    for col in ("obs", "actions", "rewards", "terminated", "truncated", "next_obs", "starts"):
+        assert np.array_equal(getattr(back, col), getattr(ds, col)), col
+    # env 0's rows come first (trajectory-grouped): its first T observations in order
+    assert np.array_equal(back.obs[:T], np.array(obs_t)[:, 0])
+    info = run_lucid("info", path)  # the C side reads what Python wrote
+    assert 'kind "dataset"' in info and f"n                  {T * K}" in info
+    with pytest.raises(lucid.ArgumentError, match="rewards has shape"):
+        ds.add_run(obs_t, act_t, np.zeros(5), te_t, tr_t, nxt_t)
+    bad = os.path.join(files["dir"], "broken.lucid")
+    with open(path, "rb") as f:
+        raw = f.read()
+    with open(bad, "wb") as f:
+        f.write(raw[: len(raw) // 2])
+    with pytest.raises(lucid.LucidError, match="broken.lucid"):
+        lucid.Dataset.load(bad)
+    rec = lucid.Dataset.collect(lucid.make_vec("Pendulum-v1", 2), 50, seed=1)
+    assert len(rec) == 50 and rec.actions.shape == (50, 1) and rec.actions.dtype == np.float32
 
 
 if __name__ == "__main__":
