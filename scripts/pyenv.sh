@@ -36,7 +36,7 @@ if [ "$ASAN" = 1 ]; then
     cat > "$PY" <<WRAP
 #!/bin/sh
 LD_PRELOAD="$(cc -print-file-name=libasan.so) $(cc -print-file-name=libubsan.so)" \\
-ASAN_OPTIONS="detect_leaks=0\${ASAN_OPTIONS:+:\$ASAN_OPTIONS}" exec "$(pwd)/$VENV/bin/python" "\$@"
+ASAN_OPTIONS="detect_leaks=0\${ASAN_OPTIONS:+:\$ASAN_OPTIONS}" exec "$(cd "$VENV" && pwd)/bin/python" "\$@"
 WRAP
     chmod +x "$PY"
 fi

@@ -47,6 +47,12 @@ def _mode(m):
     return m
 
 
+def _check_seed(name, seed):
+    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, (int, np.integer))
+                             or seed < 0 or seed >= 2**64):
+        raise ArgumentError(f"{name}: seed {seed!r} is not an int in [0, 2**64)")
+
+
 class _Core:
     """One lc_env and numpy views of its buffers."""
 
@@ -202,8 +208,7 @@ class LucidVectorEnv(gymnasium.vector.VectorEnv):
                                            "other lists of seeds are not supported")
             else:
                 seed = seed[0]
-        if seed is not None and (not isinstance(seed, (int, np.integer)) or seed < 0 or seed >= 2**64):
-            raise ArgumentError(f"{self.env_name}: seed {seed!r} is not an int in [0, 2**64)")
+        _check_seed(self.env_name, seed)
         if mask is not None and seed is not None:
             raise ArgumentError(f"{self.env_name}: reset with both a seed and a reset_mask")
         self._core.reset(None if seed is None else int(seed), mask)
@@ -248,11 +253,10 @@ class LucidEnv(gymnasium.Env):
         self.env_name = c.name
 
     def reset(self, *, seed=None, options=None):
-        super().reset(seed=seed)  # Gymnasium's np_random for this seed; the C env draws from its own copy
         if options:
             raise ArgumentError(f"{self.env_name}: lucid envs take no reset options, got {sorted(options)}")
-        if seed is not None and (not isinstance(seed, (int, np.integer)) or seed < 0 or seed >= 2**64):
-            raise ArgumentError(f"{self.env_name}: seed {seed!r} is not an int in [0, 2**64)")
+        _check_seed(self.env_name, seed)
+        super().reset(seed=seed)  # Gymnasium's np_random for this seed; the C env draws from its own copy
         self._core.reset(None if seed is None else int(seed))
         return self._core.obs[0].copy(), {}
 
