@@ -9,7 +9,9 @@ MARCH   ?= -march=native
 OPT     ?= -O2
 CC      ?= cc
 # std=c11 keeps -ffp-contract off (no silent FMA), so the physics stays exact.
-CFLAGS_BASE = -std=c11 -D_DEFAULT_SOURCE $(OPT) $(MARCH) -g -Wall -Wextra -fPIC -I. $(EXTRA_CFLAGS)
+# -fvisibility=hidden: liblucid.so exports only what public headers declare between
+# LC_API_BEGIN and LC_API_END (core/api.h).
+CFLAGS_BASE = -std=c11 -D_DEFAULT_SOURCE $(OPT) $(MARCH) -g -Wall -Wextra -fPIC -fvisibility=hidden -I. $(EXTRA_CFLAGS)
 LDFLAGS_EXTRA ?=
 
 CONFIG := $(BUILD)/config.mk
@@ -20,7 +22,7 @@ endif
 CFLAGS = $(CFLAGS_BASE) $(DEP_CFLAGS)
 LIBS   = $(DEP_LIBS)
 
-LAYERS    = core nn env worldmodel policy agents
+LAYERS    = core nn env worldmodel policy loops agents
 LIB_SRC   = $(foreach d,$(LAYERS),$(wildcard $(d)/*.c))
 LIB_OBJ   = $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
 CLI_SRC   = $(wildcard cli/*.c)
@@ -34,6 +36,8 @@ BENCH_BIN = $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)
 EX_SRC    = $(wildcard examples/*.c)
 EX_BIN    = $(EX_SRC:examples/%.c=$(BUILD)/examples/%)
 HEADERS   = $(foreach d,$(LAYERS),$(wildcard $(d)/*.h))
+# The installed headers: lucid.h and the headers that mark a public API.
+PUBLIC_HEADERS = core/api.h $(shell grep -l '^LC_API_BEGIN' $(HEADERS))
 
 .SECONDARY:
 .PHONY: valgrind all test asan bench demo install clean check-long fuzz examples tests
@@ -61,13 +65,14 @@ $(BUILD)/tests/%: tests/%.c $(TEST_HOBJ) $(BUILD)/liblucid.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(CHECK_CFLAGS) -o $@ $< $(TEST_HOBJ) $(BUILD)/liblucid.a $(LIBS) $(CHECK_LIBS) $(LDFLAGS_EXTRA)
 
-$(BUILD)/bench/%: bench/%.c $(BUILD)/liblucid.a
+$(BUILD)/bench/%: bench/%.c bench/bench_util.h $(BUILD)/liblucid.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -o $@ $< $(BUILD)/liblucid.a $(LIBS) $(LDFLAGS_EXTRA)
 
-$(BUILD)/examples/%: examples/%.c $(BUILD)/liblucid.a
+# Examples link against liblucid.so, so they can only use the public API (lucid.h).
+$(BUILD)/examples/%: examples/%.c $(BUILD)/liblucid.so
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -o $@ $< $(BUILD)/liblucid.a $(LIBS) $(LDFLAGS_EXTRA)
+	$(CC) $(CFLAGS) -o $@ $< -L$(BUILD) -llucid -Wl,-rpath,$(abspath $(BUILD)) $(LIBS) $(LDFLAGS_EXTRA)
 
 tests: $(TEST_BIN) $(BUILD)/lucid
 examples: $(EX_BIN)
@@ -123,7 +128,9 @@ install: all
 	install -m 644 $(BUILD)/liblucid.a $(DESTDIR)$(PREFIX)/lib/
 	install -m 755 $(BUILD)/liblucid.so $(DESTDIR)$(PREFIX)/lib/
 	install -m 755 $(BUILD)/lucid $(DESTDIR)$(PREFIX)/bin/
-	for h in $(HEADERS); do install -d $(DESTDIR)$(PREFIX)/include/lucid/$$(dirname $$h); \
+	install -d $(DESTDIR)$(PREFIX)/include/lucid
+	install -m 644 lucid.h $(DESTDIR)$(PREFIX)/include/lucid/lucid.h
+	for h in $(sort $(PUBLIC_HEADERS)); do install -d $(DESTDIR)$(PREFIX)/include/lucid/$$(dirname $$h); \
 	  install -m 644 $$h $(DESTDIR)$(PREFIX)/include/lucid/$$h; done
 	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@REQUIRES@|$(PC_REQUIRES)|' lucid.pc.in \
 	  > $(DESTDIR)$(PREFIX)/lib/pkgconfig/lucid.pc

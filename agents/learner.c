@@ -42,9 +42,7 @@ typedef struct segment {
 struct lc_learner {
     lc_learner_cfg cfg;
     char env_name[LC_PROTO_STR_MAX], env_params[LC_PROTO_STR_MAX], out_path[4096];
-    void *ctx, *sock;
-    lc_zap *zap;
-    char endpoint[256];
+    lc_router net; // the bound ROUTER (agents/net.h)
     lc_policy *policy;
     lc_space obs_space, act_space;
     int O, A, S, T;
@@ -81,16 +79,7 @@ lc_learner_cfg lc_learner_cfg_default(void) {
     return c;
 }
 
-static void logf_(lc_learner *l, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void logf_(lc_learner *l, const char *fmt, ...) {
-    if (!l->cfg.log) return;
-    char line[1024];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(line, sizeof line, fmt, ap);
-    va_end(ap);
-    l->cfg.log(l->cfg.log_ctx, line);
-}
+#define logf_(o, ...) lc_net_logf((o)->cfg.log, (o)->cfg.log_ctx, __VA_ARGS__)
 
 // ---------------------------------------------------------------- setup
 
@@ -229,18 +218,9 @@ int lc_learner_new(lc_learner **out, const lc_learner_cfg *cfg, lc_error *err) {
     if (!l->w) rc = lc_fail(err, LC_ERR_NOMEM, "out of memory");
     if (!rc) rc = read_model(l, err);
     if (!rc) rc = make_policy(l, err);
-    if (!rc && !(l->ctx = zmq_ctx_new()))
-        rc = lc_fail(err, LC_ERR_NET, "zmq_ctx_new: %s", zmq_strerror(zmq_errno()));
-    if (!rc && cfg->curve_secret) rc = lc_zap_start(&l->zap, l->ctx, cfg->curve_allow, err);
-    if (!rc) rc = lc_net_socket(&l->sock, l->ctx, ZMQ_ROUTER, cfg->max_frame, err);
-    if (!rc && cfg->curve_secret) rc = lc_net_curve_server(l->sock, cfg->curve_secret, err);
-    if (!rc && zmq_bind(l->sock, cfg->bind) != 0)
-        rc = lc_fail(err, LC_ERR_NET, "bind %s: %s", cfg->bind, zmq_strerror(zmq_errno()));
-    if (!rc) {
-        size_t n = sizeof l->endpoint;
-        if (zmq_getsockopt(l->sock, ZMQ_LAST_ENDPOINT, l->endpoint, &n) != 0)
-            snprintf(l->endpoint, sizeof l->endpoint, "%s", cfg->bind);
-    }
+    if (!rc)
+        rc = lc_router_open(&l->net, cfg->bind, cfg->allow_public, cfg->max_frame, cfg->curve_secret,
+                            cfg->curve_allow, err);
     if (rc) {
         lc_learner_free(l);
         return rc;
@@ -249,7 +229,7 @@ int lc_learner_new(lc_learner **out, const lc_learner_cfg *cfg, lc_error *err) {
     return LC_OK;
 }
 
-const char *lc_learner_endpoint(const lc_learner *l) { return l->endpoint; }
+const char *lc_learner_endpoint(const lc_learner *l) { return l->net.endpoint; }
 lc_policy *lc_learner_policy(lc_learner *l) { return l->policy; }
 
 static void free_segments(lc_learner *l) {
@@ -263,9 +243,7 @@ void lc_learner_free(lc_learner *l) {
     free(l->seg);
     if (l->batch_ready) lc_rollout_free(&l->batch);
     if (l->have_weights) zmq_msg_close(&l->weights);
-    lc_net_close(&l->sock);
-    lc_zap_stop(l->zap);
-    if (l->ctx) zmq_ctx_term(l->ctx);
+    lc_router_close(&l->net);
     lc_policy_free(l->policy);
     free(l->policy_file);
     free(l->model);
@@ -276,7 +254,7 @@ void lc_learner_free(lc_learner *l) {
 void lc_learner_get_stats(const lc_learner *l, lc_learner_stats *st) {
     *st = l->st;
     st->malformed = l->counts.rejected;
-    st->auth_denied = lc_zap_denied(l->zap);
+    st->auth_denied = lc_zap_denied(l->net.zap);
     st->workers_live = 0;
     for (int i = 0; i < LC_LEARNER_MAX_WORKERS; i++) st->workers_live += l->w[i].id_len > 0;
 }
@@ -303,7 +281,7 @@ static int send_msg(lc_learner *l, wslot *w, const void *ident, size_t ident_len
     size_t len;
     lc_error e = {0};
     int rc = lc_proto_encode(m, &buf, &len, &e);
-    if (!rc) rc = lc_net_send_bytes(l->sock, ident, ident_len, 0, buf, len, 1, NULL, &e);
+    if (!rc) rc = lc_net_send_bytes(l->net.sock, ident, ident_len, 0, buf, len, 1, NULL, &e);
     if (rc) {
         logf_(l, "send %s: %s", lc_msg_type_name(m->type), e.msg);
         return rc;
@@ -353,8 +331,8 @@ static void send_weights(lc_learner *l, wslot *w) {
         return;
     }
     size_t len = zmq_msg_size(&m);
-    int ok = zmq_send(l->sock, w->id, w->id_len, ZMQ_SNDMORE | ZMQ_DONTWAIT) >= 0 &&
-             zmq_msg_send(&m, l->sock, ZMQ_DONTWAIT) >= 0;
+    int ok = zmq_send(l->net.sock, w->id, w->id_len, ZMQ_SNDMORE | ZMQ_DONTWAIT) >= 0 &&
+             zmq_msg_send(&m, l->net.sock, ZMQ_DONTWAIT) >= 0;
     zmq_msg_close(&m);
     if (!ok) {
         logf_(l, "worker %d: weights not sent: %s", w->worker_id, zmq_strerror(zmq_errno()));
@@ -659,8 +637,8 @@ static int update(lc_learner *l, lc_error *err) {
     free_segments(l);
     if (!l->cfg.skip_update) {
         const lc_ppo_cfg *pc = &l->cfg.ppo;
-        double frac = 1.0 - (double)l->st.global_step / (double)pc->total_steps;
-        float lr = pc->anneal_lr ? (float)(pc->lr * (frac > 0 ? frac : 0)) : pc->lr;
+        float lr = lc_lr_at(pc->anneal_lr ? LC_SCHED_LINEAR : LC_SCHED_CONST, pc->lr,
+                            l->st.global_step, pc->total_steps, 0);
         lc_error e = {0};
         rc = lc_ppo_update(l->policy, &l->batch, pc, lr, &l->rng, &l->st.ppo, &e);
         if (rc == LC_ERR_NAN) {
@@ -708,14 +686,14 @@ static void farewell(lc_learner *l, const lc_msg *bye) {
         if (l->st.workers_lost == 0 && live_workers(l) == 0) break;
         double left = end - lc_net_now();
         if (left <= 0) break;
-        zmq_pollitem_t it = {l->sock, 0, ZMQ_POLLIN, 0};
+        zmq_pollitem_t it = {l->net.sock, 0, ZMQ_POLLIN, 0};
         int n = zmq_poll(&it, 1, left < 0.05 ? 1 + (long)(left * 1000) : 50);
         if (n < 0 && zmq_errno() != EINTR) break;
         for (int burst = 0; n > 0 && burst < 256; burst++) {
             lc_frames f;
             int got = 0;
             lc_error e = {0};
-            if (lc_net_recv(l->sock, 1, &f, &got, &e) || !got) break;
+            if (lc_net_recv(l->net.sock, 1, &f, &got, &e) || !got) break;
             l->st.msgs_in++;
             l->st.bytes_in += lc_frames_size(&f) + f.ident_len;
             lc_msg m;
@@ -740,7 +718,7 @@ int lc_learner_run(lc_learner *l, lc_error *err) {
     if (rc) return rc;
     double t0 = lc_net_now();
     int64_t step0 = l->st.global_step;
-    logf_(l, "learner on %s: %s, %s, T = %d, %lld steps", l->endpoint, l->env_name,
+    logf_(l, "learner on %s: %s, %s, T = %d, %lld steps", l->net.endpoint, l->env_name,
           l->cfg.sync ? "sync" : "async", l->T, (long long)l->cfg.ppo.total_steps);
     int stopped = 0, finished = l->st.global_step >= l->cfg.ppo.total_steps;
     while (!finished && !stopped) {
@@ -748,7 +726,7 @@ int lc_learner_run(lc_learner *l, lc_error *err) {
             stopped = 1;
             break;
         }
-        zmq_pollitem_t it = {l->sock, 0, ZMQ_POLLIN, 0};
+        zmq_pollitem_t it = {l->net.sock, 0, ZMQ_POLLIN, 0};
         int n = zmq_poll(&it, 1, 50);
         if (n < 0 && zmq_errno() != EINTR)
             return lc_fail(err, LC_ERR_NET, "poll: %s", zmq_strerror(zmq_errno()));
@@ -756,7 +734,7 @@ int lc_learner_run(lc_learner *l, lc_error *err) {
         for (int burst = 0; n > 0 && burst < 256; burst++) {
             lc_frames f;
             int got = 0;
-            if ((rc = lc_net_recv(l->sock, 1, &f, &got, err))) return rc;
+            if ((rc = lc_net_recv(l->net.sock, 1, &f, &got, err))) return rc;
             if (!got) break;
             on_message(l, &f, now);
             lc_frames_close(&f);
@@ -792,7 +770,7 @@ int lc_learner_run(lc_learner *l, lc_error *err) {
         // Sockets drop what is queued when closed (linger 0): give the byes up to 1 s to
         // leave, or a worker waits for a learner that is gone until it gives up.
         int linger = 1000;
-        zmq_setsockopt(l->sock, ZMQ_LINGER, &linger, sizeof linger);
+        zmq_setsockopt(l->net.sock, ZMQ_LINGER, &linger, sizeof linger);
     }
     return rc;
 }

@@ -8,6 +8,8 @@
 #ifndef LC_AGENTS_LEARNER_H
 #define LC_AGENTS_LEARNER_H
 
+#include "core/api.h"
+
 #include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -15,6 +17,8 @@
 #include "core/error.h"
 #include "policy/policy.h"
 #include "policy/ppo.h"
+
+LC_API_BEGIN
 
 #define LC_LEARNER_MAX_WORKERS 1024
 
@@ -88,5 +92,7 @@ void lc_learner_get_stats(const lc_learner *l, lc_learner_stats *st);
 // and meta learner.* (version, global_step, env), atomically.
 int lc_learner_save(lc_learner *l, const char *path, lc_error *err);
 void lc_learner_free(lc_learner *l); // NULL is fine
+
+LC_API_END
 
 #endif

@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -194,6 +195,48 @@ int lc_net_send(void *sock, const void *ident, size_t ident_len, int delim, cons
     int rc = lc_proto_encode(m, &buf, &len, err);
     if (rc) return rc;
     return lc_net_send_bytes(sock, ident, ident_len, delim, buf, len, 1, dropped, err);
+}
+
+// ---------------------------------------------------------------- a listening ROUTER
+
+int lc_router_open(lc_router *r, const char *bind, int allow_public, size_t max_frame,
+                   const char *curve_secret, const char *curve_allow, lc_error *err) {
+    memset(r, 0, sizeof *r);
+    int rc = lc_net_check_bind(bind, allow_public, err);
+    if (!rc && !(r->ctx = zmq_ctx_new()))
+        rc = lc_fail(err, LC_ERR_NET, "zmq_ctx_new: %s", zmq_strerror(zmq_errno()));
+    if (!rc && curve_secret) rc = lc_zap_start(&r->zap, r->ctx, curve_allow, err);
+    if (!rc) rc = lc_net_socket(&r->sock, r->ctx, ZMQ_ROUTER, max_frame, err);
+    if (!rc && curve_secret) rc = lc_net_curve_server(r->sock, curve_secret, err);
+    if (!rc && zmq_bind(r->sock, bind) != 0)
+        rc = lc_fail(err, LC_ERR_NET, "bind %s: %s", bind, zmq_strerror(zmq_errno()));
+    if (rc) {
+        lc_router_close(r);
+        return rc;
+    }
+    size_t n = sizeof r->endpoint;
+    if (zmq_getsockopt(r->sock, ZMQ_LAST_ENDPOINT, r->endpoint, &n) != 0)
+        snprintf(r->endpoint, sizeof r->endpoint, "%s", bind);
+    return LC_OK;
+}
+
+void lc_router_close(lc_router *r) {
+    lc_net_close(&r->sock);
+    lc_zap_stop(r->zap);
+    if (r->ctx) zmq_ctx_term(r->ctx);
+    memset(r, 0, sizeof *r);
+}
+
+// ---------------------------------------------------------------- logging
+
+void lc_net_logf(void (*log)(void *ctx, const char *line), void *ctx, const char *fmt, ...) {
+    if (!log) return;
+    char line[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(line, sizeof line, fmt, ap);
+    va_end(ap);
+    log(ctx, line);
 }
 
 double lc_net_now(void) {

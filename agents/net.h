@@ -69,6 +69,35 @@ int lc_net_send_bytes(void *sock, const void *ident, size_t ident_len, int delim
 // Seconds since an arbitrary start (monotonic).
 double lc_net_now(void);
 
+// ---------------------------------------------------------------- a listening ROUTER
+
+typedef struct lc_zap lc_zap;
+
+// What the learner and the env server listen with: a context of its own, a ZAP
+// handler when CURVE is on, a ROUTER (lc_net_socket's options) bound to an endpoint.
+typedef struct lc_router {
+    void *ctx, *sock;
+    lc_zap *zap;        // NULL without CURVE
+    char endpoint[256]; // the bound endpoint (a "*" or ":0" resolved by ZeroMQ)
+} lc_router;
+
+// Checks bind (lc_net_check_bind), makes the context, starts the ZAP handler with
+// curve_allow when curve_secret is set (the socket is then a CURVE server), opens
+// the socket with ZMQ_MAXMSGSIZE = max_frame (0: the protocol's cap) and binds it.
+// On failure everything made is closed and r is zeroed.
+int lc_router_open(lc_router *r, const char *bind, int allow_public, size_t max_frame,
+                   const char *curve_secret, const char *curve_allow, lc_error *err);
+// Closes the socket (linger as set: 0 unless the caller raised it), stops the ZAP
+// handler, terminates the context; a zeroed r is fine.
+void lc_router_close(lc_router *r);
+
+// ---------------------------------------------------------------- logging
+
+// Formats one line (at most 1023 bytes) and hands it to log(ctx, line); nothing
+// when log is NULL. The learner's and the server's cfg.log callbacks.
+void lc_net_logf(void (*log)(void *ctx, const char *line), void *ctx, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
 // ---------------------------------------------------------------- CURVE keys
 
 // A new key pair as z85 strings (41 bytes with NUL). LC_ERR_UNSUPPORTED when libzmq
@@ -92,7 +121,6 @@ int lc_curve_public_of(const char *secret_z85, char pub[LC_CURVE_KEY_LEN + 1], l
 // comments; a .pub file works), and refuses every other peer and mechanism.
 // allow_path NULL: every CURVE client that completes the handshake is admitted.
 // Start it before binding the CURVE server socket on the same context.
-typedef struct lc_zap lc_zap;
 int lc_zap_start(lc_zap **out, void *ctx, const char *allow_path, lc_error *err);
 void lc_zap_stop(lc_zap *z); // joins the thread; NULL is fine
 uint64_t lc_zap_allowed(const lc_zap *z);

@@ -30,9 +30,7 @@ typedef struct client {
 
 struct lc_server {
     lc_server_cfg cfg;
-    void *ctx, *sock;
-    lc_zap *zap;
-    char endpoint[256];
+    lc_router net; // the bound ROUTER (agents/net.h)
     client *clients; // (max_clients)
     lc_rng rng;      // seeds for resets without a seed
     lc_proto_counts counts;
@@ -51,16 +49,7 @@ lc_server_cfg lc_server_cfg_default(void) {
     return c;
 }
 
-static void logf_(lc_server *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void logf_(lc_server *s, const char *fmt, ...) {
-    if (!s->cfg.log) return;
-    char line[768];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(line, sizeof line, fmt, ap);
-    va_end(ap);
-    s->cfg.log(s->cfg.log_ctx, line);
-}
+#define logf_(o, ...) lc_net_logf((o)->cfg.log, (o)->cfg.log_ctx, __VA_ARGS__)
 
 static void client_drop(client *c) {
     lc_env_free(c->env);
@@ -83,19 +72,10 @@ int lc_server_new(lc_server **out, const lc_server_cfg *cfg, lc_error *err) {
     lc_worldmodel_register();
     lc_rng_seed(&s->rng, (uint64_t)time(NULL), 0x5e7e);
     s->clients = calloc((size_t)cfg->max_clients, sizeof *s->clients);
-    s->ctx = zmq_ctx_new();
     if (!s->clients) rc = lc_fail(err, LC_ERR_NOMEM, "out of memory");
-    else if (!s->ctx) rc = lc_fail(err, LC_ERR_NET, "zmq_ctx_new: %s", zmq_strerror(zmq_errno()));
-    if (!rc && cfg->curve_secret) rc = lc_zap_start(&s->zap, s->ctx, cfg->curve_allow, err);
-    if (!rc) rc = lc_net_socket(&s->sock, s->ctx, ZMQ_ROUTER, cfg->max_frame, err);
-    if (!rc && cfg->curve_secret) rc = lc_net_curve_server(s->sock, cfg->curve_secret, err);
-    if (!rc && zmq_bind(s->sock, cfg->bind) != 0)
-        rc = lc_fail(err, LC_ERR_NET, "bind %s: %s", cfg->bind, zmq_strerror(zmq_errno()));
-    if (!rc) {
-        size_t n = sizeof s->endpoint;
-        if (zmq_getsockopt(s->sock, ZMQ_LAST_ENDPOINT, s->endpoint, &n) != 0)
-            snprintf(s->endpoint, sizeof s->endpoint, "%s", cfg->bind);
-    }
+    if (!rc)
+        rc = lc_router_open(&s->net, cfg->bind, cfg->allow_public, cfg->max_frame, cfg->curve_secret,
+                            cfg->curve_allow, err);
     if (rc) {
         lc_server_free(s);
         return rc;
@@ -104,7 +84,7 @@ int lc_server_new(lc_server **out, const lc_server_cfg *cfg, lc_error *err) {
     return LC_OK;
 }
 
-const char *lc_server_endpoint(const lc_server *s) { return s->endpoint; }
+const char *lc_server_endpoint(const lc_server *s) { return s->net.endpoint; }
 
 void lc_server_get_stats(const lc_server *s, lc_server_stats *st) {
     *st = s->st;
@@ -118,9 +98,7 @@ void lc_server_free(lc_server *s) {
     if (s->clients)
         for (int i = 0; i < s->cfg.max_clients; i++) client_drop(&s->clients[i]);
     free(s->clients);
-    lc_net_close(&s->sock);
-    lc_zap_stop(s->zap);
-    if (s->ctx) zmq_ctx_term(s->ctx);
+    lc_router_close(&s->net);
     free(s);
 }
 
@@ -352,9 +330,9 @@ static int handle(lc_server *s, lc_frames *f, const lc_msg *m, lc_msg *reply, lc
 
 int lc_server_run(lc_server *s, lc_error *err) {
     double last_sweep = lc_net_now();
-    logf_(s, "serving envs on %s", s->endpoint);
+    logf_(s, "serving envs on %s", s->net.endpoint);
     while (!(s->cfg.stop && atomic_load(s->cfg.stop))) {
-        zmq_pollitem_t it = {s->sock, 0, ZMQ_POLLIN, 0};
+        zmq_pollitem_t it = {s->net.sock, 0, ZMQ_POLLIN, 0};
         int n = zmq_poll(&it, 1, 200);
         if (n < 0) {
             if (zmq_errno() == EINTR) continue;
@@ -369,7 +347,7 @@ int lc_server_run(lc_server *s, lc_error *err) {
         for (int burst = 0; burst < 64; burst++) {
             lc_frames f;
             int got = 0;
-            int rc = lc_net_recv(s->sock, 1, &f, &got, err);
+            int rc = lc_net_recv(s->net.sock, 1, &f, &got, err);
             if (rc) return rc;
             if (!got) break;
             s->st.requests++;
@@ -392,7 +370,7 @@ int lc_server_run(lc_server *s, lc_error *err) {
             }
             lc_error se = {0};
             int dropped = 0;
-            if (lc_net_send(s->sock, f.ident, f.ident_len, f.delim, &reply, &dropped, &se) == LC_ERR_NET) {
+            if (lc_net_send(s->net.sock, f.ident, f.ident_len, f.delim, &reply, &dropped, &se) == LC_ERR_NET) {
                 lc_frames_close(&f);
                 return lc_fail(err, LC_ERR_NET, "%s", se.msg);
             }

@@ -5,11 +5,15 @@
 #ifndef LC_AGENTS_SERVER_H
 #define LC_AGENTS_SERVER_H
 
+#include "core/api.h"
+
 #include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #include "core/error.h"
+
+LC_API_BEGIN
 
 typedef struct lc_server_cfg {
     const char *bind;          // "tcp://127.0.0.1:5556"; a port of '*' picks a free one
@@ -49,5 +53,7 @@ const char *lc_server_endpoint(const lc_server *s);
 int lc_server_run(lc_server *s, lc_error *err);
 void lc_server_get_stats(const lc_server *s, lc_server_stats *st);
 void lc_server_free(lc_server *s); // NULL is fine
+
+LC_API_END
 
 #endif

@@ -6,11 +6,15 @@
 #ifndef LC_AGENTS_WORKER_H
 #define LC_AGENTS_WORKER_H
 
+#include "core/api.h"
+
 #include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #include "core/error.h"
+
+LC_API_BEGIN
 
 typedef struct lc_worker_cfg {
     const char *connect;        // "tcp://HOST:5555"
@@ -46,5 +50,7 @@ typedef struct lc_worker_stats {
 // (LC_ERR_NET) or a local failure (the env or policy the learner asked for cannot be
 // made: that error). st may be NULL.
 int lc_worker_run(const lc_worker_cfg *cfg, lc_worker_stats *st, lc_error *err);
+
+LC_API_END
 
 #endif

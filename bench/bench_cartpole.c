@@ -4,27 +4,22 @@
 //
 // Letters: N = num_envs. Every variant resets ended envs in the same step (the naive
 // loop and the bare backend in their own loop), so all of them step live episodes with
-// |theta| < 12 degrees. Actions are random, drawn before timing. Each figure is the rate
-// of the fastest window of WINDOW vector steps within BUDGET_S seconds.
+// |theta| < 12 degrees. Actions are random, drawn before timing. Each figure is the
+// median rate over REPS blocks of >= BLOCK_S seconds, with the slowest and fastest
+// block in brackets (bench/bench_util.h); the variants alternate block by block so
+// that all see the same load of the shared machine.
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
+#include "bench/bench_util.h"
 #include "env/classic.h"
 #include "env/env.h"
 
-#define BUDGET_S 0.3 // timed seconds per figure, in windows of WINDOW vector steps
-#define WINDOW 16     // a figure is the rate of the fastest window: on a shared machine
-                      // that filters out the time the scheduler gave to other processes
+#define REPS 7        // timed blocks per figure
+#define BLOCK_S 0.05  // seconds per block (at least; whole vector steps)
 #define NBATCH 16     // pre-drawn action batches, cycled
-
-static double now_s(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec + ts.tv_nsec * 1e-9;
-}
 
 // ---------------------------------------------------------------- the naive loop
 
@@ -62,104 +57,91 @@ static int naive_step(naive_env *s, int action, float *obs, float *reward) {
     return s->x < -x_threshold || s->x > x_threshold || s->theta < -theta_threshold || s->theta > theta_threshold;
 }
 
-static double bench_naive(int N, const int32_t *acts) {
-    naive_env *s = malloc(sizeof *s * N);
-    lc_rng *rngs = malloc(sizeof *rngs * N);
-    float *obs = malloc(sizeof *obs * 4 * N), *rew = malloc(sizeof *rew * N);
-    for (int i = 0; i < N; i++) {
-        lc_rng_seed(&rngs[i], 1, (uint64_t)i);
-        naive_reset(&s[i], &rngs[i]);
-    }
-    double best = 0, start = now_s();
-    for (int t = 0; now_s() - start < BUDGET_S;) {
-        long steps = 0;
-        double t0 = now_s(), t1;
-        for (int k = 0; k < WINDOW; k++, t++) {
-            const int32_t *a = acts + (size_t)(t % NBATCH) * N;
-            for (int i = 0; i < N; i++)
-                if (naive_step(&s[i], a[i], obs + 4 * i, rew + i)) naive_reset(&s[i], &rngs[i]);
-            steps += N;
-        }
-        t1 = now_s();
-        if (steps / (t1 - t0) > best) best = steps / (t1 - t0);
-    }
-    volatile float sink = obs[0] + rew[0];
-    (void)sink;
-    free(s);
-    free(rngs);
-    free(obs);
-    free(rew);
-    return best;
-}
+// ---------------------------------------------------------------- the variants
 
-// ---------------------------------------------------------------- lucid's backend alone
+enum { NAIVE, BACKEND, VEC1, VEC2, NVAR };
 
-static double bench_backend(int N, const int32_t *acts) {
-    lc_env_impl im;
+// One variant's state between its timed blocks.
+typedef struct variant {
+    int kind, N, t;
+    const int32_t *acts;       // (NBATCH, N)
+    naive_env *s;              // NAIVE: (N)
+    lc_rng *rngs;              // NAIVE, BACKEND: (N)
+    float *obs, *rew;          // NAIVE, BACKEND: (N, 4), (N)
+    uint8_t *term;             // BACKEND: (N)
+    lc_env_impl im;            // BACKEND: lucid's backend alone
+    lc_env *e;                 // VEC1, VEC2: through lc_env
+    int threads_used;
+} variant;
+
+static int variant_init(variant *v, int kind, int N, const int32_t *acts) {
+    memset(v, 0, sizeof *v);
+    v->kind = kind, v->N = N, v->acts = acts;
     lc_error err = {0};
-    if (lc_cartpole_make(&im, "CartPole-v1", N, NULL, &err)) {
+    if (kind == VEC1 || kind == VEC2) {
+        lc_env_opts o = lc_env_opts_default();
+        o.num_envs = N;
+        o.num_threads = kind == VEC1 ? 1 : 2;
+        if (lc_env_make(&v->e, "CartPole-v1", &o, &err) || lc_env_reset(v->e, 1, &err)) {
+            fprintf(stderr, "bench_cartpole: %s\n", err.msg);
+            return -1;
+        }
+        v->threads_used = lc_env_num_threads(v->e);
+        return 0;
+    }
+    v->rngs = malloc(sizeof *v->rngs * N);
+    v->obs = malloc(sizeof *v->obs * 4 * N), v->rew = malloc(sizeof *v->rew * N);
+    v->term = malloc(N);
+    if (kind == NAIVE) v->s = malloc(sizeof *v->s * N);
+    if (kind == BACKEND && lc_cartpole_make(&v->im, "CartPole-v1", N, NULL, &err)) {
         fprintf(stderr, "bench_cartpole: %s\n", err.msg);
         return -1;
     }
-    lc_rng *rngs = malloc(sizeof *rngs * N);
-    float *obs = malloc(sizeof *obs * 4 * N), *rew = malloc(sizeof *rew * N);
-    uint8_t *term = malloc(N);
     for (int i = 0; i < N; i++) {
-        lc_rng_seed(&rngs[i], 1, (uint64_t)i);
-        im.reset(im.data, i, &rngs[i], obs + 4 * i);
+        lc_rng_seed(&v->rngs[i], 1, (uint64_t)i);
+        if (kind == NAIVE) naive_reset(&v->s[i], &v->rngs[i]);
+        else v->im.reset(v->im.data, i, &v->rngs[i], v->obs + 4 * i);
     }
-    double best = 0, start = now_s();
-    for (int t = 0; now_s() - start < BUDGET_S;) {
-        long steps = 0;
-        double t0 = now_s(), t1;
-        for (int k = 0; k < WINDOW; k++, t++) {
-            im.step(im.data, 0, N, acts + (size_t)(t % NBATCH) * N, obs, rew, term, NULL, rngs);
-            for (int i = 0; i < N; i++)
-                if (term[i]) im.reset(im.data, i, &rngs[i], obs + 4 * i);
-            steps += N;
-        }
-        t1 = now_s();
-        if (steps / (t1 - t0) > best) best = steps / (t1 - t0);
-    }
-    im.destroy(im.data);
-    free(rngs);
-    free(obs);
-    free(rew);
-    free(term);
-    return best;
+    return 0;
 }
 
-// ---------------------------------------------------------------- through lc_env
+static void variant_free(variant *v) {
+    if (v->im.destroy) v->im.destroy(v->im.data);
+    lc_env_free(v->e);
+    free(v->s), free(v->rngs), free(v->obs), free(v->rew), free(v->term);
+}
 
-static double bench_vector(int N, int threads, const int32_t *acts, int *used) {
-    lc_env_opts o = lc_env_opts_default();
-    o.num_envs = N;
-    o.num_threads = threads;
-    lc_env *e = NULL;
-    lc_error err = {0};
-    if (lc_env_make(&e, "CartPole-v1", &o, &err) || lc_env_reset(e, 1, &err)) {
-        fprintf(stderr, "bench_cartpole: %s\n", err.msg);
-        lc_env_free(e);
-        return -1;
-    }
-    *used = lc_env_num_threads(e);
-    double best = 0, start = now_s();
-    for (int t = 0; now_s() - start < BUDGET_S;) {
-        long steps = 0;
-        double t0 = now_s(), t1;
-        for (int k = 0; k < WINDOW; k++, t++) {
-            if (lc_env_step(e, acts + (size_t)(t % NBATCH) * N, &err)) {
-                fprintf(stderr, "bench_cartpole: %s\n", err.msg);
-                lc_env_free(e);
-                return -1;
-            }
-            steps += N;
+// One vector step of every env (ended envs reset in the same step); 0 or -1.
+static int variant_step(variant *v) {
+    const int32_t *a = v->acts + (size_t)(v->t++ % NBATCH) * v->N;
+    int N = v->N;
+    if (v->kind == NAIVE) {
+        for (int i = 0; i < N; i++)
+            if (naive_step(&v->s[i], a[i], v->obs + 4 * i, v->rew + i)) naive_reset(&v->s[i], &v->rngs[i]);
+    } else if (v->kind == BACKEND) {
+        v->im.step(v->im.data, 0, N, a, v->obs, v->rew, v->term, NULL, v->rngs);
+        for (int i = 0; i < N; i++)
+            if (v->term[i]) v->im.reset(v->im.data, i, &v->rngs[i], v->obs + 4 * i);
+    } else {
+        lc_error err = {0};
+        if (lc_env_step(v->e, a, &err)) {
+            fprintf(stderr, "bench_cartpole: %s\n", err.msg);
+            return -1;
         }
-        t1 = now_s();
-        if (steps / (t1 - t0) > best) best = steps / (t1 - t0);
     }
-    lc_env_free(e);
-    return best;
+    return 0;
+}
+
+// Env steps per second of one block of >= BLOCK_S seconds; -1 on failure.
+static double variant_block(variant *v) {
+    long steps = 0;
+    double t0 = bench_now(), t;
+    do {
+        for (int k = 0; k < 8; k++, steps += v->N)
+            if (variant_step(v)) return -1;
+        t = bench_now() - t0;
+    } while (t < BLOCK_S);
+    return steps / t;
 }
 
 // ---------------------------------------------------------------- exactness
@@ -206,20 +188,34 @@ static double bit_mismatch(int N, const int32_t *acts, int T) {
 
 int main(void) {
     static const int sizes[] = {64, 1024, 4096};
-    printf("CartPole-v1 steps per second (one core unless noted; a shared machine: figures are noisy)\n");
-    printf("%6s %14s %14s %8s %14s %14s\n", "N", "naive scalar", "lucid backend", "speedup", "lc_env 1 thr",
-           "lc_env 2 thr");
+    printf("CartPole-v1 steps per second (one core unless noted): median [min-max] over %d blocks "
+           "of >= %.0f ms,\nthe variants alternating block by block (a shared machine: the spread "
+           "is its noise)\n", REPS, BLOCK_S * 1e3);
+    printf("%6s %22s %22s %8s %22s %22s\n", "N", "naive scalar", "lucid backend", "speedup",
+           "lc_env 1 thr", "lc_env 2 thr");
     for (size_t k = 0; k < sizeof sizes / sizeof *sizes; k++) {
         int N = sizes[k];
         int32_t *acts = malloc(sizeof *acts * N * NBATCH);
         lc_rng rng;
         lc_rng_seed(&rng, 3, 0);
         for (int j = 0; j < N * NBATCH; j++) acts[j] = (int32_t)lc_rng_below(&rng, 2);
-        int used1 = 0, used2 = 0;
-        double naive = bench_naive(N, acts), backend = bench_backend(N, acts);
-        double vec1 = bench_vector(N, 1, acts, &used1), vec2 = bench_vector(N, 2, acts, &used2);
-        printf("%6d %13.1fM %13.1fM %7.2fx %13.1fM %13.1fM%s\n", N, naive / 1e6, backend / 1e6, backend / naive,
-               vec1 / 1e6, vec2 / 1e6, used2 == 2 ? "" : " (1 thread)");
+        variant v[NVAR];
+        double rate[NVAR][REPS];
+        for (int j = 0; j < NVAR; j++)
+            if (variant_init(&v[j], j, N, acts)) return 1;
+        for (int rep = 0; rep < REPS; rep++)
+            for (int j = 0; j < NVAR; j++)
+                if ((rate[j][rep] = variant_block(&v[j])) < 0) return 1;
+        bench_stat st[NVAR];
+        char f[NVAR][48];
+        for (int j = 0; j < NVAR; j++) {
+            st[j] = bench_stat_of(rate[j], REPS);
+            bench_fmt(f[j], sizeof f[j], st[j], 1e-6, 1);
+        }
+        printf("%6d %21sM %21sM %7.2fx %21sM %21sM%s\n", N, f[NAIVE], f[BACKEND],
+               st[BACKEND].med / st[NAIVE].med, f[VEC1], f[VEC2],
+               v[VEC2].threads_used == 2 ? "" : " (1 thread)");
+        for (int j = 0; j < NVAR; j++) variant_free(&v[j]);
         if (N == 1024)
             printf("       bit-different next states, naive (libm sin/cos) vs lucid: %.4f%% of %d steps\n",
                    100 * bit_mismatch(N, acts, 200), N * 200);

@@ -7,14 +7,15 @@
 //
 // B = batch, C/OC = channels, H/W = image, K = kernel, S = stride, P = pad,
 // OHW = output pixels, CKK = C K K. Forward flops = 2 OC CKK B OHW, forward+backward
-// 3 times that (dw and din products). Each figure is the best of REPS blocks of
-// >= 20 ms, the ops of one row alternating block by block (the CPU is shared: noisy).
+// 3 times that (dw and din products). Each figure is the median of REPS blocks of
+// >= 20 ms with [min-max], the ops of one row alternating block by block (the CPU is
+// shared: the spread is its noise).
 #include <cblas.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
+#include "bench/bench_util.h"
 #include "core/rng.h"
 #include "nn/nn.h"
 
@@ -93,31 +94,25 @@ static void op_train_batch(bench *b) {
     bwd(b, b->ws, b->nws);
 }
 
-static double now(void) {
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
-}
-
 // Seconds per call of each of the n ops: blocks of >= 20 ms of each (sized from a
-// first, warm-up call), alternated REPS times, the best block of each kept.
+// first, warm-up call), alternated REPS times; the median block with min and max.
 #define REPS 7
-static void time_ops(op_fn *f, double *t, int n, bench *b) {
+static void time_ops(op_fn *f, bench_stat *t, int n, bench *b) {
     int iters[8];
+    double s[8][REPS];
     for (int k = 0; k < n; k++) {
-        double t0 = now();
+        double t0 = bench_now();
         f[k](b);
-        double one = now() - t0;
+        double one = bench_now() - t0;
         iters[k] = one >= 0.02 ? 1 : (int)(0.02 / one) + 1;
-        t[k] = 1e30;
     }
     for (int rep = 0; rep < REPS; rep++)
         for (int k = 0; k < n; k++) {
-            double t0 = now();
+            double t0 = bench_now();
             for (int i = 0; i < iters[k]; i++) f[k](b);
-            double s = (now() - t0) / iters[k];
-            if (s < t[k]) t[k] = s;
+            s[k][rep] = (bench_now() - t0) / iters[k];
         }
+    for (int k = 0; k < n; k++) t[k] = bench_stat_of(s[k], REPS);
 }
 
 static float *randv(size_t n, lc_rng *r) {
@@ -154,7 +149,7 @@ static void bench_free(bench *b) {
 // Batched times against the chunk size (images per sgemm) at the current threads.
 static void sweep(lc_rng *r) {
     static const int chunks[] = {1, 2, 4, 8, 16, 32, 64, 128, 256};
-    printf("\n== chunk sweep, %d thread(s): forward / forward+backward ms per batch\n",
+    printf("\n== chunk sweep, %d thread(s): forward / forward+backward ms per batch (median of 3)\n",
            lc_nn_get_threads());
     for (int k = 0; k < NCASES; k++) {
         bench b;
@@ -163,16 +158,17 @@ static void sweep(lc_rng *r) {
         size_t per = lc_conv2d_ws_size(1, b.c.C, b.c.H, b.c.W, b.c.OC, b.c.K, b.c.S, b.c.P);
         for (size_t j = 0; j < sizeof chunks / sizeof *chunks && chunks[j] <= b.c.B; j++) {
             size_t nws = per * (size_t)chunks[j];
-            double best[2] = {1e30, 1e30};
+            double tf[3], tb[3];
             for (int rep = 0; rep < 3; rep++) {
-                double t0 = now();
+                double t0 = bench_now();
                 fwd(&b, b.ws, nws);
-                double t1 = now();
+                double t1 = bench_now();
                 bwd(&b, b.ws, nws);
-                double t2 = now();
-                if (t1 - t0 < best[0]) best[0] = t1 - t0;
-                if (t2 - t0 < best[1]) best[1] = t2 - t0;
+                double t2 = bench_now();
+                tf[rep] = t1 - t0;
+                tb[rep] = t2 - t0;
             }
+            double best[2] = {bench_stat_of(tf, 3).med, bench_stat_of(tb, 3).med};
             printf(" %d: %.2f/%.2f", chunks[j], best[0] * 1e3, best[1] * 1e3);
         }
         printf("\n");
@@ -186,8 +182,8 @@ int main(int argc, char **argv) {
     lc_rng_seed(&r, 1, 0);
     printf("lc_conv2d: one sgemm per image (plain) vs one per batch (_ws), OpenBLAS %s\n",
            openblas_get_corename());
-    printf("ms per batch and GFLOP/s; bare = cblas_sgemm of the batched shapes and the same "
-           "flops; best of %d blocks (shared CPU: noisy)\n",
+    printf("GFLOP/s and ms per batch, the median of %d blocks (GFLOP/s [min-max] below it; shared\n"
+           "CPU: noisy); bare = cblas_sgemm of the batched shapes and the same flops\n",
            REPS);
     for (int threads = 1; threads <= 2; threads++) {
         lc_nn_set_threads(threads);
@@ -200,14 +196,23 @@ int main(int argc, char **argv) {
             bench_make(&b, &CASES[k], &r);
             op_fn ops[6] = {op_bare_fwd,   op_fwd_plain,   op_fwd_batch,
                             op_bare_train, op_train_plain, op_train_batch};
+            bench_stat st[6];
+            time_ops(ops, st, 6, &b);
             double t[6];
-            time_ops(ops, t, 6, &b);
+            for (int j = 0; j < 6; j++) t[j] = st[j].med;
             double fl = 2.0 * b.c.OC * b.CKK * (double)b.c.B * b.OHW * 1e-9;
             printf("%-30s %4d | %6.1f %7.1f %7.1f %5.1f | %6.1f %7.1f %7.1f %5.1f   GFLOP/s\n",
                    b.c.name, b.c.B, fl / t[0], fl / t[1], fl / t[2], t[1] / t[2], 3 * fl / t[3],
                    3 * fl / t[4], 3 * fl / t[5], t[4] / t[5]);
             printf("%-30s %4s | %6.2f %7.2f %7.2f %5s | %6.2f %7.2f %7.2f %5s   ms\n", "", "",
                    t[0] * 1e3, t[1] * 1e3, t[2] * 1e3, "", t[3] * 1e3, t[4] * 1e3, t[5] * 1e3, "");
+            printf("%-30s %4s |", "", "");
+            for (int j = 0; j < 6; j++) {
+                char f[48];
+                bench_fmt(f, sizeof f, bench_rate(st[j], j < 3 ? fl : 3 * fl), 1, 1);
+                printf(" %s%s", f, j == 2 ? " |" : "");
+            }
+            printf("   GFLOP/s range\n");
             bench_free(&b);
         }
         if (do_sweep) sweep(&r);

@@ -2,26 +2,20 @@
 // cblas_sgemm of the same three shapes, measured in the same run, for 1 and 2 threads.
 // Leaves out: layer norm, other widths, accuracy (tests/test_nn.c checks the maths).
 //
-// B = batch. Forward flops = 2 B (6*256 + 256*256 + 256*5). Each figure is the best
-// of 21 blocks of >= 10 ms (the machine is shared, so the best is the least disturbed);
-// the bare sgemm and the forward pass alternate block by block.
+// B = batch. Forward flops = 2 B (6*256 + 256*256 + 256*5). Each figure is the median
+// of 21 blocks of >= 10 ms with [min-max] (the machine is shared: the spread is its
+// noise); the bare sgemm and the forward pass alternate block by block.
 #include <cblas.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
+#include "bench/bench_util.h"
 #include "core/rng.h"
 #include "nn/nn.h"
 
 #define NL 3
 static const int SIZES[NL + 1] = {6, 256, 256, 5};
-
-static double now(void) {
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
-}
 
 typedef struct bench {
     lc_mlp m;
@@ -55,31 +49,30 @@ static void op_train(bench *b) {
 static int calibrate(op_fn f, bench *b) {
     int iters = 1;
     for (;;) {
-        double t0 = now();
+        double t0 = bench_now();
         for (int i = 0; i < iters; i++) f(b);
-        if (now() - t0 >= 0.01) return iters;
+        if (bench_now() - t0 >= 0.01) return iters;
         iters *= 2;
     }
 }
 
-// Seconds per call of f and g: blocks of >= 10 ms of each, alternated REPS times,
-// the best block of each kept, so that both see the same (shared, noisy) machine.
+// Seconds per call of f and g: blocks of >= 10 ms of each, alternated REPS times, so
+// that both see the same (shared, noisy) machine; the median block with min and max.
 #define REPS 21
-static void time_pair(op_fn f, op_fn g, bench *b, double *tf, double *tg) {
+static void time_pair(op_fn f, op_fn g, bench *b, bench_stat *tf, bench_stat *tg) {
     int nf = calibrate(f, b), ng = g ? calibrate(g, b) : 0;
-    *tf = 1e30;
-    if (tg) *tg = 1e30;
+    double sf[REPS], sg[REPS];
     for (int rep = 0; rep < REPS; rep++) {
-        double t0 = now();
+        double t0 = bench_now();
         for (int i = 0; i < nf; i++) f(b);
-        double t = (now() - t0) / nf;
-        *tf = t < *tf ? t : *tf;
+        sf[rep] = (bench_now() - t0) / nf;
         if (!g) continue;
-        t0 = now();
+        t0 = bench_now();
         for (int i = 0; i < ng; i++) g(b);
-        t = (now() - t0) / ng;
-        *tg = t < *tg ? t : *tg;
+        sg[rep] = (bench_now() - t0) / ng;
     }
+    *tf = bench_stat_of(sf, REPS);
+    if (g) *tg = bench_stat_of(sg, REPS);
 }
 
 static float *randv(size_t n, lc_rng *r) {
@@ -92,20 +85,20 @@ static float *randv(size_t n, lc_rng *r) {
     return x;
 }
 
-static double square_peak(void) {
+// GFLOP/s of a square 1024^3 sgemm over 5 calls.
+static bench_stat square_peak(void) {
     enum { N = 1024 };
     lc_rng r;
     lc_rng_seed(&r, 2, 0);
     float *a = randv((size_t)N * N, &r), *b = randv((size_t)N * N, &r), *c = randv((size_t)N * N, &r);
-    double best = 1e30;
+    double t[5];
     for (int rep = 0; rep < 5; rep++) {
-        double t0 = now();
+        double t0 = bench_now();
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, N, N, N, 1.0f, a, N, b, N, 0.0f, c, N);
-        double t = now() - t0;
-        best = t < best ? t : best;
+        t[rep] = bench_now() - t0;
     }
     free(a), free(b), free(c);
-    return 2.0 * N * N * N / best * 1e-9;
+    return bench_rate(bench_stat_of(t, 5), 2.0 * N * N * N * 1e-9);
 }
 
 int main(void) {
@@ -113,14 +106,15 @@ int main(void) {
     double flops_per_sample = 0;
     for (int i = 0; i < NL; i++) flops_per_sample += 2.0 * SIZES[i] * SIZES[i + 1];
     printf("lc_mlp 6 -> 256 -> 256 -> 5 (tanh), OpenBLAS %s\n", openblas_get_corename());
-    printf("forward: %.0f flops per sample; times are the best of 21 blocks (shared CPU: noisy)\n",
-           flops_per_sample);
+    printf("forward: %.0f flops per sample; figures are the median [min-max] of %d blocks "
+           "(shared CPU: noisy)\n", flops_per_sample, REPS);
     for (int threads = 1; threads <= 2; threads++) {
         lc_nn_set_threads(threads);
-        printf("\n== %d thread%s: sgemm 1024^3 peak %.1f GFLOP/s\n", threads, threads > 1 ? "s" : "",
-               square_peak());
-        printf("%6s | %12s %8s | %8s %6s | %12s | %s\n", "batch", "fwd samp/s", "GFLOP/s",
-               "sgemm GF", "% bare", "train samp/s", "overhead/layer");
+        char pk[64];
+        printf("\n== %d thread%s: sgemm 1024^3 %s GFLOP/s\n", threads, threads > 1 ? "s" : "",
+               bench_fmt(pk, sizeof pk, square_peak(), 1, 1));
+        printf("%6s | %24s %8s | %20s %6s | %24s | %s\n", "batch", "fwd samples/s", "GFLOP/s",
+               "bare sgemm GFLOP/s", "% bare", "train samples/s", "overhead/layer (median)");
         for (size_t k = 0; k < sizeof batches / sizeof *batches; k++) {
             bench b;
             memset(&b, 0, sizeof b);
@@ -144,15 +138,18 @@ int main(void) {
                 b.bw[i] = randv((size_t)SIZES[i] * SIZES[i + 1], &r);
                 b.bo[i] = randv((size_t)b.B * SIZES[i + 1], &r);
             }
-            double tb, tf, tt;
+            bench_stat tb, tf, tt;
             time_pair(op_bare, op_forward, &b, &tb, &tf);
             time_pair(op_train, NULL, &b, &tt, NULL);
             double fl = flops_per_sample * b.B;
-            printf("%6d | %12.0f %8.1f | %8.1f %5.0f%% | %12.0f |", b.B, b.B / tf, fl / tf * 1e-9,
-                   fl / tb * 1e-9, 100.0 * tb / tf, b.B / tt);
+            char f1[64], f2[64], f3[64];
+            printf("%6d | %24s %8.1f | %20s %5.0f%% | %24s |", b.B,
+                   bench_fmt(f1, sizeof f1, bench_rate(tf, b.B), 1, 0), fl / tf.med * 1e-9,
+                   bench_fmt(f2, sizeof f2, bench_rate(tb, fl * 1e-9), 1, 1), 100.0 * tb.med / tf.med,
+                   bench_fmt(f3, sizeof f3, bench_rate(tt, b.B), 1, 0));
             if (b.B == 16)
-                printf(" %.2f us (forward %.2f us, bare sgemm %.2f us)", (tf - tb) / NL * 1e6,
-                       tf * 1e6, tb * 1e6);
+                printf(" %.2f us (forward %.2f us, bare sgemm %.2f us)", (tf.med - tb.med) / NL * 1e6,
+                       tf.med * 1e6, tb.med * 1e6);
             printf("\n");
             for (int i = 0; i < NL; i++) free(b.bw[i]), free(b.bo[i]);
             free(b.acts), free(b.work), free(b.in), free(b.dout);

@@ -20,10 +20,17 @@ static void print_help(const cli_opt *opts, int nopts, const char *usage) {
         case CLI_FLOAT: snprintf(def, sizeof def, "%g", *(float *)o->ptr); break;
         case CLI_STR: snprintf(def, sizeof def, "%s", *(const char **)o->ptr ? *(const char **)o->ptr : ""); break;
         case CLI_FLAG: break;
+        case CLI_SETTING: {
+            const cli_table *t = o->ptr;
+            lc_settings_format(lc_settings_find(t->table, o->name), t->obj, def, sizeof def);
+            break;
+        }
         }
         const char *arg = o->type == CLI_FLAG ? "" : o->type == CLI_STR ? " S" : " N";
         char left[64];
         snprintf(left, sizeof left, "--%s%s", o->name, arg);
+        for (char *c = left; *c; c++)
+            if (*c == '_') *c = '-';
         if (def[0]) printf("  %-24s %s (default %s)\n", left, o->help, def);
         else printf("  %-24s %s\n", left, o->help);
     }
@@ -54,8 +61,36 @@ static int set_value(const cli_opt *o, const char *v) {
     }
     case CLI_STR: *(const char **)o->ptr = v; return 0;
     case CLI_FLAG: *(int *)o->ptr = 1; return 0;
+    case CLI_SETTING: {
+        lc_error err = {0};
+        const cli_table *t = o->ptr;
+        if (lc_settings_set(t->table, t->obj, o->name, v, &err) == LC_OK) return 0;
+        fprintf(stderr, "lucid: %s\n", err.msg);
+        return -1;
+    }
     }
     return -1;
+}
+
+// An option's name against len bytes of a word: '-' and '_' are the same.
+static int name_is(const char *name, const char *w, size_t len) {
+    size_t i = 0;
+    for (; name[i] && i < len; i++)
+        if (name[i] != w[i] && !((name[i] == '-' || name[i] == '_') && (w[i] == '-' || w[i] == '_')))
+            return 0;
+    return name[i] == '\0' && i == len;
+}
+
+int cli_settings_opts(cli_opt *opts, int n, int max, const cli_table *t,
+                      const char *const *skip) {
+    for (int i = 0; i < t->table->n && n < max; i++) {
+        const lc_setting *r = &t->table->rows[i];
+        int skipped = 0;
+        for (const char *const *s = skip; s && *s; s++) skipped |= strcmp(*s, r->name) == 0;
+        if (skipped) continue;
+        opts[n++] = (cli_opt){r->name, CLI_SETTING, (void *)t, r->help};
+    }
+    return n;
 }
 
 int cli_parse(int argc, char **argv, const cli_opt *opts, int nopts, const char *usage,
@@ -79,7 +114,7 @@ int cli_parse(int argc, char **argv, const cli_opt *opts, int nopts, const char 
         size_t len = eq ? (size_t)(eq - name) : strlen(name);
         const cli_opt *o = NULL;
         for (int k = 0; k < nopts; k++)
-            if (strlen(opts[k].name) == len && strncmp(opts[k].name, name, len) == 0) o = &opts[k];
+            if (name_is(opts[k].name, name, len)) o = &opts[k];
         if (!o) {
             fprintf(stderr, "lucid: unknown option '--%.*s' (see --help)\n", (int)len, name);
             return 2;

@@ -1,16 +1,16 @@
 // cli/bench_arch.c: `lucid bench-arch`: PPO with several controller architectures on
 // several envs and seeds, in parallel worker processes, resumable, summarised with
-// IQM and bootstrap intervals (agents/bench_arch.h). Leaves out: per-arch settings.
+// IQM and bootstrap intervals (loops/bench_arch.h). Leaves out: per-arch settings.
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-#include "agents/bench_arch.h"
+#include "loops/bench_arch.h"
 #include "cli/cli.h"
 #include "policy/policy.h"
-#include "policy/stats.h"
+#include "core/stats.h"
 
 typedef struct ui {
     int quiet, failed;

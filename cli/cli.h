@@ -9,14 +9,28 @@
 
 struct lc_env; // env/env.h
 
-typedef enum cli_type { CLI_INT, CLI_I64, CLI_FLOAT, CLI_STR, CLI_FLAG } cli_type;
+#include "core/settings.h"
+
+typedef enum cli_type { CLI_INT, CLI_I64, CLI_FLOAT, CLI_STR, CLI_FLAG, CLI_SETTING } cli_type;
 
 typedef struct cli_opt {
-    const char *name;  // long name without dashes: "steps" for --steps
+    const char *name;  // long name: "steps" for --steps ('_' and '-' are the same)
     cli_type type;
-    void *ptr;         // int*, int64_t*, float*, const char**, int* (flag set to 1)
+    void *ptr;         // int*, int64_t*, float*, const char**, int* (flag set to 1);
+                       // CLI_SETTING: a cli_table naming the settings struct
     const char *help;  // one line, shown by --help with the default
 } cli_opt;
+
+// A settings struct whose table's rows are options (CLI_SETTING).
+typedef struct cli_table {
+    const lc_settings *table;
+    void *obj;
+} cli_table;
+
+// Appends one CLI_SETTING option per row of t's table except the rows named in skip
+// (NULL-terminated, may be NULL). Returns the new count (at most max).
+int cli_settings_opts(cli_opt *opts, int n, int max, const cli_table *t,
+                      const char *const *skip);
 
 // Parses --name value / --name=value / --flag into the opts; other words go to
 // positional (at most max_pos, count in *npos). Returns 0 to go on, 1 if --help

@@ -67,12 +67,12 @@ static int write_gif(const char *path, lc_policy *pol, const lc_ensemble *m, uin
     if (rc) return rc;
     lc_dream_params dp = lc_dream_params_default();
     lc_dream *d = NULL;
-    cli_mb_actor *actor = NULL;
+    lc_actor *actor = NULL;
     lc_gif *gif = NULL;
     lc_canvas cv = {0};
     dp.temperature = 0.0f;
     if ((rc = lc_dream_new(&d, m, 1, &dp, err)) ||
-        (rc = cli_mb_actor_wrap(&actor, pol, seed, 1, err)) || (rc = lc_env_reset(real, seed, err)) ||
+        (rc = lc_actor_wrap(&actor, pol, seed, 1, err)) || (rc = lc_env_reset(real, seed, err)) ||
         (rc = lc_canvas_init(&cv, W, H, 0xffffffu, err)) || (rc = lc_gif_open(&gif, path, W, H, 4, err)))
         goto done;
     const lc_env_buf *b = lc_env_get_buf(real);
@@ -98,7 +98,7 @@ static int write_gif(const char *path, lc_policy *pol, const lc_ensemble *m, uin
         }
         if (rdone || t == 500) break;
         int32_t a;
-        if ((rc = cli_mb_actor_act(actor, rs, &start, 1, &a, err))) goto done;
+        if ((rc = lc_actor_act(actor, rs, &start, 1, &a, err))) goto done;
         start = 0;
         if ((rc = lc_env_step(real, &a, err))) goto done;
         memcpy(rs, b->done[0] ? b->final_obs : b->obs, sizeof rs);
@@ -118,7 +118,7 @@ static int write_gif(const char *path, lc_policy *pol, const lc_ensemble *m, uin
 done:
     if (gif) lc_gif_close(gif, NULL);
     lc_canvas_free(&cv);
-    cli_mb_actor_free(actor);
+    lc_actor_free(actor);
     lc_dream_free(d);
     lc_env_free(real);
     return rc;
@@ -140,8 +140,8 @@ int cmd_demo(int argc, char **argv) {
     lc_worldmodel_register();
     lc_nn_set_threads(threads);
     lc_error err = {0};
-    cli_dyna_cfg cfg;
-    if (cli_dyna_defaults(&cfg, "CartPole-v1", &err) != LC_OK) {
+    lc_dyna_cfg cfg;
+    if (lc_dyna_defaults(&cfg, "CartPole-v1", &err) != LC_OK) {
         fprintf(stderr, "lucid demo: %s\n", err.msg);
         return 1;
     }
@@ -160,14 +160,14 @@ int cmd_demo(int argc, char **argv) {
            cfg.dream_params, (long long)cfg.ppo.total_steps, (long long)cfg.ppo_round_steps);
     fflush(stdout);
     double t0 = lc_now();
-    cli_dyna_result res;
-    if (cli_dyna_run(&cfg, &res, &err) != LC_OK) {
+    lc_dyna_result res;
+    if (lc_dyna_run(&cfg, &res, &err) != LC_OK) {
         fprintf(stderr, "lucid demo: %s\n", err.msg);
-        cli_dyna_result_free(&res);
+        lc_dyna_result_free(&res);
         return 1;
     }
-    lc_policy *pol = cli_dyna_policy(&res);
-    const cli_dyna_round *last = &res.r[res.rounds - 1];
+    lc_policy *pol = lc_dyna_policy(&res);
+    const lc_dyna_round *last = &res.r[res.rounds - 1];
     int status = 0;
 
     // Multi-step error on the final policy's real trajectories (evaluation only).
@@ -176,17 +176,17 @@ int cmd_demo(int argc, char **argv) {
     o.num_envs = 4;
     lc_dataset evds;
     int have_ev = 0;
-    cli_mb_actor *actor = NULL;
+    lc_actor *actor = NULL;
     lc_wm_eval ev = {0}, ev10 = {0};
     if (lc_env_make(&real, "CartPole-v1", &o, &err) || lc_dataset_init_for_env(&evds, real, &err) ||
-        (have_ev = 1, cli_mb_actor_wrap(&actor, pol, (uint64_t)seed, 1, &err)) ||
-        lc_dataset_collect(&evds, real, 2000, cli_mb_actor_act, actor, (uint64_t)seed + 99, NULL, NULL, &err) ||
+        (have_ev = 1, lc_actor_wrap(&actor, pol, (uint64_t)seed, 1, &err)) ||
+        lc_dataset_collect(&evds, real, 2000, lc_actor_act, actor, (uint64_t)seed + 99, NULL, NULL, &err) ||
         lc_ensemble_evaluate(res.model, &evds, 50, 1000, &ev, &err) ||
         lc_ensemble_evaluate(res.model, &evds, 10, 1000, &ev10, &err)) {
         fprintf(stderr, "lucid demo: %s\n", err.msg);
         status = 1;
     }
-    cli_mb_actor_free(actor);
+    lc_actor_free(actor);
     lc_env_free(real);
     int64_t eval_steps = last->real_eval + (have_ev ? (int64_t)evds.n : 0);
     if (have_ev) lc_dataset_free(&evds);
@@ -200,7 +200,7 @@ int cmd_demo(int argc, char **argv) {
         fprintf(stderr, "lucid demo: %s\n", err.msg);
         status = 1;
     }
-    double rx[CLI_DYNA_MAX_ROUNDS], ry[CLI_DYNA_MAX_ROUNDS];
+    double rx[LC_DYNA_MAX_ROUNDS], ry[LC_DYNA_MAX_ROUNDS];
     for (int i = 0; i < res.rounds; i++) {
         rx[i] = (double)res.r[i].dream_steps;
         ry[i] = res.r[i].real_return;
@@ -218,7 +218,7 @@ int cmd_demo(int argc, char **argv) {
     printf("%-6s %11s %22s %11s %11s %18s\n", "round", "real steps", "model 1-step MSE", "dream steps",
            "dream ret", "real ret (100 ep)");
     for (int i = 0; i < res.rounds; i++) {
-        const cli_dyna_round *r = &res.r[i];
+        const lc_dyna_round *r = &res.r[i];
         printf("%-6d %11lld %22.3g %11lld %11.1f %11.1f +- %.1f\n", i, (long long)r->real_learn,
                r->wm_mse, (long long)r->dream_steps, r->dream_return, r->real_return, r->real_std);
     }
@@ -242,6 +242,6 @@ int cmd_demo(int argc, char **argv) {
     printf("  wall time                             %.0f s\n", lc_now() - t0);
     if (!status)
         printf("wrote %s (real episode %d steps, dream %d steps), %s\n", gif_path, rl, dl, png_path);
-    cli_dyna_result_free(&res);
+    lc_dyna_result_free(&res);
     return status;
 }

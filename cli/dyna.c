@@ -65,8 +65,8 @@ int cmd_dyna(int argc, char **argv) {
     lc_error err = {0};
     lc_worldmodel_register();
     lc_nn_set_threads(threads);
-    cli_dyna_cfg cfg;
-    if (cli_dyna_defaults(&cfg, env, &err) != LC_OK) {
+    lc_dyna_cfg cfg;
+    if (lc_dyna_defaults(&cfg, env, &err) != LC_OK) {
         fprintf(stderr, "lucid dyna: %s\n", err.msg);
         return 1;
     }
@@ -97,26 +97,26 @@ int cmd_dyna(int argc, char **argv) {
     if (!quiet)
         fprintf(stderr, "dyna: %s, real-step budget %lld, target %g, seed %lld\n", env,
                 (long long)cfg.budget, cfg.target, (long long)seed);
-    cli_dyna_result res;
+    lc_dyna_result res;
     double t0 = lc_now();
-    rc = cli_dyna_run(&cfg, &res, &err);
+    rc = lc_dyna_run(&cfg, &res, &err);
     double secs = lc_now() - t0;
     if (rc != LC_OK) {
         fprintf(stderr, "lucid dyna: %s\n", err.msg);
-        cli_dyna_result_free(&res);
+        lc_dyna_result_free(&res);
         return 1;
     }
-    const cli_dyna_round *last = &res.r[res.rounds - 1];
+    const lc_dyna_round *last = &res.r[res.rounds - 1];
     if (json) {
         printf("{\n  \"env\": ");
-        cli_json_str(stdout, env);
+        lc_json_fstr(stdout, env);
         printf(",\n  \"seed\": %lld,\n  \"target\": %g,\n  \"reached\": %s,\n", (long long)seed,
                cfg.target, res.reached ? "true" : "false");
         printf("  \"real_steps_learning\": %lld,\n  \"real_steps_evaluation\": %lld,\n",
                (long long)last->real_learn, (long long)last->real_eval);
         printf("  \"seconds\": %.1f,\n  \"rounds\": [\n", secs);
         for (int i = 0; i < res.rounds; i++) {
-            const cli_dyna_round *r = &res.r[i];
+            const lc_dyna_round *r = &res.r[i];
             printf("    {\"real_steps_learning\": %lld, \"real_steps_evaluation\": %lld, "
                    "\"dream_steps\": %lld, \"model_val_mse\": %.6g, \"model_val_mse_trivial\": %.6g, "
                    "\"dream_return\": %.2f, \"real_return\": %.2f, \"real_return_std\": %.2f}%s\n",
@@ -129,7 +129,7 @@ int cmd_dyna(int argc, char **argv) {
         printf("%-6s %12s %12s %12s %22s %12s %16s\n", "round", "real learn", "real eval",
                "dream steps", "model MSE (trivial)", "dream ret", "real ret");
         for (int i = 0; i < res.rounds; i++) {
-            const cli_dyna_round *r = &res.r[i];
+            const lc_dyna_round *r = &res.r[i];
             char mse[40];
             snprintf(mse, sizeof mse, "%.2e (%.2e)", r->wm_mse, r->wm_mse_trivial);
             printf("%-6d %12lld %12lld %12lld %22s %12.1f %9.1f +- %4.1f\n", i,
@@ -141,6 +141,6 @@ int cmd_dyna(int argc, char **argv) {
                (long long)last->real_learn, (long long)last->real_eval, secs, res.data_path,
                res.model_path, res.policy_path);
     }
-    cli_dyna_result_free(&res);
+    lc_dyna_result_free(&res);
     return 0;
 }

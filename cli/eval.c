@@ -8,6 +8,7 @@
 
 #include "cli/cli.h"
 #include "core/image.h"
+#include "core/json.h"
 #include "policy/ppo.h"
 
 // Records the first episode of env copy 0 as a GIF (at most max_frames frames).
@@ -54,13 +55,8 @@ static int write_gif(const char *path, lc_policy *p, const char *env, const lc_e
 }
 
 static void json_str(const char *key, const char *v) {
-    printf("\"%s\": \"", key);
-    for (const char *c = v; *c; c++) {
-        if (*c == '"' || *c == '\\') printf("\\%c", *c);
-        else if ((unsigned char)*c < 0x20) printf("\\u%04x", *c);
-        else putchar(*c);
-    }
-    printf("\"");
+    printf("\"%s\": ", key);
+    lc_json_fstr(stdout, v);
 }
 
 int cmd_eval(int argc, char **argv) {

@@ -67,3 +67,5 @@ void lc_error_clear(lc_error *err) {
     err->code = LC_OK;
     err->msg[0] = '\0';
 }
+
+const char *lc_version(void) { return LC_VERSION; }

@@ -4,6 +4,10 @@
 #ifndef LC_CORE_ERROR_H
 #define LC_CORE_ERROR_H
 
+#include "core/api.h"
+
+LC_API_BEGIN
+
 typedef enum lc_status {
     LC_OK = 0,
     LC_ERR_ARG,       // a bad argument from a caller (command line, API user)
@@ -42,5 +46,7 @@ int lc_error_prefix(lc_error *err, const char *fmt, ...)
 void lc_error_clear(lc_error *err);
 // A short stable name for a status: "ok", "bad argument", "truncated", ...
 const char *lc_status_str(int code);
+
+LC_API_END
 
 #endif

@@ -4,10 +4,14 @@
 #ifndef LC_CORE_FILE_H
 #define LC_CORE_FILE_H
 
+#include "core/api.h"
+
 #include <stddef.h>
 #include <stdint.h>
 
 #include "core/error.h"
+
+LC_API_BEGIN
 
 #define LC_FILE_VERSION 1
 #define LC_MAX_DIMS 4
@@ -75,5 +79,7 @@ uint32_t lc_crc32(const void *data, size_t n);
 int lc_atomic_tmp(char *tmp, size_t cap, const char *path, lc_error *err);
 int lc_atomic_commit(const char *tmp, const char *path, lc_error *err);
 void lc_atomic_abort(const char *tmp);
+
+LC_API_END
 
 #endif

@@ -4,9 +4,13 @@
 #ifndef LC_CORE_IMAGE_H
 #define LC_CORE_IMAGE_H
 
+#include "core/api.h"
+
 #include <stdint.h>
 
 #include "core/error.h"
+
+LC_API_BEGIN
 
 // rgb: h rows of w pixels, 3 bytes each.
 int lc_png_write(const char *path, const uint8_t *rgb, int w, int h, lc_error *err);
@@ -41,5 +45,7 @@ typedef struct lc_series {
 } lc_series;
 int lc_plot_png(const char *path, const char *title, const char *xlabel, const char *ylabel,
                 const lc_series *series, int nseries, int w, int h, lc_error *err);
+
+LC_API_END
 
 #endif

@@ -2,6 +2,7 @@
 // existing header when appending) or JSONL (one object per line), flushed per row.
 // Leaves out: string values, column reordering, locking against other writers.
 #include "core/metrics.h"
+#include "core/json.h"
 
 #include <errno.h>
 #include <math.h>
@@ -137,17 +138,6 @@ static void csv_field(FILE *fp, const char *s) {
     fputc('"', fp);
 }
 
-static void json_string(FILE *fp, const char *s) {
-    fputc('"', fp);
-    for (; *s; s++) {
-        unsigned char c = (unsigned char)*s;
-        if (c == '"' || c == '\\') fprintf(fp, "\\%c", c);
-        else if (c < 0x20) fprintf(fp, "\\u%04x", c);
-        else fputc(c, fp);
-    }
-    fputc('"', fp);
-}
-
 static void number(FILE *fp, double v, int json) {
     if (isfinite(v)) fprintf(fp, "%.10g", v);
     else if (json) fputs("null", fp);
@@ -199,7 +189,7 @@ int lc_metrics_row(lc_metrics *m, int n, const char *const *keys, const double *
         fputc('{', fp);
         for (int i = 0; i < n; i++) {
             if (i) fputs(", ", fp);
-            json_string(fp, keys[i]);
+            lc_json_fstr(fp, keys[i]);
             fputs(": ", fp);
             number(fp, vals[i], 1);
         }

@@ -4,7 +4,11 @@
 #ifndef LC_CORE_METRICS_H
 #define LC_CORE_METRICS_H
 
+#include "core/api.h"
+
 #include "core/error.h"
+
+LC_API_BEGIN
 
 typedef struct lc_metrics lc_metrics;
 
@@ -14,5 +18,7 @@ int lc_metrics_open(lc_metrics **out, const char *path, int append, lc_error *er
 int lc_metrics_row(lc_metrics *m, int n, const char *const *keys, const double *vals,
                    lc_error *err);
 int lc_metrics_close(lc_metrics *m, lc_error *err); // flushes, closes, frees
+
+LC_API_END
 
 #endif

@@ -4,8 +4,12 @@
 #ifndef LC_CORE_PROGRESS_H
 #define LC_CORE_PROGRESS_H
 
+#include "core/api.h"
+
 #include <stdint.h>
 #include <stdio.h>
+
+LC_API_BEGIN
 
 typedef struct lc_progress lc_progress;
 
@@ -15,5 +19,7 @@ lc_progress *lc_progress_new(FILE *out, const char *label, int64_t total);
 void lc_progress_update(lc_progress *p, int64_t done, const char *extra);
 void lc_progress_finish(lc_progress *p, const char *extra); // prints the last line and frees
 double lc_now(void); // monotonic seconds
+
+LC_API_END
 
 #endif

@@ -4,7 +4,11 @@
 #ifndef LC_CORE_RNG_H
 #define LC_CORE_RNG_H
 
+#include "core/api.h"
+
 #include <stdint.h>
+
+LC_API_BEGIN
 
 typedef struct lc_rng {
     uint64_t s[4];
@@ -21,5 +25,7 @@ double lc_rng_normal(lc_rng *r);                 // standard normal (Box-Muller)
 uint32_t lc_rng_below(lc_rng *r, uint32_t n);    // uniform in [0, n), unbiased; n >= 1
 // A new generator whose stream is independent of r's; advances r.
 lc_rng lc_rng_split(lc_rng *r);
+
+LC_API_END
 
 #endif

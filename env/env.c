@@ -82,18 +82,19 @@ struct lc_env {
     uint64_t job_seed;
 };
 
+static const lc_setting OPTS_ROWS[] = {
+#define ROW(...) LC_SETTING_ROW_(lc_env_opts, __VA_ARGS__)
+    LC_ENV_OPTS_SETTINGS(ROW)
+#undef ROW
+};
+static const lc_settings OPTS = {"env", OPTS_ROWS, (int)(sizeof OPTS_ROWS / sizeof OPTS_ROWS[0])};
+
+const lc_settings *lc_env_opts_settings(void) { return &OPTS; }
+
 lc_env_opts lc_env_opts_default(void) {
     lc_env_opts o;
     memset(&o, 0, sizeof o);
-    o.num_envs = 1;
-    o.num_threads = 0;
-    o.max_episode_steps = 0;
-    o.autoreset = LC_AUTORESET_SAME_STEP;
-    o.action_repeat = 1;
-    o.frame_stack = 1;
-    o.clip_obs = 10.0f;
-    o.gamma = 0.99f;
-    o.clip_reward = 10.0f;
+    lc_settings_defaults(&OPTS, &o);
     return o;
 }
 

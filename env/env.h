@@ -5,12 +5,17 @@
 #ifndef LC_ENV_ENV_H
 #define LC_ENV_ENV_H
 
+#include "core/api.h"
+
 #include <stddef.h>
 #include <stdint.h>
 
 #include "core/error.h"
 #include "core/file.h"
 #include "core/rng.h"
+#include "core/settings.h"
+
+LC_API_BEGIN
 
 // ---------------------------------------------------------------- spaces
 
@@ -102,26 +107,35 @@ int lc_env_lookup(const char *name, lc_env_ctor *ctor, lc_error *err);
 // (its action is ignored; reward 0, flags 0, obs row the first observation).
 enum { LC_AUTORESET_SAME_STEP = 0, LC_AUTORESET_DISABLED = 1, LC_AUTORESET_NEXT_STEP = 2 };
 
+// The vector's options, once: (name, C type, table type, default, lo, hi, settings
+// version, help); lc_env_opts_settings() is the table (prefix "env"). Zero fields of
+// a memset struct mean the defaults too (num_envs 1, no repeat or stack, clip 10,
+// gamma 0.99).
+#define LC_ENV_OPTS_SETTINGS(X) \
+    X(num_envs, int, INT, 1, 1, 1 << 20, 2, "parallel copies of the env (>= 1)") \
+    X(num_threads, int, INT, 0, 0, 1024, 2, \
+      "stepping threads: 0 automatic (from 256 envs a 2-thread pool, kept only if clearly " \
+      "faster), 1 none, k at most num_envs") \
+    X(max_episode_steps, int, INT, 0, -1, 1 << 30, 1, "time limit: 0 the env's, < 0 none, > 0 override") \
+    X(autoreset, int, INT, 0, 0, 2, 2, \
+      "0: same-step autoreset (final_obs), 1: disabled, 2: next-step (Gymnasium's; not with action_repeat > 1)") \
+    X(render_w, int, INT, 0, 0, 1 << 16, 1, "render width (0: the env's)") \
+    X(render_h, int, INT, 0, 0, 1 << 16, 1, "render height (0: the env's)") \
+    X(action_repeat, int, INT, 1, 0, 1000, 1, "> 1: repeat each action, summing rewards") \
+    X(frame_stack, int, INT, 1, 0, 64, 1, "> 1: observations hold the last k frames (last axis)") \
+    X(normalize_obs, int, BOOL, 0, 0, 1, 2, "running mean/variance normalisation of float obs") \
+    X(clip_obs, float, FLOAT, 10, 0, 1e9, 2, "with normalize_obs: clip to +-clip_obs") \
+    X(normalize_reward, int, BOOL, 0, 0, 1, 2, "scale rewards by the running std of the return") \
+    X(gamma, float, FLOAT, 0.99, 0, 1, 2, "for normalize_reward") \
+    X(clip_reward, float, FLOAT, 10, 0, 1e9, 2, "with normalize_reward: clip to +-clip_reward")
+
 struct lc_env_opts {
-    int num_envs;          // >= 1 (default 1)
-    int num_threads;       // 0 = automatic, 1 = none, k = k threads (at most num_envs; 1
-                           // when the backend cannot split). Automatic: from 256 envs a
-                           // 2-thread pool is made, and steps 2..33 time it against one
-                           // thread; it stays in use only if clearly faster.
-    int max_episode_steps; // 0 = the env's default, < 0 = no time limit, > 0 = override
-    int autoreset;         // LC_AUTORESET_SAME_STEP (default), _DISABLED or _NEXT_STEP (not with
-                           // action_repeat > 1)
-    int render_w, render_h; // 0 = the env's native size
-    // Wrappers, applied in this order on every step:
-    int action_repeat;     // > 1: repeat each action, summing rewards, stopping at episode end
-    int frame_stack;       // > 1: observations hold the last k frames (stacked on the last axis)
-    int normalize_obs;     // running mean/variance normalisation of float observations
-    float clip_obs;        // with normalize_obs: clip to +-clip_obs (default 10)
-    int normalize_reward;  // scale rewards by the running std of the discounted return
-    float gamma;           // for normalize_reward (default 0.99)
-    float clip_reward;     // with normalize_reward: clip to +-clip_reward (default 10)
+    LC_SETTINGS_FIELDS(LC_ENV_OPTS_SETTINGS)
+    // Wrappers apply in the order action_repeat, frame_stack, normalize_obs,
+    // normalize_reward on every step.
     const char *params;    // backend options "key=value,key=value" (dream: temperature=...)
 };
+const lc_settings *lc_env_opts_settings(void);
 lc_env_opts lc_env_opts_default(void);
 // Details of the wrappers (env/env.c):
 // - the time limit counts env steps, so with action_repeat an episode still lasts at
@@ -198,5 +212,7 @@ void lc_env_obs_freeze(lc_env *e, int frozen);
 int64_t lc_env_episode_count(const lc_env *e, int i);
 int lc_env_num_threads(const lc_env *e);
 int lc_env_threads_in_use(const lc_env *e); // now: 1 when automatic mode dropped its pool
+
+LC_API_END
 
 #endif

@@ -4,8 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "core/rng.h"
-#include "env/env.h"
+#include "lucid.h"
 
 int main(int argc, char **argv) {
     const char *name = argc > 1 ? argv[1] : "CartPole-v1";

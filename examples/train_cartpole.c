@@ -4,7 +4,7 @@
 #include <math.h>
 #include <stdio.h>
 
-#include "policy/ppo.h"
+#include "lucid.h"
 
 static int on_iteration(void *ctx, const lc_ppo_stats *s) {
     (void)ctx;

@@ -10,12 +10,16 @@
 #ifndef LC_NN_NN_H
 #define LC_NN_NN_H
 
+#include "core/api.h"
+
 #include <stddef.h>
 #include <stdint.h>
 
 #include "core/error.h"
 #include "core/file.h"
 #include "core/rng.h"
+
+LC_API_BEGIN
 
 // ---------------------------------------------------------------- threads
 
@@ -279,5 +283,7 @@ float *lc_mlp_forward(const lc_mlp *m, const lc_params *p, float *acts, const fl
 // work: lc_mlp_act_size floats of scratch.
 void lc_mlp_backward(const lc_mlp *m, lc_params *p, float *work, const float *acts,
                      const float *in, const float *dout, float *din, int B);
+
+LC_API_END
 
 #endif

@@ -40,6 +40,8 @@
 #ifndef LC_POLICY_POLICY_H
 #define LC_POLICY_POLICY_H
 
+#include "core/api.h"
+
 #include <stddef.h>
 #include <stdint.h>
 
@@ -48,6 +50,8 @@
 #include "core/rng.h"
 #include "env/env.h"
 #include "nn/nn.h"
+
+LC_API_BEGIN
 
 // ---------------------------------------------------------------- config
 
@@ -221,5 +225,7 @@ int lc_policy_save(const lc_policy *p, lc_file *f, int with_opt, lc_error *err);
 int lc_policy_load(lc_policy **out, const lc_file *f, int with_opt, lc_error *err);
 int lc_policy_save_path(const lc_policy *p, const char *path, lc_error *err);
 int lc_policy_load_path(lc_policy **out, const char *path, lc_error *err);
+
+LC_API_END
 
 #endif

@@ -15,33 +15,19 @@
 
 // ---------------------------------------------------------------- config
 
+static const lc_setting PPO_ROWS[] = {
+#define ROW(...) LC_SETTING_ROW_(lc_ppo_cfg, __VA_ARGS__)
+    LC_PPO_SETTINGS(ROW)
+#undef ROW
+};
+static const lc_settings PPO_SETTINGS = {"ppo", PPO_ROWS, (int)(sizeof PPO_ROWS / sizeof PPO_ROWS[0])};
+
+const lc_settings *lc_ppo_settings(void) { return &PPO_SETTINGS; }
+
 lc_ppo_cfg lc_ppo_cfg_default(void) {
     lc_ppo_cfg c;
     memset(&c, 0, sizeof c);
-    c.total_steps = 500000;
-    c.num_envs = 4;
-    c.num_steps = 128;
-    c.lr = 2.5e-4f;
-    c.anneal_lr = 1;
-    c.adam_eps = 1e-5f;
-    c.gamma = 0.99f;
-    c.gae_lambda = 0.95f;
-    c.num_minibatches = 4;
-    c.update_epochs = 4;
-    c.norm_adv = 1;
-    c.clip_coef = 0.2f;
-    c.clip_vloss = 1;
-    c.ent_coef = 0.01f;
-    c.vf_coef = 0.5f;
-    c.max_grad_norm = 0.5f;
-    c.target_kl = 0.0f;
-    c.normalize_obs = 0;
-    c.clip_obs = 10.0f;
-    c.normalize_reward = 0;
-    c.clip_reward = 10.0f;
-    c.seed = 1;
-    c.num_threads = 0;
-    c.checkpoint_every = 0;
+    lc_settings_defaults(&PPO_SETTINGS, &c);
     c.checkpoint_path = NULL;
     return c;
 }
@@ -380,17 +366,7 @@ static uint64_t boundary_seed(uint64_t seed, int64_t step) {
 }
 
 static int check_cfg(const lc_ppo_cfg *c, lc_error *err) {
-    if (c->num_envs < 1 || c->num_steps < 1 || c->total_steps < 1)
-        return lc_fail(err, LC_ERR_ARG, "ppo: num_envs, num_steps and total_steps must be >= 1");
-    if (c->num_minibatches < 1 || c->update_epochs < 1)
-        return lc_fail(err, LC_ERR_ARG, "ppo: num_minibatches and update_epochs must be >= 1");
-    if (!(c->lr > 0) || !isfinite(c->lr) || !(c->adam_eps > 0))
-        return lc_fail(err, LC_ERR_ARG, "ppo: lr %g and adam_eps %g must be > 0", c->lr, c->adam_eps);
-    if (!(c->gamma >= 0 && c->gamma <= 1) || !(c->gae_lambda >= 0 && c->gae_lambda <= 1))
-        return lc_fail(err, LC_ERR_ARG, "ppo: gamma and gae_lambda must be in [0, 1]");
-    if (!(c->clip_coef > 0) || !isfinite(c->ent_coef) || !isfinite(c->vf_coef))
-        return lc_fail(err, LC_ERR_ARG, "ppo: clip_coef must be > 0, coefficients finite");
-    return LC_OK;
+    return lc_settings_check(&PPO_SETTINGS, c, err);
 }
 
 // Resets the envs, the policy's recurrent states and the rollout's episode starts.
@@ -498,8 +474,8 @@ static int capture_norm(lc_ppo *t, lc_error *err) {
 int lc_ppo_iterate(lc_ppo *t, lc_ppo_stats *stats, lc_error *err) {
     if (t->poisoned)
         return lc_fail(err, LC_ERR_NAN, "ppo: training stopped on a non-finite value earlier");
-    float frac = t->cfg.anneal_lr ? 1.0f - (float)t->iteration / (float)t->num_iterations : 1.0f;
-    float lr = t->cfg.lr * (frac > 0 ? frac : 0.0f);
+    float lr = lc_lr_at(t->cfg.anneal_lr ? LC_SCHED_LINEAR : LC_SCHED_CONST, t->cfg.lr,
+                        t->iteration, t->num_iterations, 0);
     lc_episode_stats_clear(&t->eps);
     int rc = lc_rollout_collect(&t->roll, t->pol, t->env, &t->rng_act,
                                 t->cfg.normalize_reward ? &t->rn : NULL, &t->eps, err);
@@ -546,39 +522,13 @@ int lc_ppo_checkpoint(lc_ppo *t, const char *path, lc_error *err) {
     if (!f) return lc_fail(err, LC_ERR_NOMEM, "ppo: out of memory");
     if ((rc = lc_policy_save(t->pol, f, 1, err))) goto out;
     const lc_ppo_cfg *c = &t->cfg;
-    SET_I("ppo.total_steps", c->total_steps);
-    SET_I("ppo.num_envs", c->num_envs);
-    SET_I("ppo.num_steps", c->num_steps);
-    SET_F("ppo.lr", c->lr);
-    SET_I("ppo.anneal_lr", c->anneal_lr);
-    SET_F("ppo.adam_eps", c->adam_eps);
-    SET_F("ppo.gamma", c->gamma);
-    SET_F("ppo.gae_lambda", c->gae_lambda);
-    SET_I("ppo.num_minibatches", c->num_minibatches);
-    SET_I("ppo.update_epochs", c->update_epochs);
-    SET_I("ppo.norm_adv", c->norm_adv);
-    SET_F("ppo.clip_coef", c->clip_coef);
-    SET_I("ppo.clip_vloss", c->clip_vloss);
-    SET_F("ppo.ent_coef", c->ent_coef);
-    SET_F("ppo.vf_coef", c->vf_coef);
-    SET_F("ppo.max_grad_norm", c->max_grad_norm);
-    SET_F("ppo.target_kl", c->target_kl);
-    SET_I("ppo.normalize_obs", c->normalize_obs);
-    SET_F("ppo.clip_obs", c->clip_obs);
-    SET_I("ppo.normalize_reward", c->normalize_reward);
-    SET_F("ppo.clip_reward", c->clip_reward);
-    SET_I("ppo.seed", (int64_t)c->seed);
-    SET_I("ppo.checkpoint_every", c->checkpoint_every);
+    if ((rc = lc_settings_save(&PPO_SETTINGS, c, f, err))) goto out;
     SET_I("ppo.global_step", t->global_step);
     SET_I("ppo.iteration", t->iteration);
     SET_F("ppo.wall_s", t->wall0 + (lc_now() - t->t0));
     rc |= lc_file_set_str(f, "env.name", t->env_name);
     rc |= lc_file_set_str(f, "env.params", t->eparams);
-    SET_I("env.max_episode_steps", t->eopts.max_episode_steps);
-    SET_I("env.action_repeat", t->eopts.action_repeat);
-    SET_I("env.frame_stack", t->eopts.frame_stack);
-    SET_I("env.render_w", t->eopts.render_w);
-    SET_I("env.render_h", t->eopts.render_h);
+    if ((rc = lc_settings_save(lc_env_opts_settings(), &t->eopts, f, err))) goto out;
     if (c->normalize_reward) {
         SET_F("ppo.rn.count", t->rn.count);
         SET_F("ppo.rn.mean", t->rn.mean);
@@ -603,20 +553,8 @@ out:
     return rc;
 }
 
-static int ck_int(const lc_file *f, const char *k, int64_t lo, int64_t hi, int64_t *v,
-                  lc_error *err) {
-    int rc = lc_file_get_int(f, k, v, err);
-    if (rc) return rc;
-    if (*v < lo || *v > hi)
-        return lc_fail(err, LC_ERR_FORMAT, "%s = %lld is out of range", k, (long long)*v);
-    return LC_OK;
-}
-
 static int ck_flt(const lc_file *f, const char *k, double *v, lc_error *err) {
-    int rc = lc_file_get_float(f, k, v, err);
-    if (rc) return rc;
-    if (!isfinite(*v)) return lc_fail(err, LC_ERR_FORMAT, "%s is not finite", k);
-    return LC_OK;
+    return lc_file_get_float_in(f, k, -HUGE_VAL, HUGE_VAL, v, err);
 }
 
 int lc_ppo_resume(lc_ppo **out, const char *path, int64_t total_steps, lc_error *err) {
@@ -628,46 +566,15 @@ int lc_ppo_resume(lc_ppo **out, const char *path, int64_t total_steps, lc_error 
     if (rc) return rc;
     lc_ppo_cfg c = lc_ppo_cfg_default();
     lc_env_opts eo = lc_env_opts_default();
-    int64_t v, gs, it;
+    int64_t gs, it;
     double d;
     const char *name, *params;
     const int64_t BIG = (int64_t)1 << 40;
-#define GI(k, lo, hi, dst) \
-    if ((rc = ck_int(f, k, lo, hi, &v, err))) goto fail; \
-    dst = v;
-#define GF(k, dst) \
-    if ((rc = ck_flt(f, k, &d, err))) goto fail; \
-    dst = (float)d;
-    GI("ppo.total_steps", 1, BIG, c.total_steps);
-    GI("ppo.num_envs", 1, 1 << 20, c.num_envs);
-    GI("ppo.num_steps", 1, 1 << 20, c.num_steps);
-    GF("ppo.lr", c.lr);
-    GI("ppo.anneal_lr", 0, 1, c.anneal_lr);
-    GF("ppo.adam_eps", c.adam_eps);
-    GF("ppo.gamma", c.gamma);
-    GF("ppo.gae_lambda", c.gae_lambda);
-    GI("ppo.num_minibatches", 1, 1 << 20, c.num_minibatches);
-    GI("ppo.update_epochs", 1, 1 << 20, c.update_epochs);
-    GI("ppo.norm_adv", 0, 1, c.norm_adv);
-    GF("ppo.clip_coef", c.clip_coef);
-    GI("ppo.clip_vloss", 0, 1, c.clip_vloss);
-    GF("ppo.ent_coef", c.ent_coef);
-    GF("ppo.vf_coef", c.vf_coef);
-    GF("ppo.max_grad_norm", c.max_grad_norm);
-    GF("ppo.target_kl", c.target_kl);
-    GI("ppo.normalize_obs", 0, 1, c.normalize_obs);
-    GF("ppo.clip_obs", c.clip_obs);
-    GI("ppo.normalize_reward", 0, 1, c.normalize_reward);
-    GF("ppo.clip_reward", c.clip_reward);
-    GI("ppo.seed", INT64_MIN, INT64_MAX, c.seed);
-    GI("ppo.checkpoint_every", 0, BIG, c.checkpoint_every);
-    GI("ppo.global_step", 0, BIG, gs);
-    GI("ppo.iteration", 0, BIG, it);
-    GI("env.max_episode_steps", -1, 1 << 30, eo.max_episode_steps);
-    GI("env.action_repeat", 0, 1 << 20, eo.action_repeat);
-    GI("env.frame_stack", 0, 64, eo.frame_stack);
-    GI("env.render_w", 0, 1 << 16, eo.render_w);
-    GI("env.render_h", 0, 1 << 16, eo.render_h);
+    if ((rc = lc_settings_load(&PPO_SETTINGS, &c, f, err)) ||
+        (rc = lc_file_get_int_in(f, "ppo.global_step", 0, BIG, &gs, err)) ||
+        (rc = lc_file_get_int_in(f, "ppo.iteration", 0, BIG, &it, err)))
+        goto fail;
+    if ((rc = lc_settings_load(lc_env_opts_settings(), &eo, f, err))) goto fail;
     if ((rc = lc_file_get_str(f, "env.name", &name, err)) ||
         (rc = lc_file_get_str(f, "env.params", &params, err)))
         goto fail;
@@ -735,8 +642,6 @@ fail:
     lc_ppo_free(t);
     lc_file_free(f);
     return rc;
-#undef GI
-#undef GF
 }
 
 int lc_ppo_set_checkpoint(lc_ppo *t, const char *path, int64_t every, lc_error *err) {

@@ -33,45 +33,62 @@
 #ifndef LC_POLICY_PPO_H
 #define LC_POLICY_PPO_H
 
+#include "core/api.h"
+
 #include <stddef.h>
 #include <stdint.h>
 
 #include "core/error.h"
 #include "core/file.h"
 #include "core/rng.h"
+#include "core/settings.h"
 #include "env/env.h"
+#include "env/pomdp.h"
 #include "nn/nn.h"
 #include "policy/policy.h"
 
+LC_API_BEGIN
+
 // ---------------------------------------------------------------- config
 
+// Every PPO setting, once: (name, C type, table type, default, lo, hi, settings
+// version that added it, help). The table (lc_ppo_settings) gives the defaults,
+// validation, checkpoint save/load, `lucid train` options and the learner's setup
+// message; a new setting is one row here. Defaults are CleanRL's ppo.py.
+#define LC_BIG_STEPS 1099511627776.0 // 2^40
+#define LC_PPO_SETTINGS(X) \
+    X(total_steps, int64_t, I64, 500000, 1, LC_BIG_STEPS, 1, "total env steps to train for") \
+    X(num_envs, int, INT, 4, 1, 1 << 20, 1, "N: parallel envs") \
+    X(num_steps, int, INT, 128, 1, 1 << 20, 1, "T: steps per env per rollout") \
+    X(lr, float, FLOAT, 2.5e-4, 1e-30, 3.4e38, 1, "Adam learning rate") \
+    X(anneal_lr, int, BOOL, 1, 0, 1, 1, "1: decay the learning rate linearly to 0") \
+    X(adam_eps, float, FLOAT, 1e-5, 1e-30, 1, 1, "Adam epsilon") \
+    X(gamma, float, FLOAT, 0.99, 0, 1, 1, "discount") \
+    X(gae_lambda, float, FLOAT, 0.95, 0, 1, 1, "GAE lambda") \
+    X(num_minibatches, int, INT, 4, 1, 1 << 20, 1, "minibatches per epoch") \
+    X(update_epochs, int, INT, 4, 1, 1 << 20, 1, "epochs per update") \
+    X(norm_adv, int, BOOL, 1, 0, 1, 1, "1: normalise advantages per minibatch") \
+    X(clip_coef, float, FLOAT, 0.2, 1e-9, 1e9, 1, "surrogate clipping coefficient") \
+    X(clip_vloss, int, BOOL, 1, 0, 1, 1, "1: clipped value loss") \
+    X(ent_coef, float, FLOAT, 0.01, -1e9, 1e9, 1, "entropy bonus coefficient") \
+    X(vf_coef, float, FLOAT, 0.5, -1e9, 1e9, 1, "value loss coefficient") \
+    X(max_grad_norm, float, FLOAT, 0.5, -1e9, 1e9, 1, "global gradient norm clip (<= 0: off)") \
+    X(target_kl, float, FLOAT, 0, -1e9, 1e9, 1, "stop an update's epochs above this approx KL (0: off)") \
+    X(normalize_obs, int, BOOL, 0, 0, 1, 1, "1: running observation normalisation (the env's)") \
+    X(clip_obs, float, FLOAT, 10, 0, 1e9, 1, "clip normalised observations") \
+    X(normalize_reward, int, BOOL, 0, 0, 1, 1, "1: scale rewards by the discounted-return std") \
+    X(clip_reward, float, FLOAT, 10, 0, 1e9, 1, "clip scaled rewards") \
+    X(seed, uint64_t, U64, 1, 1, 0, 1, "random seed (policy init, envs, sampling)") \
+    X(num_threads, int, INT, 0, 0, 1024, 2, "env stepping threads (0: automatic)") \
+    X(checkpoint_every, int64_t, I64, 0, 0, LC_BIG_STEPS, 1, "iterations between checkpoints (0: end only)")
+
 typedef struct lc_ppo_cfg {
-    int64_t total_steps;   // env steps to train for (500000)
-    int num_envs;          // N (4)
-    int num_steps;         // T per rollout (128)
-    float lr;              // Adam learning rate (2.5e-4)
-    int anneal_lr;         // linear decay to 0 over total_steps (1)
-    float adam_eps;        // 1e-5 (CleanRL)
-    float gamma;           // 0.99
-    float gae_lambda;      // 0.95
-    int num_minibatches;   // 4
-    int update_epochs;     // 4
-    int norm_adv;          // advantage normalisation per minibatch (1)
-    float clip_coef;       // 0.2
-    int clip_vloss;        // clipped value loss (1)
-    float ent_coef;        // 0.01
-    float vf_coef;         // 0.5
-    float max_grad_norm;   // 0.5 (<= 0: no clipping)
-    float target_kl;       // > 0: stop the epochs when approx_kl exceeds it (0 = off)
-    int normalize_obs;     // env running obs normalisation (0)
-    float clip_obs;        // 10
-    int normalize_reward;  // trainer reward scaling by the discounted-return std (0)
-    float clip_reward;     // 10
-    uint64_t seed;         // 1
-    int num_threads;       // env stepping threads (0 = automatic)
-    int64_t checkpoint_every; // iterations between checkpoints in lc_ppo_train (0 = end only)
-    const char *checkpoint_path; // NULL: no checkpoints
+    LC_SETTINGS_FIELDS(LC_PPO_SETTINGS)
+    const char *checkpoint_path; // NULL: no checkpoints (not a setting: where, not how)
 } lc_ppo_cfg;
+
+// The table of LC_PPO_SETTINGS (prefix "ppo").
+const lc_settings *lc_ppo_settings(void);
 
 // CleanRL's ppo.py defaults (classic control, Discrete actions).
 lc_ppo_cfg lc_ppo_cfg_default(void);
@@ -262,9 +279,11 @@ int lc_evaluate_env(lc_policy *p, lc_env *env, int episodes, uint64_t seed, int 
 
 // ---------------------------------------------------------------- partially observed envs
 
-// Registers "CartPoleNoVel-v1": CartPole-v1 (made through the registry) with the
-// velocities removed (obs (x, theta)), for recurrent policies. Idempotent; called
-// by lc_ppo_new, lc_evaluate and lc_ppo_cfg_for_env.
-void lc_policy_register_envs(void);
+// Registers "CartPoleNoVel-v1" (env/pomdp.h: CartPole-v1 without its velocities),
+// for recurrent policies. Idempotent; called by lc_ppo_new, lc_evaluate and
+// lc_ppo_cfg_for_env. Kept for callers: the env lives in env/pomdp.c.
+static inline void lc_policy_register_envs(void) { lc_env_register_pomdp(); }
+
+LC_API_END
 
 #endif

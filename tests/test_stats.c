@@ -1,6 +1,6 @@
-// tests/test_stats.c: run statistics (policy/stats.h) against hand-computed values,
+// tests/test_stats.c: run statistics (core/stats.h) against hand-computed values,
 // the "attn" policy architecture (finite-difference gradients), and the architecture
-// benchmark harness (agents/bench_arch.h) on a tiny grid. Leaves out: long grids.
+// benchmark harness (loops/bench_arch.h) on a tiny grid. Leaves out: long grids.
 #define _XOPEN_SOURCE 700
 #include <check.h>
 #include <ftw.h>
@@ -11,11 +11,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "agents/bench_arch.h"
+#include "loops/bench_arch.h"
 #include "core/file.h"
 #include "policy/policy.h"
 #include "policy/ppo.h"
-#include "policy/stats.h"
+#include "core/stats.h"
 #include "worldmodel/worldmodel.h"
 
 #include "tests/helpers/valgrind.h"

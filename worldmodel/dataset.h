@@ -14,11 +14,15 @@
 #ifndef LC_WORLDMODEL_DATASET_H
 #define LC_WORLDMODEL_DATASET_H
 
+#include "core/api.h"
+
 #include <stddef.h>
 #include <stdint.h>
 
 #include "core/error.h"
 #include "env/env.h"
+
+LC_API_BEGIN
 
 #define LC_DATASET_VERSION 1
 
@@ -88,5 +92,7 @@ int lc_dataset_collect(lc_dataset *ds, lc_env *env, int64_t steps, lc_act_fn fn,
                        uint64_t seed, double *ep_return_sum, int64_t *ep_count, lc_error *err);
 // lc_dataset_init with the env's name, spaces and time limit.
 int lc_dataset_init_for_env(lc_dataset *ds, const lc_env *env, lc_error *err);
+
+LC_API_END
 
 #endif

@@ -29,12 +29,16 @@
 #ifndef LC_WORLDMODEL_DREAM_H
 #define LC_WORLDMODEL_DREAM_H
 
+#include "core/api.h"
+
 #include <stdint.h>
 
 #include "core/error.h"
 #include "core/rng.h"
 #include "env/env.h"
 #include "worldmodel/ensemble.h"
+
+LC_API_BEGIN
 
 typedef struct lc_dream_params {
     float temperature; // 1
@@ -64,5 +68,7 @@ void lc_dream_start(const lc_dream *d, lc_rng *rng, float *obs);
 // The env ctor behind the "dream:" prefix (registered by lc_worldmodel_register).
 int lc_dream_env_ctor(lc_env_impl *impl, const char *name, int num_envs,
                       const lc_env_opts *opts, lc_error *err);
+
+LC_API_END
 
 #endif

@@ -15,6 +15,8 @@
 #ifndef LC_WORLDMODEL_ENSEMBLE_H
 #define LC_WORLDMODEL_ENSEMBLE_H
 
+#include "core/api.h"
+
 #include <stddef.h>
 #include <stdint.h>
 
@@ -22,6 +24,8 @@
 #include "env/env.h"
 #include "nn/nn.h"
 #include "worldmodel/dataset.h"
+
+LC_API_BEGIN
 
 #define LC_WM_VERSION 1
 #define LC_WM_MAX_MEMBERS 12
@@ -135,5 +139,7 @@ void lc_ensemble_clamp_obs(const lc_ensemble *m, float *obs, int N);
 // to max_windows windows of horizon consecutive steps within one trajectory.
 int lc_ensemble_evaluate(const lc_ensemble *m, const lc_dataset *ds, int horizon,
                          int max_windows, lc_wm_eval *out, lc_error *err);
+
+LC_API_END
 
 #endif

@@ -13,11 +13,15 @@
 #ifndef LC_WORLDMODEL_FRAMES_H
 #define LC_WORLDMODEL_FRAMES_H
 
+#include "core/api.h"
+
 #include <stddef.h>
 #include <stdint.h>
 
 #include "core/error.h"
 #include "env/env.h"
+
+LC_API_BEGIN
 
 typedef struct lc_frames {
     char env_name[256];
@@ -52,5 +56,7 @@ int lc_frames_load(lc_frames *fr, const char *path, const char *actions_path, lc
 int lc_frames_validate(const lc_frames *fr, lc_error *err);
 // Episodes (rows with starts = 1).
 size_t lc_frames_episodes(const lc_frames *fr);
+
+LC_API_END
 
 #endif

@@ -29,6 +29,8 @@
 #ifndef LC_WORLDMODEL_GENIE_H
 #define LC_WORLDMODEL_GENIE_H
 
+#include "core/api.h"
+
 #include <stddef.h>
 #include <stdint.h>
 
@@ -36,6 +38,8 @@
 #include "env/env.h"
 #include "nn/nn.h"
 #include "worldmodel/frames.h"
+
+LC_API_BEGIN
 
 #define LC_GENIE_MAX_RVALS 16 // reward classes at most
 
@@ -244,5 +248,7 @@ void lc_genie_view(const lc_genie *g, const uint8_t *frame, float *work, uint8_t
 
 // Peak resident memory of this process in MiB (getrusage).
 double lc_genie_peak_rss_mb(void);
+
+LC_API_END
 
 #endif

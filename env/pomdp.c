@@ -1,5 +1,5 @@
-// policy/pomdp.c: partially observed variants of registered envs for recurrent
-// policies: "CartPoleNoVel-v1" is CartPole-v1 (made through the registry) with the
+// env/pomdp.c: partially observed variants of registered envs (for recurrent
+// policies): "CartPoleNoVel-v1" is CartPole-v1 (made through the registry) with the
 // velocities removed, obs (x, theta). Leaves out: noise or flicker variants.
 //
 // N = env copies; the inner env's obs rows have 4 elements, ours 2.
@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "policy/ppo.h"
+#include "env/pomdp.h"
 
 typedef struct novel {
     lc_env_impl inner;
@@ -93,4 +93,4 @@ static void register_once(void) {
                     "CartPole-v1 without velocities: obs (x, theta), partially observed");
 }
 
-void lc_policy_register_envs(void) { pthread_once(&once, register_once); }
+void lc_env_register_pomdp(void) { pthread_once(&once, register_once); }

@@ -1,105 +1,18 @@
-// cli/mb.c: the model-based loop shared by `lucid dyna` and `lucid demo`, and a
-// policy file as a dataset collector for `lucid collect --policy FILE`.
+// loops/dyna.c: the model-based (Dyna) loop behind `lucid dyna` and `lucid demo`:
+// collect real data, refit the ensemble, PPO only in the dream, evaluate in reality.
 // Leaves out: warm-starting the ensemble between rounds (each round refits).
-#include "cli/mb.h"
+#include "loops/dyna.h"
 
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "core/progress.h"
-
-// ---------------------------------------------------------------- a policy as collector
-
-struct cli_mb_actor {
-    lc_policy *p;
-    int owned, deterministic;
-    lc_rng rng;
-    float *norm; // (N, O) normalised observations
-    int cap;
-};
-
-void cli_mb_actor_free(cli_mb_actor *a) {
-    if (!a) return;
-    if (a->owned) lc_policy_free(a->p);
-    free(a->norm);
-    free(a);
-}
-
-int cli_mb_actor_wrap(cli_mb_actor **out, lc_policy *p, uint64_t seed, int deterministic,
-                      lc_error *err) {
-    *out = NULL;
-    cli_mb_actor *a = calloc(1, sizeof *a);
-    if (!a) return lc_fail(err, LC_ERR_NOMEM, "out of memory");
-    a->p = p;
-    a->deterministic = deterministic;
-    lc_rng_seed(&a->rng, seed, 0xac7);
-    *out = a;
-    return LC_OK;
-}
-
-int cli_mb_actor_load(cli_mb_actor **out, const char *path, const lc_env *env, uint64_t seed,
-                      lc_error *err) {
-    *out = NULL;
-    lc_policy *p = NULL;
-    int rc = lc_policy_load_path(&p, path, err);
-    if (rc) return rc;
-    const lc_env_spec *sp = lc_env_get_spec(env);
-    if (lc_policy_obs_size(p) != sp->obs_size || lc_policy_act_size(p) != sp->act_size ||
-        lc_policy_act_space(p)->kind != sp->act_space.kind ||
-        (sp->act_space.kind == LC_SPACE_DISCRETE && lc_policy_act_space(p)->n != sp->act_space.n)) {
-        lc_policy_free(p);
-        return lc_fail(err, LC_ERR_SHAPE, "%s: the policy's spaces do not fit %s", path, sp->name);
-    }
-    if ((rc = cli_mb_actor_wrap(out, p, seed, 0, err))) {
-        lc_policy_free(p);
-        return rc;
-    }
-    (*out)->owned = 1;
-    return LC_OK;
-}
-
-int cli_mb_actor_act(void *ctx, const float *obs, const uint8_t *starts, int N, void *actions,
-                     lc_error *err) {
-    cli_mb_actor *a = ctx;
-    const float *in = obs;
-    if (lc_policy_has_obs_norm(a->p)) {
-        int O = lc_policy_obs_size(a->p);
-        if (N > a->cap) {
-            float *q = realloc(a->norm, (size_t)N * O * sizeof(float));
-            if (!q) return lc_fail(err, LC_ERR_NOMEM, "out of memory");
-            a->norm = q;
-            a->cap = N;
-        }
-        double count;
-        const double *mean, *var;
-        float clip;
-        lc_policy_obs_norm(a->p, &count, &mean, &var, &clip);
-        for (int i = 0; i < N; i++)
-            for (int j = 0; j < O; j++) {
-                double z = (obs[(size_t)i * O + j] - mean[j]) / sqrt(var[j] + 1e-8);
-                if (z > clip) z = clip;
-                if (z < -clip) z = -clip;
-                a->norm[(size_t)i * O + j] = (float)z;
-            }
-        in = a->norm;
-    }
-    return lc_policy_act(a->p, in, N, starts, a->deterministic, &a->rng, actions, NULL, NULL, err);
-}
-
-void cli_json_str(FILE *out, const char *s) {
-    fputc('"', out);
-    for (const unsigned char *c = (const unsigned char *)s; *c; c++) {
-        if (*c == '"' || *c == '\\') fprintf(out, "\\%c", *c);
-        else if (*c < 0x20) fprintf(out, "\\u%04x", *c);
-        else fputc(*c, out);
-    }
-    fputc('"', out);
-}
+#include "loops/actor.h"
 
 // ---------------------------------------------------------------- defaults
 
-int cli_dyna_defaults(cli_dyna_cfg *c, const char *env, lc_error *err) {
+int lc_dyna_defaults(lc_dyna_cfg *c, const char *env, lc_error *err) {
     memset(c, 0, sizeof *c);
     c->env = env;
     c->dir = "runs/dyna";
@@ -147,7 +60,7 @@ int cli_dyna_defaults(cli_dyna_cfg *c, const char *env, lc_error *err) {
 
 // ---------------------------------------------------------------- the loop
 
-void cli_dyna_result_free(cli_dyna_result *res) {
+void lc_dyna_result_free(lc_dyna_result *res) {
     if (!res) return;
     free(res->curve_x);
     free(res->curve_y);
@@ -157,12 +70,12 @@ void cli_dyna_result_free(cli_dyna_result *res) {
     memset(res, 0, sizeof *res);
 }
 
-lc_policy *cli_dyna_policy(cli_dyna_result *res) {
+lc_policy *lc_dyna_policy(lc_dyna_result *res) {
     return res->trainer ? lc_ppo_policy(res->trainer) : NULL;
 }
 
 typedef struct ppo_ctx {
-    cli_dyna_result *res;
+    lc_dyna_result *res;
     int64_t offset;
     FILE *log;
     lc_progress *prog;
@@ -171,7 +84,7 @@ typedef struct ppo_ctx {
 
 static int on_ppo(void *ctx, const lc_ppo_stats *s) {
     ppo_ctx *c = ctx;
-    cli_dyna_result *r = c->res;
+    lc_dyna_result *r = c->res;
     if (isfinite(s->episode_return)) {
         if (r->ncurve == r->capcurve) {
             int cap = r->capcurve ? 2 * r->capcurve : 256;
@@ -208,11 +121,12 @@ static int on_wm(void *ctx, const lc_wm_epoch *e) {
     return 0;
 }
 
-int cli_dyna_run(const cli_dyna_cfg *cfg, cli_dyna_result *res, lc_error *err) {
+int lc_dyna_run(const lc_dyna_cfg *cfg, lc_dyna_result *res, lc_error *err) {
     memset(res, 0, sizeof *res);
     int rc;
-    if (cfg->max_rounds < 1 || cfg->max_rounds > CLI_DYNA_MAX_ROUNDS)
-        return lc_fail(err, LC_ERR_ARG, "dyna: rounds must be in [1, %d]", CLI_DYNA_MAX_ROUNDS);
+    lc_worldmodel_register();
+    if (cfg->max_rounds < 1 || cfg->max_rounds > LC_DYNA_MAX_ROUNDS)
+        return lc_fail(err, LC_ERR_ARG, "dyna: rounds must be in [1, %d]", LC_DYNA_MAX_ROUNDS);
     if (cfg->budget < 10 || cfg->init_steps < 10 || cfg->round_steps < 1)
         return lc_fail(err, LC_ERR_ARG, "dyna: the real-step budget and the steps per round must be positive");
     snprintf(res->data_path, sizeof res->data_path, "%s/data.lucid", cfg->dir);
@@ -230,18 +144,18 @@ int cli_dyna_run(const cli_dyna_cfg *cfg, cli_dyna_result *res, lc_error *err) {
     int64_t learn = 0, evals = 0, dream = 0;
     for (int round = 0; round < cfg->max_rounds && learn < cfg->budget; round++) {
         double t0 = lc_now();
-        cli_dyna_round *R = &res->r[round];
+        lc_dyna_round *R = &res->r[round];
         // 1. Real data: random actions first, then the current policy (sampling).
         int64_t want = round == 0 ? cfg->init_steps : cfg->round_steps;
         if (want > cfg->budget - learn) want = cfg->budget - learn;
-        cli_mb_actor *actor = NULL;
-        lc_policy *pol = cli_dyna_policy(res);
-        if (pol && (rc = cli_mb_actor_wrap(&actor, pol, cfg->seed * 1000 + (uint64_t)round, 0, err)))
+        lc_actor *actor = NULL;
+        lc_policy *pol = lc_dyna_policy(res);
+        if (pol && (rc = lc_actor_wrap(&actor, pol, cfg->seed * 1000 + (uint64_t)round, 0, err)))
             goto done;
         size_t before = res->data.n;
-        rc = lc_dataset_collect(&res->data, real, want, actor ? cli_mb_actor_act : NULL, actor,
+        rc = lc_dataset_collect(&res->data, real, want, actor ? lc_actor_act : NULL, actor,
                                 cfg->seed * 7919 + (uint64_t)round, NULL, NULL, err);
-        cli_mb_actor_free(actor);
+        lc_actor_free(actor);
         if (rc) goto done;
         learn += (int64_t)(res->data.n - before);
         if ((rc = lc_dataset_save(&res->data, res->data_path, err))) goto done;

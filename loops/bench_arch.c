@@ -1,8 +1,8 @@
-// agents/bench_arch.c: the architecture benchmark grid: forked PPO runs, one atomic
+// loops/bench_arch.c: the architecture benchmark grid: forked PPO runs, one atomic
 // JSON per finished run (resume by skipping them), then the summary (Markdown, JSON,
 // learning curves with bootstrap bands, a performance profile). See bench_arch.h.
-// Leaves out: hyper-parameter sweeps, remote workers, a general JSON library (the
-// reader below accepts the flat objects this file writes and nothing more).
+// Leaves out: hyper-parameter sweeps, remote workers. JSON goes through core/json.h,
+// whose reader accepts the flat objects this file writes.
 //
 // G = grid points of a summary curve, S = seeds, K = bootstrap resamples,
 // I = PPO iterations of a run, M = thresholds of the profile.
@@ -18,14 +18,15 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "agents/bench_arch.h"
+#include "loops/bench_arch.h"
 #include "core/file.h"
 #include "core/image.h"
+#include "core/json.h"
 #include "core/metrics.h"
 #include "core/progress.h"
 #include "nn/nn.h"
 #include "policy/ppo.h"
-#include "policy/stats.h"
+#include "core/stats.h"
 #include "worldmodel/worldmodel.h"
 
 #define SMOOTH_EPISODES 10 // the learning curve: mean of the last >= 10 episodes
@@ -153,72 +154,6 @@ static int run_path(char *out, size_t cap, const lc_bench_cfg *cfg, const char *
     return n < 0 || (size_t)n >= cap ? -1 : 0;
 }
 
-// ---------------------------------------------------------------- a growing string
-
-typedef struct sbuf {
-    char *s;
-    size_t n, cap;
-    int oom;
-} sbuf;
-
-static void sb_printf(sbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void sb_printf(sbuf *b, const char *fmt, ...) {
-    if (b->oom) return;
-    for (;;) {
-        va_list ap;
-        va_start(ap, fmt);
-        size_t room = b->cap - b->n;
-        int k = vsnprintf(b->s ? b->s + b->n : NULL, b->s ? room : 0, fmt, ap);
-        va_end(ap);
-        if (k < 0) {
-            b->oom = 1;
-            return;
-        }
-        if (b->s && (size_t)k < room) {
-            b->n += (size_t)k;
-            return;
-        }
-        size_t cap = b->cap ? b->cap : 4096;
-        while (cap < b->n + (size_t)k + 1) cap *= 2;
-        char *ns = realloc(b->s, cap);
-        if (!ns) {
-            b->oom = 1;
-            return;
-        }
-        b->s = ns;
-        b->cap = cap;
-    }
-}
-
-static void sb_free(sbuf *b) {
-    free(b->s);
-    memset(b, 0, sizeof *b);
-}
-
-static void sb_jstr(sbuf *b, const char *s) {
-    sb_printf(b, "\"");
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-        if (*p == '"' || *p == '\\') sb_printf(b, "\\%c", *p);
-        else if (*p < 0x20) sb_printf(b, "\\u%04x", *p);
-        else sb_printf(b, "%c", *p);
-    }
-    sb_printf(b, "\"");
-}
-
-static void sb_jnum(sbuf *b, double v) {
-    if (isfinite(v)) sb_printf(b, "%.10g", v);
-    else sb_printf(b, "null");
-}
-
-static void sb_jarr(sbuf *b, const double *v, size_t n) {
-    sb_printf(b, "[");
-    for (size_t i = 0; i < n; i++) {
-        if (i) sb_printf(b, ", ");
-        sb_jnum(b, v[i]);
-    }
-    sb_printf(b, "]");
-}
-
 // Writes the buffer to path atomically.
 static int write_atomic(const char *path, const char *data, size_t n, lc_error *err) {
     char tmp[4200];
@@ -255,127 +190,6 @@ static void rec_free(run_rec *r) {
     r->cn = 0;
 }
 
-typedef struct jp {
-    const char *s, *end;
-} jp;
-
-static void jp_ws(jp *p) {
-    while (p->s < p->end && (*p->s == ' ' || *p->s == '\n' || *p->s == '\t' || *p->s == '\r'))
-        p->s++;
-}
-
-static int jp_lit(jp *p, const char *lit) {
-    size_t n = strlen(lit);
-    if ((size_t)(p->end - p->s) < n || memcmp(p->s, lit, n) != 0) return 0;
-    p->s += n;
-    return 1;
-}
-
-// A string into out (truncated to cap - 1 bytes; \u escapes above 0x7f become '?').
-static int jp_string(jp *p, char *out, size_t cap) {
-    if (p->s >= p->end || *p->s != '"') return -1;
-    p->s++;
-    size_t n = 0;
-    while (p->s < p->end && *p->s != '"') {
-        char c = *p->s++;
-        if (c == '\\') {
-            if (p->s >= p->end) return -1;
-            char e = *p->s++;
-            switch (e) {
-            case 'n': c = '\n'; break;
-            case 't': c = '\t'; break;
-            case 'r': c = '\r'; break;
-            case 'b': c = '\b'; break;
-            case 'f': c = '\f'; break;
-            case 'u': {
-                if (p->end - p->s < 4) return -1;
-                unsigned v = 0;
-                for (int k = 0; k < 4; k++) {
-                    char h = *p->s++;
-                    v = v * 16 + (unsigned)(h >= '0' && h <= '9'   ? h - '0'
-                                            : h >= 'a' && h <= 'f' ? h - 'a' + 10
-                                            : h >= 'A' && h <= 'F' ? h - 'A' + 10
-                                                                   : 99);
-                    if (v > 0xffff) return -1;
-                }
-                c = v < 0x80 && v > 0 ? (char)v : '?';
-                break;
-            }
-            case '"': case '\\': case '/': c = e; break;
-            default: return -1;
-            }
-        }
-        if (n + 1 < cap) out[n++] = c;
-    }
-    if (p->s >= p->end) return -1;
-    p->s++;
-    if (cap) out[n] = '\0';
-    return 0;
-}
-
-static int jp_number(jp *p, double *v) {
-    char buf[64];
-    size_t n = 0;
-    while (p->s + n < p->end && n + 1 < sizeof buf && strchr("+-0123456789.eE", p->s[n])) n++;
-    if (n == 0) return -1;
-    memcpy(buf, p->s, n);
-    buf[n] = '\0';
-    char *e;
-    *v = strtod(buf, &e);
-    if (e != buf + n) return -1;
-    p->s += n;
-    return 0;
-}
-
-// A number or null (NAN).
-static int jp_numnull(jp *p, double *v) {
-    if (jp_lit(p, "null")) {
-        *v = NAN;
-        return 0;
-    }
-    return jp_number(p, v);
-}
-
-static int jp_array(jp *p, double **out, size_t *n) {
-    *out = NULL;
-    *n = 0;
-    if (p->s >= p->end || *p->s != '[') return -1;
-    p->s++;
-    size_t cap = 0;
-    jp_ws(p);
-    if (p->s < p->end && *p->s == ']') {
-        p->s++;
-        return 0;
-    }
-    for (;;) {
-        double v;
-        jp_ws(p);
-        if (jp_numnull(p, &v)) goto bad;
-        if (*n == cap) {
-            cap = cap ? 2 * cap : 64;
-            double *nv = realloc(*out, cap * sizeof(double));
-            if (!nv) goto bad;
-            *out = nv;
-        }
-        (*out)[(*n)++] = v;
-        jp_ws(p);
-        if (p->s < p->end && *p->s == ',') {
-            p->s++;
-            continue;
-        }
-        if (p->s < p->end && *p->s == ']') {
-            p->s++;
-            return 0;
-        }
-        goto bad;
-    }
-bad:
-    free(*out);
-    *out = NULL;
-    *n = 0;
-    return -1;
-}
-
 static char *read_all(const char *path, size_t *len) {
     FILE *fp = fopen(path, "rb");
     if (!fp) return NULL;
@@ -410,47 +224,39 @@ static int parse_run(const char *path, run_rec *r) {
     size_t len = 0;
     char *buf = read_all(path, &len);
     if (!buf) return -1;
-    jp p = {buf, buf + len};
-    int rc = -1;
+    lc_json_reader p = {buf, buf + len};
+    int rc = -1, k;
     char key[64], str[512];
     double *arr;
     size_t an;
     double *dst;
     r->real_return = r->real_std = r->auc = r->threshold = r->steps_to = NAN;
-    jp_ws(&p);
-    if (!jp_lit(&p, "{")) goto done;
-    for (;;) {
-        jp_ws(&p);
-        if (jp_string(&p, key, sizeof key)) goto done;
-        jp_ws(&p);
-        if (!jp_lit(&p, ":")) goto done;
-        jp_ws(&p);
-        if (p.s >= p.end) goto done;
-        if (*p.s == '"') {
-            if (jp_string(&p, str, sizeof str)) goto done;
+    if (lc_json_obj_begin(&p)) goto done;
+    for (int nread = 0; (k = lc_json_obj_next(&p, nread, key, sizeof key)) == 1; nread++) {
+        char c = lc_json_peek(&p);
+        if (c == '"') {
+            if (lc_json_read_str(&p, str, sizeof str)) goto done;
             if (!strcmp(key, "status")) r->ok = !strcmp(str, "ok");
             else if (!strcmp(key, "env")) snprintf(r->env, sizeof r->env, "%s", str);
             else if (!strcmp(key, "arch")) snprintf(r->arch, sizeof r->arch, "%.63s", str);
             else if (!strcmp(key, "real_env")) snprintf(r->real_env, sizeof r->real_env, "%.255s", str);
-        } else if (*p.s == '[') {
-            if (jp_array(&p, &arr, &an)) goto done;
+        } else if (c == '[') {
+            if (lc_json_read_nums(&p, &arr, &an)) goto done;
             double **slot = !strcmp(key, "curve_steps")    ? &r->cx
                             : !strcmp(key, "curve_return") ? &r->cy
                                                            : NULL;
             if (slot && !*slot) {
                 *slot = arr;
                 if (slot == &r->cx) r->cn = an;
-                else if (an != r->cn && r->cx) {
-                    free(arr);
-                    goto done;
-                }
+                else if (an != r->cn && r->cx) goto done;
             } else {
                 free(arr);
             }
-        } else if (jp_lit(&p, "true") || jp_lit(&p, "false")) {
+        } else if (c == 't' || c == 'f') {
+            if (lc_json_skip(&p)) goto done;
         } else {
             double v;
-            if (jp_numnull(&p, &v)) goto done;
+            if (lc_json_read_num(&p, &v)) goto done;
             dst = !strcmp(key, "final_return")  ? &r->final_return
                   : !strcmp(key, "final_std")   ? &r->final_std
                   : !strcmp(key, "real_return") ? &r->real_return
@@ -470,13 +276,8 @@ static int parse_run(const char *path, run_rec *r) {
                 else if (!strcmp(key, "nparams")) r->nparams = (int64_t)v;
             }
         }
-        jp_ws(&p);
-        if (jp_lit(&p, ",")) continue;
-        if (jp_lit(&p, "}")) break;
-        goto done;
     }
-    jp_ws(&p);
-    if (p.s != p.end) goto done;
+    if (k != 0 || lc_json_end(&p)) goto done;
     if (r->cx && r->cy && r->cn == 0) goto done;
     if ((r->cx == NULL) != (r->cy == NULL)) goto done;
     rc = 0;
@@ -596,7 +397,7 @@ int lc_bench_arch_one(const lc_bench_cfg *cfg, int ei, int ai, int64_t seed, lc_
     lc_ppo *t = NULL;
     curve_ctx cc;
     memset(&cc, 0, sizeof cc);
-    sbuf js = {0};
+    lc_sbuf js = {0};
     int rc = real_env_of(env, real_env, sizeof real_env, err);
     lc_ppo_cfg c;
     lc_policy_cfg pc;
@@ -639,44 +440,44 @@ int lc_bench_arch_one(const lc_bench_cfg *cfg, int ei, int ai, int64_t seed, lc_
     double auc = lc_stats_auc(cc.cx, cc.cy, cc.n);
     double steps_to = isnan(thr) ? NAN : lc_stats_steps_to(cc.cx, cc.cy, cc.n, thr);
 
-    sb_printf(&js, "{\"status\": \"ok\", \"env\": ");
-    sb_jstr(&js, env);
-    sb_printf(&js, ", \"arch\": ");
-    sb_jstr(&js, arch);
-    sb_printf(&js, ", \"seed\": %lld, \"steps_requested\": %lld, \"steps\": %lld, \"iterations\": %lld",
+    lc_sbuf_printf(&js, "{\"status\": \"ok\", \"env\": ");
+    lc_json_str(&js, env);
+    lc_sbuf_printf(&js, ", \"arch\": ");
+    lc_json_str(&js, arch);
+    lc_sbuf_printf(&js, ", \"seed\": %lld, \"steps_requested\": %lld, \"steps\": %lld, \"iterations\": %lld",
               (long long)seed, (long long)cfg->steps, (long long)lc_ppo_global_step(t),
               (long long)lc_ppo_iteration(t));
-    sb_printf(&js, ", \"nparams\": %zu, \"num_envs\": %d, \"num_steps\": %d",
+    lc_sbuf_printf(&js, ", \"nparams\": %zu, \"num_envs\": %d, \"num_steps\": %d",
               lc_policy_nparams(pol), c.num_envs, c.num_steps);
-    sb_printf(&js, ", \"wall_s\": ");
-    sb_jnum(&js, cc.wall_s);
-    sb_printf(&js, ", \"sps\": ");
-    sb_jnum(&js, cc.sps);
-    sb_printf(&js, ", \"eval_wall_s\": ");
-    sb_jnum(&js, eval_wall);
-    sb_printf(&js, ", \"eval_episodes\": %d, \"final_return\": ", ev.episodes);
-    sb_jnum(&js, ev.mean);
-    sb_printf(&js, ", \"final_std\": ");
-    sb_jnum(&js, ev.std);
-    sb_printf(&js, ", \"real_env\": ");
-    sb_jstr(&js, real_env);
-    sb_printf(&js, ", \"real_return\": ");
-    sb_jnum(&js, rev.mean);
-    sb_printf(&js, ", \"real_std\": ");
-    sb_jnum(&js, rev.std);
-    sb_printf(&js, ", \"train_return\": ");
-    sb_jnum(&js, cc.n ? cc.cy[cc.n - 1] : NAN);
-    sb_printf(&js, ", \"auc\": ");
-    sb_jnum(&js, auc);
-    sb_printf(&js, ", \"threshold\": ");
-    sb_jnum(&js, thr);
-    sb_printf(&js, ", \"steps_to_threshold\": ");
-    sb_jnum(&js, steps_to);
-    sb_printf(&js, ",\n \"curve_steps\": ");
-    sb_jarr(&js, cc.cx, cc.n);
-    sb_printf(&js, ",\n \"curve_return\": ");
-    sb_jarr(&js, cc.cy, cc.n);
-    sb_printf(&js, "}\n");
+    lc_sbuf_printf(&js, ", \"wall_s\": ");
+    lc_json_num(&js, cc.wall_s);
+    lc_sbuf_printf(&js, ", \"sps\": ");
+    lc_json_num(&js, cc.sps);
+    lc_sbuf_printf(&js, ", \"eval_wall_s\": ");
+    lc_json_num(&js, eval_wall);
+    lc_sbuf_printf(&js, ", \"eval_episodes\": %d, \"final_return\": ", ev.episodes);
+    lc_json_num(&js, ev.mean);
+    lc_sbuf_printf(&js, ", \"final_std\": ");
+    lc_json_num(&js, ev.std);
+    lc_sbuf_printf(&js, ", \"real_env\": ");
+    lc_json_str(&js, real_env);
+    lc_sbuf_printf(&js, ", \"real_return\": ");
+    lc_json_num(&js, rev.mean);
+    lc_sbuf_printf(&js, ", \"real_std\": ");
+    lc_json_num(&js, rev.std);
+    lc_sbuf_printf(&js, ", \"train_return\": ");
+    lc_json_num(&js, cc.n ? cc.cy[cc.n - 1] : NAN);
+    lc_sbuf_printf(&js, ", \"auc\": ");
+    lc_json_num(&js, auc);
+    lc_sbuf_printf(&js, ", \"threshold\": ");
+    lc_json_num(&js, thr);
+    lc_sbuf_printf(&js, ", \"steps_to_threshold\": ");
+    lc_json_num(&js, steps_to);
+    lc_sbuf_printf(&js, ",\n \"curve_steps\": ");
+    lc_json_nums(&js, cc.cx, cc.n);
+    lc_sbuf_printf(&js, ",\n \"curve_return\": ");
+    lc_json_nums(&js, cc.cy, cc.n);
+    lc_sbuf_printf(&js, "}\n");
     if (js.oom) {
         rc = lc_fail(err, LC_ERR_NOMEM, "bench: out of memory for the run record");
         goto fail;
@@ -686,14 +487,14 @@ int lc_bench_arch_one(const lc_bench_cfg *cfg, int ei, int ai, int64_t seed, lc_
     if ((rc = write_atomic(json_path, js.s, js.n, err))) goto fail;
     char err_path[4096];
     if (!run_path(err_path, sizeof err_path, cfg, env, arch, seed, ".err")) unlink(err_path);
-    sb_free(&js);
+    lc_sbuf_free(&js);
     free(cc.rsum), free(cc.cx), free(cc.cy), free(cc.rcnt);
     lc_ppo_free(t);
     return LC_OK;
 fail:
     if (cc.metrics) lc_metrics_close(cc.metrics, NULL);
     unlink(csv_tmp);
-    sb_free(&js);
+    lc_sbuf_free(&js);
     free(cc.rsum), free(cc.cx), free(cc.cy), free(cc.rcnt);
     lc_ppo_free(t);
     lc_error_prefix(err, "%s %s seed %lld: ", env, arch, (long long)seed);
@@ -1057,7 +858,7 @@ static lc_ci boot1(const lc_bench_cfg *cfg, const double *x, size_t n, lc_stat s
 }
 
 static int fill_cell(const lc_bench_cfg *cfg, const probe *pr, int e, int a, cell *c,
-                     const double *gx, int G, sbuf *failed) {
+                     const double *gx, int G, lc_sbuf *failed) {
     const char *env = cfg->envs[e], *arch = cfg->archs[a];
     const char *real = pr->real_env[e];
     int S = cfg->seeds;
@@ -1096,14 +897,14 @@ static int fill_cell(const lc_bench_cfg *cfg, const probe *pr, int e, int a, cel
             read_err(cfg, &j, msg, sizeof msg);
             if (msg[0]) {
                 c->n_failed++;
-                if (failed->n) sb_printf(failed, ",\n    ");
-                sb_printf(failed, "{\"env\": ");
-                sb_jstr(failed, env);
-                sb_printf(failed, ", \"arch\": ");
-                sb_jstr(failed, arch);
-                sb_printf(failed, ", \"seed\": %lld, \"error\": ", (long long)seed);
-                sb_jstr(failed, msg);
-                sb_printf(failed, "}");
+                if (failed->n) lc_sbuf_printf(failed, ",\n    ");
+                lc_sbuf_printf(failed, "{\"env\": ");
+                lc_json_str(failed, env);
+                lc_sbuf_printf(failed, ", \"arch\": ");
+                lc_json_str(failed, arch);
+                lc_sbuf_printf(failed, ", \"seed\": %lld, \"error\": ", (long long)seed);
+                lc_json_str(failed, msg);
+                lc_sbuf_printf(failed, "}");
             } else {
                 c->n_missing++;
             }
@@ -1164,13 +965,13 @@ done:
     return rc;
 }
 
-static void json_ci(sbuf *b, const char *key, lc_ci c) {
-    sb_printf(b, "\"%s\": ", key);
-    sb_jnum(b, c.point);
-    sb_printf(b, ", \"%s_lo\": ", key);
-    sb_jnum(b, c.lo);
-    sb_printf(b, ", \"%s_hi\": ", key);
-    sb_jnum(b, c.hi);
+static void json_ci(lc_sbuf *b, const char *key, lc_ci c) {
+    lc_sbuf_printf(b, "\"%s\": ", key);
+    lc_json_num(b, c.point);
+    lc_sbuf_printf(b, ", \"%s_lo\": ", key);
+    lc_json_num(b, c.lo);
+    lc_sbuf_printf(b, ", \"%s_hi\": ", key);
+    lc_json_num(b, c.hi);
 }
 
 static int wrote(const lc_bench_cfg *cfg, const char *path) {
@@ -1203,7 +1004,7 @@ int lc_bench_arch_summarize(const lc_bench_cfg *cfg, lc_error *err) {
     lc_ci *agg_iqm = malloc((size_t)A * sizeof(lc_ci));
     double *agg_mean = malloc((size_t)A * sizeof(double));
     int *agg_n = calloc((size_t)A, sizeof(int));
-    sbuf md = {0}, js = {0}, failed = {0};
+    lc_sbuf md = {0}, js = {0}, failed = {0};
     char path[4200];
     if (!cells || !gx || !lo || !hi || !range_src || !norm || !sizes || !prof || !agg_iqm ||
         !agg_mean || !agg_n) {
@@ -1308,8 +1109,8 @@ int lc_bench_arch_summarize(const lc_bench_cfg *cfg, lc_error *err) {
 
     // summary.md
     char b1[96], b2[96], b3[96], b4[96];
-    sb_printf(&md, "# Architecture benchmark\n\n");
-    sb_printf(&md,
+    lc_sbuf_printf(&md, "# Architecture benchmark\n\n");
+    lc_sbuf_printf(&md,
               "%d seeds x %lld env steps per run (PPO, the env family's CleanRL defaults, only "
               "the architecture changes); final return = mean of %d deterministic evaluation "
               "episodes after training. IQM = interquartile mean over seeds; [lo, hi] = %.0f%% "
@@ -1325,29 +1126,29 @@ int lc_bench_arch_summarize(const lc_bench_cfg *cfg, lc_error *err) {
         double thr = NAN;
         for (int a = 0; a < A; a++)
             if (cells[e * A + a].compat) thr = cells[e * A + a].thr;
-        sb_printf(&md, "## %s\n\n", cfg->envs[e]);
+        lc_sbuf_printf(&md, "## %s\n\n", cfg->envs[e]);
         if (real[0])
-            sb_printf(&md, "A dream of %s: returns in the dream and, for the same policies, in "
+            lc_sbuf_printf(&md, "A dream of %s: returns in the dream and, for the same policies, in "
                            "the real env.\n\n", real);
-        sb_printf(&md, "| arch | params | runs | final mean +- std | final IQM [CI] |%s AUC [CI] | "
+        lc_sbuf_printf(&md, "| arch | params | runs | final mean +- std | final IQM [CI] |%s AUC [CI] | "
                        "steps to %s | train s | steps/s |\n",
                   real[0] ? " real mean | real IQM [CI] |" : "",
                   isnan(thr) ? "threshold" : (snprintf(b4, sizeof b4, "%g", thr), b4));
-        sb_printf(&md, "| --- | ---: | ---: | ---: | ---: |%s ---: | ---: | ---: | ---: |\n",
+        lc_sbuf_printf(&md, "| --- | ---: | ---: | ---: | ---: |%s ---: | ---: | ---: | ---: |\n",
                   real[0] ? " ---: | ---: |" : "");
         for (int a = 0; a < A; a++) {
             const cell *c = &cells[e * A + a];
             if (!c->compat) continue;
             fmt_num(b1, sizeof b1, c->fin_mean);
             fmt_num(b2, sizeof b2, c->fin_std);
-            sb_printf(&md, "| %s | %lld | %d/%d | %s +- %s | ", cfg->archs[a], (long long)c->nparams,
+            lc_sbuf_printf(&md, "| %s | %lld | %d/%d | %s +- %s | ", cfg->archs[a], (long long)c->nparams,
                       c->n_ok, S, b1, b2);
             fmt_ci(b1, sizeof b1, c->fin_iqm);
-            sb_printf(&md, "%s | ", b1);
+            lc_sbuf_printf(&md, "%s | ", b1);
             if (real[0]) {
                 fmt_num(b1, sizeof b1, c->real_mean);
                 fmt_ci(b2, sizeof b2, c->real_iqm);
-                sb_printf(&md, "%s | %s | ", b1, b2);
+                lc_sbuf_printf(&md, "%s | %s | ", b1, b2);
             }
             fmt_ci(b1, sizeof b1, c->auc);
             if (isnan(c->thr) || !c->n_ok) snprintf(b2, sizeof b2, "-");
@@ -1359,63 +1160,63 @@ int lc_bench_arch_summarize(const lc_bench_cfg *cfg, lc_error *err) {
             }
             fmt_num(b3, sizeof b3, c->wall_mean);
             fmt_steps(b4, sizeof b4, c->sps_mean);
-            sb_printf(&md, "%s | %s | %s | %s |\n", b1, b2, b3, b4);
+            lc_sbuf_printf(&md, "%s | %s | %s | %s |\n", b1, b2, b3, b4);
         }
         snprintf(b1, sizeof b1, "curves_");
         char stem[512];
         lc_bench_run_stem(stem, sizeof stem, cfg->envs[e], "x", 0);
         stem[strlen(stem) - strlen("__x__seed0")] = '\0';
-        sb_printf(&md, "\n![learning curves](curves_%s.png)\n\n", stem);
+        lc_sbuf_printf(&md, "\n![learning curves](curves_%s.png)\n\n", stem);
     }
-    sb_printf(&md, "## All envs\n\nFinal returns normalised per env to [0, 1] (dream: envs by "
+    lc_sbuf_printf(&md, "## All envs\n\nFinal returns normalised per env to [0, 1] (dream: envs by "
                    "their real-env return); IQM with a stratified bootstrap over envs.\n\n");
-    sb_printf(&md, "| arch | runs | normalised mean | normalised IQM [CI] |\n"
+    lc_sbuf_printf(&md, "| arch | runs | normalised mean | normalised IQM [CI] |\n"
                    "| --- | ---: | ---: | ---: |\n");
     for (int a = 0; a < A; a++) {
         if (!agg_n[a]) {
             int any = 0;
             for (int e = 0; e < E; e++) any |= cells[e * A + a].compat;
-            if (any) sb_printf(&md, "| %s | 0 | - | - |\n", cfg->archs[a]);
+            if (any) lc_sbuf_printf(&md, "| %s | 0 | - | - |\n", cfg->archs[a]);
             continue;
         }
-        sb_printf(&md, "| %s | %d | %.3f | %.3f [%.3f, %.3f] |\n", cfg->archs[a], agg_n[a],
+        lc_sbuf_printf(&md, "| %s | %d | %.3f | %.3f [%.3f, %.3f] |\n", cfg->archs[a], agg_n[a],
                   agg_mean[a], agg_iqm[a].point, agg_iqm[a].lo, agg_iqm[a].hi);
     }
-    sb_printf(&md, "\nRanges: ");
+    lc_sbuf_printf(&md, "\nRanges: ");
     for (int e = 0; e < E; e++)
-        sb_printf(&md, "%s%s [%g, %g]%s", e ? ", " : "", cfg->envs[e], lo[e], hi[e],
+        lc_sbuf_printf(&md, "%s%s [%g, %g]%s", e ? ", " : "", cfg->envs[e], lo[e], hi[e],
                   range_src[e] ? "" : " (from the runs)");
-    sb_printf(&md, ".\n\n![performance profile](profile.png)\n");
+    lc_sbuf_printf(&md, ".\n\n![performance profile](profile.png)\n");
     int any_skip = 0;
     for (int e = 0; e < E; e++)
         for (int a = 0; a < A; a++) {
             if (cells[e * A + a].compat) continue;
-            if (!any_skip++) sb_printf(&md, "\n## Left out\n\n");
-            sb_printf(&md, "- %s on %s: %s\n", cfg->archs[a], cfg->envs[e], pr->reason[e][a]);
+            if (!any_skip++) lc_sbuf_printf(&md, "\n## Left out\n\n");
+            lc_sbuf_printf(&md, "- %s on %s: %s\n", cfg->archs[a], cfg->envs[e], pr->reason[e][a]);
         }
     int any_bad = 0;
     for (int e = 0; e < E; e++)
         for (int a = 0; a < A; a++) {
             const cell *c = &cells[e * A + a];
             if (!c->n_failed && !c->n_missing) continue;
-            if (!any_bad++) sb_printf(&md, "\n## Incomplete\n\n");
-            sb_printf(&md, "- %s on %s: %d failed, %d not run yet%s\n", cfg->archs[a],
+            if (!any_bad++) lc_sbuf_printf(&md, "\n## Incomplete\n\n");
+            lc_sbuf_printf(&md, "- %s on %s: %d failed, %d not run yet%s\n", cfg->archs[a],
                       cfg->envs[e], c->n_failed, c->n_missing,
                       c->n_failed ? " (errors in summary.json and runs/*.err)" : "");
         }
 
     // summary.json
-    sb_printf(&js, "{\n  \"grid\": {\"archs\": [");
+    lc_sbuf_printf(&js, "{\n  \"grid\": {\"archs\": [");
     for (int a = 0; a < A; a++) {
-        if (a) sb_printf(&js, ", ");
-        sb_jstr(&js, cfg->archs[a]);
+        if (a) lc_sbuf_printf(&js, ", ");
+        lc_json_str(&js, cfg->archs[a]);
     }
-    sb_printf(&js, "], \"envs\": [");
+    lc_sbuf_printf(&js, "], \"envs\": [");
     for (int e = 0; e < E; e++) {
-        if (e) sb_printf(&js, ", ");
-        sb_jstr(&js, cfg->envs[e]);
+        if (e) lc_sbuf_printf(&js, ", ");
+        lc_json_str(&js, cfg->envs[e]);
     }
-    sb_printf(&js, "], \"seeds\": %d, \"seed0\": %lld, \"steps\": %lld, \"eval_episodes\": %d, "
+    lc_sbuf_printf(&js, "], \"seeds\": %d, \"seed0\": %lld, \"steps\": %lld, \"eval_episodes\": %d, "
                    "\"resamples\": %d, \"conf\": %g},\n  \"cells\": [",
               S, (long long)cfg->seed0, (long long)cfg->steps, cfg->eval_episodes, cfg->resamples,
               cfg->conf);
@@ -1424,106 +1225,106 @@ int lc_bench_arch_summarize(const lc_bench_cfg *cfg, lc_error *err) {
         for (int a = 0; a < A; a++) {
             const cell *c = &cells[e * A + a];
             if (!c->compat) continue;
-            sb_printf(&js, "%s\n    {\"env\": ", first ? "" : ",");
+            lc_sbuf_printf(&js, "%s\n    {\"env\": ", first ? "" : ",");
             first = 0;
-            sb_jstr(&js, cfg->envs[e]);
-            sb_printf(&js, ", \"arch\": ");
-            sb_jstr(&js, cfg->archs[a]);
-            sb_printf(&js, ", \"real_env\": ");
-            sb_jstr(&js, pr->real_env[e]);
-            sb_printf(&js, ", \"runs\": %d, \"failed\": %d, \"missing\": %d, \"nparams\": %lld,\n     ",
+            lc_json_str(&js, cfg->envs[e]);
+            lc_sbuf_printf(&js, ", \"arch\": ");
+            lc_json_str(&js, cfg->archs[a]);
+            lc_sbuf_printf(&js, ", \"real_env\": ");
+            lc_json_str(&js, pr->real_env[e]);
+            lc_sbuf_printf(&js, ", \"runs\": %d, \"failed\": %d, \"missing\": %d, \"nparams\": %lld,\n     ",
                       c->n_ok, c->n_failed, c->n_missing, (long long)c->nparams);
-            sb_printf(&js, "\"final_mean\": ");
-            sb_jnum(&js, c->fin_mean);
-            sb_printf(&js, ", \"final_std\": ");
-            sb_jnum(&js, c->fin_std);
-            sb_printf(&js, ", ");
+            lc_sbuf_printf(&js, "\"final_mean\": ");
+            lc_json_num(&js, c->fin_mean);
+            lc_sbuf_printf(&js, ", \"final_std\": ");
+            lc_json_num(&js, c->fin_std);
+            lc_sbuf_printf(&js, ", ");
             json_ci(&js, "final_iqm", c->fin_iqm);
-            sb_printf(&js, ", \"final_mean_lo\": ");
-            sb_jnum(&js, c->fin_ci_mean.lo);
-            sb_printf(&js, ", \"final_mean_hi\": ");
-            sb_jnum(&js, c->fin_ci_mean.hi);
-            sb_printf(&js, ",\n     \"real_mean\": ");
-            sb_jnum(&js, c->real_mean);
-            sb_printf(&js, ", ");
+            lc_sbuf_printf(&js, ", \"final_mean_lo\": ");
+            lc_json_num(&js, c->fin_ci_mean.lo);
+            lc_sbuf_printf(&js, ", \"final_mean_hi\": ");
+            lc_json_num(&js, c->fin_ci_mean.hi);
+            lc_sbuf_printf(&js, ",\n     \"real_mean\": ");
+            lc_json_num(&js, c->real_mean);
+            lc_sbuf_printf(&js, ", ");
             json_ci(&js, "real_iqm", c->real_iqm);
-            sb_printf(&js, ", ");
+            lc_sbuf_printf(&js, ", ");
             json_ci(&js, "auc", c->auc);
-            sb_printf(&js, ",\n     \"threshold\": ");
-            sb_jnum(&js, c->thr);
-            sb_printf(&js, ", \"steps_to_threshold_median\": ");
-            sb_jnum(&js, c->st_median);
-            sb_printf(&js, ", \"threshold_reached\": %d, \"wall_s\": ", c->st_reached);
-            sb_jnum(&js, c->wall_mean);
-            sb_printf(&js, ", \"sps\": ");
-            sb_jnum(&js, c->sps_mean);
-            sb_printf(&js, ",\n     \"seeds\": [");
+            lc_sbuf_printf(&js, ",\n     \"threshold\": ");
+            lc_json_num(&js, c->thr);
+            lc_sbuf_printf(&js, ", \"steps_to_threshold_median\": ");
+            lc_json_num(&js, c->st_median);
+            lc_sbuf_printf(&js, ", \"threshold_reached\": %d, \"wall_s\": ", c->st_reached);
+            lc_json_num(&js, c->wall_mean);
+            lc_sbuf_printf(&js, ", \"sps\": ");
+            lc_json_num(&js, c->sps_mean);
+            lc_sbuf_printf(&js, ",\n     \"seeds\": [");
             for (int s = 0; s < c->n_ok; s++)
-                sb_printf(&js, "%s%lld", s ? ", " : "", (long long)c->seeds[s]);
-            sb_printf(&js, "], \"final_returns\": ");
-            sb_jarr(&js, c->finals, (size_t)c->n_ok);
-            sb_printf(&js, ", \"scores\": ");
-            sb_jarr(&js, c->scores, (size_t)c->n_ok);
-            sb_printf(&js, ",\n     \"curve\": {\"steps\": ");
-            sb_jarr(&js, gx, (size_t)G);
-            sb_printf(&js, ",\n       \"mean\": ");
-            sb_jarr(&js, c->gmean, (size_t)G);
-            sb_printf(&js, ",\n       \"lo\": ");
-            sb_jarr(&js, c->glo, (size_t)G);
-            sb_printf(&js, ",\n       \"hi\": ");
-            sb_jarr(&js, c->ghi, (size_t)G);
-            sb_printf(&js, "}}");
+                lc_sbuf_printf(&js, "%s%lld", s ? ", " : "", (long long)c->seeds[s]);
+            lc_sbuf_printf(&js, "], \"final_returns\": ");
+            lc_json_nums(&js, c->finals, (size_t)c->n_ok);
+            lc_sbuf_printf(&js, ", \"scores\": ");
+            lc_json_nums(&js, c->scores, (size_t)c->n_ok);
+            lc_sbuf_printf(&js, ",\n     \"curve\": {\"steps\": ");
+            lc_json_nums(&js, gx, (size_t)G);
+            lc_sbuf_printf(&js, ",\n       \"mean\": ");
+            lc_json_nums(&js, c->gmean, (size_t)G);
+            lc_sbuf_printf(&js, ",\n       \"lo\": ");
+            lc_json_nums(&js, c->glo, (size_t)G);
+            lc_sbuf_printf(&js, ",\n       \"hi\": ");
+            lc_json_nums(&js, c->ghi, (size_t)G);
+            lc_sbuf_printf(&js, "}}");
         }
-    sb_printf(&js, "\n  ],\n  \"ranges\": [");
+    lc_sbuf_printf(&js, "\n  ],\n  \"ranges\": [");
     for (int e = 0; e < E; e++) {
-        sb_printf(&js, "%s{\"env\": ", e ? ", " : "");
-        sb_jstr(&js, cfg->envs[e]);
-        sb_printf(&js, ", \"lo\": ");
-        sb_jnum(&js, lo[e]);
-        sb_printf(&js, ", \"hi\": ");
-        sb_jnum(&js, hi[e]);
-        sb_printf(&js, ", \"source\": \"%s\"}", range_src[e] ? "builtin" : "runs");
+        lc_sbuf_printf(&js, "%s{\"env\": ", e ? ", " : "");
+        lc_json_str(&js, cfg->envs[e]);
+        lc_sbuf_printf(&js, ", \"lo\": ");
+        lc_json_num(&js, lo[e]);
+        lc_sbuf_printf(&js, ", \"hi\": ");
+        lc_json_num(&js, hi[e]);
+        lc_sbuf_printf(&js, ", \"source\": \"%s\"}", range_src[e] ? "builtin" : "runs");
     }
-    sb_printf(&js, "],\n  \"aggregate\": [");
+    lc_sbuf_printf(&js, "],\n  \"aggregate\": [");
     for (int a = 0; a < A; a++) {
-        sb_printf(&js, "%s\n    {\"arch\": ", a ? "," : "");
-        sb_jstr(&js, cfg->archs[a]);
-        sb_printf(&js, ", \"runs\": %d, \"normalised_mean\": ", agg_n[a]);
-        sb_jnum(&js, agg_mean[a]);
-        sb_printf(&js, ", ");
+        lc_sbuf_printf(&js, "%s\n    {\"arch\": ", a ? "," : "");
+        lc_json_str(&js, cfg->archs[a]);
+        lc_sbuf_printf(&js, ", \"runs\": %d, \"normalised_mean\": ", agg_n[a]);
+        lc_json_num(&js, agg_mean[a]);
+        lc_sbuf_printf(&js, ", ");
         json_ci(&js, "normalised_iqm", agg_iqm[a]);
-        sb_printf(&js, "}");
+        lc_sbuf_printf(&js, "}");
     }
-    sb_printf(&js, "\n  ],\n  \"profile\": {\"taus\": ");
-    sb_jarr(&js, taus, PROFILE_M);
-    sb_printf(&js, ", \"archs\": [");
+    lc_sbuf_printf(&js, "\n  ],\n  \"profile\": {\"taus\": ");
+    lc_json_nums(&js, taus, PROFILE_M);
+    lc_sbuf_printf(&js, ", \"archs\": [");
     for (int a = 0; a < A; a++) {
         double *pf = prof + (size_t)a * PROFILE_M * 3;
-        sb_printf(&js, "%s\n    {\"arch\": ", a ? "," : "");
-        sb_jstr(&js, cfg->archs[a]);
-        sb_printf(&js, ", \"frac\": ");
-        sb_jarr(&js, pf, PROFILE_M);
-        sb_printf(&js, ",\n     \"lo\": ");
-        sb_jarr(&js, pf + PROFILE_M, PROFILE_M);
-        sb_printf(&js, ",\n     \"hi\": ");
-        sb_jarr(&js, pf + 2 * PROFILE_M, PROFILE_M);
-        sb_printf(&js, "}");
+        lc_sbuf_printf(&js, "%s\n    {\"arch\": ", a ? "," : "");
+        lc_json_str(&js, cfg->archs[a]);
+        lc_sbuf_printf(&js, ", \"frac\": ");
+        lc_json_nums(&js, pf, PROFILE_M);
+        lc_sbuf_printf(&js, ",\n     \"lo\": ");
+        lc_json_nums(&js, pf + PROFILE_M, PROFILE_M);
+        lc_sbuf_printf(&js, ",\n     \"hi\": ");
+        lc_json_nums(&js, pf + 2 * PROFILE_M, PROFILE_M);
+        lc_sbuf_printf(&js, "}");
     }
-    sb_printf(&js, "\n  ]},\n  \"skipped\": [");
+    lc_sbuf_printf(&js, "\n  ]},\n  \"skipped\": [");
     first = 1;
     for (int e = 0; e < E; e++)
         for (int a = 0; a < A; a++) {
             if (cells[e * A + a].compat) continue;
-            sb_printf(&js, "%s\n    {\"env\": ", first ? "" : ",");
+            lc_sbuf_printf(&js, "%s\n    {\"env\": ", first ? "" : ",");
             first = 0;
-            sb_jstr(&js, cfg->envs[e]);
-            sb_printf(&js, ", \"arch\": ");
-            sb_jstr(&js, cfg->archs[a]);
-            sb_printf(&js, ", \"reason\": ");
-            sb_jstr(&js, pr->reason[e][a]);
-            sb_printf(&js, "}");
+            lc_json_str(&js, cfg->envs[e]);
+            lc_sbuf_printf(&js, ", \"arch\": ");
+            lc_json_str(&js, cfg->archs[a]);
+            lc_sbuf_printf(&js, ", \"reason\": ");
+            lc_json_str(&js, pr->reason[e][a]);
+            lc_sbuf_printf(&js, "}");
         }
-    sb_printf(&js, "],\n  \"failed\": [%s%s]\n}\n", failed.n ? "\n    " : "",
+    lc_sbuf_printf(&js, "],\n  \"failed\": [%s%s]\n}\n", failed.n ? "\n    " : "",
               failed.s ? failed.s : "");
     if (md.oom || js.oom || failed.oom) {
         rc = lc_fail(err, LC_ERR_NOMEM, "bench: out of memory for the summary");
@@ -1540,7 +1341,7 @@ done:
         for (int i = 0; i < E * A; i++) cell_free(&cells[i]);
     free(cells), free(gx), free(lo), free(hi), free(range_src), free(norm), free(sizes);
     free(prof), free(agg_iqm), free(agg_mean), free(agg_n);
-    sb_free(&md), sb_free(&js), sb_free(&failed);
+    lc_sbuf_free(&md), lc_sbuf_free(&js), lc_sbuf_free(&failed);
     free(pr);
     return rc;
 }

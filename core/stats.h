@@ -1,4 +1,4 @@
-// policy/stats.h: statistics for comparing RL runs (Agarwal et al. 2021, "Deep RL at
+// core/stats.h: statistics for comparing RL runs (Agarwal et al. 2021, "Deep RL at
 // the edge of the statistical precipice", the rliable library): mean, median, IQM,
 // stratified percentile bootstrap confidence intervals, learning-curve area, steps to
 // a threshold and performance profiles. Leaves out: BCa intervals, probability of
@@ -15,8 +15,8 @@
 // 0.75*4) / 2.5 = 3), where trim_mean would drop floor(n/4) values from each end.
 //
 // Non-finite values are the caller's to remove: these functions assume finite input.
-#ifndef LC_POLICY_STATS_H
-#define LC_POLICY_STATS_H
+#ifndef LC_CORE_STATS_H
+#define LC_CORE_STATS_H
 
 #include <stddef.h>
 #include <stdint.h>

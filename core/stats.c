@@ -1,6 +1,6 @@
-// policy/stats.c: run statistics for benchmarks: mean, median, fractional IQM, the
+// core/stats.c: run statistics for benchmarks: mean, median, fractional IQM, the
 // stratified percentile bootstrap, learning-curve area, steps to threshold, profiles.
-// Leaves out: BCa intervals, probability of improvement (see policy/stats.h).
+// Leaves out: BCa intervals, probability of improvement (see core/stats.h).
 //
 // n = values, G = groups (strata), K = resamples, P = curve points, M = thresholds.
 #include <math.h>
@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "core/rng.h"
-#include "policy/stats.h"
+#include "core/stats.h"
 
 static int cmp_double(const void *a, const void *b) {
     double x = *(const double *)a, y = *(const double *)b;

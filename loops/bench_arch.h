@@ -1,6 +1,6 @@
-// agents/bench_arch.h: the controller-architecture benchmark: PPO runs over a grid
+// loops/bench_arch.h: the controller-architecture benchmark: PPO runs over a grid
 // of architectures x envs x seeds in forked worker processes, resumable (one JSON
-// per finished run), summarised with robust statistics (policy/stats.h) into a
+// per finished run), summarised with robust statistics (core/stats.h) into a
 // Markdown table, a JSON file, learning-curve and performance-profile pictures.
 // Leaves out: hyper-parameter sweeps (every run uses the env family's PPO defaults
 // with only the architecture changed), remote workers, per-arch tuning.
@@ -27,8 +27,8 @@
 // Acrobot-v1 [-500, 0], MountainCar-v0 [-200, 0], Pendulum-v1 [-1600, 0]; other envs
 // use the lowest and highest final return among the grid's runs in that env. A dream:
 // env is scored by its policies' returns in the real env (its range is the real env's).
-#ifndef LC_AGENTS_BENCH_ARCH_H
-#define LC_AGENTS_BENCH_ARCH_H
+#ifndef LC_LOOPS_BENCH_ARCH_H
+#define LC_LOOPS_BENCH_ARCH_H
 
 #include <stddef.h>
 #include <stdint.h>
