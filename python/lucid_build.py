@@ -1,6 +1,6 @@
 """python/lucid_build.py: cffi's out-of-line API-mode builder of lucid._lucid.
 
-Compiles a small extension against the repo's headers and links the static
+Compiles a small extension against the repo's public header lucid.h and links the static
 build/liblucid.a (made by `make`) with the libraries scripts/deps.sh found
 (build/config.mk). LUCID_ROOT (the repo) and LUCID_BUILD (its build folder)
 override the defaults: this file's parent folder, and build (relative to LUCID_ROOT);
@@ -41,8 +41,7 @@ def _builder():
         ffi.cdef(f.read())
     ffi.set_source(
         "lucid._lucid",
-        '#include "env/env.h"\n#include "worldmodel/worldmodel.h"\n#include "policy/policy.h"\n'
-        '#include "policy/ppo.h"\n#include "worldmodel/dataset.h"\n',
+        '#include "lucid.h"\n',  # the public API only
         include_dirs=[ROOT],
         extra_compile_args=["-std=c11", "-D_DEFAULT_SOURCE"] + cflags,
         extra_objects=[lib],

@@ -1,6 +1,7 @@
 /* python/lucid/_cdef.h: the C API the Python package calls, as cffi's cdef reads it
  * (API mode: "..." lets the compiler fill in sizes, enum values and further fields).
- * The one place to adapt when the public umbrella header lucid.h arrives. */
+ * Everything here is declared by the public umbrella header lucid.h, which the extension
+ * compiles against (python/lucid_build.py); this file is the one place to adapt. */
 
 #define LC_OK ...
 #define LC_ERR_ARG ...
