@@ -15,6 +15,7 @@
 #include "core/settings.h" // settings tables
 #include "nn/nn.h"         // layers, losses, optimisers, parameter arenas
 #include "env/env.h"       // the vectorized env API and its registry
+#include "env/pomdp.h"     // CartPoleNoVel-v1
 #include "worldmodel/worldmodel.h" // lc_worldmodel_register
 #include "worldmodel/dataset.h"    // trajectory datasets
 #include "worldmodel/ensemble.h"   // ensemble dynamics models

@@ -122,7 +122,8 @@ static void acrobot_step(void *data, int i0, int i1, const void *actions, void *
 static void acrobot_reset(void *data, int i, lc_rng *rng, void *obs_row) {
     acrobot *d = data;
     double *s = d->s + (size_t)4 * i;
-    for (int k = 0; k < 4; k++) s[k] = (float)lc_rng_uniform(rng, -RESET_BOUND, RESET_BOUND); // .astype(float32)
+    (void)rng; // np_random.uniform(-.1, .1, size=(4,)).astype(np.float32)
+    for (int k = 0; k < 4; k++) s[k] = (float)lc_pcg64_uniform(&d->head.np_random[i], -RESET_BOUND, RESET_BOUND);
     acrobot_observe(d, i, obs_row);
 }
 
@@ -138,6 +139,7 @@ static void acrobot_destroy(void *data) {
     acrobot *d = data;
     if (!d) return;
     free(d->s);
+    lc_classic_head_free(&d->head);
     free(d);
 }
 
@@ -146,13 +148,17 @@ int lc_acrobot_make(lc_env_impl *impl, const char *name, int num_envs, const lc_
     int rc = lc_classic_params(name, opts ? opts->params : NULL, NULL, NULL, 0, err);
     if (rc) return rc;
     acrobot *d = calloc(1, sizeof *d);
-    double *s = d ? calloc((size_t)4 * num_envs, sizeof(double)) : NULL;
-    if (!s) {
+    if (!d) return lc_fail(err, LC_ERR_NOMEM, "%s: out of memory for %d envs", name, num_envs);
+    if ((rc = lc_classic_head_init(&d->head, LC_CLASSIC_ACROBOT, num_envs, 4, acrobot_get_state, acrobot_set_state,
+                                   acrobot_observe, name, err))) {
         free(d);
+        return rc;
+    }
+    double *s = calloc((size_t)4 * num_envs, sizeof(double));
+    if (!s) {
+        acrobot_destroy(d);
         return lc_fail(err, LC_ERR_NOMEM, "%s: out of memory for %d envs", name, num_envs);
     }
-    d->head = (lc_classic_head){LC_CLASSIC_ACROBOT, num_envs, 4, acrobot_get_state, acrobot_set_state,
-                                acrobot_observe};
     d->s = s;
 
     memset(impl, 0, sizeof *impl);
@@ -167,6 +173,7 @@ int lc_acrobot_make(lc_env_impl *impl, const char *name, int num_envs, const lc_
     impl->render_h = RENDER_SIZE;
     impl->data = d;
     impl->reset = acrobot_reset;
+    impl->seed = lc_classic_seed;
     impl->step = acrobot_step;
     impl->render = lc_acrobot_render;
     impl->destroy = acrobot_destroy;

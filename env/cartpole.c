@@ -296,11 +296,13 @@ static void cartpole_observe(const void *data, int i, float *o) {
 }
 
 static void cartpole_reset(void *data, int i, lc_rng *rng, void *obs_row) {
+    (void)rng;
     cartpole *d = data;
-    d->x[i] = lc_rng_uniform(rng, -RESET_BOUND, RESET_BOUND); // np_random.uniform(-.05, .05, size=(4,))
-    d->x_dot[i] = lc_rng_uniform(rng, -RESET_BOUND, RESET_BOUND);
-    d->theta[i] = lc_rng_uniform(rng, -RESET_BOUND, RESET_BOUND);
-    d->theta_dot[i] = lc_rng_uniform(rng, -RESET_BOUND, RESET_BOUND);
+    lc_pcg64 *g = &d->head.np_random[i]; // np_random.uniform(-.05, .05, size=(4,)), float64
+    d->x[i] = lc_pcg64_uniform(g, -RESET_BOUND, RESET_BOUND);
+    d->x_dot[i] = lc_pcg64_uniform(g, -RESET_BOUND, RESET_BOUND);
+    d->theta[i] = lc_pcg64_uniform(g, -RESET_BOUND, RESET_BOUND);
+    d->theta_dot[i] = lc_pcg64_uniform(g, -RESET_BOUND, RESET_BOUND);
     cartpole_observe(d, i, obs_row);
 }
 
@@ -324,6 +326,7 @@ static void cartpole_destroy(void *data) {
     cartpole *d = data;
     if (!d) return;
     free(d->x);
+    lc_classic_head_free(&d->head);
     free(d);
 }
 
@@ -334,15 +337,19 @@ int lc_cartpole_make(lc_env_impl *impl, const char *name, int num_envs, const lc
     int rc = lc_classic_params(name, opts ? opts->params : NULL, keys, vals, 1, err);
     if (rc) return rc;
     cartpole *d = calloc(1, sizeof *d);
-    size_t np = ((size_t)num_envs + W - 1) / W * W; // padded to whole blocks
-    double *state = d ? aligned_alloc(64, 4 * np * sizeof(double)) : NULL;
-    if (!state) {
+    if (!d) return lc_fail(err, LC_ERR_NOMEM, "%s: out of memory for %d envs", name, num_envs);
+    if ((rc = lc_classic_head_init(&d->head, LC_CLASSIC_CARTPOLE, num_envs, 4, cartpole_get_state,
+                                   cartpole_set_state, cartpole_observe, name, err))) {
         free(d);
+        return rc;
+    }
+    size_t np = ((size_t)num_envs + W - 1) / W * W; // padded to whole blocks
+    double *state = aligned_alloc(64, 4 * np * sizeof(double));
+    if (!state) {
+        cartpole_destroy(d);
         return lc_fail(err, LC_ERR_NOMEM, "%s: out of memory for %d envs", name, num_envs);
     }
     memset(state, 0, 4 * np * sizeof(double));
-    d->head = (lc_classic_head){LC_CLASSIC_CARTPOLE, num_envs, 4, cartpole_get_state, cartpole_set_state,
-                                cartpole_observe};
     d->sutton_barto = vals[0] != 0.0;
     d->x = state;
     d->x_dot = state + np;
@@ -361,6 +368,7 @@ int lc_cartpole_make(lc_env_impl *impl, const char *name, int num_envs, const lc
     impl->render_h = RENDER_H;
     impl->data = d;
     impl->reset = cartpole_reset;
+    impl->seed = lc_classic_seed;
     impl->step = cartpole_step;
     impl->render = lc_cartpole_render;
     impl->destroy = cartpole_destroy;

@@ -45,6 +45,27 @@ int lc_classic_params(const char *env_name, const char *params, const char *cons
 double lc_classic_pow(double x, double y) { return pow(x, y); }
 float lc_classic_powf(float x, float y) { return powf(x, y); }
 
+void lc_classic_seed(void *data, int i, uint64_t seed) {
+    lc_classic_head *h = data;
+    lc_pcg64_seed(&h->np_random[i], seed, (uint64_t)i); // seeding.np_random(seed + i)
+}
+
+int lc_classic_head_init(lc_classic_head *h, lc_classic_kind kind, int num_envs,
+                         int state_size, void (*get_state)(const void *, int, double *),
+                         void (*set_state)(void *, int, const double *),
+                         void (*observe)(const void *, int, float *), const char *name, lc_error *err) {
+    *h = (lc_classic_head){kind, num_envs, state_size, get_state, set_state, observe, NULL};
+    h->np_random = malloc((size_t)num_envs * sizeof *h->np_random);
+    if (!h->np_random) return lc_fail(err, LC_ERR_NOMEM, "%s: out of memory for %d envs", name, num_envs);
+    for (int i = 0; i < num_envs; i++) lc_classic_seed(h, i, 0);
+    return LC_OK;
+}
+
+void lc_classic_head_free(lc_classic_head *h) {
+    free(h->np_random);
+    h->np_random = NULL;
+}
+
 int lc_classic_state_size(const void *data) { return ((const lc_classic_head *)data)->state_size; }
 
 void lc_classic_get_state(const void *data, int i, double *state) {

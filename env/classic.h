@@ -6,6 +6,7 @@
 
 #include <stdint.h>
 
+#include "core/pcg64.h"
 #include "env/env.h"
 
 // lc_classic_register() (declared in env/builtin.h) registers every env below by name.
@@ -27,7 +28,21 @@ typedef struct lc_classic_head {
     void (*get_state)(const void *data, int i, double *state);
     void (*set_state)(void *data, int i, const double *state);
     void (*observe)(const void *data, int i, float *obs_row);
+    lc_pcg64 *np_random; // (N) env i's generator: Gymnasium's self.np_random
 } lc_classic_head;
+
+// Seeding follows Gymnasium: env i's np_random is PCG64(SeedSequence(seed + i)) after a
+// vector reset with seed, and resets without a seed (autoreset, reset_mask) continue it,
+// so CartPole-v1 reset with seed 0 starts where gymnasium.make("CartPole-v1").reset(seed=0)
+// does. Before any seeded reset env i's generator is seeded with i (as by a reset with 0).
+// Fills h (its np_random allocated). LC_ERR_NOMEM naming the env.
+int lc_classic_head_init(lc_classic_head *h, lc_classic_kind kind, int num_envs,
+                         int state_size, void (*get_state)(const void *, int, double *),
+                         void (*set_state)(void *, int, const double *),
+                         void (*observe)(const void *, int, float *), const char *name, lc_error *err);
+void lc_classic_head_free(lc_classic_head *h);
+// The envs' impl->seed: env i's np_random = PCG64(SeedSequence(seed + i)).
+void lc_classic_seed(void *data, int i, uint64_t seed);
 
 // Constructors (lc_env_ctor). MountainCar handles both of its names.
 int lc_cartpole_make(lc_env_impl *impl, const char *name, int num_envs, const lc_env_opts *opts, lc_error *err);

@@ -1,4 +1,4 @@
-// env/env.c: the env vector: buffers, seeding, stepping with same-step autoreset,
+// env/env.c: the env vector: buffers, seeding, stepping with same-step (or next-step) autoreset,
 // time limits, episode statistics, the wrappers of lc_env_opts, and threads.
 // Leaves out: the envs themselves (backends behind lc_env_impl), async stepping.
 //
@@ -56,7 +56,9 @@ struct lc_env {
     double *acc_ret;        // (N) return of the running episode (raw rewards)
     int32_t *acc_len;       // (N) its length in env steps
     int64_t *episodes;      // (N) finished episodes
-    uint8_t *need_reset;    // (N) LC_AUTORESET_DISABLED: ended, waiting for reset_mask
+    uint8_t *need_reset;    // (N) LC_AUTORESET_DISABLED: ended, waiting for reset_mask; _NEXT_STEP:
+                            // ended, reset by the next step
+    uint8_t *fresh;         // (N) LC_AUTORESET_NEXT_STEP: reset by this step (pass 2 fills its stack)
     lc_rng *rngs;           // (N)
     int was_reset;
     int norm_obs, frozen;
@@ -135,12 +137,17 @@ static void account(lc_env *e, int a, int b) {
     }
 }
 
+static void post_reset(lc_env *e, int i);
+static void reset_one(lc_env *e, int i);
+
 // Pass 2 for env i: wrappers that need the statistics of this step.
 static void post_step(lc_env *e, int i) {
     lc_env_buf *B = &e->buf;
     if (e->separate) {
         void *o = obs_row(e, i);
-        if (B->done[i] && e->autoreset == LC_AUTORESET_SAME_STEP) {
+        if (e->fresh && e->fresh[i]) {
+            post_reset(e, i);
+        } else if (B->done[i] && e->autoreset == LC_AUTORESET_SAME_STEP) {
             void *fo = final_row(e, i);
             memcpy(fo, o, (size_t)e->O * e->es);
             lc_stack_push(fo, frame_of(e, i, raw_final_row(e, i)), e->P, e->C, e->K, e->es);
@@ -168,8 +175,24 @@ static void chunk_step(lc_env *e, int i0, int i1, int inline_post) {
     memset(B->terminated + i0, 0, n);
     memset(B->truncated + i0, 0, n);
     memset(B->done + i0, 0, n);
-    im->step(im->data, i0, i1, e->act, e->raw, B->rewards, B->terminated, B->info, e->rngs);
-    if (e->repeat > 1) {
+    // NEXT_STEP: envs that ended last step are reset now instead of stepped.
+    const uint8_t *pending = NULL;
+    if (e->autoreset == LC_AUTORESET_NEXT_STEP) { // (need_reset marks the envs that end in this step)
+        memcpy(e->fresh + i0, e->need_reset + i0, n);
+        if (memchr(e->fresh + i0, 1, n)) pending = e->fresh;
+    }
+    if (!pending) {
+        im->step(im->data, i0, i1, e->act, e->raw, B->rewards, B->terminated, B->info, e->rngs);
+    } else {
+        for (int a = i0; a < i1;) { // the runs of envs still going
+            while (a < i1 && pending[a]) a++;
+            int b = a;
+            while (b < i1 && !pending[b]) b++;
+            if (b > a) im->step(im->data, a, b, e->act, e->raw, B->rewards, B->terminated, B->info, e->rngs);
+            a = b;
+        }
+    }
+    if (e->repeat > 1) { // (never with pending: NEXT_STEP refuses action_repeat)
         for (int i = i0; i < i1; i++) e->raw_rew[i] = 0.0f;
         account(e, i0, i1);
         for (int r = 1; r < e->repeat; r++) { // action repeat: step the runs of envs still going
@@ -191,6 +214,7 @@ static void chunk_step(lc_env *e, int i0, int i1, int inline_post) {
     } else {
         int limit = e->limit;
         for (int i = i0; i < i1; i++) {
+            if (pending && pending[i]) continue;
             float r = B->rewards[i];
             e->raw_rew[i] = r;
             e->acc_ret[i] += r;
@@ -219,6 +243,9 @@ static void chunk_step(lc_env *e, int i0, int i1, int inline_post) {
             else e->need_reset[i] = 1;
         }
     }
+    if (pending) // (pending envs were not stepped: none of them ended now)
+        for (int i = i0; i < i1; i++)
+            if (pending[i]) reset_one(e, i); // clears need_reset[i]
     if (inline_post && (e->separate || e->norm_rew))
         for (int i = i0; i < i1; i++) post_step(e, i);
 }
@@ -227,24 +254,31 @@ static void post_reset(lc_env *e, int i) {
     if (e->separate) lc_stack_fill(obs_row(e, i), frame_of(e, i, raw_row(e, i)), e->P, e->C, e->K, e->es);
 }
 
-static void chunk_reset(lc_env *e, int i0, int i1) {
+// Env i's next episode starts: a start state from its generator, its rows cleared.
+static void reset_one(lc_env *e, int i) {
     lc_env_buf *B = &e->buf;
+    e->impl.reset(e->impl.data, i, &e->rngs[i], raw_row(e, i));
+    e->acc_ret[i] = 0.0;
+    e->acc_len[i] = 0;
+    e->need_reset[i] = 0;
+    e->raw_rew[i] = 0.0f;
+    if (e->disc) e->disc[i] = 0.0;
+    B->rewards[i] = 0.0f;
+    B->terminated[i] = B->truncated[i] = B->done[i] = 0;
+    B->ep_return[i] = 0.0f;
+    B->ep_length[i] = 0;
+    if (B->info) memset(B->info + (size_t)i * e->impl.n_info, 0, (size_t)e->impl.n_info * sizeof(float));
+}
+
+static void chunk_reset(lc_env *e, int i0, int i1) {
     lc_env_impl *im = &e->impl;
     for (int i = i0; i < i1; i++) {
         if (e->job_mask && !e->job_mask[i]) continue;
-        if (e->job_reseed) lc_rng_seed(&e->rngs[i], e->job_seed, (uint64_t)i);
-        if (e->job_reseed && im->seed) im->seed(im->data, i, e->job_seed + (uint64_t)i);
-        im->reset(im->data, i, &e->rngs[i], raw_row(e, i));
-        e->acc_ret[i] = 0.0;
-        e->acc_len[i] = 0;
-        e->need_reset[i] = 0;
-        e->raw_rew[i] = 0.0f;
-        if (e->disc) e->disc[i] = 0.0;
-        B->rewards[i] = 0.0f;
-        B->terminated[i] = B->truncated[i] = B->done[i] = 0;
-        B->ep_return[i] = 0.0f;
-        B->ep_length[i] = 0;
-        if (B->info) memset(B->info + (size_t)i * e->impl.n_info, 0, (size_t)e->impl.n_info * sizeof(float));
+        if (e->job_reseed) {
+            lc_rng_seed(&e->rngs[i], e->job_seed, (uint64_t)i);
+            if (im->seed) im->seed(im->data, i, e->job_seed);
+        }
+        reset_one(e, i);
         if (e->job_inline) post_reset(e, i);
     }
 }
@@ -468,6 +502,7 @@ void lc_env_free(lc_env *e) {
     free(e->acc_len);
     free(e->episodes);
     free(e->need_reset);
+    free(e->fresh);
     free(e->rngs);
     free(e->ob_mean);
     free(e->ob_var);
@@ -482,8 +517,13 @@ static int check_opts(lc_env_opts *o, const char *name, lc_error *err) {
         return lc_fail(err, LC_ERR_ARG, "%s: num_envs %d is not in [1, %d]", name, o->num_envs, MAX_ENVS);
     if (o->num_threads < 0 || o->num_threads > 1024)
         return lc_fail(err, LC_ERR_ARG, "%s: num_threads %d is not in [0, 1024]", name, o->num_threads);
-    if (o->autoreset != LC_AUTORESET_SAME_STEP && o->autoreset != LC_AUTORESET_DISABLED)
-        return lc_fail(err, LC_ERR_ARG, "%s: autoreset %d is neither SAME_STEP nor DISABLED", name, o->autoreset);
+    if (o->autoreset != LC_AUTORESET_SAME_STEP && o->autoreset != LC_AUTORESET_DISABLED &&
+        o->autoreset != LC_AUTORESET_NEXT_STEP)
+        return lc_fail(err, LC_ERR_ARG, "%s: autoreset %d is not SAME_STEP, DISABLED or NEXT_STEP", name,
+                       o->autoreset);
+    if (o->autoreset == LC_AUTORESET_NEXT_STEP && o->action_repeat > 1)
+        return lc_fail(err, LC_ERR_UNSUPPORTED, "%s: autoreset NEXT_STEP with action_repeat %d (> 1)", name,
+                       o->action_repeat);
     if (o->render_w < 0 || o->render_h < 0 || o->render_w > MAX_RENDER || o->render_h > MAX_RENDER)
         return lc_fail(err, LC_ERR_ARG, "%s: render size %dx%d is not in [0, %d]", name, o->render_w, o->render_h,
                        MAX_RENDER);
@@ -621,13 +661,14 @@ int lc_env_make(lc_env **out, const char *name, const lc_env_opts *opts, lc_erro
     ALLOC(e->acc_len, N);
     ALLOC(e->episodes, N);
     ALLOC(e->need_reset, N);
+    if (o.autoreset == LC_AUTORESET_NEXT_STEP) ALLOC(e->fresh, N);
     ALLOC(e->rngs, N);
     if (e->norm_rew) ALLOC(e->disc, N);
     if (!B->obs || !B->final_obs || !B->rewards || !B->terminated || !B->truncated || !B->done || !B->ep_return ||
         !B->ep_length || (e->impl.n_info > 0 && !B->info) || !e->raw || (e->separate && !e->raw_final) ||
         (e->norm_obs && (!e->frame_tmp || !e->ob_mean || !e->ob_var || !e->ob_tmp)) ||
         (e->impl.act_space.kind == LC_SPACE_BOX && !e->act_clip) || !e->raw_rew || !e->acc_ret || !e->acc_len ||
-        !e->episodes || !e->need_reset || !e->rngs || (e->norm_rew && !e->disc)) {
+        !e->episodes || !e->need_reset || (o.autoreset == LC_AUTORESET_NEXT_STEP && !e->fresh) || !e->rngs || (e->norm_rew && !e->disc)) {
         rc = lc_fail(err, LC_ERR_NOMEM, "%s: out of memory for %d envs", name, N);
         goto fail;
     }

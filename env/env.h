@@ -64,17 +64,21 @@ typedef struct lc_env_impl {
     const char *info_names[LC_MAX_INFO];
     void *data;             // the backend's state for all num_envs
 
-    // Draw env i's start state with rng and write its observation row.
+    // Draw env i's start state with rng and write its observation row. A backend with
+    // seed() below draws from its own per-env generator instead and ignores rng.
     void (*reset)(void *data, int i, lc_rng *rng, void *obs_row);
+    // Optional, for envs that follow a reference's seeding (DESIGN.md's env contract):
+    // lc_env_reset(seed) calls it for every env i before reset(), and the backend seeds
+    // env i's own generator as the reference seeds copy i of a vector (Gymnasium's classic
+    // control: np_random(seed + i); MinAtar: RandomState(seed + i)), seed being the
+    // vector's seed. Resets without a seed (lc_env_reset_mask, autoreset)
+    // continue that generator. Without it, env i's rng is seeded from (seed, i).
+    void (*seed)(void *data, int i, uint64_t seed);
     // Step envs [i0, i1). Pointers are the whole-vector bases: env i reads
     // actions row i (int32 or float, validated and clipped to the space) and writes
     // obs row i, rewards[i], terminated[i], info row i (when n_info > 0).
     void (*step)(void *data, int i0, int i1, const void *actions, void *obs, float *rewards,
                  uint8_t *terminated, float *info, lc_rng *rngs);
-    // Optional, for envs that follow a reference's own seeding (MinAtar: numpy's
-    // RandomState): lc_env_reset(seed) calls seed(data, i, seed + i) before env i's
-    // reset; the env keeps its own generator and continues it on later resets.
-    void (*seed)(void *data, int i, uint64_t seed);
     // Optional: draw env i as RGB (h, w, 3) at the given size. 0 on success.
     int (*render)(void *data, int i, uint8_t *rgb, int w, int h);
     void (*destroy)(void *data);
@@ -98,7 +102,11 @@ int lc_env_lookup(const char *name, lc_env_ctor *ctor, lc_error *err);
 
 // ---------------------------------------------------------------- the vector
 
-enum { LC_AUTORESET_SAME_STEP = 0, LC_AUTORESET_DISABLED = 1 };
+// SAME_STEP: an ended env restarts within the step (final_obs keeps its last observation).
+// DISABLED: it waits for lc_env_reset_mask. NEXT_STEP (Gymnasium's default): its obs row
+// keeps the last observation, and the next lc_env_step resets it instead of stepping it
+// (its action is ignored; reward 0, flags 0, obs row the first observation).
+enum { LC_AUTORESET_SAME_STEP = 0, LC_AUTORESET_DISABLED = 1, LC_AUTORESET_NEXT_STEP = 2 };
 
 // The vector's options, once: (name, C type, table type, default, lo, hi, settings
 // version, help); lc_env_opts_settings() is the table (prefix "env"). Zero fields of
@@ -110,7 +118,8 @@ enum { LC_AUTORESET_SAME_STEP = 0, LC_AUTORESET_DISABLED = 1 };
       "stepping threads: 0 automatic (from 256 envs a 2-thread pool, kept only if clearly " \
       "faster), 1 none, k at most num_envs") \
     X(max_episode_steps, int, INT, 0, -1, 1 << 30, 1, "time limit: 0 the env's, < 0 none, > 0 override") \
-    X(autoreset, int, INT, 0, 0, 1, 2, "0: same-step autoreset (final_obs), 1: disabled") \
+    X(autoreset, int, INT, 0, 0, 2, 2, \
+      "0: same-step autoreset (final_obs), 1: disabled, 2: next-step (Gymnasium's; not with action_repeat > 1)") \
     X(render_w, int, INT, 0, 0, 1 << 16, 1, "render width (0: the env's)") \
     X(render_h, int, INT, 0, 0, 1 << 16, 1, "render height (0: the env's)") \
     X(action_repeat, int, INT, 1, 0, 1000, 1, "> 1: repeat each action, summing rewards") \
@@ -175,7 +184,8 @@ void lc_env_free(lc_env *e);
 const lc_env_spec *lc_env_get_spec(const lc_env *e);
 const lc_env_buf *lc_env_get_buf(const lc_env *e);
 
-// Seeds env i from (seed, i) and resets every env.
+// Seeds env i from (seed, i) (or as the backend's reference does: impl.seed) and resets
+// every env.
 int lc_env_reset(lc_env *e, uint64_t seed, lc_error *err);
 // Resets the envs where mask[i] != 0, continuing their RNG streams (the only way
 // to continue an ended env in LC_AUTORESET_DISABLED mode). Their obs rows get first

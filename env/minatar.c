@@ -22,9 +22,10 @@ typedef struct mz_data {
     lc_mz_state *s;                  // (num_envs)
 } mz_data;
 
+// lc_env_reset(seed) passes the vector's seed: env i follows RandomState(seed + i).
 static void mz_seed(void *data, int i, uint64_t seed) {
     mz_data *d = data;
-    lc_mt_seed_u64(&d->s[i].rng, seed);
+    lc_mt_seed_u64(&d->s[i].rng, seed + (uint64_t)i);
     d->s[i].last_action = 0; // a fresh reference env (gym.make, then reset(seed=...))
 }
 

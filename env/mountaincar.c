@@ -116,8 +116,9 @@ static void mc_step(void *data, int i0, int i1, const void *actions, void *obs, 
 }
 
 static void mc_reset(void *data, int i, lc_rng *rng, void *obs_row) {
+    (void)rng;
     mountaincar *d = data;
-    d->position[i] = lc_rng_uniform(rng, -0.6, -0.4); // np.array([np_random.uniform(-.6, -.4), 0])
+    d->position[i] = lc_pcg64_uniform(&d->head.np_random[i], -0.6, -0.4); // np.array([np_random.uniform(-.6, -.4), 0])
     d->velocity[i] = 0.0;
     d->f32[i] = 0;
     mc_observe(d, i, obs_row);
@@ -141,6 +142,7 @@ static void mc_destroy(void *data) {
     if (!d) return;
     free(d->position);
     free(d->f32);
+    lc_classic_head_free(&d->head);
     free(d);
 }
 
@@ -153,15 +155,19 @@ int lc_mountaincar_make(lc_env_impl *impl, const char *name, int num_envs, const
     int rc = lc_classic_params(name, opts ? opts->params : NULL, keys, vals, 1, err);
     if (rc) return rc;
     mountaincar *d = calloc(1, sizeof *d);
-    double *state = d ? calloc((size_t)2 * num_envs, sizeof(double)) : NULL;
+    if (!d) return lc_fail(err, LC_ERR_NOMEM, "%s: out of memory for %d envs", name, num_envs);
+    if ((rc = lc_classic_head_init(&d->head, continuous ? LC_CLASSIC_MOUNTAINCAR_CONTINUOUS : LC_CLASSIC_MOUNTAINCAR,
+                                   num_envs, 2, mc_get_state, mc_set_state, mc_observe, name, err))) {
+        free(d);
+        return rc;
+    }
+    double *state = calloc((size_t)2 * num_envs, sizeof(double));
     uint8_t *f32 = state ? calloc((size_t)num_envs, 1) : NULL;
     if (!f32) {
         free(state);
-        free(d);
+        mc_destroy(d);
         return lc_fail(err, LC_ERR_NOMEM, "%s: out of memory for %d envs", name, num_envs);
     }
-    d->head = (lc_classic_head){continuous ? LC_CLASSIC_MOUNTAINCAR_CONTINUOUS : LC_CLASSIC_MOUNTAINCAR, num_envs, 2,
-                                mc_get_state, mc_set_state, mc_observe};
     d->continuous = continuous;
     d->goal_velocity = vals[0];
     d->position = state;
@@ -179,6 +185,7 @@ int lc_mountaincar_make(lc_env_impl *impl, const char *name, int num_envs, const
     impl->render_h = RENDER_H;
     impl->data = d;
     impl->reset = mc_reset;
+    impl->seed = lc_classic_seed;
     impl->step = mc_step;
     impl->render = lc_mountaincar_render;
     impl->destroy = mc_destroy;

@@ -78,9 +78,11 @@ static void pendulum_step(void *data, int i0, int i1, const void *actions, void 
 }
 
 static void pendulum_reset(void *data, int i, lc_rng *rng, void *obs_row) {
+    (void)rng;
     pendulum *d = data;
-    d->th[i] = lc_rng_uniform(rng, -M_PI, M_PI); // np_random.uniform(low=[-pi, -1], high=[pi, 1])
-    d->thdot[i] = lc_rng_uniform(rng, -1.0, 1.0);
+    lc_pcg64 *g = &d->head.np_random[i]; // np_random.uniform(low=[-pi, -1], high=[pi, 1])
+    d->th[i] = lc_pcg64_uniform(g, -M_PI, M_PI);
+    d->thdot[i] = lc_pcg64_uniform(g, -1.0, 1.0);
     d->last_u[i] = NAN;
     pendulum_observe(d, i, obs_row);
 }
@@ -102,6 +104,7 @@ static void pendulum_destroy(void *data) {
     pendulum *d = data;
     if (!d) return;
     free(d->th);
+    lc_classic_head_free(&d->head);
     free(d);
 }
 
@@ -112,13 +115,17 @@ int lc_pendulum_make(lc_env_impl *impl, const char *name, int num_envs, const lc
     int rc = lc_classic_params(name, opts ? opts->params : NULL, keys, vals, 1, err);
     if (rc) return rc;
     pendulum *d = calloc(1, sizeof *d);
-    double *state = d ? calloc((size_t)3 * num_envs, sizeof(double)) : NULL;
-    if (!state) {
+    if (!d) return lc_fail(err, LC_ERR_NOMEM, "%s: out of memory for %d envs", name, num_envs);
+    if ((rc = lc_classic_head_init(&d->head, LC_CLASSIC_PENDULUM, num_envs, 3, pendulum_get_state,
+                                   pendulum_set_state, pendulum_observe, name, err))) {
         free(d);
+        return rc;
+    }
+    double *state = calloc((size_t)3 * num_envs, sizeof(double));
+    if (!state) {
+        pendulum_destroy(d);
         return lc_fail(err, LC_ERR_NOMEM, "%s: out of memory for %d envs", name, num_envs);
     }
-    d->head = (lc_classic_head){LC_CLASSIC_PENDULUM, num_envs, 3, pendulum_get_state, pendulum_set_state,
-                                pendulum_observe};
     d->g = vals[0];
     d->th = state;
     d->thdot = state + num_envs;
@@ -136,6 +143,7 @@ int lc_pendulum_make(lc_env_impl *impl, const char *name, int num_envs, const lc
     impl->render_h = RENDER_SIZE;
     impl->data = d;
     impl->reset = pendulum_reset;
+    impl->seed = lc_classic_seed;
     impl->step = pendulum_step;
     impl->render = lc_pendulum_render;
     impl->destroy = pendulum_destroy;

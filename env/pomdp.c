@@ -26,6 +26,11 @@ static void novel_reset(void *data, int i, lc_rng *rng, void *obs_row) {
     keep(obs_row, row);
 }
 
+static void novel_seed(void *data, int i, uint64_t seed) {
+    novel *d = data;
+    d->inner.seed(d->inner.data, i, seed); // CartPole's Gymnasium seeding
+}
+
 static void novel_step(void *data, int i0, int i1, const void *actions, void *obs, float *rewards,
                        uint8_t *terminated, float *info, lc_rng *rngs) {
     novel *d = data;
@@ -74,6 +79,7 @@ static int novel_ctor(lc_env_impl *impl, const char *name, int num_envs, const l
     impl->obs_space = lc_space_box(LC_F32, 1, shape, low, high);
     impl->data = d;
     impl->reset = novel_reset;
+    impl->seed = d->inner.seed ? novel_seed : NULL;
     impl->step = novel_step;
     impl->render = d->inner.render ? novel_render : NULL;
     impl->destroy = novel_destroy;

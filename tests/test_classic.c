@@ -1,6 +1,7 @@
 // tests/test_classic.c: Check suite for the classic control envs (env/classic.h): one
 // step of each env from a known state against Gymnasium's equations written out here,
-// termination and truncation rules, spaces, reset distributions, params, rendering.
+// termination and truncation rules, spaces, reset distributions, Gymnasium's seeding (golden
+// values of Gymnasium 1.4: start states, vector seeds, whole episodes), params, rendering.
 // Leaves out: timing (bench/bench_cartpole.c), training on these envs (policy suites).
 //
 // Letters: N = num_envs. Backends are made directly (lc_*_make) where a test sets a
@@ -873,6 +874,199 @@ END_TEST
 
 // ---------------------------------------------------------------- suite
 
+// ---------------------------------------------------------------- Gymnasium's seeding
+
+// The state gymnasium 1.x draws in env.reset(seed=0), then in the reset() after it (the
+// generator continued), printed by Gymnasium 1.4 with numpy 1.24 (float.hex of env.unwrapped.state).
+typedef struct seeded_case {
+    const char *name;
+    int n; // state elements drawn
+    double first[4], second[4];
+} seeded_case;
+
+static const seeded_case SEEDED[] = {
+    {"CartPole-v1", 4,
+     {0x1.c0cbca647ced0p-7, -0x1.792e736320f47p-6, -0x1.7808d4489d6d2p-5, -0x1.8c0f80ec8f29dp-5},
+     {0x1.00a187e6f5faap-5, 0x1.52211e5214006p-5, 0x1.5d6c9279a57c0p-7, 0x1.7801d59969aa4p-6}},
+    {"Pendulum-v1", 2, {0x1.b89ac06c69d18p-1, -0x1.d77a103be9318p-2}, {-0x1.712bc66ce71ddp+1, -0x1.ef136127b2f44p-1}},
+    {"MountainCar-v0", 2, {-0x1.e3f34359b8314p-2, 0}, {-0x1.1792e736320f4p-1, 0}},
+    {"MountainCarContinuous-v0", 2, {-0x1.e3f34359b8314p-2, 0}, {-0x1.1792e736320f4p-1, 0}},
+    {"Acrobot-v1", 4, {0x1.c0cbca0000000p-6, -0x1.792e740000000p-5, -0x1.7808d40000000p-4, -0x1.8c0f800000000p-4},
+     {0x1.00a1880000000p-4, 0x1.52211e0000000p-4, 0x1.5d6c920000000p-6, 0x1.7801d60000000p-5}},
+};
+#define N_SEEDED (int)(sizeof SEEDED / sizeof *SEEDED)
+
+// reset(seed=0) draws Gymnasium's start state bit for bit; a reset without a seed continues.
+START_TEST(test_gymnasium_seeded_reset_state) {
+    const seeded_case *c = &SEEDED[_i];
+    backend b;
+    backend_make(&b, c->name, 2, NULL);
+    ck_assert_ptr_nonnull(b.im.seed);
+    for (int i = 0; i < 2; i++) b.im.seed(b.im.data, i, 0);
+    b.im.reset(b.im.data, 0, &b.rngs[0], b.obs);
+    check_state_exact(&b, 0, c->first, c->n);
+    b.im.reset(b.im.data, 0, &b.rngs[0], b.obs);
+    check_state_exact(&b, 0, c->second, c->n);
+    // env 1 of a vector seeded with 0 is env 0 seeded with 1 (seed + i)
+    backend one;
+    backend_make(&one, c->name, 1, NULL);
+    one.im.seed(one.im.data, 0, 1);
+    one.im.reset(one.im.data, 0, &one.rngs[0], one.obs);
+    b.im.reset(b.im.data, 1, &b.rngs[1], b.obs + b.obs_size);
+    double s1[LC_CLASSIC_MAX_STATE];
+    lc_classic_get_state(one.im.data, 0, s1);
+    check_state_exact(&b, 1, s1, c->n);
+    backend_free(&one);
+    backend_free(&b);
+}
+END_TEST
+
+static void check_rows_equal(const lc_env *a, int ia, const lc_env *b, int ib) {
+    int n = lc_env_get_spec(a)->obs_size;
+    const float *oa = (const float *)lc_env_get_buf(a)->obs + (size_t)ia * n;
+    const float *ob = (const float *)lc_env_get_buf(b)->obs + (size_t)ib * n;
+    for (int k = 0; k < n; k++) ck_assert_msg(oa[k] == ob[k], "obs[%d]: %.9g vs %.9g", k, oa[k], ob[k]);
+}
+
+// Through lc_env: env i of a vector reset with seed s is a single env reset with s + i;
+// reset_mask and autoreset continue each env's own generator.
+START_TEST(test_gymnasium_vector_seeding) {
+    const seeded_case *c = &SEEDED[_i];
+    enum { N = 3 };
+    lc_error err = {0};
+    lc_env *v = make_env(c->name, N, NULL), *one[N];
+    ck_assert_int_eq(lc_env_reset(v, 5, &err), LC_OK);
+    for (int i = 0; i < N; i++) {
+        one[i] = make_env(c->name, 1, NULL);
+        ck_assert_int_eq(lc_env_reset(one[i], 5 + (uint64_t)i, &err), LC_OK);
+        check_rows_equal(v, i, one[i], 0);
+    }
+    uint8_t mask[N] = {0, 1, 0}, all = 1;
+    ck_assert_int_eq(lc_env_reset_mask(v, mask, &err), LC_OK);
+    ck_assert_int_eq(lc_env_reset_mask(one[1], &all, &err), LC_OK);
+    check_rows_equal(v, 1, one[1], 0);
+    check_rows_equal(v, 0, one[0], 0); // unmasked rows stay
+    // Autoreset: step env 0 to its first episode end; its next start is the generator's next draw.
+    const lc_space *as = &lc_env_get_spec(v)->act_space;
+    int32_t ai[N] = {0};
+    float af[N] = {0};
+    const void *act = as->kind == LC_SPACE_DISCRETE ? (const void *)ai : (const void *)af;
+    const lc_env_buf *B = lc_env_get_buf(v);
+    while (!B->done[0]) ck_assert_int_eq(lc_env_step(v, act, &err), LC_OK);
+    ck_assert_int_eq(lc_env_reset_mask(one[0], &all, &err), LC_OK);
+    check_rows_equal(v, 0, one[0], 0);
+    lc_env_free(v);
+    for (int i = 0; i < N; i++) lc_env_free(one[i]);
+}
+END_TEST
+
+// Whole seeded episodes as Gymnasium 1.4 with NumPy 2.4 plays them (Pendulum's float32
+// torque arithmetic follows NumPy 2): reset(seed=123), then action (t * 7 + t // 3) % n
+// (discrete) or [sin(0.3 t) * 0.9 * high] as float32 (continuous, inside the box: lucid clips
+// actions, while Gymnasium's MountainCarContinuous charges 0.1 a^2 on the unclipped a).
+typedef struct episode_case {
+    const char *name;
+    int length, terminated;
+    double ret;
+    float last_obs[6];
+} episode_case;
+
+static const episode_case EPISODES[] = {
+    {"CartPole-v1", 17, 1, 17.0, {-0.17644453048706055f, -1.028687596321106f, 0.23190203309059143f, 1.6569534540176392f}},
+    {"Pendulum-v1", 200, 0, -1113.4166408509964, {-0.9326469302177429f, -0.3607904016971588f, -4.684993743896484f}},
+    {"MountainCar-v0", 200, 0, -200.0, {-0.52134108543396f, 0.004099248442798853f}},
+    {"MountainCarContinuous-v0", 999, 0, -40.383744335950915, {-0.5724382400512695f, 0.006158782634884119f}},
+    {"Acrobot-v1", 500, 0, -500.0,
+     {0.9978889226913452f, -0.06494339555501938f, 0.9917550683021545f, 0.12814776599407196f, -0.39021775126457214f,
+      0.6659602522850037f}},
+};
+
+START_TEST(test_gymnasium_seeded_episodes) {
+    const episode_case *c = &EPISODES[_i];
+    lc_error err = {0};
+    lc_env *e = make_env(c->name, 1, NULL);
+    ck_assert_int_eq(lc_env_reset(e, 123, &err), LC_OK);
+    const lc_env_spec *sp = lc_env_get_spec(e);
+    const lc_env_buf *B = lc_env_get_buf(e);
+    int t = 0;
+    while (!B->done[0]) {
+        int32_t ai = sp->act_space.kind == LC_SPACE_DISCRETE ? (t * 7 + t / 3) % sp->act_space.n : 0;
+        float af = (float)(sin(0.3 * t) * 0.9 * sp->act_space.high[0]);
+        ck_assert_int_eq(lc_env_step(e, sp->act_space.kind == LC_SPACE_DISCRETE ? (void *)&ai : (void *)&af, &err),
+                         LC_OK);
+        t++;
+    }
+    ck_assert_int_eq(t, c->length);
+    ck_assert_int_eq(B->ep_length[0], c->length);
+    ck_assert_int_eq(B->terminated[0], c->terminated);
+    ck_assert_int_eq(B->truncated[0], !c->terminated);
+    ck_assert_float_eq_tol(B->ep_return[0], c->ret, 1e-3);
+    const float *fo = B->final_obs;
+    for (int k = 0; k < sp->obs_size; k++) ck_assert_float_eq_tol(fo[k], c->last_obs[k], 1e-6);
+    lc_env_free(e);
+}
+END_TEST
+
+// NEXT_STEP autoreset (Gymnasium's default) is N single envs driven by hand: an env that
+// ended keeps its last observation; the next step resets it (reward 0, flags 0) and skips
+// its action, while the others step. With frame_stack 2 the stack restarts on the reset.
+START_TEST(test_next_step_autoreset) {
+    enum { N = 5, T = 700 };
+    const char *name = _i ? "Acrobot-v1" : "CartPole-v1";
+    lc_error err = {0};
+    lc_env_opts o = lc_env_opts_default();
+    o.num_envs = N;
+    o.autoreset = LC_AUTORESET_NEXT_STEP;
+    o.frame_stack = 2;
+    o.max_episode_steps = 60;
+    lc_env *v = NULL, *one[N];
+    ck_assert_msg(lc_env_make(&v, name, &o, &err) == LC_OK, "%s", err.msg);
+    o.num_envs = 1;
+    o.autoreset = LC_AUTORESET_DISABLED;
+    for (int i = 0; i < N; i++) ck_assert_int_eq(lc_env_make(&one[i], name, &o, &err), LC_OK);
+    ck_assert_int_eq(lc_env_reset(v, 9, &err), LC_OK);
+    for (int i = 0; i < N; i++) ck_assert_int_eq(lc_env_reset(one[i], 9 + (uint64_t)i, &err), LC_OK);
+    const lc_env_buf *B = lc_env_get_buf(v);
+    int O = lc_env_get_spec(v)->obs_size, n_act = lc_env_get_spec(v)->act_space.n, ends = 0;
+    uint8_t ended[N] = {0}, all = 1;
+    lc_rng r;
+    lc_rng_seed(&r, 4, 0);
+    for (int t = 0; t < T; t++) {
+        int32_t a[N];
+        for (int i = 0; i < N; i++) a[i] = (int32_t)lc_rng_below(&r, (uint32_t)n_act);
+        ck_assert_int_eq(lc_env_step(v, a, &err), LC_OK);
+        for (int i = 0; i < N; i++) {
+            const lc_env_buf *b = lc_env_get_buf(one[i]);
+            if (ended[i]) {
+                ck_assert_int_eq(lc_env_reset_mask(one[i], &all, &err), LC_OK);
+                ended[i] = 0;
+            } else {
+                ck_assert_int_eq(lc_env_step(one[i], &a[i], &err), LC_OK);
+                ended[i] = b->done[0];
+                ends += b->done[0];
+            }
+            ck_assert_msg(memcmp((const float *)B->obs + (size_t)i * O, b->obs, O * sizeof(float)) == 0,
+                          "t %d env %d", t, i);
+            ck_assert(B->rewards[i] == b->rewards[0]);
+            ck_assert_int_eq(B->terminated[i], b->terminated[0]);
+            ck_assert_int_eq(B->truncated[i], b->truncated[0]);
+            if (B->done[i]) {
+                ck_assert(B->ep_return[i] == b->ep_return[0]);
+                ck_assert_int_eq(B->ep_length[i], b->ep_length[0]);
+                ck_assert(memcmp((const float *)B->final_obs + (size_t)i * O, b->final_obs, O * sizeof(float)) == 0);
+            }
+        }
+    }
+    ck_assert_int_gt(ends, 2 * N);
+    lc_env_free(v);
+    for (int i = 0; i < N; i++) lc_env_free(one[i]);
+    // NEXT_STEP with action_repeat is refused
+    o.autoreset = LC_AUTORESET_NEXT_STEP;
+    o.action_repeat = 2;
+    ck_assert_int_eq(lc_env_make(&v, name, &o, &err), LC_ERR_UNSUPPORTED);
+}
+END_TEST
+
 static Suite *classic_suite(void) {
     Suite *s = suite_create("classic");
     TCase *tc = tcase_create("cartpole");
@@ -910,6 +1104,14 @@ static Suite *classic_suite(void) {
     tcase_add_test(tc, test_reset_distributions);
     tcase_add_test(tc, test_observation_bounds);
     tcase_add_test(tc, test_params_rejected);
+    suite_add_tcase(s, tc);
+
+    tc = tcase_create("gymnasium_seeding");
+    tcase_set_timeout(tc, 60);
+    tcase_add_loop_test(tc, test_gymnasium_seeded_reset_state, 0, N_SEEDED);
+    tcase_add_loop_test(tc, test_gymnasium_vector_seeding, 0, N_SEEDED);
+    tcase_add_loop_test(tc, test_gymnasium_seeded_episodes, 0, (int)(sizeof EPISODES / sizeof *EPISODES));
+    tcase_add_loop_test(tc, test_next_step_autoreset, 0, 2);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("render");
