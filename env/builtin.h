@@ -10,6 +10,7 @@
 void lc_classic_register(void);
 // Pixel games: CoinRun-v0, Breakout-v0, Catch-v0.
 void lc_pixel_register(void);
+void lc_pomdp_register(void); // CartPoleNoVel-v1 (env/pomdp.c)
 // MinAtar (minatar 1.0.15 exact): MinAtar/{Asterix,Breakout,Freeway,Seaquest,SpaceInvaders}-v0|v1.
 void lc_minatar_register(void);
 

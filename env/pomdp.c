@@ -3,11 +3,11 @@
 // velocities removed, obs (x, theta). Leaves out: noise or flicker variants.
 //
 // N = env copies; the inner env's obs rows have 4 elements, ours 2.
-#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "env/pomdp.h"
+#include "env/builtin.h"
 
 typedef struct novel {
     lc_env_impl inner;
@@ -86,11 +86,11 @@ static int novel_ctor(lc_env_impl *impl, const char *name, int num_envs, const l
     return LC_OK;
 }
 
-static pthread_once_t once = PTHREAD_ONCE_INIT;
-
-static void register_once(void) {
+// Called once by the registry's built-in registration (env/registry.c).
+void lc_pomdp_register(void) {
     lc_env_register("CartPoleNoVel-v1", novel_ctor,
                     "CartPole-v1 without velocities: obs (x, theta), partially observed");
 }
 
-void lc_env_register_pomdp(void) { pthread_once(&once, register_once); }
+// Kept for callers: CartPoleNoVel-v1 is a built-in now.
+void lc_env_register_pomdp(void) { lc_env_register_builtin(); }

@@ -3,7 +3,6 @@
 // Leaves out: unregistering, aliases, version resolution ("CartPole" -> "-v1").
 #include "env/builtin.h"
 #include "env/env.h"
-#include "env/pomdp.h"
 
 #include <pthread.h>
 #include <stdio.h>
@@ -29,7 +28,7 @@ static void register_builtin_once(void) {
     in_builtin = 1;
     lc_classic_register();
     lc_pixel_register();
-    lc_env_register_pomdp();
+    lc_pomdp_register();
     lc_minatar_register();
     in_builtin = 0;
 }
