@@ -522,6 +522,50 @@ START_TEST(test_dream_env_behaviour) {
 }
 END_TEST
 
+// dream: reads its model file once per process, keyed by the file's identity: a
+// model rewritten in place (another size, inode or time) is read again, so a changed
+// or corrupted file is never served from memory.
+START_TEST(test_dream_file_read_again_when_changed) {
+    char path[512], name[600];
+    tmp_path(path, sizeof path, "reread.lucid");
+    long n = 0;
+    FILE *src = fopen(cartpole_model, "rb");
+    ck_assert_ptr_nonnull(src);
+    fseek(src, 0, SEEK_END);
+    n = ftell(src);
+    fseek(src, 0, SEEK_SET);
+    unsigned char *bytes = malloc((size_t)n);
+    ck_assert_int_eq(fread(bytes, 1, (size_t)n, src), n);
+    fclose(src);
+    FILE *dst = fopen(path, "wb");
+    ck_assert_int_eq(fwrite(bytes, 1, (size_t)n, dst), n);
+    fclose(dst);
+    snprintf(name, sizeof name, "dream:%s", path);
+    lc_env *env = NULL;
+    lc_error err = {0};
+    lc_env_opts o = lc_env_opts_default();
+    for (int k = 0; k < 3; k++) { // made three times, as lucid train does
+        ck_assert_msg(lc_env_make(&env, name, &o, &err) == LC_OK, "%s", err.msg);
+        lc_env_free(env);
+    }
+    // The same path now holds a truncated copy: refused, not served from memory.
+    dst = fopen(path, "wb");
+    ck_assert_int_eq(fwrite(bytes, 1, (size_t)(n / 2), dst), n / 2);
+    fclose(dst);
+    ck_assert_int_ne(lc_env_make(&env, name, &o, &err), LC_OK);
+    ck_assert_ptr_nonnull(strstr(err.msg, "reread.lucid"));
+    // Whole again: made again.
+    dst = fopen(path, "wb");
+    ck_assert_int_eq(fwrite(bytes, 1, (size_t)n, dst), n);
+    fclose(dst);
+    ck_assert_msg(lc_env_make(&env, name, &o, &err) == LC_OK, "%s", err.msg);
+    lc_env_free(env);
+    unlink(path);
+    ck_assert_int_ne(lc_env_make(&env, name, &o, &err), LC_OK);
+    free(bytes);
+}
+END_TEST
+
 START_TEST(test_dream_penalty_and_step) {
     lc_ensemble *m = NULL;
     lc_error err = {0};
@@ -702,6 +746,7 @@ static Suite *suite(void) {
     tcase_add_test(tc, test_dream_params);
     tcase_add_test(tc, test_dream_env_behaviour);
     tcase_add_test(tc, test_dream_penalty_and_step);
+    tcase_add_test(tc, test_dream_file_read_again_when_changed);
     suite_add_tcase(s, tc);
     static char contract_name[600];
     snprintf(contract_name, sizeof contract_name, "dream:%s", cartpole_model);
