@@ -18,6 +18,7 @@
 #include "core/file.h"
 #include "env/env.h"
 #include "worldmodel/worldmodel.h"
+#include "loops/init.h"
 
 typedef struct wslot {
     unsigned char id[256];
@@ -210,9 +211,7 @@ int lc_learner_new(lc_learner **out, const lc_learner_cfg *cfg, lc_error *err) {
     l->st.episode_return = NAN;
     l->st.episode_length = NAN;
     lc_rng_seed(&l->rng, l->cfg.ppo.seed, 0x1ea7);
-    lc_env_register_builtin();
-    lc_worldmodel_register();
-    lc_policy_register_envs();
+    lc_init();
     l->w = calloc(LC_LEARNER_MAX_WORKERS, sizeof *l->w);
     if (!l->w) rc = lc_fail(err, LC_ERR_NOMEM, "out of memory");
     if (!rc) rc = read_model(l, err);

@@ -16,6 +16,7 @@
 #include "core/rng.h"
 #include "env/env.h"
 #include "worldmodel/worldmodel.h"
+#include "loops/init.h"
 
 typedef struct client {
     unsigned char id[256];
@@ -67,8 +68,7 @@ int lc_server_new(lc_server **out, const lc_server_cfg *cfg, lc_error *err) {
     lc_server *s = calloc(1, sizeof *s);
     if (!s) return lc_fail(err, LC_ERR_NOMEM, "out of memory");
     s->cfg = *cfg;
-    lc_env_register_builtin();
-    lc_worldmodel_register();
+    lc_init();
     lc_rng_seed(&s->rng, (uint64_t)time(NULL), 0x5e7e);
     s->clients = calloc((size_t)cfg->max_clients, sizeof *s->clients);
     if (!s->clients) rc = lc_fail(err, LC_ERR_NOMEM, "out of memory");

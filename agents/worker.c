@@ -21,6 +21,7 @@
 #include "policy/policy.h"
 #include "policy/ppo.h"
 #include "worldmodel/worldmodel.h"
+#include "loops/init.h"
 
 typedef struct wk {
     const lc_worker_cfg *cfg;
@@ -389,9 +390,7 @@ int lc_worker_run(const lc_worker_cfg *cfg, lc_worker_stats *st, lc_error *err) 
         host[sizeof host - 1] = '\0';
         snprintf(w.name, sizeof w.name, "%s:%ld", host, (long)getpid());
     }
-    lc_env_register_builtin();
-    lc_worldmodel_register();
-    lc_policy_register_envs();
+    lc_init();
     w.ctx = zmq_ctx_new();
     if (!w.ctx) return lc_fail(err, LC_ERR_NET, "zmq_ctx_new: %s", zmq_strerror(zmq_errno()));
     int rc = run(&w, err);

@@ -18,6 +18,7 @@
 #include "env/env.h"
 #include "policy/policy.h"
 #include "policy/ppo.h"
+#include "loops/init.h"
 
 #define ENVS_PER_WORKER 4
 #define RUN_S 3.0
@@ -486,7 +487,7 @@ static void broadcast(int nworkers) {
 
 int main(void) {
     setvbuf(stdout, NULL, _IOLBF, 0);
-    lc_env_register_builtin();
+    lc_init();
     printf("bench_dist: loopback, this machine's cores shared by every thread (noisy); figures are\n"
            "the median [min-max] over repeats (windows of a run, sends)\n");
     printf("env steps/s gathered at a collect-only learner (CartPole-v1, %d envs per worker, "

@@ -10,6 +10,7 @@
 
 #include "bench/bench_util.h"
 #include "env/env.h"
+#include "loops/init.h"
 
 #define REPS 5         // timed blocks per figure: the median [min-max] is printed
 #define BLOCK_S 0.05   // seconds per block (at least)
@@ -231,7 +232,7 @@ static void bench_minatar(const char *python) {
 
 int main(int argc, char **argv) {
     (void)argc;
-    lc_env_register_builtin();
+    lc_init();
     static const int sizes[3] = {1, 64, 1024};
     double t_start = now_s();
     printf("env steps per second (num_envs x vector steps / s): median [min-max] of %d blocks of "

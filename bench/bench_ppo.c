@@ -14,6 +14,7 @@
 #include "bench/bench_util.h"
 #include "core/progress.h"
 #include "policy/ppo.h"
+#include "loops/init.h"
 
 #define HIST 4096
 
@@ -115,7 +116,7 @@ static void fast_cartpole(lc_ppo_cfg *c, lc_policy_cfg *pc, uint64_t seed) {
 
 int main(void) {
     lc_nn_set_threads(1); // small matrices: one OpenBLAS thread is the fastest
-    lc_policy_register_envs();
+    lc_init();
     double bench_t0 = lc_now();
     printf("PPO benchmarks (1 OpenBLAS thread, env stepping on the calling thread; shared "
            "machine, timings noisy)\n\n");

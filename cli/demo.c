@@ -12,6 +12,7 @@
 #include "cli/mb.h"
 #include "core/image.h"
 #include "core/progress.h"
+#include "loops/init.h"
 
 // ---------------------------------------------------------------- drawing CartPole
 
@@ -137,7 +138,7 @@ int cmd_demo(int argc, char **argv) {
     int rc = cli_parse(argc, argv, opts, CLI_COUNT(opts), "usage: lucid demo [--seed S] [--dir D]",
                        NULL, 0, NULL);
     if (rc) return rc == 1 ? 0 : 2;
-    lc_worldmodel_register();
+    lc_init();
     lc_nn_set_threads(threads);
     lc_error err = {0};
     lc_dyna_cfg cfg;

@@ -12,6 +12,7 @@
 
 #include "cli/cli.h"
 #include "cli/mb.h"
+#include "loops/init.h"
 
 // mkdir -p for a relative or absolute directory path.
 int cli_mkdirs(const char *path) {
@@ -63,7 +64,7 @@ int cmd_dyna(int argc, char **argv) {
         return 2;
     }
     lc_error err = {0};
-    lc_worldmodel_register();
+    lc_init();
     lc_nn_set_threads(threads);
     lc_dyna_cfg cfg;
     if (lc_dyna_defaults(&cfg, env, &err) != LC_OK) {

@@ -10,6 +10,7 @@
 #include "core/image.h"
 #include "core/json.h"
 #include "policy/ppo.h"
+#include "loops/init.h"
 
 // Records the first episode of env copy 0 as a GIF (at most max_frames frames).
 static int write_gif(const char *path, lc_policy *p, const char *env, const lc_env_opts *base,
@@ -88,7 +89,7 @@ int cmd_eval(int argc, char **argv) {
         fprintf(stderr, "lucid eval: --episodes and --gif-frames must be >= 1\n");
         return 2;
     }
-    lc_policy_register_envs();
+    lc_init();
     lc_error err = {0};
     lc_policy *p;
     if (lc_policy_load_path(&p, policy, &err) != LC_OK) {

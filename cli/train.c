@@ -12,6 +12,7 @@
 #include "core/metrics.h"
 #include "core/progress.h"
 #include "policy/ppo.h"
+#include "loops/init.h"
 
 #define WINDOW 64 // iterations kept for the recent-return window
 
@@ -313,7 +314,7 @@ static void train_report(const train_args *a, lc_ppo *t, const train_ctx *ctx,
 }
 
 int cmd_train(int argc, char **argv) {
-    lc_policy_register_envs();
+    lc_init();
     train_args a;
     int status = train_parse(&a, argc, argv);
     if (status >= 0) return status;

@@ -28,6 +28,7 @@
 #include "policy/ppo.h"
 #include "core/stats.h"
 #include "worldmodel/worldmodel.h"
+#include "loops/init.h"
 
 #define SMOOTH_EPISODES 10 // the learning curve: mean of the last >= 10 episodes
 #define SMOOTH_ITERS 64    // ... found within the last 64 iterations at most
@@ -391,8 +392,7 @@ int lc_bench_arch_one(const lc_bench_cfg *cfg, int ei, int ai, int64_t seed, lc_
     size_t l = strlen(csv_tmp);
     snprintf(csv_tmp + l, sizeof csv_tmp - l, ".tmp.%ld.csv", (long)getpid());
 
-    lc_policy_register_envs();
-    lc_worldmodel_register();
+    lc_init();
     char real_env[256];
     lc_ppo *t = NULL;
     curve_ctx cc;
@@ -557,8 +557,7 @@ static int validate(const lc_bench_cfg *cfg, lc_error *err) {
 // Which (env, arch) pairs can run: a policy of the arch must accept the env's spaces.
 static int probe_grid(const lc_bench_cfg *cfg, probe *pr, lc_error *err) {
     memset(pr, 0, sizeof *pr);
-    lc_policy_register_envs();
-    lc_worldmodel_register();
+    lc_init();
     for (int e = 0; e < cfg->nenvs; e++) {
         const char *env = cfg->envs[e];
         int rc = real_env_of(env, pr->real_env[e], sizeof pr->real_env[e], err);

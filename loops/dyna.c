@@ -9,6 +9,7 @@
 
 #include "core/progress.h"
 #include "loops/actor.h"
+#include "loops/init.h"
 
 // ---------------------------------------------------------------- defaults
 
@@ -124,7 +125,7 @@ static int on_wm(void *ctx, const lc_wm_epoch *e) {
 int lc_dyna_run(const lc_dyna_cfg *cfg, lc_dyna_result *res, lc_error *err) {
     memset(res, 0, sizeof *res);
     int rc;
-    lc_worldmodel_register();
+    lc_init();
     if (cfg->max_rounds < 1 || cfg->max_rounds > LC_DYNA_MAX_ROUNDS)
         return lc_fail(err, LC_ERR_ARG, "dyna: rounds must be in [1, %d]", LC_DYNA_MAX_ROUNDS);
     if (cfg->budget < 10 || cfg->init_steps < 10 || cfg->round_steps < 1)

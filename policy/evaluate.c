@@ -81,7 +81,6 @@ int lc_evaluate(lc_policy *p, const char *env_name, const lc_env_opts *opts, int
                 uint64_t seed, int deterministic, lc_eval_result *res, lc_error *err) {
     memset(res, 0, sizeof *res);
     if (episodes < 1) return lc_fail(err, LC_ERR_ARG, "evaluate: episodes %d must be >= 1", episodes);
-    lc_policy_register_envs();
     lc_env_opts o = opts ? *opts : lc_env_opts_default();
     o.num_envs = episodes < 16 ? episodes : 16;
     o.autoreset = LC_AUTORESET_SAME_STEP;

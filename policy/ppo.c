@@ -65,7 +65,6 @@ void lc_ppo_cfg_for_spaces(lc_ppo_cfg *cfg, lc_policy_cfg *pcfg, const lc_space 
 
 int lc_ppo_cfg_for_env(lc_ppo_cfg *cfg, lc_policy_cfg *pcfg, const char *env_name,
                        lc_error *err) {
-    lc_policy_register_envs();
     lc_env_opts o = lc_env_opts_default();
     o.num_envs = 1;
     o.num_threads = 1;
@@ -388,7 +387,6 @@ static int trainer_make(lc_ppo **out, const char *env_name, const lc_env_opts *e
     if (rc) return rc;
     if (!env_name || strlen(env_name) >= 256)
         return lc_fail(err, LC_ERR_ARG, "ppo: missing or too long env name");
-    lc_policy_register_envs();
     lc_ppo *t = calloc(1, sizeof *t);
     if (!t) return lc_fail(err, LC_ERR_NOMEM, "ppo: out of memory");
     t->cfg = *cfg;

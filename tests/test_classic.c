@@ -17,6 +17,7 @@
 #include "env/classic.h"
 #include "env/env.h"
 #include "tests/helpers/env_contract.h"
+#include "loops/init.h"
 
 #define OBS_TOL 1e-6
 
@@ -1128,7 +1129,7 @@ static Suite *classic_suite(void) {
 }
 
 int main(void) {
-    lc_env_register_builtin();
+    lc_init();
     SRunner *sr = srunner_create(classic_suite());
     srunner_run_all(sr, CK_NORMAL);
     int failures = srunner_ntests_failed(sr);

@@ -20,6 +20,7 @@
 #include "worldmodel/worldmodel.h"
 
 #include "tests/helpers/valgrind.h"
+#include "loops/init.h"
 
 static char model_path[256], frames_path[256], actions_path[256];
 
@@ -850,8 +851,7 @@ static Suite *genie_suite(void) {
 }
 
 int main(void) {
-    lc_env_register_builtin();
-    lc_worldmodel_register();
+    lc_init();
     lc_nn_set_threads(1);
     write_model();
     SRunner *sr = srunner_create(genie_suite());

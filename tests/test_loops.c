@@ -16,6 +16,7 @@
 #include "worldmodel/worldmodel.h"
 
 #include "tests/helpers/valgrind.h"
+#include "loops/init.h"
 
 static int rm_entry(const char *p, const struct stat *sb, int flag, struct FTW *ftw) {
     (void)sb, (void)flag, (void)ftw;
@@ -164,7 +165,7 @@ static Suite *loops_suite(void) {
 }
 
 int main(void) {
-    lc_env_register_builtin();
+    lc_init();
     lc_nn_set_threads(1);
     SRunner *sr = srunner_create(loops_suite());
     srunner_run_all(sr, CK_NORMAL);

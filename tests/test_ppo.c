@@ -15,6 +15,7 @@
 #include "policy/ppo.h"
 
 #include "tests/helpers/valgrind.h"
+#include "loops/init.h"
 
 // The fast CartPole layout of bench/bench_ppo.c: 64 envs x 16 steps, 32x32 tanh.
 static void cartpole_cfg(lc_ppo_cfg *c, lc_policy_cfg *pc, int64_t total, uint64_t seed) {
@@ -334,7 +335,7 @@ START_TEST(test_rollout_truncation_bootstrap) {
 END_TEST
 
 START_TEST(test_evaluate_counts_and_errors) {
-    lc_policy_register_envs();
+    lc_init();
     lc_env_opts o = lc_env_opts_default();
     o.num_threads = 1;
     lc_env *e;
@@ -364,7 +365,7 @@ START_TEST(test_evaluate_counts_and_errors) {
 END_TEST
 
 START_TEST(test_cartpole_novel) {
-    lc_policy_register_envs();
+    lc_init();
     lc_env_opts o = lc_env_opts_default();
     o.num_envs = 2;
     o.num_threads = 1;

@@ -19,6 +19,7 @@
 #include "worldmodel/worldmodel.h"
 
 #include "tests/helpers/valgrind.h"
+#include "loops/init.h"
 
 // Under valgrind (thousands of times slower: OpenBLAS is emulated) the harness tests
 // shrink to one env and seed and a single PPO iteration: memory checks only.
@@ -504,8 +505,7 @@ END_TEST
 START_TEST(test_grid_dream) {
     char dir[] = "/tmp/lucid_bench_XXXXXX";
     ck_assert_ptr_nonnull(mkdtemp(dir));
-    lc_env_register_builtin();
-    lc_worldmodel_register();
+    lc_init();
     lc_error err = {0};
     lc_env *env = NULL;
     lc_env_opts o = lc_env_opts_default();
@@ -592,8 +592,7 @@ static Suite *stats_suite(void) {
 }
 
 int main(void) {
-    lc_env_register_builtin();
-    lc_worldmodel_register();
+    lc_init();
     SRunner *sr = srunner_create(stats_suite());
     srunner_run_all(sr, CK_NORMAL);
     int failed = srunner_ntests_failed(sr);

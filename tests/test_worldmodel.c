@@ -18,6 +18,7 @@
 
 // Under valgrind the CartPole flow runs with tiny sizes (memory checks only, no result).
 #include "tests/helpers/valgrind.h"
+#include "loops/init.h"
 
 static char tmpdir[256];
 static char cartpole_model[512]; // a small CartPole model written in main for the contract
@@ -797,8 +798,7 @@ static void remove_tmpdir(void) {
 
 int main(void) {
     lc_nn_set_threads(1); // small products: a second OpenBLAS thread costs more than it saves
-    lc_env_register_builtin();
-    lc_worldmodel_register();
+    lc_init();
     snprintf(tmpdir, sizeof tmpdir, "/tmp/lucid_test_wm_XXXXXX");
     if (!mkdtemp(tmpdir)) {
         perror("mkdtemp");
