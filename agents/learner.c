@@ -153,8 +153,9 @@ static int make_policy(lc_learner *l, lc_error *err) {
         if ((rc = lc_file_read(l->cfg.resume_path, &f, err))) return rc;
         rc = lc_policy_load(&l->policy, f, 1, err);
         int64_t v = 0, gs = 0;
-        if (!rc && lc_file_get_int(f, "learner.version", &v, NULL) == LC_OK &&
-            lc_file_get_int(f, "learner.global_step", &gs, NULL) == LC_OK) {
+        if (!rc && !(rc = lc_file_opt_int(f, "learner.version", 0, INT64_MAX, &v, err)) &&
+            !(rc = lc_file_opt_int(f, "learner.global_step", 0, INT64_MAX, &gs, err)) &&
+            !(rc = lc_file_check_claimed(f, "learner checkpoint", NULL, err))) {
             l->st.version = v;
             l->st.global_step = gs;
         }

@@ -147,6 +147,7 @@ static int on_setup(wk *w, const struct lc_msg_setup *s, lc_error *err) {
     lc_file *f = NULL;
     int rc = lc_file_decode(s->policy.data, s->policy.size, &f, err);
     if (!rc) rc = lc_policy_load(&w->policy, f, 0, err);
+    if (!rc) rc = lc_file_check_claimed(f, "policy", NULL, err);
     lc_file_free(f);
     if (rc) return lc_error_prefix(err, "the learner's policy: ");
     char name[LC_PROTO_STR_MAX + 4096];

@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <math.h>
 #include <msgpack.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -108,6 +109,7 @@ struct lc_file {
     meta_entry *meta;
     int nmeta, cap_meta;
     lc_tensor **tensors; // pointers stay valid until the file is freed
+    unsigned char *claimed; // per tensor: returned by lc_file_tensor / lc_file_expect
     int ntensors, cap_tensors;
 };
 
@@ -143,6 +145,7 @@ void lc_file_free(lc_file *f) {
         free(f->tensors[i]);
     }
     free(f->tensors);
+    free(f->claimed);
     free(f->kind);
     free(f);
 }
@@ -302,11 +305,13 @@ static int tensor_put(lc_file *f, const char *name, size_t nlen, lc_dtype dtype,
         if (f->ntensors == f->cap_tensors) {
             int cap = f->cap_tensors ? 2 * f->cap_tensors : 8;
             lc_tensor **ts = realloc(f->tensors, (size_t)cap * sizeof *ts);
-            if (!ts) {
+            if (ts) f->tensors = ts;
+            unsigned char *cl = ts ? realloc(f->claimed, (size_t)cap) : NULL;
+            if (!cl) {
                 free(data);
                 return LC_ERR_NOMEM;
             }
-            f->tensors = ts;
+            f->claimed = cl;
             f->cap_tensors = cap;
         }
         t = calloc(1, sizeof *t);
@@ -316,6 +321,7 @@ static int tensor_put(lc_file *f, const char *name, size_t nlen, lc_dtype dtype,
         }
         memcpy(t->name, name, nlen);
         t->name[nlen] = '\0';
+        f->claimed[f->ntensors] = 0;
         f->tensors[f->ntensors++] = t;
     }
     free(t->data);
@@ -355,7 +361,14 @@ int lc_file_add(lc_file *f, const char *name, lc_dtype dtype, int ndim, const in
 }
 
 const lc_tensor *lc_file_tensor(const lc_file *f, const char *name) {
-    return name ? tensor_find(f, name, strlen(name)) : NULL;
+    if (!name) return NULL;
+    size_t len = strlen(name);
+    for (int i = 0; i < f->ntensors; i++)
+        if (strlen(f->tensors[i]->name) == len && memcmp(f->tensors[i]->name, name, len) == 0) {
+            f->claimed[i] = 1; // f is const to the reader; the claims are bookkeeping
+            return f->tensors[i];
+        }
+    return NULL;
 }
 
 const lc_tensor *lc_file_expect(const lc_file *f, const char *name, lc_dtype dtype, int ndim,
@@ -388,6 +401,59 @@ const lc_tensor *lc_file_expect(const lc_file *f, const char *name, lc_dtype dty
 }
 
 int lc_file_ntensors(const lc_file *f) { return f->ntensors; }
+
+static int has_prefix(const char *name, const char *const *prefixes) {
+    if (!prefixes) return 1;
+    for (int k = 0; prefixes[k]; k++)
+        if (strncmp(name, prefixes[k], strlen(prefixes[k])) == 0) return 1;
+    return 0;
+}
+
+int lc_file_check_claimed(const lc_file *f, const char *what, const char *const *prefixes,
+                          lc_error *err) {
+    for (int i = 0; i < f->ntensors; i++) {
+        const lc_tensor *t = f->tensors[i];
+        if (f->claimed[i] || !has_prefix(t->name, prefixes)) continue;
+        char sh[128];
+        shape_str(sh, sizeof sh, t->ndim, t->shape);
+        return lc_fail(err, LC_ERR_FORMAT, "tensor '%s' %s of %s is not used by a %s file "
+                       "(its meta implies other tensors; refusing a file whose meaning is unclear)",
+                       t->name, sh, lc_dtype_name(t->dtype), what);
+    }
+    return LC_OK;
+}
+
+int lc_file_opt_int(const lc_file *f, const char *key, int64_t lo, int64_t hi, int64_t *v,
+                    lc_error *err) {
+    const meta_entry *e = key ? meta_find(f, key, strlen(key)) : NULL;
+    if (!e) return LC_OK;
+    int64_t x;
+    int rc = lc_file_get_int(f, key, &x, err);
+    if (rc) return rc;
+    if (x < lo || x > hi)
+        return lc_fail(err, LC_ERR_FORMAT, "meta value '%s' = %lld is outside [%lld, %lld]", key,
+                       (long long)x, (long long)lo, (long long)hi);
+    *v = x;
+    return LC_OK;
+}
+
+int lc_file_opt_float(const lc_file *f, const char *key, double lo, double hi, double *v,
+                      lc_error *err) {
+    const meta_entry *e = key ? meta_find(f, key, strlen(key)) : NULL;
+    if (!e) return LC_OK;
+    double x;
+    int rc = lc_file_get_float(f, key, &x, err);
+    if (rc) return rc;
+    if (isnan(x) && isnan(lo)) { // NaN allowed: a figure that could not be measured
+        *v = x;
+        return LC_OK;
+    }
+    if (!isfinite(x) || x < lo || x > hi)
+        return lc_fail(err, LC_ERR_FORMAT, "meta value '%s' = %g is outside [%g, %g]", key, x,
+                       isnan(lo) ? -INFINITY : lo, hi);
+    *v = x;
+    return LC_OK;
+}
 
 const lc_tensor *lc_file_tensor_at(const lc_file *f, int i) {
     return i >= 0 && i < f->ntensors ? f->tensors[i] : NULL;

@@ -55,6 +55,20 @@ const lc_tensor *lc_file_tensor(const lc_file *f, const char *name);
 const lc_tensor *lc_file_expect(const lc_file *f, const char *name, lc_dtype dtype, int ndim,
                                 const int64_t *shape, lc_error *err);
 int lc_file_ntensors(const lc_file *f);
+// Loaders refuse what they do not use: lc_file_tensor and lc_file_expect mark the
+// tensor they find as claimed; lc_file_check_claimed then fails (LC_ERR_FORMAT, naming
+// the tensor and `what`, e.g. "policy") on the first unclaimed tensor whose name starts
+// with one of the NULL-terminated prefixes (every tensor when prefixes is NULL).
+// A loader nested in another checks its own prefixes; the outermost checks all.
+int lc_file_check_claimed(const lc_file *f, const char *what, const char *const *prefixes,
+                          lc_error *err);
+// Optional meta values: LC_OK leaving *v as it was when key is absent; LC_ERR_TYPE
+// when it has another type; LC_ERR_FORMAT outside [lo, hi] (a float also when not
+// finite, unless lo is NaN, which admits NaN: a figure that was not measured).
+int lc_file_opt_int(const lc_file *f, const char *key, int64_t lo, int64_t hi, int64_t *v,
+                    lc_error *err);
+int lc_file_opt_float(const lc_file *f, const char *key, double lo, double hi, double *v,
+                      lc_error *err);
 const lc_tensor *lc_file_tensor_at(const lc_file *f, int i);
 
 // Atomic write: PATH.tmp.PID, fsync, rename, fsync of the directory.
