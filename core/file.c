@@ -11,6 +11,7 @@
 #include <math.h>
 #include <msgpack.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -549,6 +550,26 @@ int lc_file_encode(const lc_file *f, void **buf, size_t *len, lc_error *err) {
 
 // ---------------------------------------------------------------- atomic write
 
+// The injected fault (lc_file_inject_fault): where, errno, bytes before a write fails.
+static _Atomic int fault_where = LC_FAULT_NONE;
+static int fault_errno;
+static size_t fault_after;
+
+void lc_file_inject_fault(lc_file_fault where, int e, size_t after) {
+    fault_errno = e;
+    fault_after = after;
+    fault_where = where;
+}
+
+// 1 (once, with errno set) when the pending fault is at `where`.
+static int fault_at(lc_file_fault where) {
+    int w = where;
+    if (fault_where != w || !atomic_compare_exchange_strong(&fault_where, &w, LC_FAULT_NONE))
+        return 0;
+    errno = fault_errno;
+    return 1;
+}
+
 int lc_atomic_tmp(char *tmp, size_t cap, const char *path, lc_error *err) {
     int n = snprintf(tmp, cap, "%s.tmp.%ld", path, (long)getpid());
     if (n < 0 || (size_t)n >= cap) return lc_fail(err, LC_ERR_ARG, "%s: path too long", path);
@@ -575,14 +596,14 @@ static int fsync_dir(const char *path) {
 
 int lc_atomic_commit(const char *tmp, const char *path, lc_error *err) {
     int fd = open(tmp, O_RDONLY | O_CLOEXEC);
-    if (fd < 0 || fsync(fd) != 0) {
+    if (fd < 0 || fsync(fd) != 0 || fault_at(LC_FAULT_FSYNC)) {
         int e = errno;
         if (fd >= 0) close(fd);
         unlink(tmp);
         return lc_fail(err, LC_ERR_IO, "%s: fsync: %s", tmp, strerror(e));
     }
     close(fd);
-    if (rename(tmp, path) != 0) {
+    if (fault_at(LC_FAULT_RENAME) || rename(tmp, path) != 0) {
         int e = errno;
         unlink(tmp);
         return lc_fail(err, LC_ERR_IO, "%s: rename: %s", path, strerror(e));
@@ -595,18 +616,31 @@ int lc_atomic_commit(const char *tmp, const char *path, lc_error *err) {
 typedef struct stream {
     FILE *fp;
     uint32_t crc;
-    int err; // errno of the first failed write
+    int err;        // errno of the first failed write
+    size_t written; // bytes so far
+    int fail;       // an injected LC_FAULT_WRITE is pending
 } stream;
 
-static int stream_write(void *data, const char *buf, size_t len) {
-    stream *s = data;
+static int stream_put(stream *s, const void *buf, size_t len) {
     if (s->err) return -1;
-    s->crc = crc_update(s->crc, (const uint8_t *)buf, len);
+    if (s->fail && s->written + len > fault_after) { // a full disk: part goes through
+        size_t part = fault_after > s->written ? fault_after - s->written : 0;
+        if (part) fwrite(buf, 1, part, s->fp);
+        s->err = fault_errno ? fault_errno : ENOSPC;
+        return -1;
+    }
     if (len && fwrite(buf, 1, len, s->fp) != len) {
         s->err = errno ? errno : EIO;
         return -1;
     }
+    s->written += len;
     return 0;
+}
+
+static int stream_write(void *data, const char *buf, size_t len) {
+    stream *s = data;
+    s->crc = crc_update(s->crc, (const uint8_t *)buf, len);
+    return stream_put(s, buf, len);
 }
 
 // Streams the file to tmp (no in-memory copy of the body), then commits it.
@@ -619,25 +653,27 @@ int lc_file_write(const lc_file *f, const char *path, lc_error *err) {
     int rc = lc_atomic_tmp(tmp, sizeof tmp, path, err);
     if (rc) return rc;
     size_t n = body_size(f);
-    stream s = {fopen(tmp, "wbe"), 0xffffffffu, 0};
+    stream s = {fault_at(LC_FAULT_CREATE) ? NULL : fopen(tmp, "wbe"), 0xffffffffu, 0, 0,
+                fault_at(LC_FAULT_WRITE)};
     if (!s.fp) return lc_fail(err, LC_ERR_IO, "%s: cannot create %s: %s", path, tmp, strerror(errno));
     uint8_t head[HEAD_BYTES], tail[TAIL_BYTES];
     fill_head(head, n);
     errno = 0;
-    if (fwrite(head, 1, sizeof head, s.fp) != sizeof head) s.err = errno ? errno : EIO;
+    stream_put(&s, head, sizeof head);
     msgpack_packer pk;
     msgpack_packer_init(&pk, &s, stream_write);
     if (!s.err) pack_body(f, &pk);
     put_le(tail, s.crc ^ 0xffffffffu, 4);
-    if (!s.err && fwrite(tail, 1, sizeof tail, s.fp) != sizeof tail) s.err = errno ? errno : EIO;
+    stream_put(&s, tail, sizeof tail);
     if (!s.err && fflush(s.fp) != 0) s.err = errno;
-    if (!s.err && fsync(fileno(s.fp)) != 0) s.err = errno;
+    if (!s.err && (fsync(fileno(s.fp)) != 0 || fault_at(LC_FAULT_FSYNC))) s.err = errno;
     if (fclose(s.fp) != 0 && !s.err) s.err = errno;
     if (s.err) {
         unlink(tmp);
-        return lc_fail(err, LC_ERR_IO, "%s: write: %s", path, strerror(s.err));
+        return lc_fail(err, LC_ERR_IO, "%s: write: %s (the previous file, if any, is untouched)",
+                       path, strerror(s.err));
     }
-    if (rename(tmp, path) != 0) {
+    if (fault_at(LC_FAULT_RENAME) || rename(tmp, path) != 0) {
         int e = errno;
         unlink(tmp);
         return lc_fail(err, LC_ERR_IO, "%s: rename: %s", path, strerror(e));

@@ -82,6 +82,19 @@ int lc_file_encode(const lc_file *f, void **buf, size_t *len, lc_error *err);
 
 uint32_t lc_crc32(const void *data, size_t n);
 
+// Test hook: the next lc_file_write (or lc_atomic_commit) fails at `where` with errno
+// e, as a full disk (ENOSPC after `after` bytes of LC_FAULT_WRITE) or a read-only
+// folder (EROFS at LC_FAULT_CREATE) would; the fault is used once, then cleared.
+// LC_FAULT_NONE clears a pending one. Tests run as root, where chmod stops nothing.
+typedef enum lc_file_fault {
+    LC_FAULT_NONE = 0,
+    LC_FAULT_CREATE, // creating the temporary file
+    LC_FAULT_WRITE,  // writing it, after `after` bytes have gone through
+    LC_FAULT_FSYNC,  // fsync of the temporary file
+    LC_FAULT_RENAME, // renaming it over the destination
+} lc_file_fault;
+void lc_file_inject_fault(lc_file_fault where, int e, size_t after);
+
 // Atomic replacement for other writers (PNG, GIF): write the file named by
 // lc_atomic_tmp ("PATH.tmp.PID"), close it, then lc_atomic_commit fsyncs it,
 // renames it over path and fsyncs the directory (removing it on failure);
