@@ -686,6 +686,12 @@ int lc_ensemble_train(lc_ensemble **out, const lc_dataset *ds, const lc_wm_confi
         for (int e = 0; e <= E; e++) {
             double v = e < E ? member_val_loss(m, e, X, Yn, val, n_val, CH, xb, yb, mu, acts)
                              : term_val_loss(m, Z, Tn, val, n_val, CH, zb, tb, acts);
+            if (!isfinite(v)) {
+                rc = lc_fail(err, LC_ERR_NAN, "train-wm: the validation loss of %s %d became "
+                             "non-finite at epoch %d (try a lower learning rate)",
+                             e < E ? "member" : "the termination classifier", e, epoch);
+                goto done;
+            }
             if (!isfinite(best_val[e]) || (best_val[e] - v) / fabs(best_val[e]) > 0.01) {
                 best_val[e] = v;
                 improved++;
