@@ -33,6 +33,7 @@ typedef struct wslot {
     int seg_count;
     int delivered;            // sync: a segment of the current version arrived
     double progress_at;       // last weights sent or segment taken (re-send weights after silence)
+    double weights_at, rtt;   // when weights last went out; weights-to-segment time seen last
     uint64_t seen[LC_LEARNER_SEEN]; // hashes of the last segments taken (duplicates refused)
     int nseen;
 } wslot;
@@ -367,7 +368,7 @@ static void send_weights(lc_learner *l, wslot *w) {
         return;
     }
     w->sent_version = l->st.version;
-    w->last_sent = w->progress_at = lc_net_now();
+    w->last_sent = w->progress_at = w->weights_at = lc_net_now();
     l->st.msgs_out++;
     l->st.bytes_out += len;
 }
@@ -572,6 +573,7 @@ static void on_rollout(lc_learner *l, wslot *w, lc_frames *f, const lc_msg *m) {
     l->nseg++;
     w->seen[w->nseen++ % LC_LEARNER_SEEN] = h;
     w->progress_at = lc_net_now();
+    w->rtt = w->progress_at - w->weights_at;
     if (l->cfg.sync && x->version == v) w->delivered = 1;
     if (l->cfg.on_segment)
         l->cfg.on_segment(l->cfg.cb_ctx, w->worker_id, x->version, lc_frames_data(f),
@@ -634,9 +636,11 @@ static void housekeeping(lc_learner *l, double now) {
             memset(w, 0, sizeof *w);
             continue;
         }
-        // Weights out, no segment back for a while: the weights or the segment was lost
-        // on the way. The same weights again (the worker answers with a segment).
-        double resend = 2 * l->cfg.heartbeat_s > 0.5 ? 2 * l->cfg.heartbeat_s : 0.5;
+        // Weights out, no segment back for a while (two heartbeat intervals, and three
+        // times the worker's last weights-to-segment time, so a slow env is not hurried):
+        // the weights or the segment was lost on the way. The same weights again (the
+        // worker answers with a segment).
+        double resend = 2 * l->cfg.heartbeat_s > 3 * w->rtt ? 2 * l->cfg.heartbeat_s : 3 * w->rtt;
         if (w->sent_version >= 0 && l->have_weights && !(l->cfg.sync && w->delivered) &&
             now - w->progress_at > resend) {
             l->st.weights_resent++;
