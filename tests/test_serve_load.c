@@ -263,7 +263,9 @@ START_TEST(test_server_64_clients) {
     ck_assert_uint_gt(ss.malformed, 0);
     printf("%d well-behaved sessions of %d steps equal to local stepping; %d vanished; RSS "
            "%ld -> %ld KiB\n", ok, STEPS, vanished, rss1, rss);
+#ifndef __SANITIZE_ADDRESS__ // ASan's quarantine holds freed memory (LeakSanitizer checks leaks)
     ck_assert_msg(rss - rss1 < 4096, "RSS grew from %ld to %ld KiB", rss1, rss);
+#endif
     lc_server_free(st.s);
 }
 END_TEST
