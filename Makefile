@@ -41,7 +41,7 @@ HEADERS   = $(foreach d,$(LAYERS),$(wildcard $(d)/*.h))
 PUBLIC_HEADERS = core/api.h $(shell grep -l '^LC_API_BEGIN' $(HEADERS))
 
 .SECONDARY:
-.PHONY: valgrind all test asan bench demo install clean check-long fuzz examples tests
+.PHONY: valgrind all test asan bench demo install clean check-long fuzz fuzz-long fuzz-clang examples tests
 all: $(BUILD)/liblucid.a $(BUILD)/liblucid.so $(BUILD)/lucid
 
 $(CONFIG): scripts/deps.sh
@@ -100,18 +100,50 @@ valgrind:
 	    --leak-check=full --errors-for-leak-kinds=definite $$t > /dev/null || exit 1; done
 	@echo "valgrind: no errors, no leaks"
 
-# libFuzzer on the wire protocol's decoder (agents/proto.c), FUZZ_RUNS inputs from a
-# corpus seeded with one valid message of each type. Needs clang (apt-get as root).
+# libFuzzer targets (need clang; apt-get as root): fuzz_proto, the wire protocol's
+# decoder (agents/proto.c), its corpus seeded with one valid message of each type;
+# fuzz_file, the file reader and every loader's from-memory path, seeded from
+# tests/fuzz/corpus_file/ (small valid files of each kind). `make fuzz` runs each for
+# FUZZ_RUNS inputs, `make fuzz-long` for FUZZ_LONG_RUNS (10 million by default).
 FUZZ_RUNS ?= 200000
-FUZZ_SRC = tests/fuzz/fuzz_proto.c agents/proto.c core/error.c core/file.c core/msgpack_scan.c env/space.c
-fuzz: $(CONFIG)
+FUZZ_LONG_RUNS ?= 10000000
+FUZZ_TARGETS = proto file
+FUZZ_FLAGS = -std=c11 -D_DEFAULT_SOURCE -O1 $(MARCH) -g -I. -fsanitize=fuzzer-no-link,address,undefined \
+  -fno-sanitize-recover=undefined
+FUZZ_OBJ = $(LIB_SRC:%.c=build-fuzz/obj/%.o)
+FUZZ_BIN = $(FUZZ_TARGETS:%=build-fuzz/fuzz_%)
+
+fuzz-clang:
 	@command -v clang >/dev/null 2>&1 || { if [ "$$(id -u)" = 0 ]; then \
 	  apt-get update -qq >&2; apt-get install -y -qq clang >&2 || exit 1; \
 	  else echo "lucid: make fuzz needs clang: sudo apt-get install -y clang" >&2; exit 1; fi; }
-	@mkdir -p build-fuzz/corpus
-	clang -std=c11 -D_DEFAULT_SOURCE -O1 -g -I. -fsanitize=fuzzer,address,undefined \
-	  -fno-sanitize-recover=undefined $(DEP_CFLAGS) -o build-fuzz/fuzz_proto $(FUZZ_SRC) $(DEP_LIBS)
-	build-fuzz/fuzz_proto -runs=$(FUZZ_RUNS) -seed=1 -max_len=4096 -print_final_stats=1 build-fuzz/corpus
+
+build-fuzz/obj/%.o: %.c $(CONFIG) | fuzz-clang
+	@mkdir -p $(dir $@)
+	clang $(FUZZ_FLAGS) $(DEP_CFLAGS) -c $< -o $@
+
+build-fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_OBJ)
+	clang $(FUZZ_FLAGS) -fsanitize=fuzzer $(DEP_CFLAGS) -o $@ $< $(FUZZ_OBJ) $(DEP_LIBS)
+
+# Each target over a working corpus in build-fuzz/corpus_NAME (fuzz_file's starts as a
+# copy of the committed seeds); -malloc_limit_mb makes an allocation a declared size
+# drove (instead of the data) a failure. FUZZ_N is the number of inputs per target.
+FUZZ_N ?= $(FUZZ_RUNS)
+fuzz: $(FUZZ_BIN)
+	@for t in $(FUZZ_TARGETS); do \
+	  mkdir -p build-fuzz/corpus_$$t; \
+	  if [ -d tests/fuzz/corpus_$$t ]; then cp -n tests/fuzz/corpus_$$t/* build-fuzz/corpus_$$t/; fi; \
+	  echo "== fuzz_$$t: $(FUZZ_N) inputs"; \
+	  start=$$(date +%s); \
+	  build-fuzz/fuzz_$$t -runs=$(FUZZ_N) -seed=1 -max_len=65536 -malloc_limit_mb=1024 \
+	    -rss_limit_mb=2048 -print_final_stats=1 build-fuzz/corpus_$$t 2>build-fuzz/fuzz_$$t.log \
+	    || { tail -60 build-fuzz/fuzz_$$t.log; exit 1; }; \
+	  grep -E "stat::number_of_executed_units|stat::peak_rss_mb" build-fuzz/fuzz_$$t.log; \
+	  echo "fuzz_$$t: $(FUZZ_N) inputs in $$(( $$(date +%s) - start )) s, no crash"; \
+	done
+
+fuzz-long:
+	$(MAKE) fuzz FUZZ_N=$(FUZZ_LONG_RUNS)
 
 # Long training runs that do not belong in `make test`.
 check-long: tests

@@ -20,6 +20,8 @@
 #include "worldmodel/worldmodel.h"
 #include "loops/init.h"
 
+#define LC_LEARNER_SEEN 16
+
 typedef struct wslot {
     unsigned char id[256];
     size_t id_len;            // 0: a free slot
@@ -30,6 +32,10 @@ typedef struct wslot {
     int64_t seg_version;      // segments counted for this version
     int seg_count;
     int delivered;            // sync: a segment of the current version arrived
+    double progress_at;       // last weights sent or segment taken (re-send weights after silence)
+    double weights_at, rtt;   // when weights last went out; weights-to-segment time seen last
+    uint64_t seen[LC_LEARNER_SEEN]; // hashes of the last segments taken (duplicates refused)
+    int nseen;
 } wslot;
 
 typedef struct segment {
@@ -142,8 +148,9 @@ static int make_policy(lc_learner *l, lc_error *err) {
         if ((rc = lc_file_read(l->cfg.resume_path, &f, err))) return rc;
         rc = lc_policy_load(&l->policy, f, 1, err);
         int64_t v = 0, gs = 0;
-        if (!rc && lc_file_get_int(f, "learner.version", &v, NULL) == LC_OK &&
-            lc_file_get_int(f, "learner.global_step", &gs, NULL) == LC_OK) {
+        if (!rc && !(rc = lc_file_opt_int(f, "learner.version", 0, INT64_MAX, &v, err)) &&
+            !(rc = lc_file_opt_int(f, "learner.global_step", 0, INT64_MAX, &gs, err)) &&
+            !(rc = lc_file_check_claimed(f, "learner checkpoint", NULL, err))) {
             l->st.version = v;
             l->st.global_step = gs;
         }
@@ -337,7 +344,7 @@ static void send_weights(lc_learner *l, wslot *w) {
         return;
     }
     w->sent_version = l->st.version;
-    w->last_sent = lc_net_now();
+    w->last_sent = w->progress_at = w->weights_at = lc_net_now();
     l->st.msgs_out++;
     l->st.bytes_out += len;
 }
@@ -361,25 +368,31 @@ static int live_workers(const lc_learner *l) {
 
 static void on_hello(lc_learner *l, const lc_frames *f, const lc_msg *m, double now) {
     wslot *w = find_worker(l, f);
-    for (int i = 0; !w && i < LC_LEARNER_MAX_WORKERS; i++)
-        if (!l->w[i].id_len) w = &l->w[i];
-    if (!w) {
-        send_error(l, f, LC_ERR_SIZE, "the learner has all the workers it can hold");
-        return;
+    if (w) {
+        // Hello again from a worker we know: its setup was lost (or the hello was
+        // duplicated on the way). It keeps its number and slot; setup and weights again.
+        logf_(l, "worker %d said hello again: setup re-sent", w->worker_id);
+    } else {
+        for (int i = 0; !w && i < LC_LEARNER_MAX_WORKERS; i++)
+            if (!l->w[i].id_len) w = &l->w[i];
+        if (!w) {
+            send_error(l, f, LC_ERR_SIZE, "the learner has all the workers it can hold");
+            return;
+        }
+        memset(w, 0, sizeof *w);
+        memcpy(w->id, f->ident, f->ident_len);
+        w->id_len = f->ident_len;
+        w->worker_id = l->next_worker_id++;
+        w->num_envs = m->hello.num_envs ? m->hello.num_envs
+                      : l->cfg.worker_num_envs ? l->cfg.worker_num_envs : l->cfg.ppo.num_envs;
+        snprintf(w->name, sizeof w->name, "%s", m->hello.name);
+        w->sent_version = -1;
+        w->seg_version = -1;
+        l->st.workers_joined++;
+        logf_(l, "worker %d (%s) joined with %d envs; %d live", w->worker_id,
+              w->name[0] ? w->name : "?", w->num_envs, live_workers(l));
     }
-    memset(w, 0, sizeof *w);
-    memcpy(w->id, f->ident, f->ident_len);
-    w->id_len = f->ident_len;
-    w->worker_id = l->next_worker_id++;
-    w->num_envs = m->hello.num_envs ? m->hello.num_envs
-                  : l->cfg.worker_num_envs ? l->cfg.worker_num_envs : l->cfg.ppo.num_envs;
-    snprintf(w->name, sizeof w->name, "%s", m->hello.name);
     w->last_seen = now;
-    w->sent_version = -1;
-    w->seg_version = -1;
-    l->st.workers_joined++;
-    logf_(l, "worker %d (%s) joined with %d envs; %d live", w->worker_id,
-          w->name[0] ? w->name : "?", w->num_envs, live_workers(l));
     lc_msg s = lc_msg_init(LC_MSG_SETUP);
     struct lc_msg_setup *x = &s.setup;
     x->worker_id = w->worker_id;
@@ -479,15 +492,31 @@ static int take_segment(lc_learner *l, const wslot *w, const struct lc_msg_rollo
     return LC_OK;
 }
 
-static void on_rollout(lc_learner *l, wslot *w, const lc_frames *f, const lc_msg *m) {
+// FNV-1a over a segment's message: the same bytes twice are one segment sent twice.
+static uint64_t msg_hash(const void *p, size_t n) {
+    const uint8_t *b = p;
+    uint64_t h = 0xcbf29ce484222325ull;
+    for (size_t i = 0; i < n; i++) h = (h ^ b[i]) * 0x100000001b3ull;
+    return h ^ n;
+}
+
+static void on_rollout(lc_learner *l, wslot *w, lc_frames *f, const lc_msg *m) {
     const struct lc_msg_rollout *x = &m->rollout;
     int64_t v = l->st.version;
+    uint64_t h = msg_hash(lc_frames_data(f), lc_frames_size(f));
+    for (int i = 0; i < w->nseen && i < LC_LEARNER_SEEN; i++)
+        if (w->seen[i] == h) { // a copy (the network duplicated it): never trained twice
+            l->st.segments_dup++;
+            return;
+        }
     if (x->version > v) {
         l->st.segments_bad++;
         send_error(l, f, LC_ERR_PROTO, "rollout from a weights version the learner never sent");
         return;
     }
-    if (x->version < v - l->cfg.max_lag) {
+    // Older than the allowed lag, or than a segment this worker already delivered (a
+    // delayed message overtaken on the way): stale.
+    if (x->version < v - l->cfg.max_lag || x->version < w->seg_version) {
         l->st.segments_stale++;
         return;
     }
@@ -518,7 +547,13 @@ static void on_rollout(lc_learner *l, wslot *w, const lc_frames *f, const lc_msg
         return;
     }
     l->nseg++;
+    w->seen[w->nseen++ % LC_LEARNER_SEEN] = h;
+    w->progress_at = lc_net_now();
+    w->rtt = w->progress_at - w->weights_at;
     if (l->cfg.sync && x->version == v) w->delivered = 1;
+    if (l->cfg.on_segment)
+        l->cfg.on_segment(l->cfg.cb_ctx, w->worker_id, x->version, lc_frames_data(f),
+                          lc_frames_size(f));
 }
 
 static void on_message(lc_learner *l, lc_frames *f, double now) {
@@ -576,6 +611,16 @@ static void housekeeping(lc_learner *l, double now) {
                   w->name[0] ? w->name : "?", now - w->last_seen, live_workers(l) - 1);
             memset(w, 0, sizeof *w);
             continue;
+        }
+        // Weights out, no segment back for a while (two heartbeat intervals, and three
+        // times the worker's last weights-to-segment time, so a slow env is not hurried):
+        // the weights or the segment was lost on the way. The same weights again (the
+        // worker answers with a segment).
+        double resend = 2 * l->cfg.heartbeat_s > 3 * w->rtt ? 2 * l->cfg.heartbeat_s : 3 * w->rtt;
+        if (w->sent_version >= 0 && l->have_weights && !(l->cfg.sync && w->delivered) &&
+            now - w->progress_at > resend) {
+            l->st.weights_resent++;
+            send_weights(l, w);
         }
         if (now - w->last_sent >= l->cfg.heartbeat_s) {
             lc_msg hb = lc_msg_init(LC_MSG_HEARTBEAT);

@@ -32,6 +32,8 @@ typedef struct lc_learner_stats {
     int64_t segments;         // segments trained on
     int64_t segments_stale;   // dropped: older than the allowed lag
     int64_t segments_bad;     // dropped: wrong shapes, values, sender or count
+    int64_t segments_dup;     // dropped: a copy of a segment already taken (same bytes)
+    int64_t weights_resent;   // weights sent again to a worker silent since the last
     uint64_t malformed;       // frames the decoder rejected (lc_proto_decode)
     uint64_t msgs_in, bytes_in, msgs_out, bytes_out;
     uint64_t auth_denied;     // CURVE peers refused by the allow-list
@@ -70,6 +72,8 @@ typedef struct lc_learner_cfg {
     void *log_ctx;
     // Called after every update; a non-zero return stops the run like *stop.
     int (*on_update)(void *ctx, const lc_learner_stats *st);
+    // Called for every segment taken for training (NULL: none), with its message bytes.
+    void (*on_segment)(void *ctx, int worker_id, int64_t version, const void *msg, size_t len);
     void *cb_ctx;
 } lc_learner_cfg;
 

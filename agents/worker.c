@@ -41,7 +41,9 @@ typedef struct wk {
     int sent_this_version;
     double last_heard, last_sent, last_contact;
     int bye;
+    double hello_at;          // when the last hello went out (re-said while no setup comes)
     lc_worker_stats st;
+    lc_worker_stats *out;     // the caller's copy, kept current (NULL: none)
 } wk;
 
 lc_worker_cfg lc_worker_cfg_default(void) {
@@ -92,6 +94,7 @@ static int send_msg(wk *w, const lc_msg *m, lc_error *err) {
 }
 
 static int say_hello(wk *w, lc_error *err) {
+    w->hello_at = lc_net_now();
     lc_msg h = lc_msg_init(LC_MSG_HELLO);
     h.hello.num_envs = w->cfg->num_envs;
     snprintf(h.hello.name, sizeof h.hello.name, "%s", w->name);
@@ -144,10 +147,14 @@ static int write_model(wk *w, const lc_wire_bytes *b, lc_error *err) {
 }
 
 static int on_setup(wk *w, const struct lc_msg_setup *s, lc_error *err) {
+    // A second setup for the same worker (a duplicated or re-sent message; a restarted
+    // learner first answers with STATE, which tears down): keep going as we are.
+    if (w->ready && s->worker_id == w->worker_id) return LC_OK;
     teardown(w);
     lc_file *f = NULL;
     int rc = lc_file_decode(s->policy.data, s->policy.size, &f, err);
     if (!rc) rc = lc_policy_load(&w->policy, f, 0, err);
+    if (!rc) rc = lc_file_check_claimed(f, "policy", NULL, err);
     lc_file_free(f);
     if (rc) return lc_error_prefix(err, "the learner's policy: ");
     char name[LC_PROTO_STR_MAX + 4096];
@@ -194,6 +201,14 @@ static int on_setup(wk *w, const struct lc_msg_setup *s, lc_error *err) {
 
 static int on_weights(wk *w, const lc_msg *m, lc_error *err) {
     if (!w->ready) return LC_OK; // a stale message from before a reconnect
+    if (m->weights.version < w->version) return LC_OK; // overtaken by newer weights
+    if (m->weights.version == w->version) {
+        // The learner re-sends weights when a segment of this version has not reached
+        // it (lost on the way): send another. A duplicated message does the same; the
+        // learner refuses the extra segment.
+        w->sent_this_version = 0;
+        return LC_OK;
+    }
     lc_params *P = lc_policy_params(w->policy);
     if (lc_wire_tensor_count(&m->weights.params) != P->n)
         return lc_fail(err, LC_ERR_SHAPE, "weights of %zu floats for a policy of %zu",
@@ -283,6 +298,7 @@ static int send_segment(wk *w, const lc_episode_stats *eps, lc_error *err) {
     if (!rc) {
         w->st.segments++;
         w->st.steps += T * N;
+        if (w->out) *w->out = w->st;
     }
     return rc;
 }
@@ -337,6 +353,11 @@ static int run(wk *w, lc_error *err) {
             if ((rc = open_socket(w, err))) return rc;
             continue;
         }
+        // Said hello, heard the learner (heartbeats), but no setup: it was lost. Again.
+        if (!w->ready && now - w->hello_at > 2 * w->hb_s + 0.5) {
+            logf_(w, "no setup %.1f s after hello: saying hello again", now - w->hello_at);
+            if ((rc = say_hello(w, err))) return rc;
+        }
         if (now - w->last_sent >= w->hb_s) {
             lc_msg hb = lc_msg_init(LC_MSG_HEARTBEAT);
             if ((rc = send_msg(w, &hb, err))) return rc;
@@ -377,6 +398,7 @@ int lc_worker_run(const lc_worker_cfg *cfg, lc_worker_stats *st, lc_error *err) 
     wk w;
     memset(&w, 0, sizeof w);
     w.cfg = cfg;
+    w.out = st;
     w.version = -1;
     w.st.worker_id = -1;
     w.st.version = -1;

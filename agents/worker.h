@@ -48,7 +48,8 @@ typedef struct lc_worker_stats {
 
 // Runs until the learner says "bye" (LC_OK), *stop (LC_OK), give_up_s without contact
 // (LC_ERR_NET) or a local failure (the env or policy the learner asked for cannot be
-// made: that error). st may be NULL.
+// made: that error). st may be NULL; it is kept current after every segment sent (so
+// a copy in shared memory survives a worker that is killed).
 int lc_worker_run(const lc_worker_cfg *cfg, lc_worker_stats *st, lc_error *err);
 
 LC_API_END

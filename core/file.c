@@ -8,8 +8,10 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <math.h>
 #include <msgpack.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -108,6 +110,7 @@ struct lc_file {
     meta_entry *meta;
     int nmeta, cap_meta;
     lc_tensor **tensors; // pointers stay valid until the file is freed
+    unsigned char *claimed; // per tensor: returned by lc_file_tensor / lc_file_expect
     int ntensors, cap_tensors;
 };
 
@@ -143,6 +146,7 @@ void lc_file_free(lc_file *f) {
         free(f->tensors[i]);
     }
     free(f->tensors);
+    free(f->claimed);
     free(f->kind);
     free(f);
 }
@@ -302,11 +306,13 @@ static int tensor_put(lc_file *f, const char *name, size_t nlen, lc_dtype dtype,
         if (f->ntensors == f->cap_tensors) {
             int cap = f->cap_tensors ? 2 * f->cap_tensors : 8;
             lc_tensor **ts = realloc(f->tensors, (size_t)cap * sizeof *ts);
-            if (!ts) {
+            if (ts) f->tensors = ts;
+            unsigned char *cl = ts ? realloc(f->claimed, (size_t)cap) : NULL;
+            if (!cl) {
                 free(data);
                 return LC_ERR_NOMEM;
             }
-            f->tensors = ts;
+            f->claimed = cl;
             f->cap_tensors = cap;
         }
         t = calloc(1, sizeof *t);
@@ -316,6 +322,7 @@ static int tensor_put(lc_file *f, const char *name, size_t nlen, lc_dtype dtype,
         }
         memcpy(t->name, name, nlen);
         t->name[nlen] = '\0';
+        f->claimed[f->ntensors] = 0;
         f->tensors[f->ntensors++] = t;
     }
     free(t->data);
@@ -355,7 +362,14 @@ int lc_file_add(lc_file *f, const char *name, lc_dtype dtype, int ndim, const in
 }
 
 const lc_tensor *lc_file_tensor(const lc_file *f, const char *name) {
-    return name ? tensor_find(f, name, strlen(name)) : NULL;
+    if (!name) return NULL;
+    size_t len = strlen(name);
+    for (int i = 0; i < f->ntensors; i++)
+        if (strlen(f->tensors[i]->name) == len && memcmp(f->tensors[i]->name, name, len) == 0) {
+            f->claimed[i] = 1; // f is const to the reader; the claims are bookkeeping
+            return f->tensors[i];
+        }
+    return NULL;
 }
 
 const lc_tensor *lc_file_expect(const lc_file *f, const char *name, lc_dtype dtype, int ndim,
@@ -388,6 +402,59 @@ const lc_tensor *lc_file_expect(const lc_file *f, const char *name, lc_dtype dty
 }
 
 int lc_file_ntensors(const lc_file *f) { return f->ntensors; }
+
+static int has_prefix(const char *name, const char *const *prefixes) {
+    if (!prefixes) return 1;
+    for (int k = 0; prefixes[k]; k++)
+        if (strncmp(name, prefixes[k], strlen(prefixes[k])) == 0) return 1;
+    return 0;
+}
+
+int lc_file_check_claimed(const lc_file *f, const char *what, const char *const *prefixes,
+                          lc_error *err) {
+    for (int i = 0; i < f->ntensors; i++) {
+        const lc_tensor *t = f->tensors[i];
+        if (f->claimed[i] || !has_prefix(t->name, prefixes)) continue;
+        char sh[128];
+        shape_str(sh, sizeof sh, t->ndim, t->shape);
+        return lc_fail(err, LC_ERR_FORMAT, "tensor '%s' %s of %s is not used by a %s file "
+                       "(its meta implies other tensors; refusing a file whose meaning is unclear)",
+                       t->name, sh, lc_dtype_name(t->dtype), what);
+    }
+    return LC_OK;
+}
+
+int lc_file_opt_int(const lc_file *f, const char *key, int64_t lo, int64_t hi, int64_t *v,
+                    lc_error *err) {
+    const meta_entry *e = key ? meta_find(f, key, strlen(key)) : NULL;
+    if (!e) return LC_OK;
+    int64_t x;
+    int rc = lc_file_get_int(f, key, &x, err);
+    if (rc) return rc;
+    if (x < lo || x > hi)
+        return lc_fail(err, LC_ERR_FORMAT, "meta value '%s' = %lld is outside [%lld, %lld]", key,
+                       (long long)x, (long long)lo, (long long)hi);
+    *v = x;
+    return LC_OK;
+}
+
+int lc_file_opt_float(const lc_file *f, const char *key, double lo, double hi, double *v,
+                      lc_error *err) {
+    const meta_entry *e = key ? meta_find(f, key, strlen(key)) : NULL;
+    if (!e) return LC_OK;
+    double x;
+    int rc = lc_file_get_float(f, key, &x, err);
+    if (rc) return rc;
+    if (isnan(x) && isnan(lo)) { // NaN allowed: a figure that could not be measured
+        *v = x;
+        return LC_OK;
+    }
+    if (!isfinite(x) || x < lo || x > hi)
+        return lc_fail(err, LC_ERR_FORMAT, "meta value '%s' = %g is outside [%g, %g]", key, x,
+                       isnan(lo) ? -INFINITY : lo, hi);
+    *v = x;
+    return LC_OK;
+}
 
 const lc_tensor *lc_file_tensor_at(const lc_file *f, int i) {
     return i >= 0 && i < f->ntensors ? f->tensors[i] : NULL;
@@ -483,6 +550,26 @@ int lc_file_encode(const lc_file *f, void **buf, size_t *len, lc_error *err) {
 
 // ---------------------------------------------------------------- atomic write
 
+// The injected fault (lc_file_inject_fault): where, errno, bytes before a write fails.
+static _Atomic int fault_where = LC_FAULT_NONE;
+static int fault_errno;
+static size_t fault_after;
+
+void lc_file_inject_fault(lc_file_fault where, int e, size_t after) {
+    fault_errno = e;
+    fault_after = after;
+    fault_where = where;
+}
+
+// 1 (once, with errno set) when the pending fault is at `where`.
+static int fault_at(lc_file_fault where) {
+    int w = where;
+    if (fault_where != w || !atomic_compare_exchange_strong(&fault_where, &w, LC_FAULT_NONE))
+        return 0;
+    errno = fault_errno;
+    return 1;
+}
+
 int lc_atomic_tmp(char *tmp, size_t cap, const char *path, lc_error *err) {
     int n = snprintf(tmp, cap, "%s.tmp.%ld", path, (long)getpid());
     if (n < 0 || (size_t)n >= cap) return lc_fail(err, LC_ERR_ARG, "%s: path too long", path);
@@ -509,14 +596,14 @@ static int fsync_dir(const char *path) {
 
 int lc_atomic_commit(const char *tmp, const char *path, lc_error *err) {
     int fd = open(tmp, O_RDONLY | O_CLOEXEC);
-    if (fd < 0 || fsync(fd) != 0) {
+    if (fd < 0 || fsync(fd) != 0 || fault_at(LC_FAULT_FSYNC)) {
         int e = errno;
         if (fd >= 0) close(fd);
         unlink(tmp);
         return lc_fail(err, LC_ERR_IO, "%s: fsync: %s", tmp, strerror(e));
     }
     close(fd);
-    if (rename(tmp, path) != 0) {
+    if (fault_at(LC_FAULT_RENAME) || rename(tmp, path) != 0) {
         int e = errno;
         unlink(tmp);
         return lc_fail(err, LC_ERR_IO, "%s: rename: %s", path, strerror(e));
@@ -529,18 +616,31 @@ int lc_atomic_commit(const char *tmp, const char *path, lc_error *err) {
 typedef struct stream {
     FILE *fp;
     uint32_t crc;
-    int err; // errno of the first failed write
+    int err;        // errno of the first failed write
+    size_t written; // bytes so far
+    int fail;       // an injected LC_FAULT_WRITE is pending
 } stream;
 
-static int stream_write(void *data, const char *buf, size_t len) {
-    stream *s = data;
+static int stream_put(stream *s, const void *buf, size_t len) {
     if (s->err) return -1;
-    s->crc = crc_update(s->crc, (const uint8_t *)buf, len);
+    if (s->fail && s->written + len > fault_after) { // a full disk: part goes through
+        size_t part = fault_after > s->written ? fault_after - s->written : 0;
+        if (part) fwrite(buf, 1, part, s->fp);
+        s->err = fault_errno ? fault_errno : ENOSPC;
+        return -1;
+    }
     if (len && fwrite(buf, 1, len, s->fp) != len) {
         s->err = errno ? errno : EIO;
         return -1;
     }
+    s->written += len;
     return 0;
+}
+
+static int stream_write(void *data, const char *buf, size_t len) {
+    stream *s = data;
+    s->crc = crc_update(s->crc, (const uint8_t *)buf, len);
+    return stream_put(s, buf, len);
 }
 
 // Streams the file to tmp (no in-memory copy of the body), then commits it.
@@ -553,25 +653,27 @@ int lc_file_write(const lc_file *f, const char *path, lc_error *err) {
     int rc = lc_atomic_tmp(tmp, sizeof tmp, path, err);
     if (rc) return rc;
     size_t n = body_size(f);
-    stream s = {fopen(tmp, "wbe"), 0xffffffffu, 0};
+    stream s = {fault_at(LC_FAULT_CREATE) ? NULL : fopen(tmp, "wbe"), 0xffffffffu, 0, 0,
+                fault_at(LC_FAULT_WRITE)};
     if (!s.fp) return lc_fail(err, LC_ERR_IO, "%s: cannot create %s: %s", path, tmp, strerror(errno));
     uint8_t head[HEAD_BYTES], tail[TAIL_BYTES];
     fill_head(head, n);
     errno = 0;
-    if (fwrite(head, 1, sizeof head, s.fp) != sizeof head) s.err = errno ? errno : EIO;
+    stream_put(&s, head, sizeof head);
     msgpack_packer pk;
     msgpack_packer_init(&pk, &s, stream_write);
     if (!s.err) pack_body(f, &pk);
     put_le(tail, s.crc ^ 0xffffffffu, 4);
-    if (!s.err && fwrite(tail, 1, sizeof tail, s.fp) != sizeof tail) s.err = errno ? errno : EIO;
+    stream_put(&s, tail, sizeof tail);
     if (!s.err && fflush(s.fp) != 0) s.err = errno;
-    if (!s.err && fsync(fileno(s.fp)) != 0) s.err = errno;
+    if (!s.err && (fsync(fileno(s.fp)) != 0 || fault_at(LC_FAULT_FSYNC))) s.err = errno;
     if (fclose(s.fp) != 0 && !s.err) s.err = errno;
     if (s.err) {
         unlink(tmp);
-        return lc_fail(err, LC_ERR_IO, "%s: write: %s", path, strerror(s.err));
+        return lc_fail(err, LC_ERR_IO, "%s: write: %s (the previous file, if any, is untouched)",
+                       path, strerror(s.err));
     }
-    if (rename(tmp, path) != 0) {
+    if (fault_at(LC_FAULT_RENAME) || rename(tmp, path) != 0) {
         int e = errno;
         unlink(tmp);
         return lc_fail(err, LC_ERR_IO, "%s: rename: %s", path, strerror(e));

@@ -59,6 +59,20 @@ const lc_tensor *lc_file_tensor(const lc_file *f, const char *name);
 const lc_tensor *lc_file_expect(const lc_file *f, const char *name, lc_dtype dtype, int ndim,
                                 const int64_t *shape, lc_error *err);
 int lc_file_ntensors(const lc_file *f);
+// Loaders refuse what they do not use: lc_file_tensor and lc_file_expect mark the
+// tensor they find as claimed; lc_file_check_claimed then fails (LC_ERR_FORMAT, naming
+// the tensor and `what`, e.g. "policy") on the first unclaimed tensor whose name starts
+// with one of the NULL-terminated prefixes (every tensor when prefixes is NULL).
+// A loader nested in another checks its own prefixes; the outermost checks all.
+int lc_file_check_claimed(const lc_file *f, const char *what, const char *const *prefixes,
+                          lc_error *err);
+// Optional meta values: LC_OK leaving *v as it was when key is absent; LC_ERR_TYPE
+// when it has another type; LC_ERR_FORMAT outside [lo, hi] (a float also when not
+// finite, unless lo is NaN, which admits NaN: a figure that was not measured).
+int lc_file_opt_int(const lc_file *f, const char *key, int64_t lo, int64_t hi, int64_t *v,
+                    lc_error *err);
+int lc_file_opt_float(const lc_file *f, const char *key, double lo, double hi, double *v,
+                      lc_error *err);
 const lc_tensor *lc_file_tensor_at(const lc_file *f, int i);
 
 // Atomic write: PATH.tmp.PID, fsync, rename, fsync of the directory.
@@ -71,6 +85,19 @@ int lc_file_decode(const void *buf, size_t len, lc_file **out, lc_error *err);
 int lc_file_encode(const lc_file *f, void **buf, size_t *len, lc_error *err);
 
 uint32_t lc_crc32(const void *data, size_t n);
+
+// Test hook: the next lc_file_write (or lc_atomic_commit) fails at `where` with errno
+// e, as a full disk (ENOSPC after `after` bytes of LC_FAULT_WRITE) or a read-only
+// folder (EROFS at LC_FAULT_CREATE) would; the fault is used once, then cleared.
+// LC_FAULT_NONE clears a pending one. Tests run as root, where chmod stops nothing.
+typedef enum lc_file_fault {
+    LC_FAULT_NONE = 0,
+    LC_FAULT_CREATE, // creating the temporary file
+    LC_FAULT_WRITE,  // writing it, after `after` bytes have gone through
+    LC_FAULT_FSYNC,  // fsync of the temporary file
+    LC_FAULT_RENAME, // renaming it over the destination
+} lc_file_fault;
+void lc_file_inject_fault(lc_file_fault where, int e, size_t after);
 
 // Atomic replacement for other writers (PNG, GIF): write the file named by
 // lc_atomic_tmp ("PATH.tmp.PID"), close it, then lc_atomic_commit fsyncs it,

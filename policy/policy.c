@@ -761,6 +761,26 @@ static int get_float(const lc_file *f, const char *k, float *out, lc_error *err)
     return LC_OK;
 }
 
+// What lc_policy_load demands beyond what it reads: meta values of the right type and
+// range, and no tensor in the policy's namespaces that its config does not use (a
+// trainer checkpoint's optimizer state, when not loaded, is still checked).
+static int policy_load_strict(lc_policy *p, const lc_file *f, int with_opt, lc_error *err) {
+    static const char *const mine[] = {"policy.", "obs_norm.", "obs_space.", "act_space.", NULL};
+    const char *s;
+    int64_t v;
+    double d;
+    int rc = lc_file_get_str(f, "policy.env", &s, err);
+    if (rc != LC_OK && rc != LC_ERR_NOTFOUND) return rc;
+    if ((rc = lc_file_opt_int(f, "policy.step", 0, INT64_MAX, &v, err)) ||
+        (rc = lc_file_opt_float(f, "obs_norm.count", 0, HUGE_VAL, &d, err)) ||
+        (rc = lc_file_opt_float(f, "obs_norm.clip", 0, HUGE_VAL, &d, err)))
+        return rc;
+    if (!with_opt && lc_file_get_int(f, "policy.step", &v, NULL) == LC_OK &&
+        (rc = lc_params_load(&p->params, f, "policy", 1, err)))
+        return rc;
+    return lc_file_check_claimed(f, "policy", mine, err);
+}
+
 int lc_policy_load(lc_policy **out, const lc_file *f, int with_opt, lc_error *err) {
     *out = NULL;
     lc_policy_cfg c = lc_policy_cfg_default();
@@ -821,6 +841,10 @@ int lc_policy_load(lc_policy **out, const lc_file *f, int with_opt, lc_error *er
             return rc;
         }
     }
+    if ((rc = policy_load_strict(p, f, with_opt, err))) {
+        lc_policy_free(p);
+        return rc;
+    }
     *out = p;
     return LC_OK;
 }
@@ -843,6 +867,13 @@ int lc_policy_load_path(lc_policy **out, const char *path, lc_error *err) {
         rc = lc_fail(err, LC_ERR_FORMAT, "%s: a '%s' file, not a policy", path, lc_file_kind(f));
     } else if ((rc = lc_policy_load(out, f, 0, err))) {
         lc_error_prefix(err, "%s: ", path);
+    } else {
+        lc_file_tensor(f, "ppo.rng"); // a trainer checkpoint's RNG: lc_ppo_resume checks it
+        if ((rc = lc_file_check_claimed(f, "policy", NULL, err))) {
+            lc_error_prefix(err, "%s: ", path);
+            lc_policy_free(*out);
+            *out = NULL;
+        }
     }
     lc_file_free(f);
     return rc;

@@ -626,6 +626,10 @@ int lc_ppo_resume(lc_ppo **out, const char *path, int64_t total_steps, lc_error 
         t->rng_mb.s[i] = (uint64_t)rv[4 + i];
     }
     if (lc_file_get_float(f, "ppo.wall_s", &d, NULL) == LC_OK && isfinite(d) && d >= 0) t->wall0 = d;
+    // Refuse what the trainer does not use (lc_policy_load checked its own part).
+    if ((rc = lc_file_opt_float(f, "ppo.wall_s", 0, HUGE_VAL, &d, err)) ||
+        (rc = lc_file_check_claimed(f, "PPO trainer", NULL, err)))
+        goto fail;
     t->global_step = t->step0 = gs;
     t->iteration = it;
     lc_policy_set_env_name(t->pol, name);

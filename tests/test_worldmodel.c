@@ -19,6 +19,8 @@
 // Under valgrind the CartPole flow runs with tiny sizes (memory checks only, no result).
 #include "tests/helpers/valgrind.h"
 #include "loops/init.h"
+#include "tests/helpers/cli.h"
+#include <sys/wait.h>
 
 static char tmpdir[256];
 static char cartpole_model[512]; // a small CartPole model written in main for the contract
@@ -305,6 +307,62 @@ START_TEST(test_ensemble_fits_linear_system) {
     free(work);
     lc_ensemble_free(m);
     lc_dataset_free(&test);
+    lc_dataset_free(&ds);
+}
+END_TEST
+
+// Divergence: a learning rate of 1e30 makes the parameters and losses non-finite.
+// Training stops with LC_ERR_NAN and hands nothing back; `lucid train-wm` then leaves
+// the last good model at --out as it was (same bytes) and says why.
+START_TEST(test_ensemble_nan_stops_and_keeps_model) {
+    lc_dataset ds;
+    linear_dataset(&ds, 40, 4, 5);
+    lc_wm_config cfg = small_config();
+    cfg.epochs = 3;
+    lc_ensemble *m = NULL;
+    lc_error err = {0};
+    ck_assert_int_eq(lc_ensemble_train(&m, &ds, &cfg, NULL, NULL, &err), LC_OK);
+    char model[512], data[512];
+    tmp_path(model, sizeof model, "good.lucid");
+    tmp_path(data, sizeof data, "nan_data.lucid");
+    ck_assert_int_eq(lc_ensemble_save(m, model, &err), LC_OK);
+    ck_assert_int_eq(lc_dataset_save(&ds, data, &err), LC_OK);
+    lc_ensemble_free(m);
+    long size0 = file_size(model);
+
+    cfg.lr = 1e30f;
+    m = (lc_ensemble *)&err; // must come back NULL
+    ck_assert_int_eq(lc_ensemble_train(&m, &ds, &cfg, NULL, NULL, &err), LC_ERR_NAN);
+    ck_assert_ptr_null(m);
+    ck_assert_msg(strstr(err.msg, "non-finite") != NULL, "%s", err.msg);
+
+    // A NaN injected into the data the model is trained on is refused before training.
+    ds.next_obs[7] = NAN;
+    ck_assert_int_eq(lc_ensemble_train(&m, &ds, &cfg, NULL, NULL, &err), LC_ERR_NAN);
+    ck_assert_ptr_null(m);
+
+    char bin[512], cmd[2048], out[4096];
+    if (lc_test_lucid_bin(bin, sizeof bin)) {
+        FILE *f = fopen(model, "rb");
+        char *before = malloc((size_t)size0);
+        ck_assert_int_eq(fread(before, 1, (size_t)size0, f), (size_t)size0);
+        fclose(f);
+        snprintf(cmd, sizeof cmd, "'%s' train-wm --data '%s' --out '%s' --lr 1e30 --epochs 3 "
+                 "--members 2 --elites 1 --hidden 16 --layers 1 2>&1", bin, data, model);
+        int st = lc_test_run_cmd(cmd, out, sizeof out);
+        ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) != 0, "train-wm succeeded: %s", out);
+        ck_assert_msg(strstr(out, "non-finite") != NULL, "%s", out);
+        ck_assert_int_eq(file_size(model), size0);
+        f = fopen(model, "rb");
+        char *after = malloc((size_t)size0);
+        ck_assert_int_eq(fread(after, 1, (size_t)size0, f), (size_t)size0);
+        fclose(f);
+        ck_assert_int_eq(memcmp(before, after, (size_t)size0), 0);
+        free(before);
+        free(after);
+    }
+    ck_assert_int_eq(lc_ensemble_load(&m, model, &err), LC_OK);
+    lc_ensemble_free(m);
     lc_dataset_free(&ds);
 }
 END_TEST
@@ -740,6 +798,7 @@ static Suite *suite(void) {
     tcase_set_timeout(tc, 120);
     tcase_add_test(tc, test_ensemble_fits_linear_system);
     tcase_add_test(tc, test_ensemble_checkpoint_roundtrip);
+    tcase_add_test(tc, test_ensemble_nan_stops_and_keeps_model);
     tcase_add_test(tc, test_ensemble_corrupt_refused);
     suite_add_tcase(s, tc);
     tc = tcase_create("dream");

@@ -355,7 +355,7 @@ static int from_file(lc_dataset *ds, const lc_file *f, lc_error *err) {
     if (lc_dataset_episodes(ds) != (size_t)eps)
         return lc_fail(err, LC_ERR_FORMAT, "dataset: meta says %lld episodes but %zu rows start one",
                        (long long)eps, lc_dataset_episodes(ds));
-    return LC_OK;
+    return lc_file_check_claimed(f, "dataset", NULL, err);
 }
 
 int lc_dataset_from_file(lc_dataset *ds, const lc_file *f, lc_error *err) {

@@ -686,6 +686,12 @@ int lc_ensemble_train(lc_ensemble **out, const lc_dataset *ds, const lc_wm_confi
         for (int e = 0; e <= E; e++) {
             double v = e < E ? member_val_loss(m, e, X, Yn, val, n_val, CH, xb, yb, mu, acts)
                              : term_val_loss(m, Z, Tn, val, n_val, CH, zb, tb, acts);
+            if (!isfinite(v)) {
+                rc = lc_fail(err, LC_ERR_NAN, "train-wm: the validation loss of %s %d became "
+                             "non-finite at epoch %d (try a lower learning rate)",
+                             e < E ? "member" : "the termination classifier", e, epoch);
+                goto done;
+            }
             if (!isfinite(best_val[e]) || (best_val[e] - v) / fabs(best_val[e]) > 0.01) {
                 best_val[e] = v;
                 improved++;
@@ -836,6 +842,22 @@ static int finite_tensor(const lc_tensor *t, const char *name, int positive, lc_
     return LC_OK;
 }
 
+// The optional figures, read leniently above, must still have their types and ranges
+// (NaN admitted where a figure could not be measured).
+static int strict_meta(const lc_file *f, lc_error *err) {
+    static const char *const figs[] = {"val_mse", "val_mse_trivial", "val_nmse", "val_reward_mse",
+                                       "val_term_acc"};
+    int64_t v = 0;
+    double d;
+    int rc;
+    if ((rc = lc_file_opt_int(f, "train_rows", 0, INT64_MAX, &v, err)) ||
+        (rc = lc_file_opt_int(f, "val_rows", 0, INT64_MAX, &v, err)))
+        return rc;
+    for (size_t i = 0; i < sizeof figs / sizeof figs[0]; i++)
+        if ((rc = lc_file_opt_float(f, figs[i], NAN, HUGE_VAL, &d, err))) return rc;
+    return LC_OK;
+}
+
 static int from_file(lc_ensemble **out, const lc_file *f, lc_error *err) {
     if (strcmp(lc_file_kind(f), "worldmodel") != 0)
         return lc_fail(err, LC_ERR_FORMAT, "not a world model (the file holds a \"%s\")", lc_file_kind(f));
@@ -946,6 +968,8 @@ static int from_file(lc_ensemble **out, const lc_file *f, lc_error *err) {
         rc = lc_fail(err, LC_ERR_NAN, "world model: parameters hold non-finite values");
         goto fail;
     }
+    if ((rc = strict_meta(f, err)) || (rc = lc_file_check_claimed(f, "world model", NULL, err)))
+        goto fail;
     *out = m;
     return LC_OK;
 fail:

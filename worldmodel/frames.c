@@ -269,7 +269,11 @@ static int load_frames(lc_frames *fr, const lc_file *f, lc_error *err) {
     memcpy(fr->starts, s->data, fr->n);
     memcpy(fr->terminated, te->data, fr->n);
     memcpy(fr->truncated, tr->data, fr->n);
-    return LC_OK;
+    int64_t n64 = 0;
+    if ((rc = lc_file_opt_int(f, "n", N, N, &n64, err)) ||
+        (rc = lc_file_opt_int(f, "episodes", 0, N, &n64, err)))
+        return rc;
+    return lc_file_check_claimed(f, "frames", NULL, err);
 }
 
 static int load_actions(lc_frames *fr, const lc_file *f, lc_error *err) {
@@ -286,7 +290,20 @@ static int load_actions(lc_frames *fr, const lc_file *f, lc_error *err) {
     fr->actions = malloc(t->nbytes);
     if (!fr->actions) return lc_fail(err, LC_ERR_NOMEM, "out of memory");
     memcpy(fr->actions, t->data, t->nbytes);
-    return LC_OK;
+    int64_t v = 0;
+    if ((rc = lc_file_opt_int(f, "n", N, N, &v, err)) ||
+        (rc = lc_file_opt_int(f, "n_actions", fr->n_actions, fr->n_actions, &v, err)))
+        return rc;
+    return lc_file_check_claimed(f, "frame actions", NULL, err);
+}
+
+int lc_frames_from_file(lc_frames *fr, const lc_file *f, const lc_file *actions, lc_error *err) {
+    memset(fr, 0, sizeof *fr);
+    int rc = load_frames(fr, f, err);
+    if (!rc && actions) rc = load_actions(fr, actions, err);
+    if (!rc) rc = lc_frames_validate(fr, err);
+    if (rc) lc_frames_free(fr);
+    return rc;
 }
 
 int lc_frames_load(lc_frames *fr, const char *path, const char *actions_path, lc_error *err) {

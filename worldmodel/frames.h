@@ -52,6 +52,9 @@ int lc_frames_save(const lc_frames *fr, const char *path, const char *actions_pa
 // Reads and validates a frames file; actions_path (may be NULL) adds the actions,
 // checked against the frames (same count, -1 exactly at starts, in [0, n_actions)).
 int lc_frames_load(lc_frames *fr, const char *path, const char *actions_path, lc_error *err);
+// The same from files already read or decoded (actions may be NULL); on failure fr is
+// freed. Every tensor of each file must be one the frames use (lc_file_check_claimed).
+int lc_frames_from_file(lc_frames *fr, const lc_file *f, const lc_file *actions, lc_error *err);
 // Checks flags and layout (first row a start, ends followed by starts, finite rewards).
 int lc_frames_validate(const lc_frames *fr, lc_error *err);
 // Episodes (rows with starts = 1).
