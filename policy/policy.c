@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "policy/policy.h"
+#include "core/settings.h"
 
 #define LOG_2PI 1.8378770664093453f
 
@@ -743,22 +744,16 @@ int lc_policy_save(const lc_policy *p, lc_file *f, int with_opt, lc_error *err) 
 
 static int get_int(const lc_file *f, const char *k, int lo, int hi, int *out, lc_error *err) {
     int64_t v;
-    int rc = lc_file_get_int(f, k, &v, err);
-    if (rc) return rc;
-    if (v < lo || v > hi)
-        return lc_fail(err, LC_ERR_FORMAT, "%s = %lld is out of range [%d, %d]", k, (long long)v,
-                       lo, hi);
-    *out = (int)v;
-    return LC_OK;
+    int rc = lc_file_get_int_in(f, k, lo, hi, &v, err);
+    if (!rc) *out = (int)v;
+    return rc;
 }
 
 static int get_float(const lc_file *f, const char *k, float *out, lc_error *err) {
     double v;
-    int rc = lc_file_get_float(f, k, &v, err);
-    if (rc) return rc;
-    if (!isfinite(v)) return lc_fail(err, LC_ERR_FORMAT, "%s is not finite", k);
-    *out = (float)v;
-    return LC_OK;
+    int rc = lc_file_get_float_in(f, k, -HUGE_VAL, HUGE_VAL, &v, err);
+    if (!rc) *out = (float)v;
+    return rc;
 }
 
 // What lc_policy_load demands beyond what it reads: meta values of the right type and

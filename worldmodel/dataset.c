@@ -4,6 +4,7 @@
 //
 // Letters: N = rows, O = obs_size, A = act_size, K = envs, T = steps per env.
 #include "worldmodel/dataset.h"
+#include "core/settings.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -298,12 +299,7 @@ int lc_dataset_save(const lc_dataset *ds, const char *path, lc_error *err) {
 
 static int get_count(const lc_file *f, const char *key, int64_t lo, int64_t hi, int64_t *v,
                      lc_error *err) {
-    int rc = lc_file_get_int(f, key, v, err);
-    if (rc) return rc;
-    if (*v < lo || *v > hi)
-        return lc_fail(err, LC_ERR_SIZE, "dataset: %s = %lld is outside [%lld, %lld]", key,
-                       (long long)*v, (long long)lo, (long long)hi);
-    return LC_OK;
+    return lc_file_get_int_in(f, key, lo, hi, v, err);
 }
 
 static int from_file(lc_dataset *ds, const lc_file *f, lc_error *err) {

@@ -12,6 +12,7 @@
 // optionally states (M, O), and the members' parameters wm.mK.wJ, wm.mK.bJ,
 // wm.mK.maxlv, wm.mK.minlv, and the termination classifier's wm.term.wJ, wm.term.bJ.
 #include "worldmodel/ensemble.h"
+#include "core/settings.h"
 
 #include <assert.h>
 #include <math.h>
@@ -823,13 +824,9 @@ int lc_ensemble_save(const lc_ensemble *m, const char *path, lc_error *err) {
 
 static int get_int_in(const lc_file *f, const char *key, int64_t lo, int64_t hi, int *v, lc_error *err) {
     int64_t x;
-    int rc = lc_file_get_int(f, key, &x, err);
-    if (rc) return rc;
-    if (x < lo || x > hi)
-        return lc_fail(err, LC_ERR_SIZE, "world model: %s = %lld is outside [%lld, %lld]", key,
-                       (long long)x, (long long)lo, (long long)hi);
-    *v = (int)x;
-    return LC_OK;
+    int rc = lc_file_get_int_in(f, key, lo, hi, &x, err);
+    if (!rc) *v = (int)x;
+    return rc;
 }
 
 static int finite_tensor(const lc_tensor *t, const char *name, int positive, lc_error *err) {

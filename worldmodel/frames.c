@@ -4,6 +4,7 @@
 //
 // Letters: N = frames, H/W/C = stored shape, GH/GW = the game's frame side, K = envs.
 #include "worldmodel/frames.h"
+#include "core/settings.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -222,12 +223,9 @@ int lc_frames_save(const lc_frames *fr, const char *path, const char *actions_pa
 
 static int get_dim(const lc_file *f, const char *key, int lo, int hi, int *out, lc_error *err) {
     int64_t v;
-    int rc = lc_file_get_int(f, key, &v, err);
-    if (rc) return rc;
-    if (v < lo || v > hi) return lc_fail(err, LC_ERR_SIZE, "%s = %lld is out of [%d, %d]", key,
-                                         (long long)v, lo, hi);
-    *out = (int)v;
-    return LC_OK;
+    int rc = lc_file_get_int_in(f, key, lo, hi, &v, err);
+    if (!rc) *out = (int)v;
+    return rc;
 }
 
 static int load_frames(lc_frames *fr, const lc_file *f, lc_error *err) {
