@@ -16,23 +16,10 @@
 #include "core/metrics.h"
 #include "core/progress.h"
 #include "core/rng.h"
+#include "tests/helpers/tmpdir.h"
 
-static char tmpdir[256];
-
-static void setup_dir(void) {
-    snprintf(tmpdir, sizeof tmpdir, "/tmp/lucid_test_core_XXXXXX");
-    ck_assert_ptr_nonnull(mkdtemp(tmpdir));
-}
-
-static void teardown_dir(void) {
-    char cmd[300];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
-    if (system(cmd) != 0) fprintf(stderr, "could not remove %s\n", tmpdir);
-}
-
-static void path_in(char *buf, size_t cap, const char *name) {
-    snprintf(buf, cap, "%s/%s", tmpdir, name);
-}
+static void setup_dir(void) { tmpdir_make("core"); }
+static void teardown_dir(void) { tmpdir_remove(); }
 
 // The whole file as a NUL-terminated string (malloc'd).
 static char *slurp(const char *path, size_t *len) {

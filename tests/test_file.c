@@ -17,25 +17,12 @@
 
 #include "core/file.h"
 #include "core/rng.h"
+#include "tests/helpers/tmpdir.h"
 
 // ---------------------------------------------------------------- helpers
 
-static char tmpdir[256];
-
-static void setup_dir(void) {
-    snprintf(tmpdir, sizeof tmpdir, "/tmp/lucid_test_file_XXXXXX");
-    ck_assert_ptr_nonnull(mkdtemp(tmpdir));
-}
-
-static void teardown_dir(void) {
-    char cmd[300];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
-    if (system(cmd) != 0) fprintf(stderr, "could not remove %s\n", tmpdir);
-}
-
-static void path_in(char *buf, size_t cap, const char *name) {
-    snprintf(buf, cap, "%s/%s", tmpdir, name);
-}
+static void setup_dir(void) { tmpdir_make("file"); }
+static void teardown_dir(void) { tmpdir_remove(); }
 
 static int count_files(const char *dir) {
     char cmd[300];
