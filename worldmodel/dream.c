@@ -5,6 +5,7 @@
 // Letters: N = envs, O = obs_size, I = model input, Y = O + 1, OUT = 2 Y + 1, K = elites.
 #include "worldmodel/dream.h"
 #include "worldmodel/genie.h"
+#include "worldmodel/genie_tokens.h"
 
 #include <assert.h>
 #include <errno.h>
@@ -312,6 +313,7 @@ int lc_dream_env_ctor(lc_env_impl *impl, const char *name, int num_envs,
     int rc = split_name(name, path, sizeof path, &name_params, err);
     if (rc) return rc;
     if (lc_genie_file_is(path)) return lc_genie_env_ctor(impl, name, num_envs, opts, err); // Genie
+    if (lc_gtok_file_is(path)) return lc_gtok_env_ctor(impl, name, num_envs, opts, err); // tokens
     lc_dream_params p = lc_dream_params_default();
     if ((rc = lc_dream_params_parse(&p, name_params, err))) return rc;
     if (opts && (rc = lc_dream_params_parse(&p, opts->params, err))) return rc;

@@ -87,122 +87,6 @@ void lc_genie_free(lc_genie *g) {
     free(g);
 }
 
-// ---------------------------------------------------------------- conv stack
-
-static void cnet_define(lc_genie_cnet *n, lc_params *p, const char *name, int IC, int HC, int OC,
-                        int R, int CD) {
-    n->IC = IC, n->HC = HC, n->OC = OC, n->R = R, n->CD = CD;
-    char wn[64];
-    int sc[2] = {HC, CD};
-    snprintf(wn, sizeof wn, "%s.wc", name);
-    n->wc = lc_params_add(p, wn, 2, sc);
-    int io[3][2] = {{HC, IC}, {HC, HC}, {OC, HC}};
-    for (int l = 0; l < 3; l++) {
-        char nm[64];
-        int sw[4] = {io[l][0], io[l][1], 3, 3};
-        snprintf(nm, sizeof nm, "%s.c%dw", name, l + 1);
-        n->w[l] = lc_params_add(p, nm, 4, sw);
-        snprintf(nm, sizeof nm, "%s.c%db", name, l + 1);
-        n->b[l] = lc_params_add(p, nm, 1, &io[l][0]);
-    }
-}
-
-void lc_genie_cnet_init(const lc_genie_cnet *n, lc_params *p, float out_gain, lc_rng *rng) {
-    int fan[3] = {n->IC * 9, n->HC * 9, n->HC * 9}, out[3] = {n->HC, n->HC, n->OC};
-    for (int l = 0; l < 3; l++) {
-        lc_init_kaiming_uniform(lc_param(p, n->w[l]), fan[l], (size_t)out[l] * fan[l], rng);
-        memset(lc_param(p, n->b[l]), 0, (size_t)out[l] * sizeof(float));
-    }
-    float *w = lc_param(p, n->w[2]);
-    for (size_t i = 0; i < (size_t)n->OC * fan[2]; i++) w[i] *= out_gain;
-    lc_init_kaiming_uniform(lc_param(p, n->wc), n->CD, (size_t)n->HC * n->CD, rng);
-}
-
-// Floats of activations (a1, a2, out) and of the im2col workspace for batch B.
-static size_t cnet_act_size(const lc_genie_cnet *n, int B) {
-    return (size_t)B * (2 * n->HC + n->OC) * n->R * n->R;
-}
-static size_t cnet_col_size(const lc_genie_cnet *n) {
-    int m = n->IC > n->HC ? n->IC : n->HC;
-    return lc_conv2d_col_size(m, n->R, n->R, 3, 1, 1);
-}
-
-// Floats of backward scratch for batch B.
-static size_t cnet_work_size(const lc_genie_cnet *n, int B) {
-    return (size_t)B * n->HC * (2 * (size_t)n->R * n->R + 1);
-}
-
-// Forward: in (B, IC, R, R), cond (B, CD) -> returns out (B, OC, R, R) inside acts.
-static const float *cnet_forward(const lc_genie_cnet *n, const lc_params *p, float *acts,
-                                 float *col, const float *in, const float *cond, int B) {
-    const int R = n->R, HC = n->HC;
-    const size_t S = (size_t)R * R;
-    float *a1 = acts, *a2 = a1 + (size_t)B * HC * S, *o = a2 + (size_t)B * HC * S;
-    lc_conv2d_forward(a1, col, in, lc_param(p, n->w[0]), lc_param(p, n->b[0]), B, n->IC, R, R,
-                      HC, 3, 1, 1);
-    const float *wc = lc_param(p, n->wc);
-    for (int i = 0; i < B; i++) { // + wc cond_i at every position
-        const float *ci = cond + (size_t)i * n->CD;
-        for (int h = 0; h < HC; h++) {
-            float e = 0.0f;
-            for (int d = 0; d < n->CD; d++) e += wc[h * n->CD + d] * ci[d];
-            float *a = a1 + ((size_t)i * HC + h) * S;
-            for (size_t s = 0; s < S; s++) a[s] += e;
-        }
-    }
-    lc_relu_forward(a1, a1, (size_t)B * n->HC * S);
-    lc_conv2d_forward(a2, col, a1, lc_param(p, n->w[1]), lc_param(p, n->b[1]), B, n->HC, R, R,
-                      n->HC, 3, 1, 1);
-    lc_relu_forward(a2, a2, (size_t)B * n->HC * S);
-    lc_conv2d_forward(o, col, a2, lc_param(p, n->w[2]), lc_param(p, n->b[2]), B, n->HC, R, R,
-                      n->OC, 3, 1, 1);
-    return o;
-}
-
-// Backward: dout (B, OC, R, R); grads accumulate into p->grads; din (B, IC, R, R) and
-// dcond (B, CD) are overwritten when not NULL; da2 (like a2, may be NULL) is a gradient
-// arriving at the second layer's output from elsewhere (a head). work: cnet_work_size floats.
-static void cnet_backward(const lc_genie_cnet *n, lc_params *p, float *work, float *col,
-                          const float *acts, const float *in, const float *cond,
-                          const float *dout, const float *da2, float *din, float *dcond, int B) {
-    const int R = n->R;
-    const size_t S = (size_t)R * R, nh = (size_t)B * n->HC * S;
-    const float *a1 = acts, *a2 = a1 + nh;
-    float *ga = work, *gz = work + nh; // gradients after and before a relu
-    memset(ga, 0, nh * sizeof(float));
-    lc_conv2d_backward(ga, lc_grad(p, n->w[2]), lc_grad(p, n->b[2]), col, dout, a2,
-                       lc_param(p, n->w[2]), B, n->HC, R, R, n->OC, 3, 1, 1);
-    if (da2)
-        for (size_t i = 0; i < nh; i++) ga[i] += da2[i];
-    memset(gz, 0, nh * sizeof(float));
-    lc_relu_backward(gz, ga, a2, nh);
-    memset(ga, 0, nh * sizeof(float));
-    lc_conv2d_backward(ga, lc_grad(p, n->w[1]), lc_grad(p, n->b[1]), col, gz, a1,
-                       lc_param(p, n->w[1]), B, n->HC, R, R, n->HC, 3, 1, 1);
-    memset(gz, 0, nh * sizeof(float));
-    lc_relu_backward(gz, ga, a1, nh);
-    float *gs = work + 2 * nh; // (B, HC): gz summed over space, the embedding's gradient
-    const float *wc = lc_param(p, n->wc);
-    float *dwc = lc_grad(p, n->wc);
-    for (int i = 0; i < B; i++) {
-        for (int h = 0; h < n->HC; h++) {
-            const float *gi = gz + ((size_t)i * n->HC + h) * S;
-            float acc = 0.0f;
-            for (size_t s = 0; s < S; s++) acc += gi[s];
-            gs[(size_t)i * n->HC + h] = acc;
-            for (int d = 0; d < n->CD; d++) dwc[h * n->CD + d] += acc * cond[(size_t)i * n->CD + d];
-        }
-        if (dcond)
-            for (int d = 0; d < n->CD; d++) {
-                float acc = 0.0f;
-                for (int h = 0; h < n->HC; h++) acc += wc[h * n->CD + d] * gs[(size_t)i * n->HC + h];
-                dcond[(size_t)i * n->CD + d] = acc;
-            }
-    }
-    if (din) memset(din, 0, (size_t)B * n->IC * S * sizeof(float));
-    lc_conv2d_backward(din, lc_grad(p, n->w[0]), lc_grad(p, n->b[0]), col, gz, in,
-                       lc_param(p, n->w[0]), B, n->IC, R, R, n->HC, 3, 1, 1);
-}
 
 // Defines and allocates both parameter arenas for g->cfg and g->C.
 static int build(lc_genie *g, lc_error *err) {
@@ -226,9 +110,9 @@ static int build(lc_genie *g, lc_error *err) {
     g->lw = lc_params_add(&g->lam, "enc.lw", 2, sl);
     g->lb = lc_params_add(&g->lam, "enc.lb", 1, &D);
     g->cb = lc_params_add(&g->lam, "codebook", 2, scb);
-    cnet_define(&g->dec, &g->lam, "dec", 2 * C, c->lam_hidden, C, R, D);
+    lc_genie_cnet_define(&g->dec, &g->lam, "dec", 2 * C, c->lam_hidden, C, R, D);
     lc_params_init(&g->dyn);
-    cnet_define(&g->dn, &g->dyn, "dyn", 2 * C, c->dyn_hidden, C, R, K);
+    lc_genie_cnet_define(&g->dn, &g->dyn, "dyn", 2 * C, c->dyn_hidden, C, R, K);
     int NH = g->n_rvals + 1, shw[2] = {NH, 2 * c->dyn_hidden};
     g->hw = lc_params_add(&g->dyn, "dyn.head_w", 2, shw);
     g->hb = lc_params_add(&g->dyn, "dyn.head_b", 1, &NH);
@@ -395,8 +279,8 @@ static int lam_buf_init(lam_buf *b, const lc_genie *g, int B, int train, lc_erro
     size_t C = g->C, R = g->R, E = g->cfg.enc_ch, D = g->cfg.code_dim, P = g->P, n = B;
     size_t col1 = lc_conv2d_col_size(g->IC, g->R, g->R, 4, 2, 1);
     size_t col2 = lc_conv2d_col_size(g->cfg.enc_ch, g->H1, g->H1, 4, 2, 1);
-    size_t A = cnet_act_size(&g->dec, B), DI = 2 * C * R * R;
-    size_t col3 = cnet_col_size(&g->dec);
+    size_t A = lc_genie_cnet_act_size(&g->dec, B), DI = 2 * C * R * R;
+    size_t col3 = lc_genie_cnet_col_size(&g->dec);
     if (col3 > col1) col1 = col3;
     b->in = malloc(n * 4 * C * R * R * sizeof(float));
     b->h1 = malloc(n * E * g->H1 * g->H1 * sizeof(float));
@@ -421,7 +305,7 @@ static int lam_buf_init(lam_buf *b, const lc_genie *g, int B, int train, lc_erro
         b->dh2p = malloc(n * 2 * E * g->H2 * g->H2 * sizeof(float));
         b->dh1 = malloc(n * E * g->H1 * g->H1 * sizeof(float));
         b->dh1p = malloc(n * E * g->H1 * g->H1 * sizeof(float));
-        b->work = malloc(cnet_work_size(&g->dec, B) * sizeof(float));
+        b->work = malloc(lc_genie_cnet_work_size(&g->dec, B) * sizeof(float));
         ok = ok && b->dpred && b->dzq && b->dz && b->dpool && b->dh2 && b->dh2p && b->dh1 &&
              b->dh1p && b->work;
     }
@@ -681,7 +565,7 @@ static double lam_fwd_bwd(lc_genie *g, lam_buf *b, const float *X, const size_t 
     lam_encode(g, b, X, t);
     const float *cb = lc_param(&g->lam, g->cb);
     lc_vq_losses vl = lc_vq_forward(b->zq, b->codes, b->z, cb, B, K, D);
-    const float *pred = cnet_forward(&g->dec, &g->lam, b->acts, b->col, b->decin, b->zq, B);
+    const float *pred = lc_genie_cnet_forward(&g->dec, &g->lam, b->acts, b->col, b->decin, b->zq, B);
     float mse = lc_mse_forward(pred, b->tgt, (size_t)B * P);
     lc_params_zero_grad(&g->lam);
     memset(b->dpred, 0, (size_t)B * P * sizeof(float));
@@ -689,7 +573,7 @@ static double lam_fwd_bwd(lc_genie *g, lam_buf *b, const float *X, const size_t 
     // so it is not swamped by the codebook/commitment terms (means over D).
     lc_mse_backward(b->dpred, pred, b->tgt, (size_t)B * P, (float)P);
     // The frames are inputs, not parameters: no gradient into them.
-    cnet_backward(&g->dec, &g->lam, b->work, b->col, b->acts, b->decin, b->zq, b->dpred, NULL,
+    lc_genie_cnet_backward(&g->dec, &g->lam, b->work, b->col, b->acts, b->decin, b->zq, b->dpred, NULL,
                   NULL, b->dzq, B);
     memset(b->dz, 0, (size_t)B * D * sizeof(float));
     lc_vq_backward(b->dz, lc_grad(&g->lam, g->cb), b->dzq, b->z, cb, b->codes, B, K, D,
@@ -756,7 +640,7 @@ typedef struct dyn_buf {
 static size_t dyn_fwd_floats(const lc_genie *g, int B) {
     const lc_genie_cnet *n = &g->dn;
     return (size_t)B * (2 * g->P + g->cfg.n_codes + 2 * n->HC + 2 * g->n_rvals + 1) +
-           cnet_act_size(n, B) + cnet_col_size(n);
+           lc_genie_cnet_act_size(n, B) + lc_genie_cnet_col_size(n);
 }
 
 size_t lc_genie_dyn_work(const lc_genie *g, int B) { return dyn_fwd_floats(g, B); }
@@ -770,7 +654,7 @@ static void dyn_buf_carve(dyn_buf *b, const lc_genie *g, float *w, int B) {
     b->pool = w, w += (size_t)B * 2 * g->dn.HC;
     b->head = w, w += (size_t)B * (g->n_rvals + 1);
     b->prob = w, w += (size_t)B * g->n_rvals;
-    b->acts = w, w += cnet_act_size(&g->dn, B);
+    b->acts = w, w += lc_genie_cnet_act_size(&g->dn, B);
     b->col = w;
 }
 
@@ -790,7 +674,7 @@ static const float *dyn_forward(const lc_genie *g, dyn_buf *b, const float *prev
         memset(b->cond + (size_t)i * K, 0, K * sizeof(float));
         b->cond[(size_t)i * K + g->code_alias[codes[i]]] = 1.0f;
     }
-    const float *o = cnet_forward(&g->dn, &g->dyn, b->acts, b->col, b->in, b->cond, B);
+    const float *o = lc_genie_cnet_forward(&g->dn, &g->dyn, b->acts, b->col, b->in, b->cond, B);
     const float *a2 = b->acts + (size_t)B * HC * S;
     lc_gpool_forward(b->pool, b->am, a2, B, HC, (int)S);
     const int NH = g->n_rvals + 1;
@@ -821,22 +705,22 @@ void lc_genie_dyn_step(const lc_genie *g, float *work, const float *prev, const 
 }
 
 size_t lc_genie_disagree_work(const lc_genie *g, int B) {
-    return (size_t)B * (2 * g->P + g->cfg.code_dim) + cnet_act_size(&g->dec, B) +
-           cnet_col_size(&g->dec);
+    return (size_t)B * (2 * g->P + g->cfg.code_dim) + lc_genie_cnet_act_size(&g->dec, B) +
+           lc_genie_cnet_col_size(&g->dec);
 }
 
 void lc_genie_disagree(const lc_genie *g, float *work, const float *prev, const float *cur,
                        const int *codes, int B, const float *next, float *d) {
     const int P = g->P, D = g->cfg.code_dim;
     float *in = work, *cond = in + (size_t)B * 2 * P, *acts = cond + (size_t)B * D;
-    float *col = acts + cnet_act_size(&g->dec, B);
+    float *col = acts + lc_genie_cnet_act_size(&g->dec, B);
     const float *cb = lc_param(&g->lam, g->cb);
     for (int i = 0; i < B; i++) {
         memcpy(in + (size_t)i * 2 * P, prev + (size_t)i * P, P * sizeof(float));
         memcpy(in + (size_t)i * 2 * P + P, cur + (size_t)i * P, P * sizeof(float));
         memcpy(cond + (size_t)i * D, cb + (size_t)g->code_alias[codes[i]] * D, D * sizeof(float));
     }
-    const float *o = cnet_forward(&g->dec, &g->lam, acts, col, in, cond, B);
+    const float *o = lc_genie_cnet_forward(&g->dec, &g->lam, acts, col, in, cond, B);
     for (int i = 0; i < B; i++) {
         const float *oi = o + (size_t)i * P, *ci = cur + (size_t)i * P, *ni = next + (size_t)i * P;
         double acc = 0;
@@ -902,7 +786,7 @@ static int dyn_buf_init(dyn_buf *b, const lc_genie *g, int B, lc_error *err) {
     b->dhead = malloc((size_t)B * (g->n_rvals + 1) * sizeof(float));
     b->dpool = malloc((size_t)B * 2 * HC * sizeof(float));
     b->da2 = malloc((size_t)B * HC * S * sizeof(float));
-    b->work = malloc(cnet_work_size(&g->dn, B) * sizeof(float));
+    b->work = malloc(lc_genie_cnet_work_size(&g->dn, B) * sizeof(float));
     b->rows = malloc((size_t)2 * B * g->P * sizeof(float));
     if (!b->rows || !b->am || !b->dout || !b->dhead || !b->dpool || !b->da2 || !b->work) {
         dyn_buf_free(b);
@@ -960,7 +844,7 @@ static double dyn_fwd_bwd(lc_genie *g, dyn_buf *b, const float *X, const lc_fram
                        b->pool, lc_param(&g->dyn, g->hw), B, 2 * HC, g->n_rvals + 1);
     memset(b->da2, 0, (size_t)B * HC * S * sizeof(float));
     lc_gpool_backward(b->da2, b->dpool, b->am, B, HC, (int)S);
-    cnet_backward(&g->dn, &g->dyn, b->work, b->col, b->acts, b->in, b->cond, b->dout, b->da2,
+    lc_genie_cnet_backward(&g->dn, &g->dyn, b->work, b->col, b->acts, b->in, b->cond, b->dout, b->da2,
                   NULL, NULL, B);
     return loss;
 }

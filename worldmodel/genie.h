@@ -86,6 +86,23 @@ typedef struct lc_genie_cnet {
 // Initialises a conv stack: Kaiming for the hidden layers and the embedding, the output
 // layer's weights scaled by out_gain (small: the net starts by predicting no change).
 void lc_genie_cnet_init(const lc_genie_cnet *n, lc_params *p, float out_gain, lc_rng *rng);
+// (worldmodel/genie_cnet.c) Registers the tensors NAME.wc, NAME.c{1,2,3}{w,b} in p.
+void lc_genie_cnet_define(lc_genie_cnet *n, lc_params *p, const char *name, int IC, int HC,
+                          int OC, int R, int CD);
+// Floats of activations (a1, a2, out) for batch B; of the im2col column; of backward scratch.
+size_t lc_genie_cnet_act_size(const lc_genie_cnet *n, int B);
+size_t lc_genie_cnet_col_size(const lc_genie_cnet *n);
+size_t lc_genie_cnet_work_size(const lc_genie_cnet *n, int B);
+// Forward: in (B, IC, R, R), cond (B, CD) -> returns out (B, OC, R, R) inside acts (after
+// a1 (B, HC, R, R) and a2 (B, HC, R, R), both after their relu).
+const float *lc_genie_cnet_forward(const lc_genie_cnet *n, const lc_params *p, float *acts,
+                                   float *col, const float *in, const float *cond, int B);
+// Backward: dout (B, OC, R, R); grads accumulate into p->grads; din (B, IC, R, R) and
+// dcond (B, CD) are overwritten when not NULL; da2 (like a2, may be NULL) is a gradient
+// arriving at the second layer's output from elsewhere (a head). work: work_size floats.
+void lc_genie_cnet_backward(const lc_genie_cnet *n, lc_params *p, float *work, float *col,
+                            const float *acts, const float *in, const float *cond,
+                            const float *dout, const float *da2, float *din, float *dcond, int B);
 
 typedef struct lc_genie {
     lc_genie_cfg cfg;
