@@ -38,6 +38,35 @@ static double psnr(const float *a, const float *b, int n) {
     return 10.0 * log10(1.0 / mse);
 }
 
+// Frames per second of dream:MODEL with 64 envs under uniform random actions in [0, K)
+// (0 with a message when the env cannot be made).
+static double dream_fps(const char *model, int K) {
+    char name[4200];
+    snprintf(name, sizeof name, "dream:%s", model);
+    lc_env *env = NULL;
+    lc_env_opts eo = lc_env_opts_default();
+    eo.num_envs = 64;
+    lc_error err = {0};
+    double fps = 0;
+    if (lc_env_make(&env, name, &eo, &err) == LC_OK && lc_env_reset(env, 1, &err) == LC_OK) {
+        int32_t a[64];
+        lc_rng rng;
+        lc_rng_seed(&rng, 3, 0);
+        int steps = 0;
+        double t0 = lc_now();
+        while (lc_now() - t0 < 1.0 || steps < 5) {
+            for (int i = 0; i < 64; i++) a[i] = (int32_t)lc_rng_below(&rng, (uint32_t)K);
+            if (lc_env_step(env, a, &err) != LC_OK) break;
+            steps++;
+        }
+        fps = 64.0 * steps / (lc_now() - t0);
+    } else {
+        fprintf(stderr, "lucid eval-genie: dream env: %s\n", err.msg);
+    }
+    lc_env_free(env);
+    return fps;
+}
+
 // Latent-action consistency on the held-out triples (centres idx, the LAM's codes, the
 // code x true action counts conf (K, A)) and the map from <= labels labelled training
 // transitions (lab). -1 (with a message) when there are too few held-out transitions.
@@ -322,28 +351,7 @@ static int eval_tokens(const char *model, const char *data, const char *actions,
         if (breakout) one_gen = (double)one / (LM * LW), one_real = (double)onr / nreal;
     }
     // ---- generation speed through the env API (64 envs, batched)
-    char name[4200];
-    snprintf(name, sizeof name, "dream:%s", model);
-    lc_env *env = NULL;
-    lc_env_opts eo = lc_env_opts_default();
-    eo.num_envs = 64;
-    double fps = 0;
-    if (lc_env_make(&env, name, &eo, &err) == LC_OK && lc_env_reset(env, 1, &err) == LC_OK) {
-        int32_t a[64];
-        lc_rng rng;
-        lc_rng_seed(&rng, 3, 0);
-        int steps = 0;
-        double t0 = lc_now();
-        while (lc_now() - t0 < 2.0 || steps < 3) {
-            for (int i = 0; i < 64; i++) a[i] = (int32_t)lc_rng_below(&rng, (uint32_t)K);
-            if (lc_env_step(env, a, &err) != LC_OK) break;
-            steps++;
-        }
-        fps = 64.0 * steps / (lc_now() - t0);
-    } else {
-        fprintf(stderr, "lucid eval-genie: dream env: %s\n", err.msg);
-    }
-    lc_env_free(env);
+    double fps = dream_fps(model, K);
     double d4 = M > 0 ? p_inf[3] - p_rnd[3] : NAN;
     double survival = balls ? (double)kept / balls : NAN;
     char b1[32], b2[32], b3[32], b4[32], b5[32], b6[32], b7[32], b8[32], b9[32], b10[32];
@@ -596,28 +604,7 @@ int cmd_eval_genie(int argc, char **argv) {
         free(cc);
     }
     // ---- generation speed through the env API (64 envs, batched)
-    char name[4200];
-    snprintf(name, sizeof name, "dream:%s", model);
-    lc_env *env = NULL;
-    lc_env_opts eo = lc_env_opts_default();
-    eo.num_envs = 64;
-    double fps = 0;
-    if (lc_env_make(&env, name, &eo, &err) == LC_OK && lc_env_reset(env, 1, &err) == LC_OK) {
-        int32_t a[64];
-        lc_rng rng;
-        lc_rng_seed(&rng, 3, 0);
-        int steps = 0;
-        double t0 = lc_now();
-        while (lc_now() - t0 < 1.0 || steps < 5) {
-            for (int i = 0; i < 64; i++) a[i] = (int32_t)lc_rng_below(&rng, (uint32_t)K);
-            if (lc_env_step(env, a, &err) != LC_OK) break;
-            steps++;
-        }
-        fps = 64.0 * steps / (lc_now() - t0);
-    } else {
-        fprintf(stderr, "lucid eval-genie: dream env: %s\n", err.msg);
-    }
-    lc_env_free(env);
+    double fps = dream_fps(model, K);
     double d4 = M > 0 ? p_inf[3] - p_rnd[3] : NAN;
     // ---- the dream beside the real game under the dream's own (random) play
     // (skipped, with a note, where the game is not one this program can make)

@@ -14,6 +14,7 @@
 #include "env/env.h"
 #include "nn/nn.h"
 #include "tests/helpers/env_contract.h"
+#include "tests/helpers/grad_check.h"
 #include "worldmodel/frames.h"
 #include "worldmodel/genie.h"
 #include "worldmodel/genie_tokens.h"
@@ -183,43 +184,6 @@ END_TEST
 
 // ---------------------------------------------------------------- gradients
 
-typedef double (*loss_fn)(void *ctx);
-
-// Central differences at 6 entries of tensor `which` against the analytic gradient that
-// the last loss_fn call left in p->grads. A step may cross a relu or max kink; a real
-// error shows at both step sizes.
-static int fd_check(lc_params *p, int which, loss_fn f, void *ctx) {
-    double l0 = f(ctx);
-    ck_assert(isfinite(l0));
-    size_t n = p->t[which].size;
-    float *an = malloc(n * sizeof(float));
-    memcpy(an, lc_grad(p, which), n * sizeof(float));
-    float *w = lc_param(p, which);
-    int bad = 0;
-    for (int k = 0; k < 6; k++) {
-        size_t i = (size_t)k * 7919 % n;
-        double num = 0;
-        int ok = 0;
-        for (int hs = 0; hs < 2 && !ok; hs++) {
-            float old = w[i], h = hs ? 5e-4f : 2e-3f;
-            w[i] = old + h;
-            double lp = f(ctx);
-            w[i] = old - h;
-            double lm = f(ctx);
-            w[i] = old;
-            num = (lp - lm) / (2 * h);
-            ok = fabs(num - an[i]) <= 1e-3 + 0.05 * fabs(num) * (hs ? 2 : 1);
-        }
-        if (!ok) {
-            fprintf(stderr, "grad %s[%zu]: numeric %g analytic %g\n", p->t[which].name, i, num,
-                    an[i]);
-            bad++;
-        }
-    }
-    free(an);
-    return bad;
-}
-
 typedef struct tok_ctx {
     lc_tok *t;
     float *x;
@@ -247,7 +211,7 @@ START_TEST(test_tok_gradients) {
     const char *names[] = {"dec.d1w", "dec.d1b", "dec.d2w", "dec.d2b", "dec.d3w", "dec.d3b"};
     int bad = 0;
     for (size_t k = 0; k < sizeof names / sizeof names[0]; k++)
-        bad += fd_check(p, lc_params_find(p, names[k]), tok_loss, &ctx);
+        bad += lc_test_fd_check(p, lc_params_find(p, names[k]), tok_loss, &ctx);
     ck_assert_int_eq(bad, 0);
     // The encoder's is the straight-through estimate: its commitment part alone is exact;
     // check that the full gradient is finite and non-zero.
@@ -297,7 +261,7 @@ START_TEST(test_gtok_gradients) {
     }
     lc_params *p = lc_gtok_params(g);
     int bad = 0;
-    for (int k = 0; k < p->ntensors; k++) bad += fd_check(p, k, dyn_loss, &c);
+    for (int k = 0; k < p->ntensors; k++) bad += lc_test_fd_check(p, k, dyn_loss, &c);
     ck_assert_int_eq(bad, 0);
     free(c.prev), free(c.cur), free(c.next), free(c.codes), free(c.rcls), free(c.ends);
     lc_gtok_free(g);

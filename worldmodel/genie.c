@@ -163,7 +163,7 @@ static int reward_classes(lc_genie *g, const lc_frames *fr, lc_error *err) {
 }
 
 // Index of the reward class nearest to r.
-static int reward_class(const lc_genie *g, float r) {
+int lc_genie_reward_class(const lc_genie *g, float r) {
     int best = 0;
     for (int k = 1; k < g->n_rvals; k++)
         if (fabsf(g->rvals[k] - r) < fabsf(g->rvals[best] - r)) best = k;
@@ -828,7 +828,7 @@ static double dyn_fwd_bwd(lc_genie *g, dyn_buf *b, const float *X, const lc_fram
             }
         }
         // reward: cross-entropy over the reward classes; end: binary cross-entropy
-        const int NR = g->n_rvals, y_r = reward_class(g, fr->rewards[t[i] + 1]);
+        const int NR = g->n_rvals, y_r = lc_genie_reward_class(g, fr->rewards[t[i] + 1]);
         const float *pr = b->prob + (size_t)i * NR;
         float *dh = b->dhead + (size_t)i * (NR + 1);
         loss -= log((double)fmaxf(pr[y_r], 1e-30f)) * sb;
@@ -892,7 +892,7 @@ double lc_genie_dyn_loss(lc_genie *g, const lc_frames *fr, const float *X, const
 
 // 1 if frames r, r + 1 of fr can start a dream: consecutive in an episode that goes on,
 // and r an episode start unless anywhere.
-static int start_ok(const lc_frames *fr, size_t r, int anywhere) {
+int lc_genie_start_ok(const lc_frames *fr, size_t r, int anywhere) {
     if (fr->starts[r + 1] || fr->terminated[r + 1] || fr->truncated[r + 1]) return 0;
     return anywhere || fr->starts[r];
 }
@@ -915,7 +915,7 @@ int lc_genie_train(lc_genie *g, const lc_frames *fr, const float *X, lc_genie_pr
     // Start contexts: (x_s, x_{s+1}) where s starts an episode that goes on (or, with
     // start_anywhere, any two consecutive frames of an episode that goes on).
     size_t ns = 0;
-    for (size_t r = 0; r + 1 < train_end; r++) ns += start_ok(fr, r, c->start_anywhere);
+    for (size_t r = 0; r + 1 < train_end; r++) ns += lc_genie_start_ok(fr, r, c->start_anywhere);
     if (ns == 0) {
         free(idx);
         return lc_fail(err, LC_ERR_ARG, "genie: no episode in the data lasts 2 frames");
@@ -929,7 +929,7 @@ int lc_genie_train(lc_genie *g, const lc_frames *fr, const float *X, lc_genie_pr
     }
     g->n_starts = keep;
     for (size_t r = 0, j = 0, seen = 0; r + 1 < train_end && j < keep; r++) {
-        if (!start_ok(fr, r, c->start_anywhere)) continue;
+        if (!lc_genie_start_ok(fr, r, c->start_anywhere)) continue;
         if (seen++ * keep / ns != j) continue; // spread evenly over the data
         memcpy(g->starts + j * 2 * g->P, X + r * g->P, g->P * sizeof(float));
         memcpy(g->starts + j * 2 * g->P + g->P, X + (r + 1) * g->P, g->P * sizeof(float));
@@ -1436,6 +1436,19 @@ static int genie_env_render(void *data, int i, uint8_t *rgb, int w, int h) {
 // Parses "horizon=H" (and nothing else) from s into *horizon.
 // The value of "KEY=VALUE" (item s of len bytes) into buf when s starts with key=; 0 if it
 // does not, -1 if the value does not fit.
+int lc_genie_dream_path(const char *name, char *path, size_t n, const char **params,
+                        lc_error *err) {
+    const char *p = strncmp(name, "dream:", 6) == 0 ? name + 6 : name;
+    const char *q = strchr(p, '?');
+    size_t len = q ? (size_t)(q - p) : strlen(p);
+    if (len == 0 || len >= n)
+        return lc_fail(err, LC_ERR_ARG, "genie dream: bad model path in '%s'", name);
+    memcpy(path, p, len);
+    path[len] = '\0';
+    *params = q ? q + 1 : NULL;
+    return LC_OK;
+}
+
 static int param_value(const char *s, size_t len, const char *key, char *buf, size_t n) {
     size_t kl = strlen(key);
     if (len <= kl + 1 || strncmp(s, key, kl) != 0 || s[kl] != '=') return 0;
@@ -1493,18 +1506,14 @@ static int parse_params(const char *s, int *horizon, float *halt, int *relabel, 
 
 int lc_genie_env_ctor(lc_env_impl *impl, const char *name, int num_envs,
                       const lc_env_opts *opts, lc_error *err) {
-    const char *p = strncmp(name, "dream:", 6) == 0 ? name + 6 : name;
-    const char *q = strchr(p, '?');
-    size_t len = q ? (size_t)(q - p) : strlen(p);
     char path[4096];
-    if (len == 0 || len >= sizeof path)
-        return lc_fail(err, LC_ERR_ARG, "genie dream: bad model path in '%s'", name);
-    memcpy(path, p, len);
-    path[len] = '\0';
+    const char *params = NULL;
+    int rc = lc_genie_dream_path(name, path, sizeof path, &params, err);
+    if (rc) return rc;
     if (num_envs < 1) return lc_fail(err, LC_ERR_ARG, "genie dream: num_envs must be >= 1");
     genie_env *e = calloc(1, sizeof *e);
     if (!e) return lc_fail(err, LC_ERR_NOMEM, "genie dream: out of memory");
-    int rc = lc_genie_load(&e->g, path, err);
+    rc = lc_genie_load(&e->g, path, err);
     if (rc) {
         free(e);
         return rc;
@@ -1512,7 +1521,7 @@ int lc_genie_env_ctor(lc_env_impl *impl, const char *name, int num_envs,
     int horizon = e->g->cfg.horizon;
     e->halt = -1.0f; // off unless asked for (measured: in Catch it halted the dream's own drift)
     int played = 0;
-    if ((rc = parse_params(q ? q + 1 : NULL, &horizon, &e->halt, &e->relabel, &played, err)) ||
+    if ((rc = parse_params(params, &horizon, &e->halt, &e->relabel, &played, err)) ||
         (opts && (rc = parse_params(opts->params, &horizon, &e->halt, &e->relabel, &played, err)))) {
         genie_env_destroy(e);
         return rc;

@@ -259,6 +259,15 @@ int lc_genie_env_ctor(lc_env_impl *impl, const char *name, int num_envs,
 // the dream sees real frames through this in the real game. work: P floats.
 void lc_genie_view(const lc_genie *g, const uint8_t *frame, float *work, uint8_t *out);
 
+// "dream:PATH?PARAMS" (or "PATH?PARAMS") -> path (n bytes) and params (NULL when none).
+int lc_genie_dream_path(const char *name, char *path, size_t n, const char **params,
+                        lc_error *err);
+// The reward class (index into rvals) nearest to r.
+int lc_genie_reward_class(const lc_genie *g, float r);
+// 1 if frames (r, r + 1) can start a dream: r + 1 goes on in r's episode, and (unless
+// anywhere) r starts an episode.
+int lc_genie_start_ok(const lc_frames *fr, size_t r, int anywhere);
+
 // Peak resident memory of this process in MiB (getrusage).
 double lc_genie_peak_rss_mb(void);
 

@@ -431,18 +431,6 @@ int lc_gtok_rollout(const lc_gtok *g, const int *prev, const int *cur, const int
 
 // ---------------------------------------------------------------- training
 
-static int reward_class(const lc_genie *l, float r) {
-    int best = 0;
-    for (int k = 1; k < l->n_rvals; k++)
-        if (fabsf(l->rvals[k] - r) < fabsf(l->rvals[best] - r)) best = k;
-    return best;
-}
-
-static int start_ok(const lc_frames *fr, size_t r, int anywhere) {
-    if (fr->starts[r + 1] || fr->terminated[r + 1] || fr->truncated[r + 1]) return 0;
-    return anywhere || fr->starts[r];
-}
-
 static int tok_progress(void *ctx, int step, double loss) {
     void **c = ctx;
     lc_genie_progress cb = (lc_genie_progress)(uintptr_t)c[0];
@@ -488,7 +476,7 @@ int lc_gtok_train(lc_gtok *g, const lc_frames *fr, const float *X, int skip_tok,
     if (!rc) lc_genie_set_aliases(lam, codes, nt);
     // start contexts, spread evenly over the training data
     size_t ns = 0;
-    for (size_t r = 0; !rc && r + 1 < train_end; r++) ns += start_ok(fr, r, lc->start_anywhere);
+    for (size_t r = 0; !rc && r + 1 < train_end; r++) ns += lc_genie_start_ok(fr, r, lc->start_anywhere);
     if (!rc && ns == 0) rc = lc_fail(err, LC_ERR_ARG, "genie tokens: no episode lasts 2 frames");
     if (!rc) {
         size_t keep = ns < (size_t)lc->max_starts ? ns : (size_t)lc->max_starts;
@@ -497,7 +485,7 @@ int lc_gtok_train(lc_gtok *g, const lc_frames *fr, const float *X, int skip_tok,
         if (!g->starts) rc = lc_fail(err, LC_ERR_NOMEM, "genie tokens: out of memory");
         g->n_starts = g->starts ? keep : 0;
         for (size_t r = 0, j = 0, seen = 0; !rc && r + 1 < train_end && j < keep; r++) {
-            if (!start_ok(fr, r, lc->start_anywhere)) continue;
+            if (!lc_genie_start_ok(fr, r, lc->start_anywhere)) continue;
             if (seen++ * keep / ns != j) continue;
             for (int s = 0; s < T; s++) {
                 g->starts[(j * 2) * T + s] = toks[r * T + s];
@@ -518,7 +506,7 @@ int lc_gtok_train(lc_gtok *g, const lc_frames *fr, const float *X, int skip_tok,
             memcpy(bcu + (size_t)i * T, toks + t * T, T * sizeof(int));
             memcpy(bn + (size_t)i * T, toks + (t + 1) * T, T * sizeof(int));
             bc[i] = codes[j];
-            br[i] = reward_class(lam, fr->rewards[t + 1]);
+            br[i] = lc_genie_reward_class(lam, fr->rewards[t + 1]);
             be[i] = fr->terminated[t + 1];
         }
         // corruption of the previous frame's tokens only (the heads read the current one)

@@ -385,18 +385,14 @@ static int parse_params(const char *s, int *horizon, float *temp, int *played, l
 
 int lc_gtok_env_ctor(lc_env_impl *impl, const char *name, int num_envs,
                      const lc_env_opts *opts, lc_error *err) {
-    const char *p = strncmp(name, "dream:", 6) == 0 ? name + 6 : name;
-    const char *q = strchr(p, '?');
-    size_t len = q ? (size_t)(q - p) : strlen(p);
     char path[4096];
-    if (len == 0 || len >= sizeof path)
-        return lc_fail(err, LC_ERR_ARG, "genie dream: bad model path in '%s'", name);
-    memcpy(path, p, len);
-    path[len] = '\0';
+    const char *params = NULL;
+    int rc = lc_genie_dream_path(name, path, sizeof path, &params, err);
+    if (rc) return rc;
     if (num_envs < 1) return lc_fail(err, LC_ERR_ARG, "genie dream: num_envs must be >= 1");
     gtok_env *e = calloc(1, sizeof *e);
     if (!e) return lc_fail(err, LC_ERR_NOMEM, "genie dream: out of memory");
-    int rc = lc_gtok_load(&e->g, path, err);
+    rc = lc_gtok_load(&e->g, path, err);
     if (rc) {
         free(e);
         return rc;
@@ -404,7 +400,7 @@ int lc_gtok_env_ctor(lc_env_impl *impl, const char *name, int num_envs,
     const lc_gtok *g = e->g;
     int horizon = g->lam->cfg.horizon, played = 0;
     e->temp = g->cfg.temperature;
-    if ((rc = parse_params(q ? q + 1 : NULL, &horizon, &e->temp, &played, err)) ||
+    if ((rc = parse_params(params, &horizon, &e->temp, &played, err)) ||
         (opts && (rc = parse_params(opts->params, &horizon, &e->temp, &played, err)))) {
         gtok_env_destroy(e);
         return rc;
