@@ -309,6 +309,7 @@ static int eval_tokens(const char *model, const char *data, const char *actions,
     // ---- long rollouts under random latent actions: Breakout's ball, the reward rate
     const int LM = 64, LW = 64;
     double one_gen = NAN, one_real = NAN, dream_rate = 0, data_rate = 0;
+    long none = 0; // generated frames without a ball
     {
         free(gen);
         gen = malloc((size_t)LM * LW * fs);
@@ -340,7 +341,9 @@ static int eval_tokens(const char *model, const char *data, const char *actions,
         long one = 0, onr = 0, nreal = 0;
         for (int i = 0; i < LM * LW; i++) {
             dream_rate += rw[i] / (LM * LW);
-            if (breakout) one += ball_blobs(gen + (size_t)i * fs, S, 160, NULL, NULL) == 1;
+            if (!breakout) continue;
+            int nb = ball_blobs(gen + (size_t)i * fs, S, 160, NULL, NULL);
+            one += nb == 1, none += nb == 0;
         }
         for (size_t r = hold0; r < fr.n; r++) {
             data_rate += fr.rewards[r];
@@ -354,7 +357,7 @@ static int eval_tokens(const char *model, const char *data, const char *actions,
     double fps = dream_fps(model, K);
     double d4 = M > 0 ? p_inf[3] - p_rnd[3] : NAN;
     double survival = balls ? (double)kept / balls : NAN;
-    char b1[32], b2[32], b3[32], b4[32], b5[32], b6[32], b7[32], b8[32], b9[32], b10[32];
+    char b1[32], b2[32], b3[32], b4[32], b5[32], b6[32], b7[32], b8[32], b9[32], b10[32], b11[32];
     int t16 = M > 0 && W == ROLL_T;
     if (json) {
         printf("{\"env\":\"%s\",\"design\":\"tokens\",\"res\":%d,\"tokens\":%d,\"token_codes\":%d,"
@@ -364,7 +367,7 @@ static int eval_tokens(const char *model, const char *data, const char *actions,
                "\"sequences\":%d,\"psnr4_inferred\":%s,\"psnr4_random\":%s,\"delta_psnr4\":%s,"
                "\"psnr16_inferred\":%s,\"psnr16_copy\":%s,\"psnr16_random\":%s,"
                "\"psnr16_inferred_lamres\":%s,\"psnr16_copy_lamres\":%s,"
-               "\"ball_one_generated\":%s,\"ball_one_real\":%s,\"dream_reward_per_step\":%.5f,"
+               "\"ball_one_generated\":%s,\"ball_none_generated\":%s,\"ball_one_real\":%s,\"dream_reward_per_step\":%.5f,"
                "\"data_reward_per_step\":%.5f,\"frames_per_s\":%.1f,\"tok_train_s\":%.1f,"
                "\"lam_train_s\":%.1f,\"dyn_train_s\":%.1f,\"train_peak_rss_mb\":%.1f,"
                "\"eval_peak_rss_mb\":%.1f}\n",
@@ -375,6 +378,7 @@ static int eval_tokens(const char *model, const char *data, const char *actions,
                num_or_null(b5, t16 ? p_inf[W - 1] : NAN), num_or_null(b6, t16 ? p_copy[W - 1] : NAN),
                num_or_null(b7, t16 ? p_rnd[W - 1] : NAN), num_or_null(b8, t16 ? q_inf[W - 1] : NAN),
                num_or_null(b9, t16 ? q_copy[W - 1] : NAN), num_or_null(b10, one_gen),
+               breakout ? (snprintf(b11, 32, "%.3f", (double)none / (LM * LW)), b11) : "null",
                isnan(one_real) ? "null" : (snprintf(b1, 32, "%.3f", one_real), b1), dream_rate,
                data_rate, fps, lc_gtok_train_seconds(gt, 0), lc_gtok_train_seconds(gt, 1),
                lc_gtok_train_seconds(gt, 2), lc_gtok_peak_mb(gt), lc_genie_peak_rss_mb());
@@ -403,8 +407,8 @@ static int eval_tokens(const char *model, const char *data, const char *actions,
         }
         if (breakout)
             printf("long rollouts (%d x %d steps, random latents): exactly one ball in %.1f%% of "
-                   "generated frames (real held-out frames: %.1f%%)\n", LM, LW, 100 * one_gen,
-                   100 * one_real);
+                   "generated frames, none in %.1f%% (real held-out frames: one in %.1f%%)\n",
+                   LM, LW, 100 * one_gen, 100.0 * none / (LM * LW), 100 * one_real);
         printf("reward per step: %.4f in those dreams, %.4f in the held-out data\n", dream_rate,
                data_rate);
         printf("generation: %.0f frames/s (64 envs batched through the dream: env, %dx%d obs)\n",

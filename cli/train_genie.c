@@ -91,12 +91,35 @@ static int progress(void *ctx, int phase, int step, double loss) {
 // --design tokens: the LAM (trained here, or taken from --lam-from), the tokenizer and the
 // token dynamics.
 static int train_tokens(const lc_frames *fr, const lc_genie_cfg *c, const lc_gtok_cfg *tc,
-                        const char *lam_from, const char *out, int quiet) {
+                        const char *lam_from, const char *tokens_from, const char *out,
+                        int quiet) {
     lc_error err = {0};
     lc_genie *lam = NULL;
     float *X = NULL;
     lc_gtok *g = NULL;
     int status = 1;
+    if (tokens_from) { // the tokenizer and the LAM of a token world; new dynamics
+        if (lc_gtok_load(&g, tokens_from, &err) != LC_OK) goto fail;
+        const lc_genie *l = lc_gtok_lam(g);
+        if (strcmp(l->env_name, fr->env_name) || l->game_h != fr->H || l->C != fr->C) {
+            lc_fail(&err, LC_ERR_ARG, "--tokens-from %s models %s at %dx%d, the data is %s at "
+                    "%dx%d", tokens_from, l->env_name, l->game_h, l->game_w, fr->env_name,
+                    fr->H, fr->W);
+            goto fail;
+        }
+        if (lc_gtok_reset_dynamics(g, tc, &err) != LC_OK ||
+            lc_genie_prep_all(l, fr, &X, &err) != LC_OK ||
+            lc_gtok_train(g, fr, X, 1, progress, &quiet, &err) != LC_OK ||
+            lc_gtok_save(g, out, &err) != LC_OK)
+            goto fail;
+        status = 0;
+        if (!quiet)
+            printf("token dynamics trained on %lld frames of %s (tokenizer and LAM from %s): "
+                   "%.1f s, peak memory %.0f MiB\nwrote %s\n", (long long)l->train_frames,
+                   fr->env_name, tokens_from, lc_gtok_train_seconds(g, 2), lc_gtok_peak_mb(g),
+                   out);
+        goto fail;
+    }
     if (lam_from) {
         if (lc_genie_load(&lam, lam_from, &err) != LC_OK) goto fail;
         if (strcmp(lam->env_name, fr->env_name) || lam->game_h != fr->H || lam->C != fr->C) {
@@ -142,7 +165,8 @@ fail:
 }
 
 int cmd_train_genie(int argc, char **argv) {
-    const char *data = NULL, *out = NULL, *design = "pixels", *lam_from = NULL;
+    const char *data = NULL, *out = NULL, *design = "pixels", *lam_from = NULL,
+               *tokens_from = NULL;
     lc_genie_cfg c = lc_genie_cfg_default();
     lc_gtok_cfg tc = lc_gtok_cfg_default();
     int64_t seed = 1;
@@ -152,6 +176,8 @@ int cmd_train_genie(int argc, char **argv) {
         {"out", CLI_STR, &out, "genie checkpoint to write"},
         {"design", CLI_STR, &design, "pixels (conv frame dynamics) or tokens (VQ tokenizer + sampled token dynamics)"},
         {"lam-from", CLI_STR, &lam_from, "tokens: take the LAM of this genie file (same data) instead of training one"},
+        {"tokens-from", CLI_STR, &tokens_from, "tokens: keep the tokenizer and LAM of this token world, train new dynamics"},
+        {"changed-weight", CLI_FLOAT, &tc.changed_weight, "tokens: loss weight of the tokens that change between frames (1: plain mean)"},
         {"tok-steps", CLI_INT, &tc.tok.steps, "tokens: tokenizer training steps"},
         {"tok-codes", CLI_INT, &tc.tok.codes, "tokens: tokenizer codebook size"},
         {"tok-dim", CLI_INT, &tc.tok.dim, "tokens: tokenizer code dimension"},
@@ -202,8 +228,8 @@ int cmd_train_genie(int argc, char **argv) {
         fprintf(stderr, "lucid train-genie: --design is pixels or tokens, not '%s'\n", design);
         return 2;
     }
-    if (!tokens && lam_from) {
-        fprintf(stderr, "lucid train-genie: --lam-from goes with --design tokens\n");
+    if (!tokens && (lam_from || tokens_from)) {
+        fprintf(stderr, "lucid train-genie: --lam-from and --tokens-from go with --design tokens\n");
         return 2;
     }
     lc_nn_set_threads(threads);
@@ -214,7 +240,7 @@ int cmd_train_genie(int argc, char **argv) {
         return 1;
     }
     if (tokens) {
-        int st = train_tokens(&fr, &c, &tc, lam_from, out, quiet);
+        int st = train_tokens(&fr, &c, &tc, lam_from, tokens_from, out, quiet);
         lc_frames_free(&fr);
         return st;
     }

@@ -71,6 +71,7 @@ static lc_gtok_cfg tiny_gtok(void) {
     c.head_hidden = 8;
     c.batch = 4;
     c.steps = 20;
+    c.changed_weight = 4; // the gradient checks cover the weighting
     return c;
 }
 

@@ -17,7 +17,8 @@
 lc_gtok_cfg lc_gtok_cfg_default(void) {
     lc_gtok_cfg c = {.tok = lc_tok_cfg_default(), .emb = 32, .hidden = 64, .head_emb = 8,
                      .head_hidden = 32, .batch = 32, .steps = 2000, .lr = 1e-3f,
-                     .corrupt = 0.05f, .temperature = 1.0f, .seed = 1};
+                     .corrupt = 0.05f, .temperature = 1.0f, .changed_weight = 1.0f,
+                     .seed = 1};
     return c;
 }
 
@@ -28,8 +29,10 @@ int lc_gtok_check_cfg(const lc_gtok_cfg *c, lc_error *err) {
     if (c->batch < 1 || c->batch > 4096 || c->steps < 0)
         return lc_fail(err, LC_ERR_ARG, "genie tokens: batch or steps out of range");
     if (!(c->lr > 0 && c->lr < 1) || !(c->corrupt >= 0 && c->corrupt < 1) ||
-        !(c->temperature >= 0 && c->temperature <= 100))
-        return lc_fail(err, LC_ERR_ARG, "genie tokens: lr, corrupt or temperature out of range");
+        !(c->temperature >= 0 && c->temperature <= 100) ||
+        !(c->changed_weight >= 0.01f && c->changed_weight <= 1000))
+        return lc_fail(err, LC_ERR_ARG, "genie tokens: lr, corrupt, temperature or changed_weight "
+                       "out of range");
     return LC_OK;
 }
 
@@ -119,6 +122,18 @@ int lc_gtok_new(lc_gtok **out, const lc_gtok_cfg *cfg, lc_genie *lam, lc_error *
     }
     init_params(g);
     *out = g;
+    return LC_OK;
+}
+
+int lc_gtok_reset_dynamics(lc_gtok *g, const lc_gtok_cfg *cfg, lc_error *err) {
+    lc_gtok_cfg c = *cfg;
+    c.tok = g->cfg.tok;
+    int rc = lc_gtok_check_cfg(&c, err);
+    if (rc) return rc;
+    lc_params_free(&g->p);
+    g->cfg = c;
+    if ((rc = lc_gtok_build(g, err))) return rc;
+    init_params(g);
     return LC_OK;
 }
 
@@ -238,24 +253,27 @@ double lc_gtok_fwd_bwd(lc_gtok *g, gtok_buf *b, const int *prev, const int *cur,
     lc_params *p = &g->p;
     lc_gtok_dyn_forward(g, b, prev, cur, codes);
     // cross-entropy per position over V (logits at stride T)
-    double lx = 0;
-    const float sc = 1.0f / ((float)B * T);
+    double lx = 0, wsum = 0;
+    const float cw = g->cfg.changed_weight;
+    for (int q = 0; q < B * T; q++) wsum += cur[q] != next[q] ? cw : 1.0f;
     for (int i = 0; i < B; i++) {
         const float *lg = b->logits + (size_t)i * V * T;
         float *dl = b->dlog + (size_t)i * V * T;
         for (int s = 0; s < T; s++) {
+            const size_t q = (size_t)i * T + s;
+            const float wq = cur[q] != next[q] ? cw : 1.0f, sc = (float)(wq / wsum);
             float m = lg[s];
             for (int v = 1; v < V; v++) m = fmaxf(m, lg[(size_t)v * T + s]);
             double z = 0;
             for (int v = 0; v < V; v++) z += exp((double)lg[(size_t)v * T + s] - m);
-            int tg = next[(size_t)i * T + s];
-            lx += log(z) + m - lg[(size_t)tg * T + s];
+            int tg = next[q];
+            lx += wq * (log(z) + m - lg[(size_t)tg * T + s]);
             for (int v = 0; v < V; v++)
                 dl[(size_t)v * T + s] = (float)(exp((double)lg[(size_t)v * T + s] - m) / z) * sc;
             dl[(size_t)tg * T + s] -= sc;
         }
     }
-    lx /= (double)B * T;
+    lx /= wsum;
     size_t nh = (size_t)B * HC * T;
     memset(b->dr3, 0, nh * sizeof(float));
     lc_conv2d_backward(b->dr3, lc_grad(p, g->ow), lc_grad(p, g->ob), b->col, b->dlog, b->r3,

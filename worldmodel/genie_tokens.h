@@ -44,6 +44,9 @@ typedef struct lc_gtok_cfg {
     float lr;          // Adam (1e-3)
     float corrupt;     // fraction of x_{t-1}'s tokens replaced at random in training (0.05)
     float temperature; // the dream's default sampling temperature (1; params temp=T)
+    float changed_weight; // weight of the positions whose token changes from x_t to x_{t+1}
+                          // in the dynamics' loss (the rest weigh 1): moving things are a
+                          // few tokens of a frame (1: plain mean)
     uint64_t seed;     // 1
 } lc_gtok_cfg;
 
@@ -66,6 +69,10 @@ lc_params *lc_gtok_params(lc_gtok *g); // dynamics + heads
 int lc_gtok_tokens(const lc_gtok *g);  // T
 double lc_gtok_train_seconds(const lc_gtok *g, int part); // 0 tokenizer, 1 LAM, 2 dynamics
 double lc_gtok_peak_mb(const lc_gtok *g);
+
+// Replaces the dynamics and heads by fresh ones of cfg's sizes (cfg.tok is ignored: the
+// tokenizer and the LAM stay), e.g. to train only the dynamics again on the same tokens.
+int lc_gtok_reset_dynamics(lc_gtok *g, const lc_gtok_cfg *cfg, lc_error *err);
 
 // Training: the tokenizer on the training frames (skip_tok: keep it as it is), then the
 // LAM's codes of the training transitions (its aliases are set from them), then the
