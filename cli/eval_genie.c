@@ -256,6 +256,7 @@ static int eval_tokens(const char *model, const char *data, const char *actions,
     int M = W < 4 ? 0 : ns < MAX_SEQ ? (int)ns : MAX_SEQ;
     double p_inf[ROLL_T] = {0}, p_rnd[ROLL_T] = {0}, p_copy[ROLL_T] = {0};
     double q_inf[ROLL_T] = {0}, q_copy[ROLL_T] = {0}; // area-averaged to the LAM's side
+    long real_one[ROLL_T] = {0}, gen_one[ROLL_T] = {0}; // Breakout: frames with one ball
     const int P = g->P;
     la = malloc((size_t)P * sizeof(float)), lb = malloc((size_t)P * sizeof(float));
     if (M > 0) {
@@ -296,6 +297,10 @@ static int eval_tokens(const char *model, const char *data, const char *actions,
                         continue;
                     }
                     p_inf[k] += v / M;
+                    if (breakout) { // one ball where the real frame has one
+                        real_one[k] += ball_blobs(truth, S, 250, NULL, NULL) == 1;
+                        gen_one[k] += ball_blobs(x, S, 160, NULL, NULL) == 1;
+                    }
                     const uint8_t *last = fr.frames + (starts[m] + 1) * fs;
                     p_copy[k] += psnr_u8(truth, last, fs) / M;
                     lc_genie_prep(g, truth, S, la);
@@ -404,6 +409,11 @@ static int eval_tokens(const char *model, const char *data, const char *actions,
             printf("  per step (inferred / copy):");
             for (int k = 0; k < W; k++) printf(" %.1f/%.1f", p_inf[k], p_copy[k]);
             printf("\n");
+            if (breakout) {
+                printf("  one ball per step (generated / real, of %d):", M);
+                for (int k = 0; k < W; k++) printf(" %ld/%ld", gen_one[k], real_one[k]);
+                printf("\n");
+            }
         }
         if (breakout)
             printf("long rollouts (%d x %d steps, random latents): exactly one ball in %.1f%% of "

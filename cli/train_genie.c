@@ -91,8 +91,8 @@ static int progress(void *ctx, int phase, int step, double loss) {
 // --design tokens: the LAM (trained here, or taken from --lam-from), the tokenizer and the
 // token dynamics.
 static int train_tokens(const lc_frames *fr, const lc_genie_cfg *c, const lc_gtok_cfg *tc,
-                        const char *lam_from, const char *tokens_from, const char *out,
-                        int quiet) {
+                        const char *lam_from, const char *tokens_from, int keep,
+                        const char *out, int quiet) {
     lc_error err = {0};
     lc_genie *lam = NULL;
     float *X = NULL;
@@ -107,7 +107,8 @@ static int train_tokens(const lc_frames *fr, const lc_genie_cfg *c, const lc_gto
                     fr->H, fr->W);
             goto fail;
         }
-        if (lc_gtok_reset_dynamics(g, tc, &err) != LC_OK ||
+        if ((keep ? lc_gtok_set_training(g, tc->steps, tc->lr, &err)
+                  : lc_gtok_reset_dynamics(g, tc, &err)) != LC_OK ||
             lc_genie_prep_all(l, fr, &X, &err) != LC_OK ||
             lc_gtok_train(g, fr, X, 1, progress, &quiet, &err) != LC_OK ||
             lc_gtok_save(g, out, &err) != LC_OK)
@@ -169,6 +170,7 @@ int cmd_train_genie(int argc, char **argv) {
                *tokens_from = NULL;
     lc_genie_cfg c = lc_genie_cfg_default();
     lc_gtok_cfg tc = lc_gtok_cfg_default();
+    int keep = 0;
     int64_t seed = 1;
     int threads = 1, quiet = 0; // 1 BLAS thread: the small convs ran 1.6x faster than with 2
     cli_opt opts[] = {
@@ -177,6 +179,7 @@ int cmd_train_genie(int argc, char **argv) {
         {"design", CLI_STR, &design, "pixels (conv frame dynamics) or tokens (VQ tokenizer + sampled token dynamics)"},
         {"lam-from", CLI_STR, &lam_from, "tokens: take the LAM of this genie file (same data) instead of training one"},
         {"tokens-from", CLI_STR, &tokens_from, "tokens: keep the tokenizer and LAM of this token world, train new dynamics"},
+        {"keep-dynamics", CLI_FLAG, &keep, "with --tokens-from: train its dynamics further (--tdyn-steps more steps) instead of new ones"},
         {"changed-weight", CLI_FLOAT, &tc.changed_weight, "tokens: loss weight of the tokens that change between frames (1: plain mean)"},
         {"tok-steps", CLI_INT, &tc.tok.steps, "tokens: tokenizer training steps"},
         {"tok-codes", CLI_INT, &tc.tok.codes, "tokens: tokenizer codebook size"},
@@ -240,7 +243,7 @@ int cmd_train_genie(int argc, char **argv) {
         return 1;
     }
     if (tokens) {
-        int st = train_tokens(&fr, &c, &tc, lam_from, tokens_from, out, quiet);
+        int st = train_tokens(&fr, &c, &tc, lam_from, tokens_from, keep, out, quiet);
         lc_frames_free(&fr);
         return st;
     }

@@ -1,7 +1,7 @@
 // worldmodel/genie.h: a Genie-style world learned from unlabelled frames: a latent action
 // model (LAM, VQ-VAE over frame triples), a pixel dynamics model with reward and episode-end
-// heads, and the playable env behind "dream:GENIE.lucid". Leaves out: video tokenizers,
-// spatiotemporal transformers, MaskGIT sampling (pixels and small conv nets fit 2 CPU cores).
+// heads, and the playable env behind "dream:GENIE.lucid". Leaves out: the token design (a VQ
+// tokenizer and sampled token dynamics: genie_tokens.h, which reuses this LAM), MaskGIT.
 //
 // Letters: B = batch, C = channels, R = model frame side, P = C R R (pixels per model frame),
 // K = latent actions (codes), D = code dimension, E = encoder channels, N = envs.

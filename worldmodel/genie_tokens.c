@@ -137,6 +137,14 @@ int lc_gtok_reset_dynamics(lc_gtok *g, const lc_gtok_cfg *cfg, lc_error *err) {
     return LC_OK;
 }
 
+int lc_gtok_set_training(lc_gtok *g, int steps, float lr, lc_error *err) {
+    if (steps < 0 || !(lr <= 0 || lr < 1))
+        return lc_fail(err, LC_ERR_ARG, "genie tokens: steps %d or lr %g out of range", steps, lr);
+    g->cfg.steps = steps;
+    if (lr > 0) g->cfg.lr = lr;
+    return LC_OK;
+}
+
 // ---------------------------------------------------------------- passes
 
 void lc_gtok_buf_free(gtok_buf *b) {

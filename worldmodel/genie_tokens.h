@@ -74,6 +74,10 @@ double lc_gtok_peak_mb(const lc_gtok *g);
 // tokenizer and the LAM stay), e.g. to train only the dynamics again on the same tokens.
 int lc_gtok_reset_dynamics(lc_gtok *g, const lc_gtok_cfg *cfg, lc_error *err);
 
+// Sets the dynamics' training steps (and lr when > 0) for the next lc_gtok_train, keeping
+// its parameters (to train a loaded world further; Adam's moments start afresh).
+int lc_gtok_set_training(lc_gtok *g, int steps, float lr, lc_error *err);
+
 // Training: the tokenizer on the training frames (skip_tok: keep it as it is), then the
 // LAM's codes of the training transitions (its aliases are set from them), then the
 // dynamics and heads. X: the frames prepared for the LAM (lc_genie_prep_all of the LAM).
