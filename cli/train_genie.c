@@ -107,7 +107,7 @@ static int train_tokens(const lc_frames *fr, const lc_genie_cfg *c, const lc_gto
                     fr->H, fr->W);
             goto fail;
         }
-        if ((keep ? lc_gtok_set_training(g, tc->steps, tc->lr, &err)
+        if ((keep ? lc_gtok_set_training(g, tc->steps, tc->lr, tc->unroll, &err)
                   : lc_gtok_reset_dynamics(g, tc, &err)) != LC_OK ||
             lc_genie_prep_all(l, fr, &X, &err) != LC_OK ||
             lc_gtok_train(g, fr, X, 1, progress, &quiet, &err) != LC_OK ||
@@ -180,6 +180,7 @@ int cmd_train_genie(int argc, char **argv) {
         {"lam-from", CLI_STR, &lam_from, "tokens: take the LAM of this genie file (same data) instead of training one"},
         {"tokens-from", CLI_STR, &tokens_from, "tokens: keep the tokenizer and LAM of this token world, train new dynamics"},
         {"keep-dynamics", CLI_FLAG, &keep, "with --tokens-from: train its dynamics further (--tdyn-steps more steps) instead of new ones"},
+        {"tdyn-unroll", CLI_INT, &tc.unroll, "tokens: half the batches start 1..this steps back and predict from the model's own samples (0 = off)"},
         {"changed-weight", CLI_FLOAT, &tc.changed_weight, "tokens: loss weight of the tokens that change between frames (1: plain mean)"},
         {"tok-steps", CLI_INT, &tc.tok.steps, "tokens: tokenizer training steps"},
         {"tok-codes", CLI_INT, &tc.tok.codes, "tokens: tokenizer codebook size"},

@@ -30,9 +30,10 @@ int lc_gtok_check_cfg(const lc_gtok_cfg *c, lc_error *err) {
         return lc_fail(err, LC_ERR_ARG, "genie tokens: batch or steps out of range");
     if (!(c->lr > 0 && c->lr < 1) || !(c->corrupt >= 0 && c->corrupt < 1) ||
         !(c->temperature >= 0 && c->temperature <= 100) ||
-        !(c->changed_weight >= 0.01f && c->changed_weight <= 1000))
-        return lc_fail(err, LC_ERR_ARG, "genie tokens: lr, corrupt, temperature or changed_weight "
-                       "out of range");
+        !(c->changed_weight >= 0.01f && c->changed_weight <= 1000) || c->unroll < 0 ||
+        c->unroll > 64)
+        return lc_fail(err, LC_ERR_ARG, "genie tokens: lr, corrupt, temperature, changed_weight "
+                       "or unroll out of range");
     return LC_OK;
 }
 
@@ -137,10 +138,12 @@ int lc_gtok_reset_dynamics(lc_gtok *g, const lc_gtok_cfg *cfg, lc_error *err) {
     return LC_OK;
 }
 
-int lc_gtok_set_training(lc_gtok *g, int steps, float lr, lc_error *err) {
-    if (steps < 0 || !(lr <= 0 || lr < 1))
-        return lc_fail(err, LC_ERR_ARG, "genie tokens: steps %d or lr %g out of range", steps, lr);
+int lc_gtok_set_training(lc_gtok *g, int steps, float lr, int unroll, lc_error *err) {
+    if (steps < 0 || !(lr <= 0 || lr < 1) || unroll < 0 || unroll > 64)
+        return lc_fail(err, LC_ERR_ARG, "genie tokens: steps %d, lr %g or unroll %d out of range",
+                       steps, lr, unroll);
     g->cfg.steps = steps;
+    g->cfg.unroll = unroll;
     if (lr > 0) g->cfg.lr = lr;
     return LC_OK;
 }
@@ -255,7 +258,8 @@ void lc_gtok_head_forward(const lc_gtok *g, gtok_buf *b, const int *cur, const i
 
 // Forward and backward of the whole loss; grads accumulate. Returns the loss.
 double lc_gtok_fwd_bwd(lc_gtok *g, gtok_buf *b, const int *prev, const int *cur,
-                       const int *next, const int *codes, const int *rcls, const uint8_t *ends) {
+                       const int *next, const int *codes, const int *rcls, const uint8_t *ends,
+                       const int *hcur) {
     const int B = b->B, T = g->T, V = g->V, HC = g->cfg.hidden, De = g->cfg.emb,
               Dh = g->cfg.head_emb, HH = g->cfg.head_hidden, NR = g->NR, NH = NR + 1;
     lc_params *p = &g->p;
@@ -292,7 +296,8 @@ double lc_gtok_fwd_bwd(lc_gtok *g, gtok_buf *b, const int *prev, const int *cur,
                            b->din, NULL, B);
     embed_pair_backward(lc_grad(p, g->emb), b->din, prev, cur, B, T, De);
     // heads on the real (cur, next)
-    lc_gtok_head_forward(g, b, cur, next);
+    if (!hcur) hcur = cur;
+    lc_gtok_head_forward(g, b, hcur, next);
     double lr = 0, le = 0;
     for (int i = 0; i < B; i++) {
         const float *h = b->hl + (size_t)i * NH;
@@ -320,7 +325,7 @@ double lc_gtok_fwd_bwd(lc_gtok *g, gtok_buf *b, const int *prev, const int *cur,
     memset(b->dhin, 0, (size_t)B * 2 * Dh * T * sizeof(float));
     lc_conv2d_backward(b->dhin, lc_grad(p, g->hcw), lc_grad(p, g->hcb), b->col, b->dhhp, b->hin,
                        lc_param(p, g->hcw), B, 2 * Dh, g->G, g->G, HH, 3, 1, 1);
-    embed_pair_backward(lc_grad(p, g->hemb), b->dhin, cur, next, B, T, Dh);
+    embed_pair_backward(lc_grad(p, g->hemb), b->dhin, hcur, next, B, T, Dh);
     return lx + lr + le;
 }
 
@@ -329,7 +334,7 @@ double lc_gtok_loss(lc_gtok *g, const int *prev, const int *cur, const int *next
     gtok_buf b;
     if (lc_gtok_buf_init(&b, g, B, 1, NULL)) return NAN;
     lc_params_zero_grad(&g->p);
-    double l = lc_gtok_fwd_bwd(g, &b, prev, cur, next, codes, rcls, ends);
+    double l = lc_gtok_fwd_bwd(g, &b, prev, cur, next, codes, rcls, ends, NULL);
     lc_gtok_buf_free(&b);
     return l;
 }
@@ -486,10 +491,11 @@ int lc_gtok_train(lc_gtok *g, const lc_frames *fr, const float *X, int skip_tok,
     int *bp = malloc((size_t)B * T * sizeof(int)), *bcu = malloc((size_t)B * T * sizeof(int));
     int *bn = malloc((size_t)B * T * sizeof(int)), *bc = malloc((size_t)B * sizeof(int));
     int *br = malloc((size_t)B * sizeof(int));
+    size_t *bj = malloc((size_t)B * sizeof(size_t));
     uint8_t *be = malloc((size_t)B);
     gtok_buf b;
     memset(&b, 0, sizeof b);
-    if (!toks || !idx || !codes || !bp || !bcu || !bn || !bc || !br || !be)
+    if (!toks || !idx || !codes || !bp || !bcu || !bn || !bc || !br || !be || !bj)
         rc = lc_fail(err, LC_ERR_NOMEM, "genie tokens: out of memory for %zu frames", N);
     if (!rc) rc = lc_tok_encode(g->tok, fr->frames, (int)N, toks, err);
     size_t nt = 0;
@@ -525,23 +531,66 @@ int lc_gtok_train(lc_gtok *g, const lc_frames *fr, const float *X, int skip_tok,
     lc_rng_seed(&rng, g->cfg.seed, 0x9e71);
     lc_adam opt = lc_adam_default(g->cfg.lr);
     double t0 = lc_now(), loss = 0;
+    // code_at[t]: the LAM's code of the triple centred at t (-1: none), for unrolling
+    int *code_at = NULL, *hc = NULL, *ucode = NULL, *un = NULL;
+    size_t *bt = NULL;
+    lc_rng *urng = NULL;
+    if (!rc && g->cfg.unroll > 0) {
+        code_at = malloc(N * sizeof(int));
+        hc = malloc((size_t)B * T * sizeof(int));
+        un = malloc((size_t)B * T * sizeof(int));
+        ucode = malloc((size_t)B * sizeof(int));
+        bt = malloc((size_t)B * sizeof(size_t));
+        urng = malloc((size_t)B * sizeof(lc_rng));
+        if (!code_at || !hc || !un || !ucode || !bt || !urng)
+            rc = lc_fail(err, LC_ERR_NOMEM, "genie tokens: out of memory");
+        for (size_t r = 0; code_at && r < N; r++) code_at[r] = -1;
+        for (size_t j = 0; code_at && j < nt; j++) code_at[idx[j]] = codes[j];
+    }
     for (int s = 0; s < g->cfg.steps && !rc; s++) {
+        int k = g->cfg.unroll > 0 && lc_rng_below(&rng, 2)
+                    ? 1 + (int)lc_rng_below(&rng, (uint32_t)g->cfg.unroll) : 0;
         for (int i = 0; i < B; i++) {
-            size_t j = lc_rng_below(&rng, (uint32_t)nt), t = idx[j];
-            memcpy(bp + (size_t)i * T, toks + (t - 1) * T, T * sizeof(int));
-            memcpy(bcu + (size_t)i * T, toks + t * T, T * sizeof(int));
+            int tries = 0, ok;
+            do { // with k: the k triples before t are the data's, in t's episode
+                bj[i] = lc_rng_below(&rng, (uint32_t)nt);
+                size_t t = idx[bj[i]];
+                ok = 1;
+                for (int q = 1; q <= k && ok; q++) ok = t >= (size_t)q + 1 && code_at[t - q] >= 0;
+            } while (!ok && ++tries < 64);
+            if (!ok) k = 0; // episodes too short: no unrolling in this batch
+        }
+        for (int i = 0; i < B; i++) {
+            size_t j = bj[i], t = idx[j];
+            size_t t0k = t - (size_t)k; // real context (t0k - 1, t0k)
+            memcpy(bp + (size_t)i * T, toks + (t0k - 1) * T, T * sizeof(int));
+            memcpy(bcu + (size_t)i * T, toks + t0k * T, T * sizeof(int));
             memcpy(bn + (size_t)i * T, toks + (t + 1) * T, T * sizeof(int));
+            if (hc) memcpy(hc + (size_t)i * T, toks + t * T, T * sizeof(int)), bt[i] = t;
             bc[i] = codes[j];
             br[i] = lc_genie_reward_class(lam, fr->rewards[t + 1]);
             be[i] = fr->terminated[t + 1];
         }
+        // k steps of the model's own sampled tokens from the real context, with the LAM's
+        // codes of the real transitions: (bp, bcu) become its versions of (t - 1, t)
+        for (int q = k; q >= 1 && !rc; q--) {
+            for (int i = 0; i < B; i++) {
+                ucode[i] = code_at[bt[i] - (size_t)q];
+                urng[i] = lc_rng_split(&rng);
+            }
+            rc = lc_gtok_step(g, bp, bcu, ucode, B, g->cfg.temperature, urng, un, NULL, NULL,
+                              err);
+            memcpy(bp, bcu, (size_t)B * T * sizeof(int));
+            memcpy(bcu, un, (size_t)B * T * sizeof(int));
+        }
+        if (rc) break;
         // corruption of the previous frame's tokens only (the heads read the current one)
         if (g->cfg.corrupt > 0)
             for (size_t q = 0; q < (size_t)B * T; q++)
                 if (lc_rng_float(&rng) < g->cfg.corrupt)
                     bp[q] = (int)lc_rng_below(&rng, (uint32_t)g->V);
         lc_params_zero_grad(&g->p);
-        loss = lc_gtok_fwd_bwd(g, &b, bp, bcu, bn, bc, br, be);
+        loss = lc_gtok_fwd_bwd(g, &b, bp, bcu, bn, bc, br, be, hc);
         if (!isfinite(loss)) {
             rc = lc_fail(err, LC_ERR_NAN, "genie tokens: loss is not finite at step %d", s);
             break;
@@ -555,6 +604,7 @@ int lc_gtok_train(lc_gtok *g, const lc_frames *fr, const float *X, int skip_tok,
     lam->train_frames = (int64_t)train_end;
     g->peak_mb = lc_genie_peak_rss_mb();
     lc_gtok_buf_free(&b);
+    free(code_at), free(hc), free(un), free(ucode), free(bt), free(urng), free(bj);
     free(toks), free(idx), free(codes), free(bp), free(bcu), free(bn), free(bc), free(br),
         free(be);
     return rc;

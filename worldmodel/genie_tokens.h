@@ -47,6 +47,9 @@ typedef struct lc_gtok_cfg {
     float changed_weight; // weight of the positions whose token changes from x_t to x_{t+1}
                           // in the dynamics' loss (the rest weigh 1): moving things are a
                           // few tokens of a frame (1: plain mean)
+    int unroll;        // half the dynamics batches predict from the model's own sampled tokens,
+                       // 1..unroll steps after the last real pair (forward only; the targets
+                       // stay real): errors compound in long dreams otherwise (0 = off)
     uint64_t seed;     // 1
 } lc_gtok_cfg;
 
@@ -74,9 +77,9 @@ double lc_gtok_peak_mb(const lc_gtok *g);
 // tokenizer and the LAM stay), e.g. to train only the dynamics again on the same tokens.
 int lc_gtok_reset_dynamics(lc_gtok *g, const lc_gtok_cfg *cfg, lc_error *err);
 
-// Sets the dynamics' training steps (and lr when > 0) for the next lc_gtok_train, keeping
-// its parameters (to train a loaded world further; Adam's moments start afresh).
-int lc_gtok_set_training(lc_gtok *g, int steps, float lr, lc_error *err);
+// Sets the dynamics' training steps, lr (when > 0) and unroll for the next lc_gtok_train,
+// keeping its parameters (to train a loaded world further; Adam's moments start afresh).
+int lc_gtok_set_training(lc_gtok *g, int steps, float lr, int unroll, lc_error *err);
 
 // Training: the tokenizer on the training frames (skip_tok: keep it as it is), then the
 // LAM's codes of the training transitions (its aliases are set from them), then the

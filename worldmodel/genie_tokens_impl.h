@@ -35,7 +35,9 @@ void lc_gtok_buf_free(gtok_buf *b);
 void lc_gtok_dyn_forward(const lc_gtok *g, gtok_buf *b, const int *prev, const int *cur,
                          const int *codes);
 void lc_gtok_head_forward(const lc_gtok *g, gtok_buf *b, const int *cur, const int *next);
+// hcur: the heads' current tokens (NULL: cur).
 double lc_gtok_fwd_bwd(lc_gtok *g, gtok_buf *b, const int *prev, const int *cur,
-                       const int *next, const int *codes, const int *rcls, const uint8_t *ends);
+                       const int *next, const int *codes, const int *rcls, const uint8_t *ends,
+                       const int *hcur);
 
 #endif

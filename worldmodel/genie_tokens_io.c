@@ -39,6 +39,7 @@ int lc_gtok_save(const lc_gtok *g, const char *path, lc_error *err) {
     lc_file_set_int(f, "lam.cfg.seed", (int64_t)l->cfg.seed);
     lc_file_set_int(f, "gtok.cfg.seed", (int64_t)g->cfg.seed);
     lc_file_set_float(f, "gtok.cfg.changed_weight", g->cfg.changed_weight);
+    lc_file_set_int(f, "gtok.cfg.unroll", g->cfg.unroll);
     lc_file_set_str(f, "env", l->env_name);
     lc_file_set_int(f, "channels", l->C);
     lc_file_set_int(f, "game_h", l->game_h);
@@ -185,6 +186,12 @@ static int load_from(lc_gtok **out, const lc_file *f, lc_error *err) {
         if (!(d >= 0.01 && d <= 1000))
             return lc_fail(err, LC_ERR_SIZE, "gtok.cfg.changed_weight = %g is out of range", d);
         c.changed_weight = (float)d;
+    }
+    c.unroll = 0; // files before it: no unrolling
+    if (lc_file_get_int(f, "gtok.cfg.unroll", &v, NULL) == LC_OK) {
+        if (v < 0 || v > 64)
+            return lc_fail(err, LC_ERR_SIZE, "gtok.cfg.unroll = %lld is out of range", (long long)v);
+        c.unroll = (int)v;
     }
     lc_gtok *g = calloc(1, sizeof *g);
     if (!g) return lc_fail(err, LC_ERR_NOMEM, "out of memory");
