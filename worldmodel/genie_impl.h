@@ -34,6 +34,12 @@ void lc_genie_lam_read(const lc_genie *g, lam_buf *b, int cap, const float *X, c
                        int B, int *codes);
 // A model frame x (P floats) to the game's frame o (nearest upsampling, u8 HWC).
 void lc_genie_upsample(const lc_genie *g, const float *x, uint8_t *o);
+// (genie_io.c) An int meta value in [lo, hi], or an error naming the key.
+int lc_genie_meta_int(const lc_file *f, const char *key, int64_t lo, int64_t hi, int64_t *v,
+                      lc_error *err);
+// Writes what both designs' files say of the game: meta env, channels, game_h/w/c,
+// n_real_actions; tensors reward_values (NR, f32) and code_alias (K, i32).
+int lc_genie_save_game(const lc_genie *g, lc_file *f, lc_error *err);
 // Defines and allocates both parameter arenas for g->cfg and g->C.
 int lc_genie_build(lc_genie *g, lc_error *err);
 

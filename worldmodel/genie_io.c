@@ -16,6 +16,31 @@
 #define CFG_FLOATS(X) X(beta) X(lr) X(holdout)
 // Keys added later are optional on load (older files: the behaviour they were made with).
 
+int lc_genie_meta_int(const lc_file *f, const char *key, int64_t lo, int64_t hi, int64_t *v,
+                      lc_error *err) {
+    int rc = lc_file_get_int(f, key, v, err);
+    if (rc) return rc;
+    if (*v < lo || *v > hi)
+        return lc_fail(err, LC_ERR_SIZE, "%s = %lld is out of range", key, (long long)*v);
+    return LC_OK;
+}
+
+int lc_genie_save_game(const lc_genie *g, lc_file *f, lc_error *err) {
+    lc_file_set_str(f, "env", g->env_name);
+    lc_file_set_int(f, "channels", g->C);
+    lc_file_set_int(f, "game_h", g->game_h);
+    lc_file_set_int(f, "game_w", g->game_w);
+    lc_file_set_int(f, "game_c", g->game_c);
+    lc_file_set_int(f, "n_real_actions", g->n_real_actions);
+    int64_t rs[1] = {g->n_rvals};
+    int rc = lc_file_add(f, "reward_values", LC_F32, 1, rs, g->rvals, err);
+    int32_t alias[256];
+    for (int k = 0; k < g->cfg.n_codes; k++) alias[k] = g->code_alias[k];
+    int64_t as[1] = {g->cfg.n_codes};
+    if (!rc) rc = lc_file_add(f, "code_alias", LC_I32, 1, as, alias, err);
+    return rc;
+}
+
 int lc_genie_save(const lc_genie *g, const char *path, lc_error *err) {
     if (!lc_all_finite(g->lam.params, g->lam.n) || !lc_all_finite(g->dyn.params, g->dyn.n))
         return lc_fail(err, LC_ERR_NAN, "genie: refusing to save non-finite parameters");
@@ -34,12 +59,6 @@ int lc_genie_save(const lc_genie *g, const char *path, lc_error *err) {
     lc_file_set_int(f, "cfg.dyn_unroll", g->cfg.dyn_unroll);
     lc_file_set_int(f, "cfg.dyn_l1", g->cfg.dyn_l1);
     lc_file_set_float(f, "cfg.rare_code", g->cfg.rare_code);
-    lc_file_set_str(f, "env", g->env_name);
-    lc_file_set_int(f, "channels", g->C);
-    lc_file_set_int(f, "game_h", g->game_h);
-    lc_file_set_int(f, "game_w", g->game_w);
-    lc_file_set_int(f, "game_c", g->game_c);
-    lc_file_set_int(f, "n_real_actions", g->n_real_actions);
     lc_file_set_float(f, "train.lam_s", g->lam_train_s);
     lc_file_set_float(f, "train.dyn_s", g->dyn_train_s);
     lc_file_set_float(f, "train.peak_rss_mb", g->peak_rss_mb);
@@ -51,25 +70,12 @@ int lc_genie_save(const lc_genie *g, const char *path, lc_error *err) {
     if (!rc) rc = lc_params_save(&g->dyn, f, "dyn", 0, err);
     int64_t ss[3] = {(int64_t)g->n_starts, 2, g->P};
     if (!rc) rc = lc_file_add(f, "starts", LC_F32, 3, ss, g->starts, err);
-    int64_t rs[1] = {g->n_rvals};
-    if (!rc) rc = lc_file_add(f, "reward_values", LC_F32, 1, rs, g->rvals, err);
-    int32_t alias[256];
-    for (int k = 0; k < g->cfg.n_codes; k++) alias[k] = g->code_alias[k];
-    int64_t as[1] = {g->cfg.n_codes};
-    if (!rc) rc = lc_file_add(f, "code_alias", LC_I32, 1, as, alias, err);
+    if (!rc) rc = lc_genie_save_game(g, f, err);
     if (!rc) rc = lc_file_write(f, path, err);
     lc_file_free(f);
     return rc;
 }
 
-static int meta_int(const lc_file *f, const char *key, int64_t lo, int64_t hi, int64_t *v,
-                    lc_error *err) {
-    int rc = lc_file_get_int(f, key, v, err);
-    if (rc) return rc;
-    if (*v < lo || *v > hi)
-        return lc_fail(err, LC_ERR_SIZE, "%s = %lld is out of range", key, (long long)*v);
-    return LC_OK;
-}
 
 static int load_from(lc_genie **out, const lc_file *f, lc_error *err) {
     if (strcmp(lc_file_kind(f), "genie") != 0)
@@ -79,7 +85,7 @@ static int load_from(lc_genie **out, const lc_file *f, lc_error *err) {
     double d;
     int rc;
 #define GETI(k) \
-    if ((rc = meta_int(f, "cfg." #k, 0, 1 << 20, &v, err))) return rc; \
+    if ((rc = lc_genie_meta_int(f, "cfg." #k, 0, 1 << 20, &v, err))) return rc; \
     c.k = (int)v;
 #define GETF(k) \
     if ((rc = lc_file_get_float(f, "cfg." #k, &d, err))) return rc; \
@@ -112,11 +118,11 @@ static int load_from(lc_genie **out, const lc_file *f, lc_error *err) {
     }
     int64_t C, gh, gw, gc, na;
     const char *env = NULL;
-    if ((rc = meta_int(f, "channels", 1, 4, &C, err)) ||
-        (rc = meta_int(f, "game_h", 1, 4096, &gh, err)) ||
-        (rc = meta_int(f, "game_w", 1, 4096, &gw, err)) ||
-        (rc = meta_int(f, "game_c", 1, 4, &gc, err)) ||
-        (rc = meta_int(f, "n_real_actions", 0, 1 << 20, &na, err)) ||
+    if ((rc = lc_genie_meta_int(f, "channels", 1, 4, &C, err)) ||
+        (rc = lc_genie_meta_int(f, "game_h", 1, 4096, &gh, err)) ||
+        (rc = lc_genie_meta_int(f, "game_w", 1, 4096, &gw, err)) ||
+        (rc = lc_genie_meta_int(f, "game_c", 1, 4, &gc, err)) ||
+        (rc = lc_genie_meta_int(f, "n_real_actions", 0, 1 << 20, &na, err)) ||
         (rc = lc_file_get_str(f, "env", &env, err)))
         return rc;
     if (gc != C || gh % c.res || gw % c.res)

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "worldmodel/genie_impl.h"
 #include "worldmodel/genie_tokens_impl.h"
 
 #define KIND "genie_tokens"
@@ -40,12 +41,6 @@ int lc_gtok_save(const lc_gtok *g, const char *path, lc_error *err) {
     lc_file_set_int(f, "gtok.cfg.seed", (int64_t)g->cfg.seed);
     lc_file_set_float(f, "gtok.cfg.changed_weight", g->cfg.changed_weight);
     lc_file_set_int(f, "gtok.cfg.unroll", g->cfg.unroll);
-    lc_file_set_str(f, "env", l->env_name);
-    lc_file_set_int(f, "channels", l->C);
-    lc_file_set_int(f, "game_h", l->game_h);
-    lc_file_set_int(f, "game_w", l->game_w);
-    lc_file_set_int(f, "game_c", l->game_c);
-    lc_file_set_int(f, "n_real_actions", l->n_real_actions);
     lc_file_set_float(f, "train.lam_s", l->lam_train_s);
     lc_file_set_float(f, "train.lam_loss", l->lam_loss);
     lc_file_set_int(f, "train.lam_restarts", l->restarts);
@@ -58,25 +53,12 @@ int lc_gtok_save(const lc_gtok *g, const char *path, lc_error *err) {
     if (!rc) rc = lc_params_save(&g->p, f, "tdyn", 0, err);
     int64_t ss[3] = {(int64_t)g->n_starts, 2, g->T};
     if (!rc) rc = lc_file_add(f, "starts", LC_I32, 3, ss, g->starts, err);
-    int64_t rs[1] = {l->n_rvals};
-    if (!rc) rc = lc_file_add(f, "reward_values", LC_F32, 1, rs, l->rvals, err);
-    int32_t alias[256];
-    for (int k = 0; k < l->cfg.n_codes; k++) alias[k] = l->code_alias[k];
-    int64_t as[1] = {l->cfg.n_codes};
-    if (!rc) rc = lc_file_add(f, "code_alias", LC_I32, 1, as, alias, err);
+    if (!rc) rc = lc_genie_save_game(l, f, err);
     if (!rc) rc = lc_file_write(f, path, err);
     lc_file_free(f);
     return rc;
 }
 
-static int meta_int(const lc_file *f, const char *key, int64_t lo, int64_t hi, int64_t *v,
-                    lc_error *err) {
-    int rc = lc_file_get_int(f, key, v, err);
-    if (rc) return rc;
-    if (*v < lo || *v > hi)
-        return lc_fail(err, LC_ERR_SIZE, "%s = %lld is out of range", key, (long long)*v);
-    return LC_OK;
-}
 
 static int meta_float(const lc_file *f, const char *key, double lo, double hi, double *v,
                       lc_error *err) {
@@ -94,7 +76,7 @@ static int load_lam(lc_genie **out, const lc_file *f, lc_error *err) {
     double d;
     int rc;
 #define GETLI(k) \
-    if ((rc = meta_int(f, "lam.cfg." #k, 0, 1 << 20, &v, err))) return rc; \
+    if ((rc = lc_genie_meta_int(f, "lam.cfg." #k, 0, 1 << 20, &v, err))) return rc; \
     c.k = (int)v;
 #define GETLF(k) \
     if ((rc = meta_float(f, "lam.cfg." #k, 0, 1e6, &d, err))) return rc; \
@@ -106,11 +88,11 @@ static int load_lam(lc_genie **out, const lc_file *f, lc_error *err) {
     c.dyn_steps = 0;
     int64_t C, gh, gw, gc, na;
     const char *env = NULL;
-    if ((rc = meta_int(f, "channels", 1, 4, &C, err)) ||
-        (rc = meta_int(f, "game_h", 1, 4096, &gh, err)) ||
-        (rc = meta_int(f, "game_w", 1, 4096, &gw, err)) ||
-        (rc = meta_int(f, "game_c", 1, 4, &gc, err)) ||
-        (rc = meta_int(f, "n_real_actions", 0, 1 << 20, &na, err)) ||
+    if ((rc = lc_genie_meta_int(f, "channels", 1, 4, &C, err)) ||
+        (rc = lc_genie_meta_int(f, "game_h", 1, 4096, &gh, err)) ||
+        (rc = lc_genie_meta_int(f, "game_w", 1, 4096, &gw, err)) ||
+        (rc = lc_genie_meta_int(f, "game_c", 1, 4, &gc, err)) ||
+        (rc = lc_genie_meta_int(f, "n_real_actions", 0, 1 << 20, &na, err)) ||
         (rc = lc_file_get_str(f, "env", &env, err)))
         return rc;
     if (gc != C || gh != gw || c.res < 4 || gh % c.res)
@@ -172,7 +154,7 @@ static int load_from(lc_gtok **out, const lc_file *f, lc_error *err) {
     double d;
     int rc;
 #define GETGI(k) \
-    if ((rc = meta_int(f, "gtok.cfg." #k, 0, 1 << 20, &v, err))) return rc; \
+    if ((rc = lc_genie_meta_int(f, "gtok.cfg." #k, 0, 1 << 20, &v, err))) return rc; \
     c.k = (int)v;
 #define GETGF(k) \
     if ((rc = meta_float(f, "gtok.cfg." #k, 0, 100, &d, err))) return rc; \
