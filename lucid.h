@@ -21,7 +21,9 @@
 #include "worldmodel/ensemble.h"   // ensemble dynamics models
 #include "worldmodel/dream.h"      // dream: envs over an ensemble
 #include "worldmodel/frames.h"     // frame datasets
-#include "worldmodel/genie.h"      // Genie-style worlds from frames
+#include "worldmodel/genie.h"      // Genie-style worlds from frames (pixel design)
+#include "worldmodel/tokenizer.h"  // the VQ frame tokenizer
+#include "worldmodel/genie_tokens.h" // Genie-style worlds over tokens
 #include "policy/policy.h" // policies
 #include "policy/ppo.h"    // PPO, evaluation
 #include "agents/learner.h" // distributed PPO learner

@@ -1,24 +1,30 @@
 // bench/bench_genie.c: costs of the Genie-style world on this CPU: LAM and dynamics training
 // steps at model sides 16 and 32 (why frames are downsampled), dream frames/s through the
-// env API beside the real Breakout-v0 and a bare cblas_sgemm of the same shapes.
+// env API beside the real Breakout-v0 and a bare cblas_sgemm of the same shapes; for the
+// token design, tokenizer and token dynamics steps (median, min, max over repeats, wall and
+// CPU time) beside sgemm of their shapes, and token dream frames/s at 64 envs.
 // Leaves out: accuracy (lucid eval-genie measures it). Timings are noisy on shared cores.
 #include <cblas.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
-#include "bench/bench_util.h"
 #include "core/progress.h"
-#include "loops/init.h"
 #include "env/env.h"
 #include "nn/nn.h"
 #include "worldmodel/frames.h"
 #include "worldmodel/genie.h"
+#include "worldmodel/genie_tokens.h"
 #include "worldmodel/worldmodel.h"
+#include "loops/init.h"
 
-// Frames per second through the env API: "MED [MIN-MAX]" over 5 blocks of >= 0.2 s.
-static const char *env_fps(char *buf, size_t cap, const char *name, int N, int n_actions) {
+static double cpu_now(void);
+
+// Frames per wall second of N envs under random actions (and, when cpu_fps is not NULL, per
+// CPU second of this process: what the model costs, whatever else the cores run).
+static double env_fps(const char *name, int N, int n_actions, double *cpu_fps) {
     lc_error err = {0};
     lc_env *env = NULL;
     lc_env_opts o = lc_env_opts_default();
@@ -26,26 +32,141 @@ static const char *env_fps(char *buf, size_t cap, const char *name, int N, int n
     o.num_threads = 1;
     if (lc_env_make(&env, name, &o, &err) || lc_env_reset(env, 1, &err)) {
         fprintf(stderr, "bench_genie: %s\n", err.msg);
-        lc_env_free(env);
-        return "failed";
+        return 0;
     }
     int32_t *a = calloc((size_t)N, sizeof(int32_t));
     lc_rng rng;
     lc_rng_seed(&rng, 1, 0);
-    double fps[5];
-    for (int rep = 0; rep < 5; rep++) {
-        int steps = 0;
-        double t0 = bench_now();
-        while (bench_now() - t0 < 0.2) {
-            for (int i = 0; i < N; i++) a[i] = (int32_t)lc_rng_below(&rng, (uint32_t)n_actions);
-            lc_env_step(env, a, &err);
-            steps++;
-        }
-        fps[rep] = (double)N * steps / (bench_now() - t0);
+    int steps = 0;
+    double t0 = lc_now(), c0 = cpu_now();
+    while (lc_now() - t0 < 1.0 || steps < 2) {
+        for (int i = 0; i < N; i++) a[i] = (int32_t)lc_rng_below(&rng, (uint32_t)n_actions);
+        lc_env_step(env, a, &err);
+        steps++;
     }
+    double fps = (double)N * steps / (lc_now() - t0);
+    if (cpu_fps) *cpu_fps = (double)N * steps / (cpu_now() - c0);
     free(a);
     lc_env_free(env);
-    return bench_fmt(buf, cap, bench_stat_of(fps, 5), 1, 0);
+    return fps;
+}
+
+static double cpu_now(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+static int cmp_d(const void *a, const void *b) {
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+// "median (min .. max)" of n values, in place.
+static const char *stats(char *buf, size_t len, double *v, int n, double scale) {
+    qsort(v, (size_t)n, sizeof *v, cmp_d);
+    snprintf(buf, len, "%.2f (%.2f .. %.2f)", scale * v[n / 2], scale * v[0], scale * v[n - 1]);
+    return buf;
+}
+
+// Seconds of one sgemm (M, K) x (K, N), median of repeats.
+static double sgemm_s(int M, int N, int Kk) {
+    float *A = calloc((size_t)M * Kk, sizeof(float)), *Bm = calloc((size_t)Kk * N, sizeof(float));
+    float *Cm = calloc((size_t)M * N, sizeof(float));
+    double v[5];
+    for (int r = 0; r < 5; r++) {
+        double t0 = lc_now();
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, M, N, Kk, 1.0f, A, Kk, Bm, N, 0.0f,
+                    Cm, N);
+        v[r] = lc_now() - t0;
+    }
+    free(A), free(Bm), free(Cm);
+    qsort(v, 5, sizeof *v, cmp_d);
+    return v[2];
+}
+
+// The token design: training steps of the tokenizer and of the token dynamics (REPS
+// repeats of STEPS steps each, wall and CPU ms per step), then the token dream's frames/s.
+#define REPS 5
+#define STEPS 10
+static int bench_tokens(const lc_frames *fr) {
+    lc_error err = {0};
+    lc_genie_cfg lc = lc_genie_cfg_default();
+    lc.lam_steps = 10;
+    lc.dyn_steps = 0;
+    lc_genie *lam = NULL;
+    float *X = NULL;
+    lc_gtok *g = NULL;
+    lc_gtok_cfg tc = lc_gtok_cfg_default();
+    tc.tok.steps = STEPS;
+    tc.steps = STEPS;
+    if (lc_genie_new(&lam, &lc, fr->C, fr, &err) || lc_genie_prep_all(lam, fr, &X, &err) ||
+        lc_genie_train(lam, fr, X, NULL, NULL, &err) || lc_gtok_new(&g, &tc, lam, &err)) {
+        fprintf(stderr, "bench_genie: %s\n", err.msg);
+        return 1;
+    }
+    double tw[REPS], tcpu[REPS], dw[REPS], dcpu[REPS];
+    for (int r = 0; r < REPS; r++) {
+        double c0 = cpu_now();
+        if (lc_tok_train(lc_gtok_tokenizer_mut(g), fr->frames, fr->n, NULL, NULL, &err)) break;
+        tcpu[r] = (cpu_now() - c0) / STEPS;
+        tw[r] = lc_gtok_train_seconds(g, 0) / STEPS;
+        // (the dynamics' time excludes encoding the frames and the LAM's codes)
+        c0 = cpu_now();
+        double w0 = lc_now();
+        if (lc_gtok_train(g, fr, X, 1, NULL, NULL, &err)) break;
+        double all_w = lc_now() - w0, all_c = cpu_now() - c0, dyn_w = lc_gtok_train_seconds(g, 2);
+        dw[r] = dyn_w / STEPS;
+        dcpu[r] = all_c * (dyn_w / all_w) / STEPS; // the dynamics' share of the CPU time
+    }
+    if (err.code) {
+        fprintf(stderr, "bench_genie: %s\n", err.msg);
+        return 1;
+    }
+    const lc_tok_cfg *k = &tc.tok;
+    char b1[64], b2[64], b3[64], b4[64];
+    printf("token design, training cost per step (1 BLAS thread, median (min .. max) of %d x %d "
+           "steps):\n", REPS, STEPS);
+    printf("  tokenizer (64x64x3 -> 16x16 tokens, E %d, D %d, %d codes, batch %d): %s ms wall, "
+           "%s ms CPU\n", k->hidden, k->dim, k->codes, k->batch, stats(b1, 64, tw, REPS, 1e3),
+           stats(b2, 64, tcpu, REPS, 1e3));
+    printf("  token dynamics + heads (De %d, HC %d, batch %d, 256 tokens): %s ms wall, %s ms "
+           "CPU\n", tc.emb, tc.hidden, tc.batch, stats(b3, 64, dw, REPS, 1e3),
+           stats(b4, 64, dcpu, REPS, 1e3));
+    // Reference: the same layers' products as bare sgemm over the whole batch (forward).
+    int S = 64, E = k->hidden, D = k->dim, B = k->batch, H = S / 2, G = S / 4;
+    double tref = sgemm_s(E, B * H * H, 3 * 16) + sgemm_s(E, B * G * G, E * 16) +
+                  sgemm_s(D, B * G * G, E) + sgemm_s(E, B * G * G, D * 9) +
+                  sgemm_s(E * 16, B * G * G, E) + sgemm_s(3 * 16, B * H * H, E);
+    int HC = tc.hidden, De = tc.emb, N = tc.batch * 256;
+    double dref = sgemm_s(HC, N, 2 * De * 9) + 2 * sgemm_s(HC, N, HC * 9) + sgemm_s(256, N, HC);
+    printf("  reference, bare cblas_sgemm of the same shapes (forward; a training step is about "
+           "3x): tokenizer %.2f ms, token dynamics %.2f ms\n", 1e3 * tref, 1e3 * dref);
+    char path[64], name[96];
+    snprintf(path, sizeof path, "/tmp/lucid_bench_gtok_%d.lucid", (int)getpid());
+    snprintf(name, sizeof name, "dream:%s", path);
+    if (lc_gtok_save(g, path, &err)) {
+        fprintf(stderr, "bench_genie: %s\n", err.msg);
+        return 1;
+    }
+    lc_gtok_free(g);
+    free(X);
+    printf("token dream frames per second at 64 envs (sampled tokens decoded to 64x64x3; "
+           "median (min .. max) of %d runs of ~1 s):\n", REPS);
+    const char *modes[2] = {"temp=1", "temp=0"};
+    for (int m = 0; m < 2; m++) {
+        char nm[160];
+        snprintf(nm, sizeof nm, "%s?%s", name, modes[m]);
+        double fw[REPS], fc[REPS];
+        for (int r = 0; r < REPS; r++) fw[r] = env_fps(nm, 64, 8, &fc[r]);
+        printf("  %s: %s frames/s wall, %s frames per CPU second\n", modes[m],
+               stats(b1, 64, fw, REPS, 1), stats(b2, 64, fc, REPS, 1));
+    }
+    double rf[REPS];
+    for (int r = 0; r < REPS; r++) rf[r] = env_fps("Breakout-v0", 64, 3, NULL);
+    printf("  reference: real Breakout-v0 %s frames/s\n", stats(b3, 64, rf, REPS, 1));
+    unlink(path);
+    return 0;
 }
 
 int main(void) {
@@ -115,14 +236,20 @@ int main(void) {
     snprintf(halting, sizeof halting, "dream:%s?halt=1", path);
     snprintf(relabel, sizeof relabel, "dream:%s?relabel=1", path);
     printf("frames per second through the env API (1 thread, 64x64x3 observations; median "
-           "[min-max] of 5 blocks):\n");
+           "(min .. max) of %d runs of ~1 s):\n", REPS);
     for (int N = 1; N <= 64; N *= 8) {
-        char f[4][64];
+        const char *names[4] = {name, halting, relabel, "Breakout-v0"};
+        char out[4][64];
+        for (int k = 0; k < 4; k++) {
+            double f[REPS];
+            for (int r = 0; r < REPS; r++) f[r] = env_fps(names[k], N, k == 3 ? 3 : 8, NULL);
+            stats(out[k], 64, f, REPS, 1);
+        }
         printf("  %2d envs: genie dream %s (halt=1: %s, relabel=1: %s)   reference: "
-               "real Breakout-v0 %s\n", N, env_fps(f[0], 64, name, N, 8), env_fps(f[1], 64, halting, N, 8),
-               env_fps(f[2], 64, relabel, N, 8), env_fps(f[3], 64, "Breakout-v0", N, 3));
+               "real Breakout-v0 %s\n", N, out[0], out[1], out[2], out[3]);
     }
     unlink(path);
+    int rc = bench_tokens(&fr);
     lc_frames_free(&fr);
-    return 0;
+    return rc;
 }

@@ -11,6 +11,7 @@
 #include "nn/nn.h"
 #include "worldmodel/frames.h"
 #include "worldmodel/genie.h"
+#include "worldmodel/genie_tokens.h"
 
 // FILE.lucid -> FILE.actions.lucid (or FILE.actions when there is no .lucid suffix).
 static void actions_path_for(char *dst, size_t n, const char *frames_path) {
@@ -81,18 +82,117 @@ int cmd_collect_frames(int argc, char **argv) {
 static int progress(void *ctx, int phase, int step, double loss) {
     int quiet = *(int *)ctx;
     if (!quiet && step % 500 == 0)
-        fprintf(stderr, "  %s step %d: loss %.5f\n", phase ? "dynamics" : "LAM", step, loss);
+        fprintf(stderr, "  %s step %d: loss %.5f\n",
+                phase == 1 ? "dynamics" : phase == 2 ? "token dynamics" : "LAM/tokenizer", step,
+                loss);
     return 0;
 }
 
+// --design tokens: the LAM (trained here, or taken from --lam-from), the tokenizer and the
+// token dynamics.
+static int train_tokens(const lc_frames *fr, const lc_genie_cfg *c, const lc_gtok_cfg *tc,
+                        const char *lam_from, const char *tokens_from, int keep,
+                        const char *out, int quiet) {
+    lc_error err = {0};
+    lc_genie *lam = NULL;
+    float *X = NULL;
+    lc_gtok *g = NULL;
+    int status = 1;
+    if (tokens_from) { // the tokenizer and the LAM of a token world; new dynamics
+        if (lc_gtok_load(&g, tokens_from, &err) != LC_OK) goto fail;
+        const lc_genie *l = lc_gtok_lam(g);
+        if (strcmp(l->env_name, fr->env_name) || l->game_h != fr->H || l->C != fr->C) {
+            lc_fail(&err, LC_ERR_ARG, "--tokens-from %s models %s at %dx%d, the data is %s at "
+                    "%dx%d", tokens_from, l->env_name, l->game_h, l->game_w, fr->env_name,
+                    fr->H, fr->W);
+            goto fail;
+        }
+        if ((keep ? lc_gtok_set_training(g, tc->steps, tc->lr, tc->unroll, &err)
+                  : lc_gtok_reset_dynamics(g, tc, &err)) != LC_OK ||
+            lc_genie_prep_all(l, fr, &X, &err) != LC_OK ||
+            lc_gtok_train(g, fr, X, 1, progress, &quiet, &err) != LC_OK ||
+            lc_gtok_save(g, out, &err) != LC_OK)
+            goto fail;
+        status = 0;
+        if (!quiet)
+            printf("token dynamics trained on %lld frames of %s (tokenizer and LAM from %s): "
+                   "%.1f s, peak memory %.0f MiB\nwrote %s\n", (long long)l->train_frames,
+                   fr->env_name, tokens_from, lc_gtok_train_seconds(g, 2), lc_gtok_peak_mb(g),
+                   out);
+        goto fail;
+    }
+    if (lam_from) {
+        if (lc_genie_load(&lam, lam_from, &err) != LC_OK) goto fail;
+        if (strcmp(lam->env_name, fr->env_name) || lam->game_h != fr->H || lam->C != fr->C) {
+            lc_fail(&err, LC_ERR_ARG, "--lam-from %s models %s at %dx%d, the data is %s at %dx%d",
+                    lam_from, lam->env_name, lam->game_h, lam->game_w, fr->env_name, fr->H, fr->W);
+            goto fail;
+        }
+        if (lc_genie_prep_all(lam, fr, &X, &err) != LC_OK) goto fail;
+    } else {
+        lc_genie_cfg lc = *c;
+        lc.dyn_steps = 0; // the pixel dynamics is not part of the token design
+        if (lc_genie_new(&lam, &lc, fr->C, fr, &err) != LC_OK ||
+            lc_genie_prep_all(lam, fr, &X, &err) != LC_OK ||
+            lc_genie_train(lam, fr, X, progress, &quiet, &err) != LC_OK)
+            goto fail;
+    }
+    lc_gtok_cfg t = *tc;
+    t.tok.side = fr->H;
+    t.tok.channels = fr->C;
+    lc_genie *l = lam;
+    lam = NULL; // the token world owns it from here
+    if (lc_gtok_new(&g, &t, l, &err) != LC_OK ||
+        lc_gtok_train(g, fr, X, 0, progress, &quiet, &err) != LC_OK ||
+        lc_gtok_save(g, out, &err) != LC_OK)
+        goto fail;
+    status = 0;
+    if (!quiet)
+        printf("trained on %lld frames of %s: tokenizer %.1f s (%dx%d tokens of %d codes, %lld "
+               "code restarts), LAM %.1f s at %dx%d%s, token dynamics %.1f s, peak memory %.0f "
+               "MiB\nwrote %s\n",
+               (long long)lc_gtok_lam(g)->train_frames, fr->env_name,
+               lc_gtok_train_seconds(g, 0), lc_tok_grid(lc_gtok_tokenizer(g)),
+               lc_tok_grid(lc_gtok_tokenizer(g)), lc_tok_config(lc_gtok_tokenizer(g))->codes,
+               (long long)lc_tok_restarts(lc_gtok_tokenizer(g)), lc_gtok_train_seconds(g, 1),
+               lc_gtok_lam(g)->R, lc_gtok_lam(g)->R, lam_from ? " (from --lam-from)" : "",
+               lc_gtok_train_seconds(g, 2), lc_gtok_peak_mb(g), out);
+fail:
+    if (status) fprintf(stderr, "lucid train-genie: %s\n", err.msg);
+    free(X);
+    lc_genie_free(lam);
+    lc_gtok_free(g);
+    return status;
+}
+
 int cmd_train_genie(int argc, char **argv) {
-    const char *data = NULL, *out = NULL;
+    const char *data = NULL, *out = NULL, *design = "pixels", *lam_from = NULL,
+               *tokens_from = NULL;
     lc_genie_cfg c = lc_genie_cfg_default();
+    lc_gtok_cfg tc = lc_gtok_cfg_default();
+    int keep = 0;
     int64_t seed = 1;
     int threads = 1, quiet = 0; // 1 BLAS thread: the small convs ran 1.6x faster than with 2
     cli_opt opts[] = {
         {"data", CLI_STR, &data, "frames file (lucid collect --frames-only)"},
         {"out", CLI_STR, &out, "genie checkpoint to write"},
+        {"design", CLI_STR, &design, "pixels (conv frame dynamics) or tokens (VQ tokenizer + sampled token dynamics)"},
+        {"lam-from", CLI_STR, &lam_from, "tokens: take the LAM of this genie file (same data) instead of training one"},
+        {"tokens-from", CLI_STR, &tokens_from, "tokens: keep the tokenizer and LAM of this token world, train new dynamics"},
+        {"keep-dynamics", CLI_FLAG, &keep, "with --tokens-from: train its dynamics further (--tdyn-steps more steps) instead of new ones"},
+        {"tdyn-unroll", CLI_INT, &tc.unroll, "tokens: half the batches start 1..this steps back and predict from the model's own samples (0 = off)"},
+        {"changed-weight", CLI_FLOAT, &tc.changed_weight, "tokens: loss weight of the tokens that change between frames (1: plain mean)"},
+        {"tok-steps", CLI_INT, &tc.tok.steps, "tokens: tokenizer training steps"},
+        {"tok-codes", CLI_INT, &tc.tok.codes, "tokens: tokenizer codebook size"},
+        {"tok-dim", CLI_INT, &tc.tok.dim, "tokens: tokenizer code dimension"},
+        {"tok-hidden", CLI_INT, &tc.tok.hidden, "tokens: tokenizer conv channels"},
+        {"tok-batch", CLI_INT, &tc.tok.batch, "tokens: tokenizer batch"},
+        {"tdyn-steps", CLI_INT, &tc.steps, "tokens: token dynamics training steps"},
+        {"tdyn-hidden", CLI_INT, &tc.hidden, "tokens: token dynamics conv channels"},
+        {"tdyn-emb", CLI_INT, &tc.emb, "tokens: token embedding size"},
+        {"tdyn-batch", CLI_INT, &tc.batch, "tokens: token dynamics batch"},
+        {"corrupt", CLI_FLOAT, &tc.corrupt, "tokens: fraction of the previous frame's tokens randomised in training"},
+        {"temp", CLI_FLOAT, &tc.temperature, "tokens: the dream's default sampling temperature (0 = argmax)"},
         {"res", CLI_INT, &c.res, "model frame side (multiple of 4 dividing the data's side)"},
         {"codes", CLI_INT, &c.n_codes, "latent actions |A|"},
         {"code-dim", CLI_INT, &c.code_dim, "latent action code dimension"},
@@ -126,12 +226,27 @@ int cmd_train_genie(int argc, char **argv) {
         return 2;
     }
     c.seed = (uint64_t)seed;
+    tc.seed = tc.tok.seed = (uint64_t)seed;
+    int tokens = strcmp(design, "tokens") == 0;
+    if (!tokens && strcmp(design, "pixels") != 0) {
+        fprintf(stderr, "lucid train-genie: --design is pixels or tokens, not '%s'\n", design);
+        return 2;
+    }
+    if (!tokens && (lam_from || tokens_from)) {
+        fprintf(stderr, "lucid train-genie: --lam-from and --tokens-from go with --design tokens\n");
+        return 2;
+    }
     lc_nn_set_threads(threads);
     lc_error err = {0};
     lc_frames fr;
     if (lc_frames_load(&fr, data, NULL, &err) != LC_OK) {
         fprintf(stderr, "lucid train-genie: %s\n", err.msg);
         return 1;
+    }
+    if (tokens) {
+        int st = train_tokens(&fr, &c, &tc, lam_from, tokens_from, keep, out, quiet);
+        lc_frames_free(&fr);
+        return st;
     }
     lc_genie *g = NULL;
     float *X = NULL;

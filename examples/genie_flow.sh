@@ -2,29 +2,38 @@
 # examples/genie_flow.sh: the Genie-style flow end to end in a few minutes on 2 CPU cores:
 # frames of a pixel game without actions -> latent action model + dynamics -> a playable
 # world -> PPO inside it -> the latent->real map from 200 labelled transitions -> the real
-# game, beside PPO trained on the real game with the same number of steps.
-# Leaves out: CoinRun (works the same with GAME=CoinRun-v0, not tuned). Usage:
-#   [GAME=Catch-v0|Breakout-v0] sh examples/genie_flow.sh [WORKDIR] [PPO_STEPS]
+# game, beside PPO trained on the real game with the same number of steps. Ends with one
+# JSON line of the figures (null where not measured).
+# Leaves out: CoinRun (works the same with GAME=CoinRun-v0, not tuned); for DESIGN=tokens,
+# the dream-trained policy in the real game (eval-genie --policy is pixels only so far).
+# Usage:
+#   [GAME=Catch-v0|Breakout-v0] [DESIGN=pixels|tokens] sh examples/genie_flow.sh [WORKDIR] [PPO_STEPS]
 set -e
 LUCID=${LUCID:-./build/lucid}
 GAME=${GAME:-Catch-v0}
+DESIGN=${DESIGN:-pixels}
 DIR=${1:-/tmp/lucid_genie_flow}
 PPO_STEPS=${2:-60000}
+T0=$(date +%s)
 mkdir -p "$DIR"
 echo "== 1. $GAME frames only (true actions go to a separate file, used only for evaluation)"
 $LUCID collect --frames-only --env "$GAME" --steps 20000 --num-envs 8 --seed 1 \
     --out "$DIR/frames.lucid"
-echo "== 2-3. latent action model + dynamics (16x16 model frames, ~3 min on 2 cores)"
+echo "== 2-3. latent action model + $DESIGN dynamics"
 # Where dreams start: Catch's whole 7-step episodes fit in the model's accurate horizon, so
 # they start where the game's episodes start (dream-trained PPO, seeds 1-3: 1.00, 0.98, 1.00
 # in the real game; branched from any data frame 0.98 each, so either works now);
 # Breakout's 1000-step ones branch from any.
 case "$GAME" in Catch-v0) STARTS=0 ;; *) STARTS=1 ;; esac
-$LUCID train-genie --data "$DIR/frames.lucid" --out "$DIR/genie.lucid" --lam-steps 3000 \
-    --dyn-steps 2000 --start-anywhere $STARTS
+# tokens: a VQ tokenizer (16x16 tokens of 256 codes), the same LAM, token dynamics sampled
+# at temperature 1
+$LUCID train-genie --design "$DESIGN" --data "$DIR/frames.lucid" --out "$DIR/genie.lucid" \
+    --lam-steps 3000 --dyn-steps 2000 --start-anywhere $STARTS
 echo "== 5. evaluation on held-out frames"
 $LUCID eval-genie --model "$DIR/genie.lucid" --data "$DIR/frames.lucid" \
-    --actions "$DIR/frames.actions.lucid"
+    --actions "$DIR/frames.actions.lucid" --threads 1
+$LUCID eval-genie --model "$DIR/genie.lucid" --data "$DIR/frames.lucid" \
+    --actions "$DIR/frames.actions.lucid" --threads 1 --json > "$DIR/eval.json"
 echo "== 4. the playable world: 40 latent actions from stdin, recorded to a GIF"
 i=0; while [ $i -lt 40 ]; do echo $((i / 5 % 8)); i=$((i + 1)); done |
     $LUCID play "dream:$DIR/genie.lucid" --seed 1 --steps 40 --gif "$DIR/dream.gif" > /dev/null
@@ -38,11 +47,34 @@ $LUCID train --env "dream:$DIR/genie.lucid" --env-params horizon=32,actions=play
     --steps "$PPO_STEPS" --num-envs 8 --seed 1 \
     --out "$DIR/dream_policy.lucid" > "$DIR/dream_train.log"
 tail -2 "$DIR/dream_train.log"
-$LUCID eval-genie --model "$DIR/genie.lucid" --data "$DIR/frames.lucid" \
-    --actions "$DIR/frames.actions.lucid" --policy "$DIR/dream_policy.lucid" --episodes 100 |
-    tail -1
+echo '{}' > "$DIR/policy.json"
+if [ "$DESIGN" = pixels ]; then
+    $LUCID eval-genie --model "$DIR/genie.lucid" --data "$DIR/frames.lucid" \
+        --actions "$DIR/frames.actions.lucid" --policy "$DIR/dream_policy.lucid" --episodes 100 \
+        --json > "$DIR/policy.json"
+    cat "$DIR/policy.json"
+fi
 echo "== 6b. PPO (cnn) on the real game with the same $PPO_STEPS steps"
 $LUCID train --env "$GAME" --arch cnn --steps "$PPO_STEPS" --num-envs 8 --seed 1 \
     --out "$DIR/real_policy.lucid" > "$DIR/real_train.log"
 tail -2 "$DIR/real_train.log"
-$LUCID eval --policy "$DIR/real_policy.lucid" --episodes 100 --stochastic
+$LUCID eval --policy "$DIR/real_policy.lucid" --episodes 100 --stochastic --json > "$DIR/real.json"
+cat "$DIR/real.json"
+PEAK=$(python3 -c 'import resource; print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss // 1024)')
+python3 - "$DIR" "$GAME" "$DESIGN" "$PPO_STEPS" "$(( $(date +%s) - T0 ))" "$PEAK" <<'EOF'
+import json, sys
+d, game, design, steps, wall, peak = sys.argv[1:7]
+ev = json.load(open(d + "/eval.json"))
+po = json.load(open(d + "/policy.json"))
+real = json.load(open(d + "/real.json"))
+def g(o, k):
+    return o.get(k)
+print(json.dumps({
+    "game": game, "design": design,
+    "consistency": g(ev, "consistency"), "dtpsnr_t4": g(ev, "delta_psnr4"),
+    "rollout_psnr_16": g(ev, "psnr16_inferred"), "copy_psnr_16": g(ev, "psnr16_copy"),
+    "lockstep_policy_agree": g(po, "policy_lockstep_agree"),
+    "dream_policy_return": g(po, "policy_return"), "real_ppo_return": real.get("mean"),
+    "random_return": g(po, "random_return"), "fixed_action_return": g(po, "fixed_action_return"),
+    "ppo_steps": int(steps), "wall_s": int(wall), "peak_mib": int(peak)}))
+EOF

@@ -5,6 +5,7 @@
 // Letters: N = envs, O = obs_size, I = model input, Y = O + 1, OUT = 2 Y + 1, K = elites.
 #include "worldmodel/dream.h"
 #include "worldmodel/genie.h"
+#include "worldmodel/genie_tokens.h"
 
 #include <assert.h>
 #include <errno.h>
@@ -340,6 +341,7 @@ int lc_dream_env_ctor(lc_env_impl *impl, const char *name, int num_envs,
     char kind[32];
     if ((rc = with_model_file(path, file_kind, kind, err))) return rc;
     if (strcmp(kind, "genie") == 0) return lc_genie_env_ctor(impl, name, num_envs, opts, err);
+    if (strcmp(kind, "genie_tokens") == 0) return lc_gtok_env_ctor(impl, name, num_envs, opts, err);
     lc_dream_params p = lc_dream_params_default();
     if ((rc = lc_dream_params_parse(&p, name_params, err))) return rc;
     if (opts && (rc = lc_dream_params_parse(&p, opts->params, err))) return rc;

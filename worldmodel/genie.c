@@ -1,6 +1,6 @@
 // worldmodel/genie.c: the Genie-style world (genie.h): LAM (conv encoder, VQ with dead-code
 // restarts, conv decoder of the frame difference), conv pixel dynamics with reward/end heads,
-// training, checkpoints, and the "dream:" env over a genie checkpoint.
+// training, the lockstep with the real game. Checkpoints: genie_io.c; the env: genie_env.c.
 // Leaves out: joint LAM/dynamics training, stochastic sampling of frames (the dynamics is
 // a deterministic mean predictor), thread splitting of the env (one batched pass).
 //
@@ -17,6 +17,7 @@
 #include <sys/resource.h>
 
 #include "core/progress.h"
+#include "worldmodel/genie_impl.h"
 
 lc_genie_cfg lc_genie_cfg_default(void) {
     lc_genie_cfg c = {0};
@@ -52,7 +53,6 @@ double lc_genie_peak_rss_mb(void) {
 }
 
 // Pixel values live in [0, 1].
-static inline float clamp01(float v) { return v < 0.0f ? 0.0f : v > 1.0f ? 1.0f : v; }
 
 static int check_cfg(const lc_genie_cfg *c, int C, lc_error *err) {
     if (c->res < 4 || c->res > 256 || c->res % 4)
@@ -87,125 +87,9 @@ void lc_genie_free(lc_genie *g) {
     free(g);
 }
 
-// ---------------------------------------------------------------- conv stack
-
-static void cnet_define(lc_genie_cnet *n, lc_params *p, const char *name, int IC, int HC, int OC,
-                        int R, int CD) {
-    n->IC = IC, n->HC = HC, n->OC = OC, n->R = R, n->CD = CD;
-    char wn[64];
-    int sc[2] = {HC, CD};
-    snprintf(wn, sizeof wn, "%s.wc", name);
-    n->wc = lc_params_add(p, wn, 2, sc);
-    int io[3][2] = {{HC, IC}, {HC, HC}, {OC, HC}};
-    for (int l = 0; l < 3; l++) {
-        char nm[64];
-        int sw[4] = {io[l][0], io[l][1], 3, 3};
-        snprintf(nm, sizeof nm, "%s.c%dw", name, l + 1);
-        n->w[l] = lc_params_add(p, nm, 4, sw);
-        snprintf(nm, sizeof nm, "%s.c%db", name, l + 1);
-        n->b[l] = lc_params_add(p, nm, 1, &io[l][0]);
-    }
-}
-
-void lc_genie_cnet_init(const lc_genie_cnet *n, lc_params *p, float out_gain, lc_rng *rng) {
-    int fan[3] = {n->IC * 9, n->HC * 9, n->HC * 9}, out[3] = {n->HC, n->HC, n->OC};
-    for (int l = 0; l < 3; l++) {
-        lc_init_kaiming_uniform(lc_param(p, n->w[l]), fan[l], (size_t)out[l] * fan[l], rng);
-        memset(lc_param(p, n->b[l]), 0, (size_t)out[l] * sizeof(float));
-    }
-    float *w = lc_param(p, n->w[2]);
-    for (size_t i = 0; i < (size_t)n->OC * fan[2]; i++) w[i] *= out_gain;
-    lc_init_kaiming_uniform(lc_param(p, n->wc), n->CD, (size_t)n->HC * n->CD, rng);
-}
-
-// Floats of activations (a1, a2, out) and of the im2col workspace for batch B.
-static size_t cnet_act_size(const lc_genie_cnet *n, int B) {
-    return (size_t)B * (2 * n->HC + n->OC) * n->R * n->R;
-}
-static size_t cnet_col_size(const lc_genie_cnet *n) {
-    int m = n->IC > n->HC ? n->IC : n->HC;
-    return lc_conv2d_col_size(m, n->R, n->R, 3, 1, 1);
-}
-
-// Floats of backward scratch for batch B.
-static size_t cnet_work_size(const lc_genie_cnet *n, int B) {
-    return (size_t)B * n->HC * (2 * (size_t)n->R * n->R + 1);
-}
-
-// Forward: in (B, IC, R, R), cond (B, CD) -> returns out (B, OC, R, R) inside acts.
-static const float *cnet_forward(const lc_genie_cnet *n, const lc_params *p, float *acts,
-                                 float *col, const float *in, const float *cond, int B) {
-    const int R = n->R, HC = n->HC;
-    const size_t S = (size_t)R * R;
-    float *a1 = acts, *a2 = a1 + (size_t)B * HC * S, *o = a2 + (size_t)B * HC * S;
-    lc_conv2d_forward(a1, col, in, lc_param(p, n->w[0]), lc_param(p, n->b[0]), B, n->IC, R, R,
-                      HC, 3, 1, 1);
-    const float *wc = lc_param(p, n->wc);
-    for (int i = 0; i < B; i++) { // + wc cond_i at every position
-        const float *ci = cond + (size_t)i * n->CD;
-        for (int h = 0; h < HC; h++) {
-            float e = 0.0f;
-            for (int d = 0; d < n->CD; d++) e += wc[h * n->CD + d] * ci[d];
-            float *a = a1 + ((size_t)i * HC + h) * S;
-            for (size_t s = 0; s < S; s++) a[s] += e;
-        }
-    }
-    lc_relu_forward(a1, a1, (size_t)B * n->HC * S);
-    lc_conv2d_forward(a2, col, a1, lc_param(p, n->w[1]), lc_param(p, n->b[1]), B, n->HC, R, R,
-                      n->HC, 3, 1, 1);
-    lc_relu_forward(a2, a2, (size_t)B * n->HC * S);
-    lc_conv2d_forward(o, col, a2, lc_param(p, n->w[2]), lc_param(p, n->b[2]), B, n->HC, R, R,
-                      n->OC, 3, 1, 1);
-    return o;
-}
-
-// Backward: dout (B, OC, R, R); grads accumulate into p->grads; din (B, IC, R, R) and
-// dcond (B, CD) are overwritten when not NULL; da2 (like a2, may be NULL) is a gradient
-// arriving at the second layer's output from elsewhere (a head). work: cnet_work_size floats.
-static void cnet_backward(const lc_genie_cnet *n, lc_params *p, float *work, float *col,
-                          const float *acts, const float *in, const float *cond,
-                          const float *dout, const float *da2, float *din, float *dcond, int B) {
-    const int R = n->R;
-    const size_t S = (size_t)R * R, nh = (size_t)B * n->HC * S;
-    const float *a1 = acts, *a2 = a1 + nh;
-    float *ga = work, *gz = work + nh; // gradients after and before a relu
-    memset(ga, 0, nh * sizeof(float));
-    lc_conv2d_backward(ga, lc_grad(p, n->w[2]), lc_grad(p, n->b[2]), col, dout, a2,
-                       lc_param(p, n->w[2]), B, n->HC, R, R, n->OC, 3, 1, 1);
-    if (da2)
-        for (size_t i = 0; i < nh; i++) ga[i] += da2[i];
-    memset(gz, 0, nh * sizeof(float));
-    lc_relu_backward(gz, ga, a2, nh);
-    memset(ga, 0, nh * sizeof(float));
-    lc_conv2d_backward(ga, lc_grad(p, n->w[1]), lc_grad(p, n->b[1]), col, gz, a1,
-                       lc_param(p, n->w[1]), B, n->HC, R, R, n->HC, 3, 1, 1);
-    memset(gz, 0, nh * sizeof(float));
-    lc_relu_backward(gz, ga, a1, nh);
-    float *gs = work + 2 * nh; // (B, HC): gz summed over space, the embedding's gradient
-    const float *wc = lc_param(p, n->wc);
-    float *dwc = lc_grad(p, n->wc);
-    for (int i = 0; i < B; i++) {
-        for (int h = 0; h < n->HC; h++) {
-            const float *gi = gz + ((size_t)i * n->HC + h) * S;
-            float acc = 0.0f;
-            for (size_t s = 0; s < S; s++) acc += gi[s];
-            gs[(size_t)i * n->HC + h] = acc;
-            for (int d = 0; d < n->CD; d++) dwc[h * n->CD + d] += acc * cond[(size_t)i * n->CD + d];
-        }
-        if (dcond)
-            for (int d = 0; d < n->CD; d++) {
-                float acc = 0.0f;
-                for (int h = 0; h < n->HC; h++) acc += wc[h * n->CD + d] * gs[(size_t)i * n->HC + h];
-                dcond[(size_t)i * n->CD + d] = acc;
-            }
-    }
-    if (din) memset(din, 0, (size_t)B * n->IC * S * sizeof(float));
-    lc_conv2d_backward(din, lc_grad(p, n->w[0]), lc_grad(p, n->b[0]), col, gz, in,
-                       lc_param(p, n->w[0]), B, n->IC, R, R, n->HC, 3, 1, 1);
-}
 
 // Defines and allocates both parameter arenas for g->cfg and g->C.
-static int build(lc_genie *g, lc_error *err) {
+int lc_genie_build(lc_genie *g, lc_error *err) {
     const lc_genie_cfg *c = &g->cfg;
     int rc = check_cfg(c, g->C, err);
     if (rc) return rc;
@@ -226,9 +110,9 @@ static int build(lc_genie *g, lc_error *err) {
     g->lw = lc_params_add(&g->lam, "enc.lw", 2, sl);
     g->lb = lc_params_add(&g->lam, "enc.lb", 1, &D);
     g->cb = lc_params_add(&g->lam, "codebook", 2, scb);
-    cnet_define(&g->dec, &g->lam, "dec", 2 * C, c->lam_hidden, C, R, D);
+    lc_genie_cnet_define(&g->dec, &g->lam, "dec", 2 * C, c->lam_hidden, C, R, D);
     lc_params_init(&g->dyn);
-    cnet_define(&g->dn, &g->dyn, "dyn", 2 * C, c->dyn_hidden, C, R, K);
+    lc_genie_cnet_define(&g->dn, &g->dyn, "dyn", 2 * C, c->dyn_hidden, C, R, K);
     int NH = g->n_rvals + 1, shw[2] = {NH, 2 * c->dyn_hidden};
     g->hw = lc_params_add(&g->dyn, "dyn.head_w", 2, shw);
     g->hb = lc_params_add(&g->dyn, "dyn.head_b", 1, &NH);
@@ -279,7 +163,7 @@ static int reward_classes(lc_genie *g, const lc_frames *fr, lc_error *err) {
 }
 
 // Index of the reward class nearest to r.
-static int reward_class(const lc_genie *g, float r) {
+int lc_genie_reward_class(const lc_genie *g, float r) {
     int best = 0;
     for (int k = 1; k < g->n_rvals; k++)
         if (fabsf(g->rvals[k] - r) < fabsf(g->rvals[best] - r)) best = k;
@@ -316,7 +200,7 @@ int lc_genie_new(lc_genie **out, const lc_genie_cfg *cfg, int C, const lc_frames
         g->game_h = g->game_w = cfg->res;
         g->game_c = C;
     }
-    rc = build(g, err);
+    rc = lc_genie_build(g, err);
     if (rc) {
         lc_genie_free(g);
         return rc;
@@ -361,25 +245,9 @@ int lc_genie_triple_ok(const lc_frames *fr, size_t t) {
 
 // ---------------------------------------------------------------- LAM passes
 
-typedef struct lam_buf {
-    int B;
-    float *in;    // (B, IC, R, R)
-    float *h1;    // (B, E, H1, H1) after relu
-    float *h2;    // (B, 2E, H2, H2) after relu
-    float *pool;  // (B, 4E) mean and max of h2 over space (enc_pool)
-    int *am;      // (B, 2E) where each max is
-    float *z;     // (B, D)
-    float *zq;    // (B, D)
-    int *codes;   // (B)
-    float *decin; // (B, 2C + D, R, R): x_{t-1}, x_t, zq tiled over space
-    float *acts;  // decoder activations
-    float *tgt;   // (B, P)
-    float *col;
-    // backward scratch
-    float *dpred, *dzq, *dz, *dpool, *dh2, *dh2p, *dh1, *dh1p, *work;
-} lam_buf;
 
-static void lam_buf_free(lam_buf *b) {
+
+void lc_genie_lam_buf_free(lam_buf *b) {
     float *ps[] = {b->in,  b->h1,    b->h2,     b->pool, b->z,     b->zq,  b->decin,
                    b->acts, b->tgt,  b->col,   b->dpred, b->dzq, b->dz,
                    b->dpool, b->dh2, b->dh2p, b->dh1,   b->dh1p,   b->work};
@@ -389,14 +257,14 @@ static void lam_buf_free(lam_buf *b) {
     memset(b, 0, sizeof *b);
 }
 
-static int lam_buf_init(lam_buf *b, const lc_genie *g, int B, int train, lc_error *err) {
+int lc_genie_lam_buf_init(lam_buf *b, const lc_genie *g, int B, int train, lc_error *err) {
     memset(b, 0, sizeof *b);
     b->B = B;
     size_t C = g->C, R = g->R, E = g->cfg.enc_ch, D = g->cfg.code_dim, P = g->P, n = B;
     size_t col1 = lc_conv2d_col_size(g->IC, g->R, g->R, 4, 2, 1);
     size_t col2 = lc_conv2d_col_size(g->cfg.enc_ch, g->H1, g->H1, 4, 2, 1);
-    size_t A = cnet_act_size(&g->dec, B), DI = 2 * C * R * R;
-    size_t col3 = cnet_col_size(&g->dec);
+    size_t A = lc_genie_cnet_act_size(&g->dec, B), DI = 2 * C * R * R;
+    size_t col3 = lc_genie_cnet_col_size(&g->dec);
     if (col3 > col1) col1 = col3;
     b->in = malloc(n * 4 * C * R * R * sizeof(float));
     b->h1 = malloc(n * E * g->H1 * g->H1 * sizeof(float));
@@ -421,12 +289,12 @@ static int lam_buf_init(lam_buf *b, const lc_genie *g, int B, int train, lc_erro
         b->dh2p = malloc(n * 2 * E * g->H2 * g->H2 * sizeof(float));
         b->dh1 = malloc(n * E * g->H1 * g->H1 * sizeof(float));
         b->dh1p = malloc(n * E * g->H1 * g->H1 * sizeof(float));
-        b->work = malloc(cnet_work_size(&g->dec, B) * sizeof(float));
+        b->work = malloc(lc_genie_cnet_work_size(&g->dec, B) * sizeof(float));
         ok = ok && b->dpred && b->dzq && b->dz && b->dpool && b->dh2 && b->dh2p && b->dh1 &&
              b->dh1p && b->work;
     }
     if (!ok) {
-        lam_buf_free(b);
+        lc_genie_lam_buf_free(b);
         return lc_fail(err, LC_ERR_NOMEM, "genie: out of memory for LAM buffers");
     }
     return LC_OK;
@@ -466,7 +334,7 @@ static void lam_encode(const lc_genie *g, lam_buf *b, const float *X, const size
 }
 
 // Codes of the triples centred at t[0..B) through b, cap rows at a time (b's size).
-static void lam_read(const lc_genie *g, lam_buf *b, int cap, const float *X, const size_t *t,
+void lc_genie_lam_read(const lc_genie *g, lam_buf *b, int cap, const float *X, const size_t *t,
                      int B, int *codes) {
     for (int i0 = 0; i0 < B; i0 += cap) {
         b->B = B - i0 < cap ? B - i0 : cap;
@@ -479,12 +347,12 @@ static void lam_read(const lc_genie *g, lam_buf *b, int cap, const float *X, con
 int lc_genie_infer(const lc_genie *g, const float *X, const size_t *t, int B, int *codes) {
     lam_buf b;
     int cap = B < 256 ? B : 256;
-    if (lam_buf_init(&b, g, cap, 0, NULL) != LC_OK) {
+    if (lc_genie_lam_buf_init(&b, g, cap, 0, NULL) != LC_OK) {
         for (int i = 0; i < B; i++) codes[i] = 0;
         return LC_ERR_NOMEM;
     }
-    lam_read(g, &b, cap, X, t, B, codes);
-    lam_buf_free(&b);
+    lc_genie_lam_read(g, &b, cap, X, t, B, codes);
+    lc_genie_lam_buf_free(&b);
     return LC_OK;
 }
 
@@ -507,7 +375,6 @@ int lc_genie_label_map(const lc_genie *g, const float *X, const lc_frames *fr, c
 }
 
 // The dream and the real game in lockstep (genie.h).
-static void upsample(const lc_genie *g, const float *x, uint8_t *o);
 
 // The real game of g: M envs reset from seed, checked to show the model's game frames and
 // take discrete actions.
@@ -571,7 +438,7 @@ int lc_genie_run_lockstep(const lc_genie *g, const int *map, int M, int W, uint6
     for (int t = 0; t < W && !rc; t++) {
         if (choose) { // the chooser sees the dream's frames, as PPO in the dream does
             for (int i = 0; i < M; i++) {
-                upsample(g, cur + (size_t)i * P, obs + i * O);
+                lc_genie_upsample(g, cur + (size_t)i * P, obs + i * O);
                 first[i] = t == 0;
             }
             if ((rc = choose(ctx, obs, M, first, act, err))) break;
@@ -681,7 +548,7 @@ static double lam_fwd_bwd(lc_genie *g, lam_buf *b, const float *X, const size_t 
     lam_encode(g, b, X, t);
     const float *cb = lc_param(&g->lam, g->cb);
     lc_vq_losses vl = lc_vq_forward(b->zq, b->codes, b->z, cb, B, K, D);
-    const float *pred = cnet_forward(&g->dec, &g->lam, b->acts, b->col, b->decin, b->zq, B);
+    const float *pred = lc_genie_cnet_forward(&g->dec, &g->lam, b->acts, b->col, b->decin, b->zq, B);
     float mse = lc_mse_forward(pred, b->tgt, (size_t)B * P);
     lc_params_zero_grad(&g->lam);
     memset(b->dpred, 0, (size_t)B * P * sizeof(float));
@@ -689,7 +556,7 @@ static double lam_fwd_bwd(lc_genie *g, lam_buf *b, const float *X, const size_t 
     // so it is not swamped by the codebook/commitment terms (means over D).
     lc_mse_backward(b->dpred, pred, b->tgt, (size_t)B * P, (float)P);
     // The frames are inputs, not parameters: no gradient into them.
-    cnet_backward(&g->dec, &g->lam, b->work, b->col, b->acts, b->decin, b->zq, b->dpred, NULL,
+    lc_genie_cnet_backward(&g->dec, &g->lam, b->work, b->col, b->acts, b->decin, b->zq, b->dpred, NULL,
                   NULL, b->dzq, B);
     memset(b->dz, 0, (size_t)B * D * sizeof(float));
     lc_vq_backward(b->dz, lc_grad(&g->lam, g->cb), b->dzq, b->z, cb, b->codes, B, K, D,
@@ -727,10 +594,10 @@ static double lam_step(lc_genie *g, lam_buf *b, const float *X, const size_t *t,
 
 double lc_genie_lam_loss(lc_genie *g, const float *X, const size_t *t, int B, int *codes) {
     lam_buf b;
-    if (lam_buf_init(&b, g, B, 1, NULL) != LC_OK) return NAN;
+    if (lc_genie_lam_buf_init(&b, g, B, 1, NULL) != LC_OK) return NAN;
     double loss = lam_fwd_bwd(g, &b, X, t);
     if (codes) memcpy(codes, b.codes, (size_t)B * sizeof(int));
-    lam_buf_free(&b);
+    lc_genie_lam_buf_free(&b);
     return loss;
 }
 
@@ -756,7 +623,7 @@ typedef struct dyn_buf {
 static size_t dyn_fwd_floats(const lc_genie *g, int B) {
     const lc_genie_cnet *n = &g->dn;
     return (size_t)B * (2 * g->P + g->cfg.n_codes + 2 * n->HC + 2 * g->n_rvals + 1) +
-           cnet_act_size(n, B) + cnet_col_size(n);
+           lc_genie_cnet_act_size(n, B) + lc_genie_cnet_col_size(n);
 }
 
 size_t lc_genie_dyn_work(const lc_genie *g, int B) { return dyn_fwd_floats(g, B); }
@@ -770,7 +637,7 @@ static void dyn_buf_carve(dyn_buf *b, const lc_genie *g, float *w, int B) {
     b->pool = w, w += (size_t)B * 2 * g->dn.HC;
     b->head = w, w += (size_t)B * (g->n_rvals + 1);
     b->prob = w, w += (size_t)B * g->n_rvals;
-    b->acts = w, w += cnet_act_size(&g->dn, B);
+    b->acts = w, w += lc_genie_cnet_act_size(&g->dn, B);
     b->col = w;
 }
 
@@ -790,7 +657,7 @@ static const float *dyn_forward(const lc_genie *g, dyn_buf *b, const float *prev
         memset(b->cond + (size_t)i * K, 0, K * sizeof(float));
         b->cond[(size_t)i * K + g->code_alias[codes[i]]] = 1.0f;
     }
-    const float *o = cnet_forward(&g->dn, &g->dyn, b->acts, b->col, b->in, b->cond, B);
+    const float *o = lc_genie_cnet_forward(&g->dn, &g->dyn, b->acts, b->col, b->in, b->cond, B);
     const float *a2 = b->acts + (size_t)B * HC * S;
     lc_gpool_forward(b->pool, b->am, a2, B, HC, (int)S);
     const int NH = g->n_rvals + 1;
@@ -821,22 +688,22 @@ void lc_genie_dyn_step(const lc_genie *g, float *work, const float *prev, const 
 }
 
 size_t lc_genie_disagree_work(const lc_genie *g, int B) {
-    return (size_t)B * (2 * g->P + g->cfg.code_dim) + cnet_act_size(&g->dec, B) +
-           cnet_col_size(&g->dec);
+    return (size_t)B * (2 * g->P + g->cfg.code_dim) + lc_genie_cnet_act_size(&g->dec, B) +
+           lc_genie_cnet_col_size(&g->dec);
 }
 
 void lc_genie_disagree(const lc_genie *g, float *work, const float *prev, const float *cur,
                        const int *codes, int B, const float *next, float *d) {
     const int P = g->P, D = g->cfg.code_dim;
     float *in = work, *cond = in + (size_t)B * 2 * P, *acts = cond + (size_t)B * D;
-    float *col = acts + cnet_act_size(&g->dec, B);
+    float *col = acts + lc_genie_cnet_act_size(&g->dec, B);
     const float *cb = lc_param(&g->lam, g->cb);
     for (int i = 0; i < B; i++) {
         memcpy(in + (size_t)i * 2 * P, prev + (size_t)i * P, P * sizeof(float));
         memcpy(in + (size_t)i * 2 * P + P, cur + (size_t)i * P, P * sizeof(float));
         memcpy(cond + (size_t)i * D, cb + (size_t)g->code_alias[codes[i]] * D, D * sizeof(float));
     }
-    const float *o = cnet_forward(&g->dec, &g->lam, acts, col, in, cond, B);
+    const float *o = lc_genie_cnet_forward(&g->dec, &g->lam, acts, col, in, cond, B);
     for (int i = 0; i < B; i++) {
         const float *oi = o + (size_t)i * P, *ci = cur + (size_t)i * P, *ni = next + (size_t)i * P;
         double acc = 0;
@@ -902,7 +769,7 @@ static int dyn_buf_init(dyn_buf *b, const lc_genie *g, int B, lc_error *err) {
     b->dhead = malloc((size_t)B * (g->n_rvals + 1) * sizeof(float));
     b->dpool = malloc((size_t)B * 2 * HC * sizeof(float));
     b->da2 = malloc((size_t)B * HC * S * sizeof(float));
-    b->work = malloc(cnet_work_size(&g->dn, B) * sizeof(float));
+    b->work = malloc(lc_genie_cnet_work_size(&g->dn, B) * sizeof(float));
     b->rows = malloc((size_t)2 * B * g->P * sizeof(float));
     if (!b->rows || !b->am || !b->dout || !b->dhead || !b->dpool || !b->da2 || !b->work) {
         dyn_buf_free(b);
@@ -944,7 +811,7 @@ static double dyn_fwd_bwd(lc_genie *g, dyn_buf *b, const float *X, const lc_fram
             }
         }
         // reward: cross-entropy over the reward classes; end: binary cross-entropy
-        const int NR = g->n_rvals, y_r = reward_class(g, fr->rewards[t[i] + 1]);
+        const int NR = g->n_rvals, y_r = lc_genie_reward_class(g, fr->rewards[t[i] + 1]);
         const float *pr = b->prob + (size_t)i * NR;
         float *dh = b->dhead + (size_t)i * (NR + 1);
         loss -= log((double)fmaxf(pr[y_r], 1e-30f)) * sb;
@@ -960,7 +827,7 @@ static double dyn_fwd_bwd(lc_genie *g, dyn_buf *b, const float *X, const lc_fram
                        b->pool, lc_param(&g->dyn, g->hw), B, 2 * HC, g->n_rvals + 1);
     memset(b->da2, 0, (size_t)B * HC * S * sizeof(float));
     lc_gpool_backward(b->da2, b->dpool, b->am, B, HC, (int)S);
-    cnet_backward(&g->dn, &g->dyn, b->work, b->col, b->acts, b->in, b->cond, b->dout, b->da2,
+    lc_genie_cnet_backward(&g->dn, &g->dyn, b->work, b->col, b->acts, b->in, b->cond, b->dout, b->da2,
                   NULL, NULL, B);
     return loss;
 }
@@ -1008,7 +875,7 @@ double lc_genie_dyn_loss(lc_genie *g, const lc_frames *fr, const float *X, const
 
 // 1 if frames r, r + 1 of fr can start a dream: consecutive in an episode that goes on,
 // and r an episode start unless anywhere.
-static int start_ok(const lc_frames *fr, size_t r, int anywhere) {
+int lc_genie_start_ok(const lc_frames *fr, size_t r, int anywhere) {
     if (fr->starts[r + 1] || fr->terminated[r + 1] || fr->truncated[r + 1]) return 0;
     return anywhere || fr->starts[r];
 }
@@ -1031,7 +898,7 @@ int lc_genie_train(lc_genie *g, const lc_frames *fr, const float *X, lc_genie_pr
     // Start contexts: (x_s, x_{s+1}) where s starts an episode that goes on (or, with
     // start_anywhere, any two consecutive frames of an episode that goes on).
     size_t ns = 0;
-    for (size_t r = 0; r + 1 < train_end; r++) ns += start_ok(fr, r, c->start_anywhere);
+    for (size_t r = 0; r + 1 < train_end; r++) ns += lc_genie_start_ok(fr, r, c->start_anywhere);
     if (ns == 0) {
         free(idx);
         return lc_fail(err, LC_ERR_ARG, "genie: no episode in the data lasts 2 frames");
@@ -1045,7 +912,7 @@ int lc_genie_train(lc_genie *g, const lc_frames *fr, const float *X, lc_genie_pr
     }
     g->n_starts = keep;
     for (size_t r = 0, j = 0, seen = 0; r + 1 < train_end && j < keep; r++) {
-        if (!start_ok(fr, r, c->start_anywhere)) continue;
+        if (!lc_genie_start_ok(fr, r, c->start_anywhere)) continue;
         if (seen++ * keep / ns != j) continue; // spread evenly over the data
         memcpy(g->starts + j * 2 * g->P, X + r * g->P, g->P * sizeof(float));
         memcpy(g->starts + j * 2 * g->P + g->P, X + (r + 1) * g->P, g->P * sizeof(float));
@@ -1057,7 +924,7 @@ int lc_genie_train(lc_genie *g, const lc_frames *fr, const float *X, lc_genie_pr
     size_t *bt = malloc((size_t)B * sizeof(size_t));
     int *usage = calloc((size_t)K, sizeof(int));
     lam_buf lb;
-    int rc = lam_buf_init(&lb, g, B, 1, err);
+    int rc = lc_genie_lam_buf_init(&lb, g, B, 1, err);
     if (!bt || !usage) rc = rc ? rc : lc_fail(err, LC_ERR_NOMEM, "genie: out of memory");
     lc_adam opt = lc_adam_default(c->lr);
     double t0 = lc_now(), loss = 0;
@@ -1094,7 +961,7 @@ int lc_genie_train(lc_genie *g, const lc_frames *fr, const float *X, lc_genie_pr
     }
     g->lam_loss = loss;
     g->lam_train_s = lc_now() - t0;
-    lam_buf_free(&lb);
+    lc_genie_lam_buf_free(&lb);
     // Dynamics on the frozen LAM's codes.
     int *codes = malloc(nt * sizeof(int));
     int *bc = malloc((size_t)B * sizeof(int)), *ubc = malloc((size_t)B * sizeof(int)); // ubc:
@@ -1199,487 +1066,3 @@ int lc_genie_action_code(const lc_genie *g, int n_actions, int a) {
     return 0;
 }
 
-// ---------------------------------------------------------------- checkpoints
-
-#define CFG_INTS(X) X(res) X(n_codes) X(code_dim) X(enc_ch) X(lam_hidden) X(dyn_hidden) \
-    X(batch) X(lam_steps) X(dyn_steps) X(restart_window) X(horizon) X(max_starts)
-#define CFG_FLOATS(X) X(beta) X(lr) X(holdout)
-// Keys added later are optional on load (older files: the behaviour they were made with).
-
-int lc_genie_save(const lc_genie *g, const char *path, lc_error *err) {
-    if (!lc_all_finite(g->lam.params, g->lam.n) || !lc_all_finite(g->dyn.params, g->dyn.n))
-        return lc_fail(err, LC_ERR_NAN, "genie: refusing to save non-finite parameters");
-    if (g->n_starts == 0) return lc_fail(err, LC_ERR_STATE, "genie: no start frames (train first)");
-    lc_file *f = lc_file_new("genie");
-    if (!f) return lc_fail(err, LC_ERR_NOMEM, "genie: out of memory");
-#define SETI(k) lc_file_set_int(f, "cfg." #k, g->cfg.k);
-#define SETF(k) lc_file_set_float(f, "cfg." #k, g->cfg.k);
-    CFG_INTS(SETI)
-    CFG_FLOATS(SETF)
-    lc_file_set_int(f, "cfg.seed", (int64_t)g->cfg.seed);
-    lc_file_set_int(f, "cfg.enc_pool", g->cfg.enc_pool);
-    lc_file_set_int(f, "cfg.start_anywhere", g->cfg.start_anywhere);
-    lc_file_set_float(f, "cfg.dyn_noise", g->cfg.dyn_noise);
-    lc_file_set_float(f, "dream.halt_disagree", g->halt_disagree);
-    lc_file_set_int(f, "cfg.dyn_unroll", g->cfg.dyn_unroll);
-    lc_file_set_int(f, "cfg.dyn_l1", g->cfg.dyn_l1);
-    lc_file_set_float(f, "cfg.rare_code", g->cfg.rare_code);
-    lc_file_set_str(f, "env", g->env_name);
-    lc_file_set_int(f, "channels", g->C);
-    lc_file_set_int(f, "game_h", g->game_h);
-    lc_file_set_int(f, "game_w", g->game_w);
-    lc_file_set_int(f, "game_c", g->game_c);
-    lc_file_set_int(f, "n_real_actions", g->n_real_actions);
-    lc_file_set_float(f, "train.lam_s", g->lam_train_s);
-    lc_file_set_float(f, "train.dyn_s", g->dyn_train_s);
-    lc_file_set_float(f, "train.peak_rss_mb", g->peak_rss_mb);
-    lc_file_set_float(f, "train.lam_loss", g->lam_loss);
-    lc_file_set_float(f, "train.dyn_loss", g->dyn_loss);
-    lc_file_set_int(f, "train.frames", g->train_frames);
-    lc_file_set_int(f, "train.restarts", g->restarts);
-    int rc = lc_params_save(&g->lam, f, "lam", 0, err);
-    if (!rc) rc = lc_params_save(&g->dyn, f, "dyn", 0, err);
-    int64_t ss[3] = {(int64_t)g->n_starts, 2, g->P};
-    if (!rc) rc = lc_file_add(f, "starts", LC_F32, 3, ss, g->starts, err);
-    int64_t rs[1] = {g->n_rvals};
-    if (!rc) rc = lc_file_add(f, "reward_values", LC_F32, 1, rs, g->rvals, err);
-    int32_t alias[256];
-    for (int k = 0; k < g->cfg.n_codes; k++) alias[k] = g->code_alias[k];
-    int64_t as[1] = {g->cfg.n_codes};
-    if (!rc) rc = lc_file_add(f, "code_alias", LC_I32, 1, as, alias, err);
-    if (!rc) rc = lc_file_write(f, path, err);
-    lc_file_free(f);
-    return rc;
-}
-
-static int meta_int(const lc_file *f, const char *key, int64_t lo, int64_t hi, int64_t *v,
-                    lc_error *err) {
-    int rc = lc_file_get_int(f, key, v, err);
-    if (rc) return rc;
-    if (*v < lo || *v > hi)
-        return lc_fail(err, LC_ERR_SIZE, "%s = %lld is out of range", key, (long long)*v);
-    return LC_OK;
-}
-
-static int load_from(lc_genie **out, const lc_file *f, lc_error *err) {
-    if (strcmp(lc_file_kind(f), "genie") != 0)
-        return lc_fail(err, LC_ERR_FORMAT, "kind is '%s', not 'genie'", lc_file_kind(f));
-    lc_genie_cfg c = lc_genie_cfg_default();
-    int64_t v;
-    double d;
-    int rc;
-#define GETI(k) \
-    if ((rc = meta_int(f, "cfg." #k, 0, 1 << 20, &v, err))) return rc; \
-    c.k = (int)v;
-#define GETF(k) \
-    if ((rc = lc_file_get_float(f, "cfg." #k, &d, err))) return rc; \
-    c.k = (float)d;
-    CFG_INTS(GETI)
-    CFG_FLOATS(GETF)
-    c.enc_pool = 0; // files before pooling flattened the encoder's last conv
-    if (lc_file_get_int(f, "cfg.enc_pool", &v, NULL) == LC_OK) {
-        if (v < 0 || v > 1) return lc_fail(err, LC_ERR_SIZE, "cfg.enc_pool = %lld is not 0 or 1", (long long)v);
-        c.enc_pool = (int)v;
-    }
-    c.start_anywhere = 0;
-    if (lc_file_get_int(f, "cfg.start_anywhere", &v, NULL) == LC_OK) c.start_anywhere = v != 0;
-    c.dyn_l1 = 0;
-    if (lc_file_get_int(f, "cfg.dyn_l1", &v, NULL) == LC_OK) c.dyn_l1 = v != 0;
-    c.rare_code = 0.0f; // files before aliasing: every code plays itself
-    if (lc_file_get_float(f, "cfg.rare_code", &d, NULL) == LC_OK) {
-        if (!(d >= 0 && d <= 1)) return lc_fail(err, LC_ERR_FORMAT, "cfg.rare_code = %g is out of range", d);
-        c.rare_code = (float)d;
-    }
-    c.dyn_unroll = 0;
-    if (lc_file_get_int(f, "cfg.dyn_unroll", &v, NULL) == LC_OK) {
-        if (v < 0 || v > 64) return lc_fail(err, LC_ERR_SIZE, "cfg.dyn_unroll = %lld is out of range", (long long)v);
-        c.dyn_unroll = (int)v;
-    }
-    c.dyn_noise = 0.0f;
-    if (lc_file_get_float(f, "cfg.dyn_noise", &d, NULL) == LC_OK) {
-        if (!(d >= 0 && d < 1)) return lc_fail(err, LC_ERR_FORMAT, "cfg.dyn_noise = %g is out of range", d);
-        c.dyn_noise = (float)d;
-    }
-    int64_t C, gh, gw, gc, na;
-    const char *env = NULL;
-    if ((rc = meta_int(f, "channels", 1, 4, &C, err)) ||
-        (rc = meta_int(f, "game_h", 1, 4096, &gh, err)) ||
-        (rc = meta_int(f, "game_w", 1, 4096, &gw, err)) ||
-        (rc = meta_int(f, "game_c", 1, 4, &gc, err)) ||
-        (rc = meta_int(f, "n_real_actions", 0, 1 << 20, &na, err)) ||
-        (rc = lc_file_get_str(f, "env", &env, err)))
-        return rc;
-    if (gc != C || gh % c.res || gw % c.res)
-        return lc_fail(err, LC_ERR_SHAPE, "game frames (%lld, %lld, %lld) do not fit the model "
-                       "(side %d, %lld channels)", (long long)gh, (long long)gw, (long long)gc,
-                       c.res, (long long)C);
-    int64_t rshape[1] = {-1};
-    const lc_tensor *rv = lc_file_expect(f, "reward_values", LC_F32, 1, rshape, err);
-    if (!rv) return err ? err->code : LC_ERR_FORMAT;
-    if (rv->shape[0] < 1 || rv->shape[0] > LC_GENIE_MAX_RVALS)
-        return lc_fail(err, LC_ERR_SHAPE, "%lld reward values (1..%d)", (long long)rv->shape[0],
-                       LC_GENIE_MAX_RVALS);
-    lc_genie *g = calloc(1, sizeof *g);
-    if (!g) return lc_fail(err, LC_ERR_NOMEM, "out of memory");
-    g->cfg = c;
-    g->C = (int)C;
-    g->n_rvals = (int)rv->shape[0];
-    memcpy(g->rvals, rv->data, (size_t)g->n_rvals * sizeof(float));
-    for (int k = 0; k < g->n_rvals; k++)
-        if (!isfinite(g->rvals[k])) {
-            free(g);
-            return lc_fail(err, LC_ERR_NAN, "reward value %d is not finite", k);
-        }
-    g->game_h = (int)gh, g->game_w = (int)gw, g->game_c = (int)gc, g->n_real_actions = (int)na;
-    snprintf(g->env_name, sizeof g->env_name, "%s", env);
-    double hd = 0; // files without it: no halting
-    if (lc_file_get_float(f, "dream.halt_disagree", &hd, NULL) == LC_OK && !(hd >= 0 && hd < 1e6)) {
-        free(g);
-        return lc_fail(err, LC_ERR_FORMAT, "dream.halt_disagree = %g is out of range", hd);
-    }
-    g->halt_disagree = (float)hd;
-    lc_file_get_float(f, "train.lam_s", &g->lam_train_s, NULL);
-    lc_file_get_float(f, "train.dyn_s", &g->dyn_train_s, NULL);
-    lc_file_get_float(f, "train.peak_rss_mb", &g->peak_rss_mb, NULL);
-    lc_file_get_float(f, "train.lam_loss", &g->lam_loss, NULL);
-    lc_file_get_float(f, "train.dyn_loss", &g->dyn_loss, NULL);
-    lc_file_get_int(f, "train.frames", &g->train_frames, NULL);
-    lc_file_get_int(f, "train.restarts", &g->restarts, NULL);
-    if ((rc = build(g, err)) || (rc = lc_params_load(&g->lam, f, "lam", 0, err)) ||
-        (rc = lc_params_load(&g->dyn, f, "dyn", 0, err)))
-        goto fail;
-    if (!lc_all_finite(g->lam.params, g->lam.n) || !lc_all_finite(g->dyn.params, g->dyn.n)) {
-        rc = lc_fail(err, LC_ERR_NAN, "parameters are not finite");
-        goto fail;
-    }
-    int64_t ss[3] = {-1, 2, g->P};
-    const lc_tensor *t = lc_file_expect(f, "starts", LC_F32, 3, ss, err);
-    if (!t) {
-        rc = err ? err->code : LC_ERR_FORMAT;
-        goto fail;
-    }
-    if (t->shape[0] < 1) {
-        rc = lc_fail(err, LC_ERR_SHAPE, "no start frames");
-        goto fail;
-    }
-    for (int k = 0; k < c.n_codes; k++) g->code_alias[k] = (uint8_t)k;
-    if (lc_file_tensor(f, "code_alias")) { // files before aliasing have none
-        int64_t ash[1] = {c.n_codes};
-        const lc_tensor *at = lc_file_expect(f, "code_alias", LC_I32, 1, ash, err);
-        if (!at) {
-            rc = err ? err->code : LC_ERR_FORMAT;
-            goto fail;
-        }
-        const int32_t *al = at->data;
-        for (int k = 0; k < c.n_codes; k++) // each alias is a used code, which plays itself
-            if (al[k] < 0 || al[k] >= c.n_codes || al[al[k]] != al[k]) {
-                rc = lc_fail(err, LC_ERR_FORMAT, "code_alias[%d] = %d is not a code that plays "
-                             "itself", k, (int)al[k]);
-                goto fail;
-            }
-        for (int k = 0; k < c.n_codes; k++) g->code_alias[k] = (uint8_t)al[k];
-    }
-    g->n_starts = (size_t)t->shape[0];
-    g->starts = malloc(t->nbytes);
-    if (!g->starts) {
-        rc = lc_fail(err, LC_ERR_NOMEM, "out of memory");
-        goto fail;
-    }
-    memcpy(g->starts, t->data, t->nbytes);
-    for (size_t i = 0; i < g->n_starts * 2 * g->P; i++)
-        if (!(g->starts[i] >= 0.0f && g->starts[i] <= 1.0f)) {
-            rc = lc_fail(err, LC_ERR_FORMAT, "start frames hold values outside [0, 1]");
-            goto fail;
-        }
-    *out = g;
-    return LC_OK;
-fail:
-    lc_genie_free(g);
-    return rc;
-}
-
-int lc_genie_load(lc_genie **out, const char *path, lc_error *err) {
-    *out = NULL;
-    lc_file *f = NULL;
-    int rc = lc_file_read(path, &f, err);
-    if (rc) return rc;
-    rc = load_from(out, f, err);
-    lc_file_free(f);
-    if (rc) lc_error_prefix(err, "%s: ", path);
-    return rc;
-}
-
-int lc_genie_file_is(const char *path) {
-    lc_file *f = NULL;
-    if (lc_file_read(path, &f, NULL) != LC_OK) return 0;
-    int is = strcmp(lc_file_kind(f), "genie") == 0;
-    lc_file_free(f);
-    return is;
-}
-
-// ---------------------------------------------------------------- the env
-
-typedef struct genie_env {
-    lc_genie *g; // owned
-    int N;
-    float *prev, *cur, *next; // (N, P)
-    int *codes;               // (N)
-    float *logits;            // (N)
-    float *work;
-    float halt;               // penalty of the halt state (< 0: no halting)
-    float *dwork, *dis;       // lc_genie_disagree work, (N) disagreements
-    int relabel;              // 1: a step the LAM reads as another action is played as that one
-    int n_actions;            // K (actions=all) or the number of played codes (actions=played)
-    int act_code[256];        // (n_actions) the code each action plays
-    float *x3, *next2, *rew2, *logits2; // (3N, P) prev/cur/next triples, (N, P), (N), (N)
-    size_t *t3;               // (N) triple centres in x3
-    int *seen, *codes2;       // (N) the LAM's reading, the codes replayed
-    lam_buf lb;               // the LAM encoder's buffers, lb_cap rows (relabel)
-    int lb_cap;
-} genie_env;
-
-static void genie_env_destroy(void *data) {
-    genie_env *e = data;
-    if (!e) return;
-    lc_genie_free(e->g);
-    free(e->prev);
-    free(e->cur);
-    free(e->next);
-    free(e->codes);
-    free(e->logits);
-    free(e->work);
-    free(e->dwork);
-    free(e->dis);
-    free(e->x3), free(e->next2), free(e->rew2), free(e->logits2), free(e->t3), free(e->seen),
-        free(e->codes2);
-    lam_buf_free(&e->lb);
-    free(e);
-}
-
-// Model frame (C, R, R) in [0, 1] -> game frame (GH, GW, C) uint8, nearest upsampling.
-static void upsample(const lc_genie *g, const float *x, uint8_t *o) {
-    int R = g->R, C = g->C, GH = g->game_h, GW = g->game_w, fy = GH / R, fx = GW / R;
-    for (int y = 0; y < GH; y++)
-        for (int xx = 0; xx < GW; xx++)
-            for (int c = 0; c < C; c++) {
-                float v = x[((size_t)c * R + y / fy) * R + xx / fx];
-                v = clamp01(v);
-                o[((size_t)y * GW + xx) * C + c] = (uint8_t)lrintf(v * 255.0f);
-            }
-}
-
-void lc_genie_view(const lc_genie *g, const uint8_t *frame, float *work, uint8_t *out) {
-    lc_genie_prep(g, frame, g->game_h, work);
-    upsample(g, work, out);
-}
-
-static void genie_env_reset(void *data, int i, lc_rng *rng, void *obs_row) {
-    genie_env *e = data;
-    const lc_genie *g = e->g;
-    size_t s = lc_rng_below(rng, (uint32_t)g->n_starts);
-    memcpy(e->prev + (size_t)i * g->P, g->starts + s * 2 * g->P, g->P * sizeof(float));
-    memcpy(e->cur + (size_t)i * g->P, g->starts + s * 2 * g->P + g->P, g->P * sizeof(float));
-    upsample(g, e->cur + (size_t)i * g->P, obs_row);
-}
-
-static void genie_env_step(void *data, int i0, int i1, const void *actions, void *obs,
-                           float *rewards, uint8_t *terminated, float *info, lc_rng *rngs) {
-    (void)info;
-    (void)rngs;
-    genie_env *e = data;
-    const lc_genie *g = e->g;
-    int n = i1 - i0, P = g->P;
-    if (n <= 0) return;
-    const int32_t *a = (const int32_t *)actions + i0;
-    for (int b = 0; b < n; b++) e->codes[b] = e->act_code[a[b]];
-    float *pv = e->prev + (size_t)i0 * P, *cu = e->cur + (size_t)i0 * P;
-    lc_genie_dyn_step(g, e->work, pv, cu, e->codes, n, e->next, rewards + i0, e->logits);
-    if (e->relabel) { // the LAM reads each generated step; where it reads another action, replay
-        for (int b = 0; b < n; b++) {
-            memcpy(e->x3 + (size_t)(3 * b) * P, pv + (size_t)b * P, P * sizeof(float));
-            memcpy(e->x3 + (size_t)(3 * b + 1) * P, cu + (size_t)b * P, P * sizeof(float));
-            memcpy(e->x3 + (size_t)(3 * b + 2) * P, e->next + (size_t)b * P, P * sizeof(float));
-            e->t3[b] = (size_t)(3 * b + 1);
-        }
-        lam_read(g, &e->lb, e->lb_cap, e->x3, e->t3, n, e->seen);
-        int any = 0;
-        for (int b = 0; b < n; b++) {
-            e->codes2[b] = g->code_alias[e->seen[b]];
-            any |= e->codes2[b] != e->codes[b];
-        }
-        if (any) {
-            lc_genie_dyn_step(g, e->work, pv, cu, e->codes2, n, e->next2, e->rew2, e->logits2);
-            for (int b = 0; b < n; b++) {
-                if (e->codes2[b] == e->codes[b]) continue;
-                memcpy(e->next + (size_t)b * P, e->next2 + (size_t)b * P, P * sizeof(float));
-                rewards[i0 + b] = e->rew2[b];
-                e->logits[b] = e->logits2[b];
-                e->codes[b] = e->codes2[b];
-            }
-        }
-    }
-    if (e->dwork) lc_genie_disagree(g, e->dwork, pv, cu, e->codes, n, e->next, e->dis);
-    size_t O = (size_t)g->game_h * g->game_w * g->game_c;
-    for (int b = 0; b < n; b++) {
-        memcpy(pv + (size_t)b * P, cu + (size_t)b * P, P * sizeof(float));
-        memcpy(cu + (size_t)b * P, e->next + (size_t)b * P, P * sizeof(float));
-        upsample(g, cu + (size_t)b * P, (uint8_t *)obs + (size_t)(i0 + b) * O);
-        terminated[i0 + b] = e->logits[b] > 0.0f;
-        if (e->dwork && e->dis[b] > g->halt_disagree) { // off the data: MOReL's halt state
-            terminated[i0 + b] = 1;
-            rewards[i0 + b] = -e->halt;
-        }
-    }
-}
-
-static int genie_env_render(void *data, int i, uint8_t *rgb, int w, int h) {
-    genie_env *e = data;
-    const lc_genie *g = e->g;
-    const float *x = e->cur + (size_t)i * g->P;
-    int R = g->R, C = g->C;
-    for (int y = 0; y < h; y++)
-        for (int xx = 0; xx < w; xx++) {
-            int my = y * R / h, mx = xx * R / w;
-            for (int c = 0; c < 3; c++) {
-                float v = x[((size_t)(C == 3 ? c : 0) * R + my) * R + mx];
-                v = clamp01(v);
-                rgb[((size_t)y * w + xx) * 3 + c] = (uint8_t)lrintf(v * 255.0f);
-            }
-        }
-    return 0;
-}
-
-// Parses "horizon=H" (and nothing else) from s into *horizon.
-// The value of "KEY=VALUE" (item s of len bytes) into buf when s starts with key=; 0 if it
-// does not, -1 if the value does not fit.
-static int param_value(const char *s, size_t len, const char *key, char *buf, size_t n) {
-    size_t kl = strlen(key);
-    if (len <= kl + 1 || strncmp(s, key, kl) != 0 || s[kl] != '=') return 0;
-    size_t vl = len - kl - 1;
-    if (vl >= n) return -1;
-    memcpy(buf, s + kl + 1, vl);
-    buf[vl] = '\0';
-    return 1;
-}
-
-// Parses "horizon=H", "halt=PENALTY|off", "relabel=0|1" and "actions=all|played" items of s
-// (comma-separated).
-static int parse_params(const char *s, int *horizon, float *halt, int *relabel, int *played,
-                        lc_error *err) {
-    if (!s) return LC_OK;
-    while (*s) {
-        const char *end = strchr(s, ',');
-        size_t len = end ? (size_t)(end - s) : strlen(s);
-        char buf[32], *e = NULL;
-        int hz = len ? param_value(s, len, "horizon", buf, sizeof buf) : 0, ht = 0;
-        if (len && !hz) ht = param_value(s, len, "halt", buf, sizeof buf);
-        int rl = len && !hz && !ht ? param_value(s, len, "relabel", buf, sizeof buf) : 0;
-        int ac = len && !hz && !ht && !rl ? param_value(s, len, "actions", buf, sizeof buf) : 0;
-        if (ac > 0) {
-            if (strcmp(buf, "all") && strcmp(buf, "played"))
-                return lc_fail(err, LC_ERR_ARG, "genie dream: actions=%s is not 'all' or 'played'", buf);
-            *played = buf[0] == 'p';
-        } else if (rl > 0) {
-            if (strcmp(buf, "0") && strcmp(buf, "1"))
-                return lc_fail(err, LC_ERR_ARG, "genie dream: relabel=%s is not 0 or 1", buf);
-            *relabel = buf[0] == '1';
-        } else if (hz < 0 || ht < 0 || rl < 0 || ac < 0) {
-            return lc_fail(err, LC_ERR_ARG, "genie dream: the value of '%.*s' is too long", (int)len, s);
-        } else if (hz) {
-            long h = strtol(buf, &e, 10);
-            if (*e || h < 1 || h > 1000000)
-                return lc_fail(err, LC_ERR_ARG, "genie dream: horizon=%s is not in [1, 1e6]", buf);
-            *horizon = (int)h;
-        } else if (ht) {
-            int off = strcmp(buf, "off") == 0;
-            double v = off ? -1.0 : strtod(buf, &e);
-            if (!off && (*e || !(v >= 0 && v <= 1e6)))
-                return lc_fail(err, LC_ERR_ARG, "genie dream: halt=%s is not a penalty in "
-                               "[0, 1e6] or 'off'", buf);
-            *halt = (float)v;
-        } else if (len) {
-            return lc_fail(err, LC_ERR_ARG, "genie dream: unknown parameter '%.*s' (horizon, "
-                           "halt, relabel, actions)", (int)len, s);
-        }
-        if (!end) break;
-        s = end + 1;
-    }
-    return LC_OK;
-}
-
-int lc_genie_env_ctor(lc_env_impl *impl, const char *name, int num_envs,
-                      const lc_env_opts *opts, lc_error *err) {
-    const char *p = strncmp(name, "dream:", 6) == 0 ? name + 6 : name;
-    const char *q = strchr(p, '?');
-    size_t len = q ? (size_t)(q - p) : strlen(p);
-    char path[4096];
-    if (len == 0 || len >= sizeof path)
-        return lc_fail(err, LC_ERR_ARG, "genie dream: bad model path in '%s'", name);
-    memcpy(path, p, len);
-    path[len] = '\0';
-    if (num_envs < 1) return lc_fail(err, LC_ERR_ARG, "genie dream: num_envs must be >= 1");
-    genie_env *e = calloc(1, sizeof *e);
-    if (!e) return lc_fail(err, LC_ERR_NOMEM, "genie dream: out of memory");
-    int rc = lc_genie_load(&e->g, path, err);
-    if (rc) {
-        free(e);
-        return rc;
-    }
-    int horizon = e->g->cfg.horizon;
-    e->halt = -1.0f; // off unless asked for (measured: in Catch it halted the dream's own drift)
-    int played = 0;
-    if ((rc = parse_params(q ? q + 1 : NULL, &horizon, &e->halt, &e->relabel, &played, err)) ||
-        (opts && (rc = parse_params(opts->params, &horizon, &e->halt, &e->relabel, &played, err)))) {
-        genie_env_destroy(e);
-        return rc;
-    }
-    e->n_actions = e->g->cfg.n_codes;
-    for (int a = 0; a < e->n_actions; a++) e->act_code[a] = e->g->code_alias[a];
-    if (played) e->n_actions = lc_genie_played_codes(e->g, e->act_code);
-    size_t n = (size_t)num_envs, P = e->g->P;
-    e->N = num_envs;
-    e->prev = calloc(n * P, sizeof(float));
-    e->cur = calloc(n * P, sizeof(float));
-    e->next = calloc(n * P, sizeof(float));
-    e->codes = calloc(n, sizeof(int));
-    e->logits = calloc(n, sizeof(float));
-    e->work = calloc(lc_genie_dyn_work(e->g, num_envs), sizeof(float));
-    if (e->halt >= 0 && e->g->halt_disagree > 0) {
-        e->dwork = malloc(lc_genie_disagree_work(e->g, num_envs) * sizeof(float));
-        e->dis = malloc(n * sizeof(float));
-    }
-    int lb_ok = 1;
-    if (e->relabel) {
-        e->lb_cap = num_envs < 256 ? num_envs : 256;
-        lb_ok = lam_buf_init(&e->lb, e->g, e->lb_cap, 0, NULL) == LC_OK;
-        e->x3 = malloc(3 * n * P * sizeof(float));
-        e->next2 = malloc(n * P * sizeof(float));
-        e->rew2 = malloc(n * sizeof(float));
-        e->logits2 = malloc(n * sizeof(float));
-        e->t3 = malloc(n * sizeof(size_t));
-        e->seen = malloc(n * sizeof(int));
-        e->codes2 = malloc(n * sizeof(int));
-    }
-    if (!e->prev || !e->cur || !e->next || !e->codes || !e->logits || !e->work ||
-        (e->halt >= 0 && e->g->halt_disagree > 0 && (!e->dwork || !e->dis)) ||
-        (e->relabel && (!lb_ok || !e->x3 || !e->next2 || !e->rew2 || !e->logits2 || !e->t3 ||
-                        !e->seen || !e->codes2))) {
-        genie_env_destroy(e);
-        return lc_fail(err, LC_ERR_NOMEM, "genie dream: out of memory for %d envs", num_envs);
-    }
-    const lc_genie *g = e->g;
-    memset(impl, 0, sizeof *impl);
-    int shape[3] = {g->game_h, g->game_w, g->game_c};
-    impl->obs_space = lc_space_box_scalar(LC_U8, 3, shape, 0.0f, 255.0f);
-    impl->act_space = lc_space_discrete(e->n_actions);
-    impl->max_episode_steps = horizon;
-    impl->can_split = 0;
-    impl->render_w = g->game_w * 4;
-    impl->render_h = g->game_h * 4;
-    impl->data = e;
-    impl->reset = genie_env_reset;
-    impl->step = genie_env_step;
-    impl->render = genie_env_render;
-    impl->destroy = genie_env_destroy;
-    return LC_OK;
-}

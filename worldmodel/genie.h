@@ -1,7 +1,7 @@
 // worldmodel/genie.h: a Genie-style world learned from unlabelled frames: a latent action
 // model (LAM, VQ-VAE over frame triples), a pixel dynamics model with reward and episode-end
-// heads, and the playable env behind "dream:GENIE.lucid". Leaves out: video tokenizers,
-// spatiotemporal transformers, MaskGIT sampling (pixels and small conv nets fit 2 CPU cores).
+// heads, and the playable env behind "dream:GENIE.lucid". Leaves out: the token design (a VQ
+// tokenizer and sampled token dynamics: genie_tokens.h, which reuses this LAM), MaskGIT.
 //
 // Letters: B = batch, C = channels, R = model frame side, P = C R R (pixels per model frame),
 // K = latent actions (codes), D = code dimension, E = encoder channels, N = envs.
@@ -90,6 +90,23 @@ typedef struct lc_genie_cnet {
 // Initialises a conv stack: Kaiming for the hidden layers and the embedding, the output
 // layer's weights scaled by out_gain (small: the net starts by predicting no change).
 void lc_genie_cnet_init(const lc_genie_cnet *n, lc_params *p, float out_gain, lc_rng *rng);
+// (worldmodel/genie_cnet.c) Registers the tensors NAME.wc, NAME.c{1,2,3}{w,b} in p.
+void lc_genie_cnet_define(lc_genie_cnet *n, lc_params *p, const char *name, int IC, int HC,
+                          int OC, int R, int CD);
+// Floats of activations (a1, a2, out) for batch B; of the im2col column; of backward scratch.
+size_t lc_genie_cnet_act_size(const lc_genie_cnet *n, int B);
+size_t lc_genie_cnet_col_size(const lc_genie_cnet *n);
+size_t lc_genie_cnet_work_size(const lc_genie_cnet *n, int B);
+// Forward: in (B, IC, R, R), cond (B, CD) -> returns out (B, OC, R, R) inside acts (after
+// a1 (B, HC, R, R) and a2 (B, HC, R, R), both after their relu).
+const float *lc_genie_cnet_forward(const lc_genie_cnet *n, const lc_params *p, float *acts,
+                                   float *col, const float *in, const float *cond, int B);
+// Backward: dout (B, OC, R, R); grads accumulate into p->grads; din (B, IC, R, R) and
+// dcond (B, CD) are overwritten when not NULL; da2 (like a2, may be NULL) is a gradient
+// arriving at the second layer's output from elsewhere (a head). work: work_size floats.
+void lc_genie_cnet_backward(const lc_genie_cnet *n, lc_params *p, float *work, float *col,
+                            const float *acts, const float *in, const float *cond,
+                            const float *dout, const float *da2, float *din, float *dcond, int B);
 
 typedef struct lc_genie {
     lc_genie_cfg cfg;
@@ -245,6 +262,15 @@ int lc_genie_env_ctor(lc_env_impl *impl, const char *name, int num_envs,
 // to the model's side and upsampled back, into out (same shape). A controller trained in
 // the dream sees real frames through this in the real game. work: P floats.
 void lc_genie_view(const lc_genie *g, const uint8_t *frame, float *work, uint8_t *out);
+
+// "dream:PATH?PARAMS" (or "PATH?PARAMS") -> path (n bytes) and params (NULL when none).
+int lc_genie_dream_path(const char *name, char *path, size_t n, const char **params,
+                        lc_error *err);
+// The reward class (index into rvals) nearest to r.
+int lc_genie_reward_class(const lc_genie *g, float r);
+// 1 if frames (r, r + 1) can start a dream: r + 1 goes on in r's episode, and (unless
+// anywhere) r starts an episode.
+int lc_genie_start_ok(const lc_frames *fr, size_t r, int anywhere);
 
 // Peak resident memory of this process in MiB (getrusage).
 double lc_genie_peak_rss_mb(void);

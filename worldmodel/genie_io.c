@@ -1,0 +1,235 @@
+// worldmodel/genie_io.c: the pixel design's checkpoint (kind "genie"): save, validated load,
+// kind test. Leaves out: optimizer state (training does not resume).
+//
+// S = start contexts, P = model frame floats, K = codes, NR = reward classes.
+#include <assert.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "worldmodel/genie_impl.h"
+
+
+#define CFG_INTS(X) X(res) X(n_codes) X(code_dim) X(enc_ch) X(lam_hidden) X(dyn_hidden) \
+    X(batch) X(lam_steps) X(dyn_steps) X(restart_window) X(horizon) X(max_starts)
+#define CFG_FLOATS(X) X(beta) X(lr) X(holdout)
+// Keys added later are optional on load (older files: the behaviour they were made with).
+
+int lc_genie_meta_int(const lc_file *f, const char *key, int64_t lo, int64_t hi, int64_t *v,
+                      lc_error *err) {
+    int rc = lc_file_get_int(f, key, v, err);
+    if (rc) return rc;
+    if (*v < lo || *v > hi)
+        return lc_fail(err, LC_ERR_SIZE, "%s = %lld is out of range", key, (long long)*v);
+    return LC_OK;
+}
+
+int lc_genie_save_game(const lc_genie *g, lc_file *f, lc_error *err) {
+    lc_file_set_str(f, "env", g->env_name);
+    lc_file_set_int(f, "channels", g->C);
+    lc_file_set_int(f, "game_h", g->game_h);
+    lc_file_set_int(f, "game_w", g->game_w);
+    lc_file_set_int(f, "game_c", g->game_c);
+    lc_file_set_int(f, "n_real_actions", g->n_real_actions);
+    int64_t rs[1] = {g->n_rvals};
+    int rc = lc_file_add(f, "reward_values", LC_F32, 1, rs, g->rvals, err);
+    int32_t alias[256];
+    for (int k = 0; k < g->cfg.n_codes; k++) alias[k] = g->code_alias[k];
+    int64_t as[1] = {g->cfg.n_codes};
+    if (!rc) rc = lc_file_add(f, "code_alias", LC_I32, 1, as, alias, err);
+    return rc;
+}
+
+int lc_genie_save(const lc_genie *g, const char *path, lc_error *err) {
+    if (!lc_all_finite(g->lam.params, g->lam.n) || !lc_all_finite(g->dyn.params, g->dyn.n))
+        return lc_fail(err, LC_ERR_NAN, "genie: refusing to save non-finite parameters");
+    if (g->n_starts == 0) return lc_fail(err, LC_ERR_STATE, "genie: no start frames (train first)");
+    lc_file *f = lc_file_new("genie");
+    if (!f) return lc_fail(err, LC_ERR_NOMEM, "genie: out of memory");
+#define SETI(k) lc_file_set_int(f, "cfg." #k, g->cfg.k);
+#define SETF(k) lc_file_set_float(f, "cfg." #k, g->cfg.k);
+    CFG_INTS(SETI)
+    CFG_FLOATS(SETF)
+    lc_file_set_int(f, "cfg.seed", (int64_t)g->cfg.seed);
+    lc_file_set_int(f, "cfg.enc_pool", g->cfg.enc_pool);
+    lc_file_set_int(f, "cfg.start_anywhere", g->cfg.start_anywhere);
+    lc_file_set_float(f, "cfg.dyn_noise", g->cfg.dyn_noise);
+    lc_file_set_float(f, "dream.halt_disagree", g->halt_disagree);
+    lc_file_set_int(f, "cfg.dyn_unroll", g->cfg.dyn_unroll);
+    lc_file_set_int(f, "cfg.dyn_l1", g->cfg.dyn_l1);
+    lc_file_set_float(f, "cfg.rare_code", g->cfg.rare_code);
+    lc_file_set_float(f, "train.lam_s", g->lam_train_s);
+    lc_file_set_float(f, "train.dyn_s", g->dyn_train_s);
+    lc_file_set_float(f, "train.peak_rss_mb", g->peak_rss_mb);
+    lc_file_set_float(f, "train.lam_loss", g->lam_loss);
+    lc_file_set_float(f, "train.dyn_loss", g->dyn_loss);
+    lc_file_set_int(f, "train.frames", g->train_frames);
+    lc_file_set_int(f, "train.restarts", g->restarts);
+    int rc = lc_params_save(&g->lam, f, "lam", 0, err);
+    if (!rc) rc = lc_params_save(&g->dyn, f, "dyn", 0, err);
+    int64_t ss[3] = {(int64_t)g->n_starts, 2, g->P};
+    if (!rc) rc = lc_file_add(f, "starts", LC_F32, 3, ss, g->starts, err);
+    if (!rc) rc = lc_genie_save_game(g, f, err);
+    if (!rc) rc = lc_file_write(f, path, err);
+    lc_file_free(f);
+    return rc;
+}
+
+
+static int load_from(lc_genie **out, const lc_file *f, lc_error *err) {
+    if (strcmp(lc_file_kind(f), "genie") != 0)
+        return lc_fail(err, LC_ERR_FORMAT, "kind is '%s', not 'genie'", lc_file_kind(f));
+    lc_genie_cfg c = lc_genie_cfg_default();
+    int64_t v;
+    double d;
+    int rc;
+#define GETI(k) \
+    if ((rc = lc_genie_meta_int(f, "cfg." #k, 0, 1 << 20, &v, err))) return rc; \
+    c.k = (int)v;
+#define GETF(k) \
+    if ((rc = lc_file_get_float(f, "cfg." #k, &d, err))) return rc; \
+    c.k = (float)d;
+    CFG_INTS(GETI)
+    CFG_FLOATS(GETF)
+    c.enc_pool = 0; // files before pooling flattened the encoder's last conv
+    if (lc_file_get_int(f, "cfg.enc_pool", &v, NULL) == LC_OK) {
+        if (v < 0 || v > 1) return lc_fail(err, LC_ERR_SIZE, "cfg.enc_pool = %lld is not 0 or 1", (long long)v);
+        c.enc_pool = (int)v;
+    }
+    c.start_anywhere = 0;
+    if (lc_file_get_int(f, "cfg.start_anywhere", &v, NULL) == LC_OK) c.start_anywhere = v != 0;
+    c.dyn_l1 = 0;
+    if (lc_file_get_int(f, "cfg.dyn_l1", &v, NULL) == LC_OK) c.dyn_l1 = v != 0;
+    c.rare_code = 0.0f; // files before aliasing: every code plays itself
+    if (lc_file_get_float(f, "cfg.rare_code", &d, NULL) == LC_OK) {
+        if (!(d >= 0 && d <= 1)) return lc_fail(err, LC_ERR_FORMAT, "cfg.rare_code = %g is out of range", d);
+        c.rare_code = (float)d;
+    }
+    c.dyn_unroll = 0;
+    if (lc_file_get_int(f, "cfg.dyn_unroll", &v, NULL) == LC_OK) {
+        if (v < 0 || v > 64) return lc_fail(err, LC_ERR_SIZE, "cfg.dyn_unroll = %lld is out of range", (long long)v);
+        c.dyn_unroll = (int)v;
+    }
+    c.dyn_noise = 0.0f;
+    if (lc_file_get_float(f, "cfg.dyn_noise", &d, NULL) == LC_OK) {
+        if (!(d >= 0 && d < 1)) return lc_fail(err, LC_ERR_FORMAT, "cfg.dyn_noise = %g is out of range", d);
+        c.dyn_noise = (float)d;
+    }
+    int64_t C, gh, gw, gc, na;
+    const char *env = NULL;
+    if ((rc = lc_genie_meta_int(f, "channels", 1, 4, &C, err)) ||
+        (rc = lc_genie_meta_int(f, "game_h", 1, 4096, &gh, err)) ||
+        (rc = lc_genie_meta_int(f, "game_w", 1, 4096, &gw, err)) ||
+        (rc = lc_genie_meta_int(f, "game_c", 1, 4, &gc, err)) ||
+        (rc = lc_genie_meta_int(f, "n_real_actions", 0, 1 << 20, &na, err)) ||
+        (rc = lc_file_get_str(f, "env", &env, err)))
+        return rc;
+    if (gc != C || gh % c.res || gw % c.res)
+        return lc_fail(err, LC_ERR_SHAPE, "game frames (%lld, %lld, %lld) do not fit the model "
+                       "(side %d, %lld channels)", (long long)gh, (long long)gw, (long long)gc,
+                       c.res, (long long)C);
+    int64_t rshape[1] = {-1};
+    const lc_tensor *rv = lc_file_expect(f, "reward_values", LC_F32, 1, rshape, err);
+    if (!rv) return err ? err->code : LC_ERR_FORMAT;
+    if (rv->shape[0] < 1 || rv->shape[0] > LC_GENIE_MAX_RVALS)
+        return lc_fail(err, LC_ERR_SHAPE, "%lld reward values (1..%d)", (long long)rv->shape[0],
+                       LC_GENIE_MAX_RVALS);
+    lc_genie *g = calloc(1, sizeof *g);
+    if (!g) return lc_fail(err, LC_ERR_NOMEM, "out of memory");
+    g->cfg = c;
+    g->C = (int)C;
+    g->n_rvals = (int)rv->shape[0];
+    memcpy(g->rvals, rv->data, (size_t)g->n_rvals * sizeof(float));
+    for (int k = 0; k < g->n_rvals; k++)
+        if (!isfinite(g->rvals[k])) {
+            free(g);
+            return lc_fail(err, LC_ERR_NAN, "reward value %d is not finite", k);
+        }
+    g->game_h = (int)gh, g->game_w = (int)gw, g->game_c = (int)gc, g->n_real_actions = (int)na;
+    snprintf(g->env_name, sizeof g->env_name, "%s", env);
+    double hd = 0; // files without it: no halting
+    if (lc_file_get_float(f, "dream.halt_disagree", &hd, NULL) == LC_OK && !(hd >= 0 && hd < 1e6)) {
+        free(g);
+        return lc_fail(err, LC_ERR_FORMAT, "dream.halt_disagree = %g is out of range", hd);
+    }
+    g->halt_disagree = (float)hd;
+    lc_file_get_float(f, "train.lam_s", &g->lam_train_s, NULL);
+    lc_file_get_float(f, "train.dyn_s", &g->dyn_train_s, NULL);
+    lc_file_get_float(f, "train.peak_rss_mb", &g->peak_rss_mb, NULL);
+    lc_file_get_float(f, "train.lam_loss", &g->lam_loss, NULL);
+    lc_file_get_float(f, "train.dyn_loss", &g->dyn_loss, NULL);
+    lc_file_get_int(f, "train.frames", &g->train_frames, NULL);
+    lc_file_get_int(f, "train.restarts", &g->restarts, NULL);
+    if ((rc = lc_genie_build(g, err)) || (rc = lc_params_load(&g->lam, f, "lam", 0, err)) ||
+        (rc = lc_params_load(&g->dyn, f, "dyn", 0, err)))
+        goto fail;
+    if (!lc_all_finite(g->lam.params, g->lam.n) || !lc_all_finite(g->dyn.params, g->dyn.n)) {
+        rc = lc_fail(err, LC_ERR_NAN, "parameters are not finite");
+        goto fail;
+    }
+    int64_t ss[3] = {-1, 2, g->P};
+    const lc_tensor *t = lc_file_expect(f, "starts", LC_F32, 3, ss, err);
+    if (!t) {
+        rc = err ? err->code : LC_ERR_FORMAT;
+        goto fail;
+    }
+    if (t->shape[0] < 1) {
+        rc = lc_fail(err, LC_ERR_SHAPE, "no start frames");
+        goto fail;
+    }
+    for (int k = 0; k < c.n_codes; k++) g->code_alias[k] = (uint8_t)k;
+    if (lc_file_tensor(f, "code_alias")) { // files before aliasing have none
+        int64_t ash[1] = {c.n_codes};
+        const lc_tensor *at = lc_file_expect(f, "code_alias", LC_I32, 1, ash, err);
+        if (!at) {
+            rc = err ? err->code : LC_ERR_FORMAT;
+            goto fail;
+        }
+        const int32_t *al = at->data;
+        for (int k = 0; k < c.n_codes; k++) // each alias is a used code, which plays itself
+            if (al[k] < 0 || al[k] >= c.n_codes || al[al[k]] != al[k]) {
+                rc = lc_fail(err, LC_ERR_FORMAT, "code_alias[%d] = %d is not a code that plays "
+                             "itself", k, (int)al[k]);
+                goto fail;
+            }
+        for (int k = 0; k < c.n_codes; k++) g->code_alias[k] = (uint8_t)al[k];
+    }
+    g->n_starts = (size_t)t->shape[0];
+    g->starts = malloc(t->nbytes);
+    if (!g->starts) {
+        rc = lc_fail(err, LC_ERR_NOMEM, "out of memory");
+        goto fail;
+    }
+    memcpy(g->starts, t->data, t->nbytes);
+    for (size_t i = 0; i < g->n_starts * 2 * g->P; i++)
+        if (!(g->starts[i] >= 0.0f && g->starts[i] <= 1.0f)) {
+            rc = lc_fail(err, LC_ERR_FORMAT, "start frames hold values outside [0, 1]");
+            goto fail;
+        }
+    *out = g;
+    return LC_OK;
+fail:
+    lc_genie_free(g);
+    return rc;
+}
+
+int lc_genie_load(lc_genie **out, const char *path, lc_error *err) {
+    *out = NULL;
+    lc_file *f = NULL;
+    int rc = lc_file_read(path, &f, err);
+    if (rc) return rc;
+    rc = load_from(out, f, err);
+    lc_file_free(f);
+    if (rc) lc_error_prefix(err, "%s: ", path);
+    return rc;
+}
+
+int lc_genie_file_is(const char *path) {
+    lc_file *f = NULL;
+    if (lc_file_read(path, &f, NULL) != LC_OK) return 0;
+    int is = strcmp(lc_file_kind(f), "genie") == 0;
+    lc_file_free(f);
+    return is;
+}
+

@@ -1,0 +1,611 @@
+// worldmodel/genie_tokens.c: the token design of the Genie-style world (genie_tokens.h):
+// the dynamics and heads over tokens (forward, backward, sampling), training, rollouts.
+// Leaves out: the checkpoint and the env (genie_tokens_io.c), MaskGIT's iterative decoding.
+//
+// B = batch, G = grid side, T = G G, V = token codes, De = embedding, HC = hidden,
+// K = latent actions, NR = reward classes, Dh/HH = the heads' embedding and channels.
+#include "worldmodel/genie_tokens.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/progress.h"
+#include "worldmodel/genie_tokens_impl.h"
+
+lc_gtok_cfg lc_gtok_cfg_default(void) {
+    lc_gtok_cfg c = {.tok = lc_tok_cfg_default(), .emb = 32, .hidden = 64, .head_emb = 8,
+                     .head_hidden = 32, .batch = 32, .steps = 2000, .lr = 1e-3f,
+                     .corrupt = 0.05f, .temperature = 1.0f, .changed_weight = 1.0f,
+                     .seed = 1};
+    return c;
+}
+
+int lc_gtok_check_cfg(const lc_gtok_cfg *c, lc_error *err) {
+    if (c->emb < 1 || c->emb > 1024 || c->hidden < 1 || c->hidden > 4096 || c->head_emb < 1 ||
+        c->head_emb > 1024 || c->head_hidden < 1 || c->head_hidden > 4096)
+        return lc_fail(err, LC_ERR_ARG, "genie tokens: a layer size is out of range");
+    if (c->batch < 1 || c->batch > 4096 || c->steps < 0)
+        return lc_fail(err, LC_ERR_ARG, "genie tokens: batch or steps out of range");
+    if (!(c->lr > 0 && c->lr < 1) || !(c->corrupt >= 0 && c->corrupt < 1) ||
+        !(c->temperature >= 0 && c->temperature <= 100) ||
+        !(c->changed_weight >= 0.01f && c->changed_weight <= 1000) || c->unroll < 0 ||
+        c->unroll > 64)
+        return lc_fail(err, LC_ERR_ARG, "genie tokens: lr, corrupt, temperature, changed_weight "
+                       "or unroll out of range");
+    return LC_OK;
+}
+
+void lc_gtok_free(lc_gtok *g) {
+    if (!g) return;
+    lc_tok_free(g->tok);
+    lc_genie_free(g->lam);
+    lc_params_free(&g->p);
+    free(g->starts);
+    free(g);
+}
+
+const lc_gtok_cfg *lc_gtok_config(const lc_gtok *g) { return &g->cfg; }
+const lc_genie *lc_gtok_lam(const lc_gtok *g) { return g->lam; }
+lc_genie *lc_gtok_lam_mut(lc_gtok *g) { return g->lam; }
+const lc_tok *lc_gtok_tokenizer(const lc_gtok *g) { return g->tok; }
+lc_tok *lc_gtok_tokenizer_mut(lc_gtok *g) { return g->tok; }
+lc_params *lc_gtok_params(lc_gtok *g) { return &g->p; }
+int lc_gtok_tokens(const lc_gtok *g) { return g->T; }
+double lc_gtok_peak_mb(const lc_gtok *g) { return g->peak_mb; }
+double lc_gtok_train_seconds(const lc_gtok *g, int part) {
+    return part == 0 ? lc_tok_train_seconds(g->tok) : part == 1 ? g->lam->lam_train_s : g->dyn_s;
+}
+
+// Defines and allocates the dynamics arena (tokenizer and LAM exist).
+int lc_gtok_build(lc_gtok *g, lc_error *err) {
+    const lc_gtok_cfg *c = &g->cfg;
+    int rc = lc_gtok_check_cfg(c, err);
+    if (rc) return rc;
+    g->G = lc_tok_grid(g->tok);
+    g->T = g->G * g->G;
+    g->V = lc_tok_config(g->tok)->codes;
+    g->K = g->lam->cfg.n_codes;
+    g->NR = g->lam->n_rvals;
+    int V = g->V, De = c->emb, HC = c->hidden, Dh = c->head_emb, HH = c->head_hidden;
+    lc_params_init(&g->p);
+    int se[2] = {V, De}, so[4] = {V, HC, 1, 1}, sh[2] = {V, Dh}, shc[4] = {HH, 2 * Dh, 3, 3};
+    int NH = g->NR + 1, shl[2] = {NH, 2 * HH};
+    g->emb = lc_params_add(&g->p, "emb", 2, se);
+    lc_genie_cnet_define(&g->net, &g->p, "net", 2 * De, HC, HC, g->G, g->K);
+    g->ow = lc_params_add(&g->p, "out.w", 4, so);
+    g->ob = lc_params_add(&g->p, "out.b", 1, &V);
+    g->hemb = lc_params_add(&g->p, "head.emb", 2, sh);
+    g->hcw = lc_params_add(&g->p, "head.cw", 4, shc);
+    g->hcb = lc_params_add(&g->p, "head.cb", 1, &HH);
+    g->hlw = lc_params_add(&g->p, "head.lw", 2, shl);
+    g->hlb = lc_params_add(&g->p, "head.lb", 1, &NH);
+    return lc_params_alloc(&g->p, err);
+}
+
+static void init_params(lc_gtok *g) {
+    lc_rng rng;
+    lc_rng_seed(&rng, g->cfg.seed, 0x9e70);
+    const lc_gtok_cfg *c = &g->cfg;
+    lc_init_normal(lc_param(&g->p, g->emb), (size_t)g->V * c->emb, 1.0f, &rng);
+    lc_genie_cnet_init(&g->net, &g->p, 1.0f, &rng);
+    lc_init_xavier_uniform(lc_param(&g->p, g->ow), c->hidden, g->V, (size_t)g->V * c->hidden,
+                           &rng);
+    lc_init_normal(lc_param(&g->p, g->hemb), (size_t)g->V * c->head_emb, 1.0f, &rng);
+    lc_init_kaiming_uniform(lc_param(&g->p, g->hcw), 2 * c->head_emb * 9,
+                            (size_t)c->head_hidden * 2 * c->head_emb * 9, &rng);
+    lc_init_xavier_uniform(lc_param(&g->p, g->hlw), 2 * c->head_hidden, g->NR + 1,
+                           (size_t)(g->NR + 1) * 2 * c->head_hidden, &rng);
+}
+
+int lc_gtok_new(lc_gtok **out, const lc_gtok_cfg *cfg, lc_genie *lam, lc_error *err) {
+    *out = NULL;
+    lc_gtok *g = calloc(1, sizeof *g);
+    if (!g) {
+        lc_genie_free(lam);
+        return lc_fail(err, LC_ERR_NOMEM, "genie tokens: out of memory");
+    }
+    g->cfg = *cfg;
+    g->lam = lam;
+    int rc = lc_gtok_check_cfg(cfg, err);
+    if (!rc && cfg->tok.channels != lam->game_c)
+        rc = lc_fail(err, LC_ERR_SHAPE, "genie tokens: the tokenizer takes %d channels, the "
+                     "game has %d", cfg->tok.channels, lam->game_c);
+    if (!rc && (cfg->tok.side != lam->game_h || lam->game_w != lam->game_h))
+        rc = lc_fail(err, LC_ERR_SHAPE, "genie tokens: the tokenizer's side %d is not the "
+                     "game's %dx%d frames", cfg->tok.side, lam->game_h, lam->game_w);
+    if (!rc) rc = lc_tok_new(&g->tok, &cfg->tok, err);
+    if (!rc) rc = lc_gtok_build(g, err);
+    if (rc) {
+        lc_gtok_free(g);
+        return rc;
+    }
+    init_params(g);
+    *out = g;
+    return LC_OK;
+}
+
+int lc_gtok_reset_dynamics(lc_gtok *g, const lc_gtok_cfg *cfg, lc_error *err) {
+    lc_gtok_cfg c = *cfg;
+    c.tok = g->cfg.tok;
+    int rc = lc_gtok_check_cfg(&c, err);
+    if (rc) return rc;
+    lc_params_free(&g->p);
+    g->cfg = c;
+    if ((rc = lc_gtok_build(g, err))) return rc;
+    init_params(g);
+    return LC_OK;
+}
+
+int lc_gtok_set_training(lc_gtok *g, int steps, float lr, int unroll, lc_error *err) {
+    if (steps < 0 || !(lr <= 0 || lr < 1) || unroll < 0 || unroll > 64)
+        return lc_fail(err, LC_ERR_ARG, "genie tokens: steps %d, lr %g or unroll %d out of range",
+                       steps, lr, unroll);
+    g->cfg.steps = steps;
+    g->cfg.unroll = unroll;
+    if (lr > 0) g->cfg.lr = lr;
+    return LC_OK;
+}
+
+// ---------------------------------------------------------------- passes
+
+void lc_gtok_buf_free(gtok_buf *b) {
+    float *ps[] = {b->pr, b->in,  b->cond, b->acts, b->col,  b->r3,  b->logits, b->hin,  b->hh,
+                   b->pool, b->hl,  b->dlog, b->dr3,  b->dout, b->din,   b->work, b->dhl,
+                   b->dpool, b->dhh, b->dhhp, b->dhin};
+    for (size_t i = 0; i < sizeof ps / sizeof ps[0]; i++) free(ps[i]);
+    free(b->am);
+    memset(b, 0, sizeof *b);
+}
+
+int lc_gtok_buf_init(gtok_buf *b, const lc_gtok *g, int B, int train, lc_error *err) {
+    memset(b, 0, sizeof *b);
+    b->B = B;
+    const size_t n = B, T = g->T, V = g->V, De = g->cfg.emb, HC = g->cfg.hidden,
+                 Dh = g->cfg.head_emb, HH = g->cfg.head_hidden, NH = g->NR + 1;
+    size_t col = lc_genie_cnet_col_size(&g->net), c2;
+    c2 = lc_conv2d_col_size((int)(2 * Dh), g->G, g->G, 3, 1, 1);
+    if (c2 > col) col = c2;
+    c2 = lc_conv2d_col_size((int)HC, g->G, g->G, 1, 1, 0);
+    if (c2 > col) col = c2;
+    b->in = malloc(n * 2 * De * T * sizeof(float));
+    b->cond = malloc(n * g->K * sizeof(float));
+    b->acts = malloc(lc_genie_cnet_act_size(&g->net, B) * sizeof(float));
+    b->col = malloc(col * sizeof(float));
+    b->r3 = malloc(n * HC * T * sizeof(float));
+    b->logits = malloc(n * V * T * sizeof(float));
+    b->hin = malloc(n * 2 * Dh * T * sizeof(float));
+    b->hh = malloc(n * HH * T * sizeof(float));
+    b->pool = malloc(n * 2 * HH * sizeof(float));
+    b->am = malloc(n * HH * sizeof(int));
+    b->hl = malloc(n * NH * sizeof(float));
+    b->pr = malloc(V * sizeof(float));
+    int ok = b->pr && b->in && b->cond && b->acts && b->col && b->r3 && b->logits && b->hin && b->hh &&
+             b->pool && b->am && b->hl;
+    if (train) {
+        b->dlog = malloc(n * V * T * sizeof(float));
+        b->dr3 = malloc(n * HC * T * sizeof(float));
+        b->dout = malloc(n * HC * T * sizeof(float));
+        b->din = malloc(n * 2 * De * T * sizeof(float));
+        b->work = malloc(lc_genie_cnet_work_size(&g->net, B) * sizeof(float));
+        b->dhl = malloc(n * NH * sizeof(float));
+        b->dpool = malloc(n * 2 * HH * sizeof(float));
+        b->dhh = malloc(n * HH * T * sizeof(float));
+        b->dhhp = malloc(n * HH * T * sizeof(float));
+        b->dhin = malloc(n * 2 * Dh * T * sizeof(float));
+        ok = ok && b->dlog && b->dr3 && b->dout && b->din && b->work && b->dhl && b->dpool &&
+             b->dhh && b->dhhp && b->dhin;
+    }
+    if (!ok) {
+        lc_gtok_buf_free(b);
+        return lc_fail(err, LC_ERR_NOMEM, "genie tokens: out of memory for a batch of %d", B);
+    }
+    return LC_OK;
+}
+
+// Embeds two token grids a, b (B, T) with table (V, E) into out (B, 2E, T).
+static void embed_pair(float *out, const int *a, const int *c, const float *table, int B, int T,
+                       int E) {
+    for (int i = 0; i < B; i++)
+        for (int h = 0; h < 2; h++) {
+            const int *tk = (h ? c : a) + (size_t)i * T;
+            float *o = out + ((size_t)i * 2 + h) * E * T;
+            for (int s = 0; s < T; s++) {
+                const float *e = table + (size_t)tk[s] * E;
+                for (int d = 0; d < E; d++) o[(size_t)d * T + s] = e[d];
+            }
+        }
+}
+
+static void embed_pair_backward(float *dtable, const float *dout, const int *a, const int *c,
+                                int B, int T, int E) {
+    for (int i = 0; i < B; i++)
+        for (int h = 0; h < 2; h++) {
+            const int *tk = (h ? c : a) + (size_t)i * T;
+            const float *d = dout + ((size_t)i * 2 + h) * E * T;
+            for (int s = 0; s < T; s++) {
+                float *e = dtable + (size_t)tk[s] * E;
+                for (int q = 0; q < E; q++) e[q] += d[(size_t)q * T + s];
+            }
+        }
+}
+
+// Dynamics forward: logits (B, V, T) into b->logits.
+void lc_gtok_dyn_forward(const lc_gtok *g, gtok_buf *b, const int *prev, const int *cur,
+                         const int *codes) {
+    const int B = b->B, T = g->T, HC = g->cfg.hidden;
+    embed_pair(b->in, prev, cur, lc_param(&g->p, g->emb), B, T, g->cfg.emb);
+    memset(b->cond, 0, (size_t)B * g->K * sizeof(float));
+    for (int i = 0; i < B; i++) b->cond[(size_t)i * g->K + g->lam->code_alias[codes[i]]] = 1.0f;
+    const float *o = lc_genie_cnet_forward(&g->net, &g->p, b->acts, b->col, b->in, b->cond, B);
+    lc_relu_forward(b->r3, o, (size_t)B * HC * T);
+    lc_conv2d_forward(b->logits, b->col, b->r3, lc_param(&g->p, g->ow), lc_param(&g->p, g->ob),
+                      B, HC, g->G, g->G, g->V, 1, 1, 0);
+}
+
+// Heads forward from (cur, next) tokens: logits (B, NR + 1) into b->hl.
+void lc_gtok_head_forward(const lc_gtok *g, gtok_buf *b, const int *cur, const int *next) {
+    const int B = b->B, T = g->T, Dh = g->cfg.head_emb, HH = g->cfg.head_hidden;
+    embed_pair(b->hin, cur, next, lc_param(&g->p, g->hemb), B, T, Dh);
+    lc_conv2d_forward(b->hh, b->col, b->hin, lc_param(&g->p, g->hcw), lc_param(&g->p, g->hcb), B,
+                      2 * Dh, g->G, g->G, HH, 3, 1, 1);
+    lc_relu_forward(b->hh, b->hh, (size_t)B * HH * T);
+    lc_gpool_forward(b->pool, b->am, b->hh, B, HH, T);
+    lc_linear_forward(b->hl, b->pool, lc_param(&g->p, g->hlw), lc_param(&g->p, g->hlb), B,
+                      2 * HH, g->NR + 1);
+}
+
+// Forward and backward of the whole loss; grads accumulate. Returns the loss.
+double lc_gtok_fwd_bwd(lc_gtok *g, gtok_buf *b, const int *prev, const int *cur,
+                       const int *next, const int *codes, const int *rcls, const uint8_t *ends,
+                       const int *hcur) {
+    const int B = b->B, T = g->T, V = g->V, HC = g->cfg.hidden, De = g->cfg.emb,
+              Dh = g->cfg.head_emb, HH = g->cfg.head_hidden, NR = g->NR, NH = NR + 1;
+    lc_params *p = &g->p;
+    lc_gtok_dyn_forward(g, b, prev, cur, codes);
+    // cross-entropy per position over V (logits at stride T)
+    double lx = 0, wsum = 0;
+    const float cw = g->cfg.changed_weight;
+    for (int q = 0; q < B * T; q++) wsum += cur[q] != next[q] ? cw : 1.0f;
+    for (int i = 0; i < B; i++) {
+        const float *lg = b->logits + (size_t)i * V * T;
+        float *dl = b->dlog + (size_t)i * V * T;
+        for (int s = 0; s < T; s++) {
+            const size_t q = (size_t)i * T + s;
+            const float wq = cur[q] != next[q] ? cw : 1.0f, sc = (float)(wq / wsum);
+            float m = lg[s];
+            for (int v = 1; v < V; v++) m = fmaxf(m, lg[(size_t)v * T + s]);
+            double z = 0;
+            for (int v = 0; v < V; v++) z += exp((double)lg[(size_t)v * T + s] - m);
+            int tg = next[q];
+            lx += wq * (log(z) + m - lg[(size_t)tg * T + s]);
+            for (int v = 0; v < V; v++)
+                dl[(size_t)v * T + s] = (float)(exp((double)lg[(size_t)v * T + s] - m) / z) * sc;
+            dl[(size_t)tg * T + s] -= sc;
+        }
+    }
+    lx /= wsum;
+    size_t nh = (size_t)B * HC * T;
+    memset(b->dr3, 0, nh * sizeof(float));
+    lc_conv2d_backward(b->dr3, lc_grad(p, g->ow), lc_grad(p, g->ob), b->col, b->dlog, b->r3,
+                       lc_param(p, g->ow), B, HC, g->G, g->G, V, 1, 1, 0);
+    memset(b->dout, 0, nh * sizeof(float));
+    lc_relu_backward(b->dout, b->dr3, b->r3, nh);
+    lc_genie_cnet_backward(&g->net, p, b->work, b->col, b->acts, b->in, b->cond, b->dout, NULL,
+                           b->din, NULL, B);
+    embed_pair_backward(lc_grad(p, g->emb), b->din, prev, cur, B, T, De);
+    // heads on the real (cur, next)
+    if (!hcur) hcur = cur;
+    lc_gtok_head_forward(g, b, hcur, next);
+    double lr = 0, le = 0;
+    for (int i = 0; i < B; i++) {
+        const float *h = b->hl + (size_t)i * NH;
+        float *dh = b->dhl + (size_t)i * NH;
+        float m = h[0];
+        for (int k = 1; k < NR; k++) m = fmaxf(m, h[k]);
+        double z = 0;
+        for (int k = 0; k < NR; k++) z += exp((double)h[k] - m);
+        lr += log(z) + m - h[rcls[i]];
+        for (int k = 0; k < NR; k++) dh[k] = (float)(exp((double)h[k] - m) / z) / B;
+        dh[rcls[i]] -= 1.0f / B;
+        float x = h[NR], y = ends[i] ? 1.0f : 0.0f; // BCE with logits
+        le += fmaxf(x, 0.0f) - x * y + log1p(exp(-fabs((double)x)));
+        dh[NR] = (1.0f / (1.0f + expf(-x)) - y) / B;
+    }
+    lr /= B, le /= B;
+    memset(b->dpool, 0, (size_t)B * 2 * HH * sizeof(float));
+    lc_linear_backward(b->dpool, lc_grad(p, g->hlw), lc_grad(p, g->hlb), b->dhl, b->pool,
+                       lc_param(p, g->hlw), B, 2 * HH, NH);
+    size_t nhh = (size_t)B * HH * T;
+    memset(b->dhh, 0, nhh * sizeof(float));
+    lc_gpool_backward(b->dhh, b->dpool, b->am, B, HH, T);
+    memset(b->dhhp, 0, nhh * sizeof(float));
+    lc_relu_backward(b->dhhp, b->dhh, b->hh, nhh);
+    memset(b->dhin, 0, (size_t)B * 2 * Dh * T * sizeof(float));
+    lc_conv2d_backward(b->dhin, lc_grad(p, g->hcw), lc_grad(p, g->hcb), b->col, b->dhhp, b->hin,
+                       lc_param(p, g->hcw), B, 2 * Dh, g->G, g->G, HH, 3, 1, 1);
+    embed_pair_backward(lc_grad(p, g->hemb), b->dhin, hcur, next, B, T, Dh);
+    return lx + lr + le;
+}
+
+double lc_gtok_loss(lc_gtok *g, const int *prev, const int *cur, const int *next,
+                    const int *codes, const int *rcls, const uint8_t *ends, int B) {
+    gtok_buf b;
+    if (lc_gtok_buf_init(&b, g, B, 1, NULL)) return NAN;
+    lc_params_zero_grad(&g->p);
+    double l = lc_gtok_fwd_bwd(g, &b, prev, cur, next, codes, rcls, ends, NULL);
+    lc_gtok_buf_free(&b);
+    return l;
+}
+
+// Samples tokens (B, T) from b->logits at temperature temp with rngs[i] (argmax at 0).
+static void sample_tokens(const lc_gtok *g, const gtok_buf *b, float temp, lc_rng *rngs,
+                          int *next) {
+    const int B = b->B, T = g->T, V = g->V;
+    float *pr = b->pr;
+    for (int i = 0; i < B; i++) {
+        const float *lg = b->logits + (size_t)i * V * T;
+        for (int s = 0; s < T; s++) {
+            int best = 0;
+            float m = lg[s];
+            for (int v = 1; v < V; v++)
+                if (lg[(size_t)v * T + s] > m) m = lg[(size_t)v * T + s], best = v;
+            if (temp <= 0.0f || !rngs) {
+                next[(size_t)i * T + s] = best;
+                continue;
+            }
+            double z = 0;
+            for (int v = 0; v < V; v++) z += pr[v] = expf((lg[(size_t)v * T + s] - m) / temp);
+            double u = lc_rng_double(&rngs[i]) * z, acc = 0;
+            int k = V - 1;
+            for (int v = 0; v < V; v++) {
+                acc += pr[v];
+                if (u < acc) {
+                    k = v;
+                    break;
+                }
+            }
+            next[(size_t)i * T + s] = k;
+        }
+    }
+}
+
+// Expected rewards and end logits from b->hl.
+static void read_heads(const lc_gtok *g, const gtok_buf *b, float *rewards, float *end_logits) {
+    const int NR = g->NR, NH = NR + 1;
+    for (int i = 0; i < b->B; i++) {
+        const float *h = b->hl + (size_t)i * NH;
+        if (rewards) {
+            float m = h[0];
+            for (int k = 1; k < NR; k++) m = fmaxf(m, h[k]);
+            double z = 0, r = 0;
+            for (int k = 0; k < NR; k++) {
+                double e = exp((double)h[k] - m);
+                z += e, r += e * g->lam->rvals[k];
+            }
+            rewards[i] = (float)(r / z);
+        }
+        if (end_logits) end_logits[i] = h[NR];
+    }
+}
+
+// Chunk of contexts per pass (bounds the logits' memory: 64 V T floats).
+#define STEP_CHUNK 64
+
+int lc_gtok_step(const lc_gtok *g, const int *prev, const int *cur, const int *codes, int B,
+                 float temp, lc_rng *rngs, int *next, float *rewards, float *end_logits,
+                 lc_error *err) {
+    if (B <= 0) return LC_OK;
+    int cap = B < STEP_CHUNK ? B : STEP_CHUNK, rc;
+    gtok_buf b;
+    if ((rc = lc_gtok_buf_init(&b, g, cap, 0, err))) return rc;
+    const int T = g->T;
+    for (int i0 = 0; i0 < B; i0 += cap) {
+        b.B = B - i0 < cap ? B - i0 : cap;
+        size_t o = (size_t)i0 * T;
+        lc_gtok_dyn_forward(g, &b, prev + o, cur + o, codes + i0);
+        sample_tokens(g, &b, temp, rngs ? rngs + i0 : NULL, next + o);
+        if (rewards || end_logits) {
+            lc_gtok_head_forward(g, &b, cur + o, next + o);
+            read_heads(g, &b, rewards ? rewards + i0 : NULL, end_logits ? end_logits + i0 : NULL);
+        }
+    }
+    lc_gtok_buf_free(&b);
+    return LC_OK;
+}
+
+int lc_gtok_logits(const lc_gtok *g, const int *prev, const int *cur, const int *codes, int B,
+                   float *logits, lc_error *err) {
+    gtok_buf b;
+    int rc = lc_gtok_buf_init(&b, g, B, 0, err);
+    if (rc) return rc;
+    lc_gtok_dyn_forward(g, &b, prev, cur, codes);
+    memcpy(logits, b.logits, (size_t)B * g->V * g->T * sizeof(float));
+    lc_gtok_buf_free(&b);
+    return LC_OK;
+}
+
+int lc_gtok_rollout(const lc_gtok *g, const int *prev, const int *cur, const int *codes, int M,
+                    int W, float temp, uint64_t seed, uint8_t *frames, float *rewards,
+                    lc_error *err) {
+    const int T = g->T, S = lc_tok_config(g->tok)->side, C = lc_tok_config(g->tok)->channels;
+    const size_t fs = (size_t)S * S * C;
+    int *pv = malloc((size_t)M * T * sizeof(int)), *cu = malloc((size_t)M * T * sizeof(int));
+    int *nx = malloc((size_t)M * T * sizeof(int)), *cc = malloc((size_t)M * sizeof(int));
+    float *rw = malloc((size_t)M * sizeof(float));
+    uint8_t *fr = malloc((size_t)M * fs);
+    lc_rng *rngs = malloc((size_t)M * sizeof(lc_rng));
+    int rc = LC_OK;
+    if (!pv || !cu || !nx || !cc || !rw || !fr || !rngs)
+        rc = lc_fail(err, LC_ERR_NOMEM, "genie tokens: out of memory for %d rollouts", M);
+    if (!rc) {
+        memcpy(pv, prev, (size_t)M * T * sizeof(int));
+        memcpy(cu, cur, (size_t)M * T * sizeof(int));
+        for (int m = 0; m < M; m++) lc_rng_seed(&rngs[m], seed, (uint64_t)m);
+    }
+    for (int k = 0; k < W && !rc; k++) {
+        for (int m = 0; m < M; m++) cc[m] = codes[(size_t)m * W + k];
+        rc = lc_gtok_step(g, pv, cu, cc, M, temp, rngs, nx, rw, NULL, err);
+        if (!rc) rc = lc_tok_decode(g->tok, nx, M, fr, NULL, err);
+        if (rc) break;
+        for (int m = 0; m < M; m++) {
+            memcpy(frames + ((size_t)m * W + k) * fs, fr + (size_t)m * fs, fs);
+            if (rewards) rewards[(size_t)m * W + k] = rw[m];
+        }
+        int *t = pv;
+        pv = cu, cu = nx, nx = t;
+    }
+    free(pv), free(cu), free(nx), free(cc), free(rw), free(fr), free(rngs);
+    return rc;
+}
+
+// ---------------------------------------------------------------- training
+
+static int tok_progress(void *ctx, int step, double loss) {
+    void **c = ctx;
+    lc_genie_progress cb = (lc_genie_progress)(uintptr_t)c[0];
+    return cb ? cb(c[1], 0, step, loss) : 0;
+}
+
+int lc_gtok_train(lc_gtok *g, const lc_frames *fr, const float *X, int skip_tok,
+                  lc_genie_progress cb, void *ctx, lc_error *err) {
+    lc_genie *lam = g->lam;
+    const lc_genie_cfg *lc = &lam->cfg;
+    if (fr->H != lc_tok_config(g->tok)->side || fr->W != fr->H ||
+        fr->C != lc_tok_config(g->tok)->channels)
+        return lc_fail(err, LC_ERR_SHAPE, "genie tokens: frames %dx%dx%d are not the "
+                       "tokenizer's %dx%dx%d", fr->H, fr->W, fr->C, lc_tok_config(g->tok)->side,
+                       lc_tok_config(g->tok)->side, lc_tok_config(g->tok)->channels);
+    const size_t N = fr->n, train_end = N - (size_t)((double)N * lc->holdout);
+    const int T = g->T, B = g->cfg.batch;
+    int rc = LC_OK;
+    if (!skip_tok) {
+        void *pc[2] = {(void *)(uintptr_t)cb, ctx};
+        rc = lc_tok_train(g->tok, fr->frames, train_end, tok_progress, pc, err);
+        if (rc) return rc;
+    }
+    int *toks = malloc(N * T * sizeof(int));
+    size_t *idx = malloc(N * sizeof(size_t));
+    int *codes = malloc(N * sizeof(int));
+    int *bp = malloc((size_t)B * T * sizeof(int)), *bcu = malloc((size_t)B * T * sizeof(int));
+    int *bn = malloc((size_t)B * T * sizeof(int)), *bc = malloc((size_t)B * sizeof(int));
+    int *br = malloc((size_t)B * sizeof(int));
+    size_t *bj = malloc((size_t)B * sizeof(size_t));
+    uint8_t *be = malloc((size_t)B);
+    gtok_buf b;
+    memset(&b, 0, sizeof b);
+    if (!toks || !idx || !codes || !bp || !bcu || !bn || !bc || !br || !be || !bj)
+        rc = lc_fail(err, LC_ERR_NOMEM, "genie tokens: out of memory for %zu frames", N);
+    if (!rc) rc = lc_tok_encode(g->tok, fr->frames, (int)N, toks, err);
+    size_t nt = 0;
+    for (size_t t = 1; !rc && t + 1 < train_end; t++)
+        if (lc_genie_triple_ok(fr, t)) idx[nt++] = t;
+    if (!rc && nt < 2)
+        rc = lc_fail(err, LC_ERR_ARG, "genie tokens: only %zu training transitions", nt);
+    if (!rc) rc = lc_genie_infer(lam, X, idx, (int)nt, codes) ? lc_fail(err, LC_ERR_NOMEM,
+                                                                      "genie tokens: out of memory") : LC_OK;
+    if (!rc) lc_genie_set_aliases(lam, codes, nt);
+    // start contexts, spread evenly over the training data
+    size_t ns = 0;
+    for (size_t r = 0; !rc && r + 1 < train_end; r++) ns += lc_genie_start_ok(fr, r, lc->start_anywhere);
+    if (!rc && ns == 0) rc = lc_fail(err, LC_ERR_ARG, "genie tokens: no episode lasts 2 frames");
+    if (!rc) {
+        size_t keep = ns < (size_t)lc->max_starts ? ns : (size_t)lc->max_starts;
+        free(g->starts);
+        g->starts = malloc(keep * 2 * T * sizeof(int32_t));
+        if (!g->starts) rc = lc_fail(err, LC_ERR_NOMEM, "genie tokens: out of memory");
+        g->n_starts = g->starts ? keep : 0;
+        for (size_t r = 0, j = 0, seen = 0; !rc && r + 1 < train_end && j < keep; r++) {
+            if (!lc_genie_start_ok(fr, r, lc->start_anywhere)) continue;
+            if (seen++ * keep / ns != j) continue;
+            for (int s = 0; s < T; s++) {
+                g->starts[(j * 2) * T + s] = toks[r * T + s];
+                g->starts[(j * 2 + 1) * T + s] = toks[(r + 1) * T + s];
+            }
+            j++;
+        }
+    }
+    if (!rc) rc = lc_gtok_buf_init(&b, g, B, 1, err);
+    lc_rng rng;
+    lc_rng_seed(&rng, g->cfg.seed, 0x9e71);
+    lc_adam opt = lc_adam_default(g->cfg.lr);
+    double t0 = lc_now(), loss = 0;
+    // code_at[t]: the LAM's code of the triple centred at t (-1: none), for unrolling
+    int *code_at = NULL, *hc = NULL, *ucode = NULL, *un = NULL;
+    size_t *bt = NULL;
+    lc_rng *urng = NULL;
+    if (!rc && g->cfg.unroll > 0) {
+        code_at = malloc(N * sizeof(int));
+        hc = malloc((size_t)B * T * sizeof(int));
+        un = malloc((size_t)B * T * sizeof(int));
+        ucode = malloc((size_t)B * sizeof(int));
+        bt = malloc((size_t)B * sizeof(size_t));
+        urng = malloc((size_t)B * sizeof(lc_rng));
+        if (!code_at || !hc || !un || !ucode || !bt || !urng)
+            rc = lc_fail(err, LC_ERR_NOMEM, "genie tokens: out of memory");
+        for (size_t r = 0; code_at && r < N; r++) code_at[r] = -1;
+        for (size_t j = 0; code_at && j < nt; j++) code_at[idx[j]] = codes[j];
+    }
+    for (int s = 0; s < g->cfg.steps && !rc; s++) {
+        int k = g->cfg.unroll > 0 && lc_rng_below(&rng, 2)
+                    ? 1 + (int)lc_rng_below(&rng, (uint32_t)g->cfg.unroll) : 0;
+        for (int i = 0; i < B; i++) {
+            int tries = 0, ok;
+            do { // with k: the k triples before t are the data's, in t's episode
+                bj[i] = lc_rng_below(&rng, (uint32_t)nt);
+                size_t t = idx[bj[i]];
+                ok = 1;
+                for (int q = 1; q <= k && ok; q++) ok = t >= (size_t)q + 1 && code_at[t - q] >= 0;
+            } while (!ok && ++tries < 64);
+            if (!ok) k = 0; // episodes too short: no unrolling in this batch
+        }
+        for (int i = 0; i < B; i++) {
+            size_t j = bj[i], t = idx[j];
+            size_t t0k = t - (size_t)k; // real context (t0k - 1, t0k)
+            memcpy(bp + (size_t)i * T, toks + (t0k - 1) * T, T * sizeof(int));
+            memcpy(bcu + (size_t)i * T, toks + t0k * T, T * sizeof(int));
+            memcpy(bn + (size_t)i * T, toks + (t + 1) * T, T * sizeof(int));
+            if (hc) memcpy(hc + (size_t)i * T, toks + t * T, T * sizeof(int)), bt[i] = t;
+            bc[i] = codes[j];
+            br[i] = lc_genie_reward_class(lam, fr->rewards[t + 1]);
+            be[i] = fr->terminated[t + 1];
+        }
+        // k steps of the model's own sampled tokens from the real context, with the LAM's
+        // codes of the real transitions: (bp, bcu) become its versions of (t - 1, t)
+        for (int q = k; q >= 1 && !rc; q--) {
+            for (int i = 0; i < B; i++) {
+                ucode[i] = code_at[bt[i] - (size_t)q];
+                urng[i] = lc_rng_split(&rng);
+            }
+            rc = lc_gtok_step(g, bp, bcu, ucode, B, g->cfg.temperature, urng, un, NULL, NULL,
+                              err);
+            memcpy(bp, bcu, (size_t)B * T * sizeof(int));
+            memcpy(bcu, un, (size_t)B * T * sizeof(int));
+        }
+        if (rc) break;
+        // corruption of the previous frame's tokens only (the heads read the current one)
+        if (g->cfg.corrupt > 0)
+            for (size_t q = 0; q < (size_t)B * T; q++)
+                if (lc_rng_float(&rng) < g->cfg.corrupt)
+                    bp[q] = (int)lc_rng_below(&rng, (uint32_t)g->V);
+        lc_params_zero_grad(&g->p);
+        loss = lc_gtok_fwd_bwd(g, &b, bp, bcu, bn, bc, br, be, hc);
+        if (!isfinite(loss)) {
+            rc = lc_fail(err, LC_ERR_NAN, "genie tokens: loss is not finite at step %d", s);
+            break;
+        }
+        lc_clip_grad_norm(g->p.grads, g->p.n, 1.0f);
+        lc_adam_step(&g->p, &opt);
+        if (cb && (s + 1) % 100 == 0 && cb(ctx, 2, s + 1, loss)) break;
+    }
+    g->dyn_loss = loss;
+    g->dyn_s = lc_now() - t0;
+    lam->train_frames = (int64_t)train_end;
+    g->peak_mb = lc_genie_peak_rss_mb();
+    lc_gtok_buf_free(&b);
+    free(code_at), free(hc), free(un), free(ucode), free(bt), free(urng), free(bj);
+    free(toks), free(idx), free(codes), free(bp), free(bcu), free(bn), free(bc), free(br),
+        free(be);
+    return rc;
+}

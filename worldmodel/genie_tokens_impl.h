@@ -1,0 +1,43 @@
+// worldmodel/genie_tokens_impl.h: the token world's struct and passes, shared by
+// genie_tokens.c (model, training) and genie_tokens_io.c (checkpoint, env). Internal:
+// nothing outside worldmodel/ includes it. Leaves out: everything public (genie_tokens.h).
+#ifndef LC_WORLDMODEL_GENIE_TOKENS_IMPL_H
+#define LC_WORLDMODEL_GENIE_TOKENS_IMPL_H
+
+#include "worldmodel/genie_tokens.h"
+
+struct lc_gtok {
+    lc_gtok_cfg cfg;
+    lc_genie *lam; // owned: the LAM, the game, reward classes, aliases, dream settings
+    lc_tok *tok;   // owned
+    int G, T, V, K, NR;
+    lc_params p; // dynamics and heads
+    lc_genie_cnet net;
+    int emb, ow, ob, hemb, hcw, hcb, hlw, hlb;
+    size_t n_starts;
+    int32_t *starts; // (S, 2, T) token contexts
+    double dyn_s, dyn_loss, peak_mb;
+};
+
+// Activations of a batch (train: with gradients).
+typedef struct gtok_buf {
+    int B;
+    float *pr; // (V) sampling scratch
+    float *in, *cond, *acts, *col, *r3, *logits, *hin, *hh, *pool, *hl;
+    int *am;
+    float *dlog, *dr3, *dout, *din, *work, *dhl, *dpool, *dhh, *dhhp, *dhin;
+} gtok_buf;
+
+int lc_gtok_check_cfg(const lc_gtok_cfg *c, lc_error *err);
+int lc_gtok_build(lc_gtok *g, lc_error *err);
+int lc_gtok_buf_init(gtok_buf *b, const lc_gtok *g, int B, int train, lc_error *err);
+void lc_gtok_buf_free(gtok_buf *b);
+void lc_gtok_dyn_forward(const lc_gtok *g, gtok_buf *b, const int *prev, const int *cur,
+                         const int *codes);
+void lc_gtok_head_forward(const lc_gtok *g, gtok_buf *b, const int *cur, const int *next);
+// hcur: the heads' current tokens (NULL: cur).
+double lc_gtok_fwd_bwd(lc_gtok *g, gtok_buf *b, const int *prev, const int *cur,
+                       const int *next, const int *codes, const int *rcls, const uint8_t *ends,
+                       const int *hcur);
+
+#endif
