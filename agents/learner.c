@@ -146,7 +146,7 @@ static int make_policy(lc_learner *l, lc_error *err) {
     if (l->cfg.resume_path) {
         lc_file *f = NULL;
         if ((rc = lc_file_read(l->cfg.resume_path, &f, err))) return rc;
-        rc = lc_policy_load(&l->policy, f, 1, err);
+        rc = lc_policy_from_file(&l->policy, f, 1, err);
         int64_t v = 0, gs = 0;
         if (!rc && !(rc = lc_file_opt_int(f, "learner.version", 0, INT64_MAX, &v, err)) &&
             !(rc = lc_file_opt_int(f, "learner.global_step", 0, INT64_MAX, &gs, err)) &&
@@ -177,7 +177,7 @@ static int make_policy(lc_learner *l, lc_error *err) {
     l->S = lc_policy_state_size(l->policy);
     lc_file *f = lc_file_new("policy");
     if (!f) return lc_fail(err, LC_ERR_NOMEM, "out of memory");
-    rc = lc_policy_save(l->policy, f, 0, err);
+    rc = lc_policy_to_file(l->policy, f, 0, err);
     if (!rc) rc = lc_file_encode(f, &l->policy_file, &l->policy_file_len, err);
     lc_file_free(f);
     return rc;
@@ -267,7 +267,7 @@ void lc_learner_get_stats(const lc_learner *l, lc_learner_stats *st) {
 int lc_learner_save(lc_learner *l, const char *path, lc_error *err) {
     lc_file *f = lc_file_new("policy");
     if (!f) return lc_fail(err, LC_ERR_NOMEM, "out of memory");
-    int rc = lc_policy_save(l->policy, f, 1, err);
+    int rc = lc_policy_to_file(l->policy, f, 1, err);
     if (!rc && (lc_file_set_int(f, "learner.version", l->st.version) ||
                 lc_file_set_int(f, "learner.global_step", l->st.global_step) ||
                 lc_file_set_int(f, "learner.total_steps", l->cfg.ppo.total_steps) ||

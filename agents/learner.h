@@ -92,7 +92,7 @@ const char *lc_learner_endpoint(const lc_learner *l);
 int lc_learner_run(lc_learner *l, lc_error *err);
 lc_policy *lc_learner_policy(lc_learner *l);
 void lc_learner_get_stats(const lc_learner *l, lc_learner_stats *st);
-// Writes a checkpoint: the policy with Adam moments (loadable by lc_policy_load_path)
+// Writes a checkpoint: the policy with Adam moments (loadable by lc_policy_load)
 // and meta learner.* (version, global_step, env), atomically.
 int lc_learner_save(lc_learner *l, const char *path, lc_error *err);
 void lc_learner_free(lc_learner *l); // NULL is fine

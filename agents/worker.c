@@ -153,7 +153,7 @@ static int on_setup(wk *w, const struct lc_msg_setup *s, lc_error *err) {
     teardown(w);
     lc_file *f = NULL;
     int rc = lc_file_decode(s->policy.data, s->policy.size, &f, err);
-    if (!rc) rc = lc_policy_load(&w->policy, f, 0, err);
+    if (!rc) rc = lc_policy_from_file(&w->policy, f, 0, err);
     if (!rc) rc = lc_file_check_claimed(f, "policy", NULL, err);
     lc_file_free(f);
     if (rc) return lc_error_prefix(err, "the learner's policy: ");

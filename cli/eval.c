@@ -92,7 +92,7 @@ int cmd_eval(int argc, char **argv) {
     lc_init();
     lc_error err = {0};
     lc_policy *p;
-    if (lc_policy_load_path(&p, policy, &err) != LC_OK) {
+    if (lc_policy_load(&p, policy, &err) != LC_OK) {
         fprintf(stderr, "lucid eval: %s\n", err.msg);
         return 1;
     }

@@ -637,7 +637,7 @@ int cmd_eval_genie(int argc, char **argv) {
         if (episodes < 1) episodes = 1;
         const lc_space *os = NULL;
         int obs_ok = 0;
-        if (lc_policy_load_path(&pp, policy, &err) == LC_OK) {
+        if (lc_policy_load(&pp, policy, &err) == LC_OK) {
             os = lc_policy_obs_space(pp);
             obs_ok = os->kind == LC_SPACE_BOX && os->dtype == LC_U8 && os->ndim == 3 &&
                      os->shape[0] == g->game_h && os->shape[1] == g->game_w &&

@@ -242,7 +242,7 @@ static void meta_key(const lc_settings *s, const char *name, char *buf, size_t n
     snprintf(buf, n, "%s.%s", s->prefix, name);
 }
 
-int lc_settings_save(const lc_settings *s, const void *obj, lc_file *f, lc_error *err) {
+int lc_settings_to_file(const lc_settings *s, const void *obj, lc_file *f, lc_error *err) {
     char key[128];
     int rc = 0;
     for (int i = 0; i < s->n; i++) {
@@ -285,7 +285,7 @@ int lc_file_get_float_in(const lc_file *f, const char *key, double lo, double hi
     return LC_OK;
 }
 
-int lc_settings_load(const lc_settings *s, void *obj, const lc_file *f, lc_error *err) {
+int lc_settings_from_file(const lc_settings *s, void *obj, const lc_file *f, lc_error *err) {
     char key[128];
     int64_t ver = 1;
     meta_key(s, "settings_version", key, sizeof key);

@@ -71,12 +71,12 @@ int lc_settings_parse(const lc_settings *s, void *obj, const char *kv, lc_error 
 void lc_settings_format(const lc_setting *r, const void *obj, char *buf, size_t n);
 
 // Checkpoints: meta PREFIX.NAME for every row, and PREFIX.settings_version.
-int lc_settings_save(const lc_settings *s, const void *obj, lc_file *f, lc_error *err);
+int lc_settings_to_file(const lc_settings *s, const void *obj, lc_file *f, lc_error *err);
 // Reads every row the file's settings version has (a file without PREFIX.settings_version
 // is version 1); rows added later keep the values obj holds (call lc_settings_defaults
 // first). A missing, mistyped or out-of-range value is LC_ERR_FORMAT; a file newer than
 // this table is LC_ERR_VERSION (a missing value LC_ERR_NOTFOUND).
-int lc_settings_load(const lc_settings *s, void *obj, const lc_file *f, lc_error *err);
+int lc_settings_from_file(const lc_settings *s, void *obj, const lc_file *f, lc_error *err);
 
 // Range-checked getters for stored values: LC_ERR_NOTFOUND when absent, LC_ERR_FORMAT
 // when of the wrong type, out of [lo, hi] or (floats) not finite.

@@ -46,8 +46,8 @@ float lc_space_high(const lc_space *s, int i);
 // "Discrete(2)", "Box(-inf, inf, (4,), float32)", "MultiDiscrete([3 3])"
 void lc_space_describe(const lc_space *s, char *buf, size_t n);
 // Stores / restores a space in a container under PREFIX (meta and a bounds tensor).
-int lc_space_save(const lc_space *s, lc_file *f, const char *prefix, lc_error *err);
-int lc_space_load(lc_space *s, const lc_file *f, const char *prefix, lc_error *err);
+int lc_space_to_file(const lc_space *s, lc_file *f, const char *prefix, lc_error *err);
+int lc_space_from_file(lc_space *s, const lc_file *f, const char *prefix, lc_error *err);
 
 // ---------------------------------------------------------------- backends
 

@@ -225,7 +225,7 @@ static int get_int(const lc_file *f, const char *prefix, const char *name, int64
     return LC_OK;
 }
 
-int lc_space_save(const lc_space *s, lc_file *f, const char *prefix, lc_error *err) {
+int lc_space_to_file(const lc_space *s, lc_file *f, const char *prefix, lc_error *err) {
     char k[LC_NAME_MAX + 8];
     int rc;
     if ((rc = key(k, sizeof k, prefix, "kind", err))) return rc;
@@ -255,7 +255,7 @@ int lc_space_save(const lc_space *s, lc_file *f, const char *prefix, lc_error *e
     return lc_file_add(f, k, LC_F32, 2, shape, b, err);
 }
 
-int lc_space_load(lc_space *out, const lc_file *f, const char *prefix, lc_error *err) {
+int lc_space_from_file(lc_space *out, const lc_file *f, const char *prefix, lc_error *err) {
     char k[LC_NAME_MAX + 8];
     const char *kind = NULL, *dtype = NULL;
     int rc;

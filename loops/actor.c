@@ -38,7 +38,7 @@ int lc_actor_load(lc_actor **out, const char *path, const lc_env *env, uint64_t 
                       lc_error *err) {
     *out = NULL;
     lc_policy *p = NULL;
-    int rc = lc_policy_load_path(&p, path, err);
+    int rc = lc_policy_load(&p, path, err);
     if (rc) return rc;
     const lc_env_spec *sp = lc_env_get_spec(env);
     if (lc_policy_obs_size(p) != sp->obs_size || lc_policy_act_size(p) != sp->act_size ||

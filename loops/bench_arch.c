@@ -435,7 +435,7 @@ int lc_bench_arch_one(const lc_bench_cfg *cfg, int ei, int ai, int64_t seed, lc_
         (rc = lc_evaluate(pol, real_env, NULL, cfg->eval_episodes, eseed, 1, &rev, err)))
         goto fail;
     double eval_wall = lc_now() - t0;
-    if (cfg->save_policies && (rc = lc_policy_save_path(pol, pol_path, err))) goto fail;
+    if (cfg->save_policies && (rc = lc_policy_save(pol, pol_path, err))) goto fail;
     double thr = env_threshold(cfg, ei, real_env);
     double auc = lc_stats_auc(cc.cx, cc.cy, cc.n);
     double steps_to = isnan(thr) ? NAN : lc_stats_steps_to(cc.cx, cc.cy, cc.n, thr);

@@ -215,7 +215,7 @@ int lc_dyna_run(const lc_dyna_cfg *cfg, lc_dyna_result *res, lc_error *err) {
         pol = lc_ppo_policy(tr);
         lc_policy_set_env_name(pol, cfg->env);
         if ((rc = lc_policy_capture_obs_norm(pol, lc_ppo_env(tr), err))) goto done;
-        if ((rc = lc_policy_save_path(pol, res->policy_path, err))) goto done;
+        if ((rc = lc_policy_save(pol, res->policy_path, err))) goto done;
 
         // 4. Evaluate: in the dream, then in reality (deterministic actions).
         lc_eval_result de, re;

@@ -250,8 +250,8 @@ float lc_lr_at(lc_sched s, float base, int64_t step, int64_t total, int64_t warm
 
 // Checkpoints: adds tensors PREFIX.NAME (and PREFIX.NAME.m / .v and the meta key
 // PREFIX.step when with_opt) to f. load checks every name and shape.
-int lc_params_save(const lc_params *p, lc_file *f, const char *prefix, int with_opt, lc_error *err);
-int lc_params_load(lc_params *p, const lc_file *f, const char *prefix, int with_opt, lc_error *err);
+int lc_params_to_file(const lc_params *p, lc_file *f, const char *prefix, int with_opt, lc_error *err);
+int lc_params_from_file(lc_params *p, const lc_file *f, const char *prefix, int with_opt, lc_error *err);
 
 // ---------------------------------------------------------------- MLP
 

@@ -176,7 +176,7 @@ static int full_name(char *out, const char *prefix, const char *name, const char
     return LC_OK;
 }
 
-int lc_params_save(const lc_params *p, lc_file *f, const char *prefix, int with_opt,
+int lc_params_to_file(const lc_params *p, lc_file *f, const char *prefix, int with_opt,
                    lc_error *err) {
     assert(p->params);
     static const char *suffix[3] = {"", ".m", ".v"};
@@ -202,7 +202,7 @@ int lc_params_save(const lc_params *p, lc_file *f, const char *prefix, int with_
 }
 
 // Checks every tensor first, so a failed load leaves p untouched.
-int lc_params_load(lc_params *p, const lc_file *f, const char *prefix, int with_opt,
+int lc_params_from_file(lc_params *p, const lc_file *f, const char *prefix, int with_opt,
                    lc_error *err) {
     assert(p->params);
     static const char *suffix[3] = {"", ".m", ".v"};

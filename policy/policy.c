@@ -708,7 +708,7 @@ static void hidden_str(const lc_policy_cfg *c, char *buf, size_t n) {
     }
 }
 
-int lc_policy_save(const lc_policy *p, lc_file *f, int with_opt, lc_error *err) {
+int lc_policy_to_file(const lc_policy *p, lc_file *f, int with_opt, lc_error *err) {
     const lc_policy_cfg *c = &p->cfg;
     char hs[128];
     hidden_str(c, hs, sizeof hs);
@@ -726,9 +726,9 @@ int lc_policy_save(const lc_policy *p, lc_file *f, int with_opt, lc_error *err) 
     rc |= lc_file_set_str(f, "policy.env", p->env_name);
     rc |= lc_file_set_int(f, "obs_norm.on", p->has_norm);
     if (rc) return lc_fail(err, LC_ERR_NOMEM, "policy: cannot store metadata");
-    if ((rc = lc_space_save(&p->obs_space, f, "obs_space", err)) ||
-        (rc = lc_space_save(&p->act_space, f, "act_space", err)) ||
-        (rc = lc_params_save(&p->params, f, "policy", with_opt, err)))
+    if ((rc = lc_space_to_file(&p->obs_space, f, "obs_space", err)) ||
+        (rc = lc_space_to_file(&p->act_space, f, "act_space", err)) ||
+        (rc = lc_params_to_file(&p->params, f, "policy", with_opt, err)))
         return rc;
     if (p->has_norm) {
         int64_t shape[1] = {p->norm_n};
@@ -756,7 +756,7 @@ static int get_float(const lc_file *f, const char *k, float *out, lc_error *err)
     return rc;
 }
 
-// What lc_policy_load demands beyond what it reads: meta values of the right type and
+// What lc_policy_from_file demands beyond what it reads: meta values of the right type and
 // range, and no tensor in the policy's namespaces that its config does not use (a
 // trainer checkpoint's optimizer state, when not loaded, is still checked).
 static int policy_load_strict(lc_policy *p, const lc_file *f, int with_opt, lc_error *err) {
@@ -771,12 +771,12 @@ static int policy_load_strict(lc_policy *p, const lc_file *f, int with_opt, lc_e
         (rc = lc_file_opt_float(f, "obs_norm.clip", 0, HUGE_VAL, &d, err)))
         return rc;
     if (!with_opt && lc_file_get_int(f, "policy.step", &v, NULL) == LC_OK &&
-        (rc = lc_params_load(&p->params, f, "policy", 1, err)))
+        (rc = lc_params_from_file(&p->params, f, "policy", 1, err)))
         return rc;
     return lc_file_check_claimed(f, "policy", mine, err);
 }
 
-int lc_policy_load(lc_policy **out, const lc_file *f, int with_opt, lc_error *err) {
+int lc_policy_from_file(lc_policy **out, const lc_file *f, int with_opt, lc_error *err) {
     *out = NULL;
     lc_policy_cfg c = lc_policy_cfg_default();
     const char *s;
@@ -798,11 +798,11 @@ int lc_policy_load(lc_policy **out, const lc_file *f, int with_opt, lc_error *er
         (rc = get_float(f, "policy.v_gain", &c.v_gain, err)))
         return rc;
     lc_space os, as;
-    if ((rc = lc_space_load(&os, f, "obs_space", err)) || (rc = lc_space_load(&as, f, "act_space", err)))
+    if ((rc = lc_space_from_file(&os, f, "obs_space", err)) || (rc = lc_space_from_file(&as, f, "act_space", err)))
         return rc;
     lc_policy *p;
     if ((rc = lc_policy_new(&p, &os, &as, &c, 0, err))) return rc;
-    if ((rc = lc_params_load(&p->params, f, "policy", with_opt, err))) {
+    if ((rc = lc_params_from_file(&p->params, f, "policy", with_opt, err))) {
         lc_policy_free(p);
         return rc;
     }
@@ -844,23 +844,23 @@ int lc_policy_load(lc_policy **out, const lc_file *f, int with_opt, lc_error *er
     return LC_OK;
 }
 
-int lc_policy_save_path(const lc_policy *p, const char *path, lc_error *err) {
+int lc_policy_save(const lc_policy *p, const char *path, lc_error *err) {
     lc_file *f = lc_file_new("policy");
     if (!f) return lc_fail(err, LC_ERR_NOMEM, "policy: out of memory");
-    int rc = lc_policy_save(p, f, 0, err);
+    int rc = lc_policy_to_file(p, f, 0, err);
     if (!rc) rc = lc_file_write(f, path, err);
     lc_file_free(f);
     return rc;
 }
 
-int lc_policy_load_path(lc_policy **out, const char *path, lc_error *err) {
+int lc_policy_load(lc_policy **out, const char *path, lc_error *err) {
     *out = NULL;
     lc_file *f;
     int rc = lc_file_read(path, &f, err);
     if (rc) return rc;
     if (strcmp(lc_file_kind(f), "policy") != 0) {
         rc = lc_fail(err, LC_ERR_FORMAT, "%s: a '%s' file, not a policy", path, lc_file_kind(f));
-    } else if ((rc = lc_policy_load(out, f, 0, err))) {
+    } else if ((rc = lc_policy_from_file(out, f, 0, err))) {
         lc_error_prefix(err, "%s: ", path);
     } else {
         lc_file_tensor(f, "ppo.rng"); // a trainer checkpoint's RNG: lc_ppo_resume checks it

@@ -221,10 +221,10 @@ int lc_policy_sync_env(const lc_policy *p, lc_env *env, lc_error *err);
 // Adds the policy to f: meta policy.* (arch, widths, activation, ...), spaces
 // (obs_space, act_space), tensors policy.* (params, with Adam moments and step
 // when with_opt), obs_norm.mean / obs_norm.var with meta obs_norm.count/.clip.
-int lc_policy_save(const lc_policy *p, lc_file *f, int with_opt, lc_error *err);
-int lc_policy_load(lc_policy **out, const lc_file *f, int with_opt, lc_error *err);
-int lc_policy_save_path(const lc_policy *p, const char *path, lc_error *err);
-int lc_policy_load_path(lc_policy **out, const char *path, lc_error *err);
+int lc_policy_to_file(const lc_policy *p, lc_file *f, int with_opt, lc_error *err);
+int lc_policy_from_file(lc_policy **out, const lc_file *f, int with_opt, lc_error *err);
+int lc_policy_save(const lc_policy *p, const char *path, lc_error *err);
+int lc_policy_load(lc_policy **out, const char *path, lc_error *err);
 
 LC_API_END
 

@@ -519,15 +519,15 @@ int lc_ppo_checkpoint(lc_ppo *t, const char *path, lc_error *err) {
     if (rc) return rc;
     lc_file *f = lc_file_new("policy");
     if (!f) return lc_fail(err, LC_ERR_NOMEM, "ppo: out of memory");
-    if ((rc = lc_policy_save(t->pol, f, 1, err))) goto out;
+    if ((rc = lc_policy_to_file(t->pol, f, 1, err))) goto out;
     const lc_ppo_cfg *c = &t->cfg;
-    if ((rc = lc_settings_save(&PPO_SETTINGS, c, f, err))) goto out;
+    if ((rc = lc_settings_to_file(&PPO_SETTINGS, c, f, err))) goto out;
     SET_I("ppo.global_step", t->global_step);
     SET_I("ppo.iteration", t->iteration);
     SET_F("ppo.wall_s", t->wall0 + (lc_now() - t->t0));
     rc |= lc_file_set_str(f, "env.name", t->env_name);
     rc |= lc_file_set_str(f, "env.params", t->eparams);
-    if ((rc = lc_settings_save(lc_env_opts_settings(), &t->eopts, f, err))) goto out;
+    if ((rc = lc_settings_to_file(lc_env_opts_settings(), &t->eopts, f, err))) goto out;
     if (c->normalize_reward) {
         SET_F("ppo.rn.count", t->rn.count);
         SET_F("ppo.rn.mean", t->rn.mean);
@@ -569,18 +569,18 @@ int lc_ppo_resume(lc_ppo **out, const char *path, int64_t total_steps, lc_error 
     double d;
     const char *name, *params;
     const int64_t BIG = (int64_t)1 << 40;
-    if ((rc = lc_settings_load(&PPO_SETTINGS, &c, f, err)) ||
+    if ((rc = lc_settings_from_file(&PPO_SETTINGS, &c, f, err)) ||
         (rc = lc_file_get_int_in(f, "ppo.global_step", 0, BIG, &gs, err)) ||
         (rc = lc_file_get_int_in(f, "ppo.iteration", 0, BIG, &it, err)))
         goto fail;
-    if ((rc = lc_settings_load(lc_env_opts_settings(), &eo, f, err))) goto fail;
+    if ((rc = lc_settings_from_file(lc_env_opts_settings(), &eo, f, err))) goto fail;
     if ((rc = lc_file_get_str(f, "env.name", &name, err)) ||
         (rc = lc_file_get_str(f, "env.params", &params, err)))
         goto fail;
     eo.params = params[0] ? params : NULL;
     if (total_steps > 0) c.total_steps = total_steps;
-    // The policy config as saved (lc_policy_load parses and checks it).
-    if ((rc = lc_policy_load(&tmp, f, 1, err))) goto fail;
+    // The policy config as saved (lc_policy_from_file parses and checks it).
+    if ((rc = lc_policy_from_file(&tmp, f, 1, err))) goto fail;
     if ((rc = trainer_make(&t, name, &eo, &c, lc_policy_get_cfg(tmp), 0, err))) goto fail;
     lc_params *P = lc_policy_params(t->pol), *Q = lc_policy_params(tmp);
     if (P->n != Q->n) {
@@ -626,7 +626,7 @@ int lc_ppo_resume(lc_ppo **out, const char *path, int64_t total_steps, lc_error 
         t->rng_mb.s[i] = (uint64_t)rv[4 + i];
     }
     if (lc_file_get_float(f, "ppo.wall_s", &d, NULL) == LC_OK && isfinite(d) && d >= 0) t->wall0 = d;
-    // Refuse what the trainer does not use (lc_policy_load checked its own part).
+    // Refuse what the trainer does not use (lc_policy_from_file checked its own part).
     if ((rc = lc_file_opt_float(f, "ppo.wall_s", 0, HUGE_VAL, &d, err)) ||
         (rc = lc_file_check_claimed(f, "PPO trainer", NULL, err)))
         goto fail;

@@ -235,9 +235,9 @@ lc_env *lc_ppo_env(lc_ppo *t);
 const lc_ppo_cfg *lc_ppo_get_cfg(const lc_ppo *t);
 // Saves policy (with Adam moments), obs-norm stats, reward-norm state, global step,
 // iteration, RNG states, configs and env name into one "policy" file (loadable by
-// lc_policy_load_path for evaluation), atomically, then resets the envs (a segment
+// lc_policy_load for evaluation), atomically, then resets the envs (a segment
 // boundary, see above). Refuses (LC_ERR_NAN) if any parameter is non-finite.
-// Layout: everything lc_policy_save writes (with_opt: tensors policy.NAME, .m, .v,
+// Layout: everything lc_policy_to_file writes (with_opt: tensors policy.NAME, .m, .v,
 // meta policy.step), meta ppo.<every lc_ppo_cfg field>, ppo.global_step,
 // ppo.iteration, ppo.wall_s, ppo.rn.count/mean/var (reward scaling), env.name,
 // env.params, env.max_episode_steps, env.action_repeat, env.frame_stack,

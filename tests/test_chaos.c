@@ -355,7 +355,7 @@ static void *checker_main(void *arg) {
         } else {
             lc_policy *p = NULL;
             lc_error err = {0};
-            if (lc_policy_load_path(&p, c->path, &err) == LC_OK) {
+            if (lc_policy_load(&p, c->path, &err) == LC_OK) {
                 c->loads++;
             } else if (!c->failures++) {
                 snprintf(c->first_failure, sizeof c->first_failure, "%s", err.msg);
@@ -565,7 +565,7 @@ static void chaos_run(int run, int64_t total_steps, int kill_every, int min_kill
     ck_assert_msg(ev.mean >= 475.0, "eval return %.1f", ev.mean);
     // The final file is the trained policy.
     lc_policy *fp = NULL;
-    ck_assert_msg(lc_policy_load_path(&fp, out, &err) == LC_OK, "%s", err.msg);
+    ck_assert_msg(lc_policy_load(&fp, out, &err) == LC_OK, "%s", err.msg);
     lc_policy_free(fp);
 
     lc_learner_free(l);

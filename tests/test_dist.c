@@ -586,7 +586,7 @@ START_TEST(test_learner_restart) {
         ck_assert_int_ge(w[i].st.reconnects + w[i].st.errors, 1);
     }
     lc_policy *p = NULL;
-    ck_assert_int_eq(lc_policy_load_path(&p, path, &err), LC_OK); // a usable policy file
+    ck_assert_int_eq(lc_policy_load(&p, path, &err), LC_OK); // a usable policy file
     lc_policy_free(p);
     lc_learner_free(b);
     unlink(path);

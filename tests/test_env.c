@@ -332,7 +332,7 @@ START_TEST(test_space_save_load) {
     char prefix[5][16];
     for (int k = 0; k < 5; k++) {
         snprintf(prefix[k], sizeof prefix[k], "s%d", k);
-        ck_assert_msg(lc_space_save(&sp[k], f, prefix[k], &err) == LC_OK, "%s", err.msg);
+        ck_assert_msg(lc_space_to_file(&sp[k], f, prefix[k], &err) == LC_OK, "%s", err.msg);
     }
     void *bytes = NULL;
     size_t len = 0;
@@ -341,24 +341,24 @@ START_TEST(test_space_save_load) {
     ck_assert_msg(lc_file_decode(bytes, len, &g, &err) == LC_OK, "%s", err.msg);
     for (int k = 0; k < 5; k++) {
         lc_space back;
-        ck_assert_msg(lc_space_load(&back, g, prefix[k], &err) == LC_OK, "%s", err.msg);
+        ck_assert_msg(lc_space_from_file(&back, g, prefix[k], &err) == LC_OK, "%s", err.msg);
         same_space(&sp[k], &back);
     }
     lc_space back;
-    ck_assert_int_eq(lc_space_load(&back, g, "nothere", &err), LC_ERR_NOTFOUND);
+    ck_assert_int_eq(lc_space_from_file(&back, g, "nothere", &err), LC_ERR_NOTFOUND);
     // Corruptions are answered with errors.
     lc_file_set_str(f, "s0.kind", "weird");
-    ck_assert_int_eq(lc_space_load(&back, f, "s0", &err), LC_ERR_FORMAT);
+    ck_assert_int_eq(lc_space_from_file(&back, f, "s0", &err), LC_ERR_FORMAT);
     lc_file_set_int(f, "s1.dim0", 5); // 5 elements, 4 bounds
-    ck_assert_int_eq(lc_space_load(&back, f, "s1", &err), LC_ERR_SHAPE);
+    ck_assert_int_eq(lc_space_from_file(&back, f, "s1", &err), LC_ERR_SHAPE);
     lc_file_set_int(f, "s2.ndim", 9);
-    ck_assert_int_eq(lc_space_load(&back, f, "s2", &err), LC_ERR_FORMAT);
+    ck_assert_int_eq(lc_space_from_file(&back, f, "s2", &err), LC_ERR_FORMAT);
     lc_file_set_str(f, "s3.dtype", "f32");
-    ck_assert_int_eq(lc_space_load(&back, f, "s3", &err), LC_ERR_FORMAT);
+    ck_assert_int_eq(lc_space_from_file(&back, f, "s3", &err), LC_ERR_FORMAT);
     float bad[2] = {1.0f, -1.0f}; // low > high
     int64_t shape[2] = {2, 1};
     ck_assert_int_eq(lc_file_add(f, "s4.bounds", LC_F32, 2, shape, bad, &err), LC_OK);
-    ck_assert_int_eq(lc_space_load(&back, f, "s4", &err), LC_ERR_FORMAT);
+    ck_assert_int_eq(lc_space_from_file(&back, f, "s4", &err), LC_ERR_FORMAT);
     free(bytes);
     lc_file_free(f);
     lc_file_free(g);

@@ -528,7 +528,7 @@ START_TEST(test_cli_eval_genie) {
     pc.num_envs = 2;
     lc_ppo *ppo = NULL;
     ck_assert_msg(lc_ppo_new(&ppo, name, NULL, &pc, &pcfg, &err) == LC_OK, "%s", err.msg);
-    ck_assert_msg(lc_policy_save_path(lc_ppo_policy(ppo), pol, &err) == LC_OK, "%s", err.msg);
+    ck_assert_msg(lc_policy_save(lc_ppo_policy(ppo), pol, &err) == LC_OK, "%s", err.msg);
     lc_ppo_free(ppo);
     const char *fmt = "%s eval-genie --model %s --data %s --actions %s --episodes 4 %s 2>&1";
     snprintf(cmd, sizeof cmd, fmt, bin, model_path, frames_path, actions_path, "--json");

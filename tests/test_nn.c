@@ -1337,7 +1337,7 @@ START_TEST(test_params_save_load) {
     lc_error err = {0};
     lc_file *f = lc_file_new("test");
     ck_assert_ptr_nonnull(f);
-    ck_assert_int_eq(lc_params_save(&a, f, "agent", 1, &err), LC_OK);
+    ck_assert_int_eq(lc_params_to_file(&a, f, "agent", 1, &err), LC_OK);
     ck_assert_ptr_nonnull(lc_file_tensor(f, "agent.pi.w0"));
     ck_assert_ptr_nonnull(lc_file_tensor(f, "agent.pi.lnw0.m"));
     ck_assert_ptr_nonnull(lc_file_tensor(f, "agent.pi.b1.v"));
@@ -1348,7 +1348,7 @@ START_TEST(test_params_save_load) {
     lc_file *g = NULL;
     ck_assert_int_eq(lc_file_decode(buf, len, &g, &err), LC_OK);
     two_layer(&b, &mb, 8);
-    ck_assert_int_eq(lc_params_load(&b, g, "agent", 1, &err), LC_OK);
+    ck_assert_int_eq(lc_params_from_file(&b, g, "agent", 1, &err), LC_OK);
     ck_assert_int_eq(b.step, 42);
     ck_assert_int_eq(memcmp(a.params, b.params, a.n * sizeof(float)), 0);
     ck_assert_int_eq(memcmp(a.m, b.m, a.n * sizeof(float)), 0);
@@ -1356,7 +1356,7 @@ START_TEST(test_params_save_load) {
     // Without the optimizer state: params only, step untouched.
     lc_params_free(&b);
     two_layer(&b, &mb, 8);
-    ck_assert_int_eq(lc_params_load(&b, g, "agent", 0, &err), LC_OK);
+    ck_assert_int_eq(lc_params_from_file(&b, g, "agent", 0, &err), LC_OK);
     ck_assert_int_eq(b.step, 0);
     ck_assert_int_eq(memcmp(a.params, b.params, a.n * sizeof(float)), 0);
     ck_assert_float_eq(b.m[0], 0.0f);
@@ -1365,18 +1365,18 @@ START_TEST(test_params_save_load) {
     lc_mlp mc;
     two_layer(&c, &mc, 9);
     lc_error_clear(&err);
-    int rc = lc_params_load(&c, g, "agent", 1, &err);
+    int rc = lc_params_from_file(&c, g, "agent", 1, &err);
     ck_assert_int_ne(rc, LC_OK);
     ck_assert_int_eq(rc, LC_ERR_SHAPE);
     ck_assert_msg(strstr(err.msg, "agent.pi.w0") != NULL, "message names the tensor: %s", err.msg);
     for (size_t i = 0; i < c.n; i++) ck_assert_float_eq(c.params[i], 0.0f);
     // A missing prefix is a missing tensor.
     lc_error_clear(&err);
-    ck_assert_int_eq(lc_params_load(&b, g, "other", 0, &err), LC_ERR_NOTFOUND);
+    ck_assert_int_eq(lc_params_from_file(&b, g, "other", 0, &err), LC_ERR_NOTFOUND);
     // A file saved without optimizer state cannot fill one.
     lc_file *h = lc_file_new("test");
-    ck_assert_int_eq(lc_params_save(&a, h, "agent", 0, &err), LC_OK);
-    ck_assert_int_ne(lc_params_load(&b, h, "agent", 1, &err), LC_OK);
+    ck_assert_int_eq(lc_params_to_file(&a, h, "agent", 0, &err), LC_OK);
+    ck_assert_int_ne(lc_params_from_file(&b, h, "agent", 1, &err), LC_OK);
     lc_file_free(f), lc_file_free(g), lc_file_free(h);
     free(buf);
     lc_params_free(&a), lc_params_free(&b), lc_params_free(&c);

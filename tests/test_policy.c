@@ -555,9 +555,9 @@ START_TEST(test_save_load_round_trip) {
     int fd = mkstemp(path);
     ck_assert(fd >= 0);
     close(fd);
-    ck_assert_msg(lc_policy_save_path(p, path, &err) == LC_OK, "%s", err.msg);
+    ck_assert_msg(lc_policy_save(p, path, &err) == LC_OK, "%s", err.msg);
     lc_policy *q;
-    ck_assert_msg(lc_policy_load_path(&q, path, &err) == LC_OK, "%s", err.msg);
+    ck_assert_msg(lc_policy_load(&q, path, &err) == LC_OK, "%s", err.msg);
     ck_assert_str_eq(lc_policy_get_cfg(q)->arch, "mlp-ln");
     ck_assert_int_eq(lc_policy_get_cfg(q)->act, LC_ACT_GELU);
     ck_assert_str_eq(lc_policy_env_name(q), "Pendulum-v1");
@@ -587,7 +587,7 @@ START_TEST(test_save_load_round_trip) {
     fseek(f, 40, SEEK_SET);
     fputc(0x5a, f);
     fclose(f);
-    ck_assert_int_ne(lc_policy_load_path(&q, path, &err), LC_OK);
+    ck_assert_int_ne(lc_policy_load(&q, path, &err), LC_OK);
     ck_assert(q == NULL);
     ck_assert(strstr(err.msg, path) != NULL);
     unlink(path);

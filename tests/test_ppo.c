@@ -132,9 +132,9 @@ START_TEST(test_cartpole_solves_and_resumes_bit_identically) {
     ck_assert_int_eq(r.episodes, episodes);
     if (!quick()) ck_assert_msg(r.mean >= 475.0, "mean eval return %.1f (min %.1f)", r.mean, r.min);
     // A saved and reloaded policy (with its obs statistics) evaluates the same.
-    ck_assert_msg(lc_policy_save_path(lc_ppo_policy(b), ppath, &err) == LC_OK, "%s", err.msg);
+    ck_assert_msg(lc_policy_save(lc_ppo_policy(b), ppath, &err) == LC_OK, "%s", err.msg);
     lc_policy *p;
-    ck_assert_msg(lc_policy_load_path(&p, ppath, &err) == LC_OK, "%s", err.msg);
+    ck_assert_msg(lc_policy_load(&p, ppath, &err) == LC_OK, "%s", err.msg);
     ck_assert_str_eq(lc_policy_env_name(p), "CartPole-v1");
     ck_assert(lc_policy_has_obs_norm(p));
     lc_eval_result r2;
@@ -199,7 +199,7 @@ START_TEST(test_resume_rejects_bad_files) {
     ck_assert(lc_policy_new(&p, &os, &as, &pc, 1, &err) == LC_OK);
     char path[256];
     tmp_path(path, sizeof path, "plain");
-    ck_assert(lc_policy_save_path(p, path, &err) == LC_OK);
+    ck_assert(lc_policy_save(p, path, &err) == LC_OK);
     ck_assert_int_eq(lc_ppo_resume(&t, path, 0, &err), LC_ERR_NOTFOUND);
     ck_assert(strstr(err.msg, path) != NULL);
     lc_policy_free(p);

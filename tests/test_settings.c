@@ -106,33 +106,33 @@ START_TEST(test_save_load_versions) {
     lc_error err = {0};
     // A file written by the older table (no `added`) loads with added's default.
     lc_file *f = lc_file_new("demo");
-    ck_assert_int_eq(lc_settings_save(&V1, &c, f, &err), LC_OK);
+    ck_assert_int_eq(lc_settings_to_file(&V1, &c, f, &err), LC_OK);
     lc_settings_defaults(&V2, &d);
-    ck_assert_int_eq(lc_settings_load(&V2, &d, f, &err), LC_OK);
+    ck_assert_int_eq(lc_settings_from_file(&V2, &d, f, &err), LC_OK);
     ck_assert_int_eq(d.steps, 33);
     ck_assert_int_eq(d.added, 42);
     ck_assert_uint_eq(d.seed, UINT64_MAX - 3);
     lc_file_free(f);
     // A file of the newer table round-trips and an older build refuses it.
     f = lc_file_new("demo");
-    ck_assert_int_eq(lc_settings_save(&V2, &c, f, &err), LC_OK);
+    ck_assert_int_eq(lc_settings_to_file(&V2, &c, f, &err), LC_OK);
     lc_settings_defaults(&V2, &d);
-    ck_assert_int_eq(lc_settings_load(&V2, &d, f, &err), LC_OK);
+    ck_assert_int_eq(lc_settings_from_file(&V2, &d, f, &err), LC_OK);
     ck_assert_int_eq(d.added, 7);
-    ck_assert_int_eq(lc_settings_load(&V1, &d, f, &err), LC_ERR_VERSION);
+    ck_assert_int_eq(lc_settings_from_file(&V1, &d, f, &err), LC_ERR_VERSION);
     // Out of range, wrong type, missing: refused, one code for bad values.
     ck_assert_int_eq(lc_file_set_int(f, "demo.steps", 1000), 0);
-    ck_assert_int_eq(lc_settings_load(&V2, &d, f, &err), LC_ERR_FORMAT);
+    ck_assert_int_eq(lc_settings_from_file(&V2, &d, f, &err), LC_ERR_FORMAT);
     ck_assert(strstr(err.msg, "demo.steps") != NULL);
     ck_assert_int_eq(lc_file_set_str(f, "demo.steps", "10"), 0);
-    ck_assert_int_eq(lc_settings_load(&V2, &d, f, &err), LC_ERR_FORMAT);
+    ck_assert_int_eq(lc_settings_from_file(&V2, &d, f, &err), LC_ERR_FORMAT);
     ck_assert_int_eq(lc_file_set_int(f, "demo.steps", 10), 0);
     ck_assert_int_eq(lc_file_set_float(f, "demo.rate", NAN), 0);
-    ck_assert_int_eq(lc_settings_load(&V2, &d, f, &err), LC_ERR_FORMAT);
+    ck_assert_int_eq(lc_settings_from_file(&V2, &d, f, &err), LC_ERR_FORMAT);
     lc_file_free(f);
     f = lc_file_new("demo");
     ck_assert_int_eq(lc_file_set_int(f, "demo.steps", 10), 0);
-    ck_assert_int_eq(lc_settings_load(&V1, &d, f, &err), LC_ERR_NOTFOUND);
+    ck_assert_int_eq(lc_settings_from_file(&V1, &d, f, &err), LC_ERR_NOTFOUND);
     lc_file_free(f);
 }
 END_TEST

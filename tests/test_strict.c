@@ -53,7 +53,7 @@ static int save_policy(const char *path, lc_error *err) {
     double mean[4] = {0.1, -0.2, 0.01, 0.3}, var[4] = {1.5, 0.5, 0.02, 2.0};
     if (!rc) rc = lc_policy_set_obs_norm(p, 1000.0, mean, var, 4, 10.0f, err);
     if (!rc) lc_policy_set_env_name(p, "CartPole-v1");
-    if (!rc) rc = lc_policy_save_path(p, path, err);
+    if (!rc) rc = lc_policy_save(p, path, err);
     lc_policy_free(p);
     lc_env_free(env);
     return rc;
@@ -61,7 +61,7 @@ static int save_policy(const char *path, lc_error *err) {
 
 static int load_policy(const char *path, lc_error *err) {
     lc_policy *p = NULL;
-    int rc = lc_policy_load_path(&p, path, err);
+    int rc = lc_policy_load(&p, path, err);
     lc_policy_free(p);
     return rc;
 }
@@ -377,7 +377,7 @@ START_TEST(test_policy_obs_norm_off_with_stats) {
 }
 END_TEST
 
-// A trainer checkpoint is a policy file: lc_policy_load_path accepts it (eval), checking
+// A trainer checkpoint is a policy file: lc_policy_load accepts it (eval), checking
 // the optimizer state it does not use; an extra tensor is refused there too.
 START_TEST(test_trainer_checkpoint_as_policy) {
     char path[512];

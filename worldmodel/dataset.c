@@ -272,8 +272,8 @@ int lc_dataset_to_file(const lc_dataset *ds, lc_file *f, lc_error *err) {
         (rc = lc_file_set_int(f, "max_episode_steps", ds->max_episode_steps)) ||
         (rc = lc_file_set_int(f, "episodes", (int64_t)lc_dataset_episodes(ds))))
         return lc_fail(err, rc, "dataset: cannot set metadata");
-    if ((rc = lc_space_save(&ds->obs_space, f, "obs_space", err)) ||
-        (rc = lc_space_save(&ds->act_space, f, "act_space", err)))
+    if ((rc = lc_space_to_file(&ds->obs_space, f, "obs_space", err)) ||
+        (rc = lc_space_to_file(&ds->act_space, f, "act_space", err)))
         return rc;
     lc_dtype adt = ds->act_space.kind == LC_SPACE_BOX ? LC_F32 : LC_I32;
     int64_t sho[2] = {n, O}, sha[2] = {n, A}, sh1[1] = {n};
@@ -320,7 +320,7 @@ static int from_file(lc_dataset *ds, const lc_file *f, lc_error *err) {
         (rc = get_count(f, "max_episode_steps", 0, INT32_MAX, &mes, err)) ||
         (rc = get_count(f, "episodes", 1, n, &eps, err)))
         return rc;
-    if ((rc = lc_space_load(&os, f, "obs_space", err)) || (rc = lc_space_load(&as, f, "act_space", err)))
+    if ((rc = lc_space_from_file(&os, f, "obs_space", err)) || (rc = lc_space_from_file(&as, f, "act_space", err)))
         return rc;
     if ((rc = lc_dataset_init(ds, env, &os, &as, (int)mes, err))) return rc;
     if (ds->obs_size != O || ds->act_size != A)

@@ -795,8 +795,8 @@ int lc_ensemble_to_file(const lc_ensemble *m, lc_file *f, lc_error *err) {
         (rc = lc_file_set_float(f, "val_reward_mse", m->val.reward_mse)) ||
         (rc = lc_file_set_float(f, "val_term_acc", m->val.term_acc)))
         return lc_fail(err, rc, "world model: cannot set metadata");
-    if ((rc = lc_space_save(&m->obs_space, f, "obs_space", err)) ||
-        (rc = lc_space_save(&m->act_space, f, "act_space", err)))
+    if ((rc = lc_space_to_file(&m->obs_space, f, "obs_space", err)) ||
+        (rc = lc_space_to_file(&m->act_space, f, "act_space", err)))
         return rc;
     int64_t shi[1] = {m->in_size}, shy[1] = {m->Y}, she[1] = {m->n_elites};
     int64_t shs[2] = {(int64_t)m->n_starts, m->O}, shm[2] = {(int64_t)m->n_states, m->O};
@@ -810,7 +810,7 @@ int lc_ensemble_to_file(const lc_ensemble *m, lc_file *f, lc_error *err) {
         (rc = lc_file_add(f, "starts", LC_F32, 2, shs, m->starts, err)))
         return rc;
     if (m->n_states && (rc = lc_file_add(f, "states", LC_F32, 2, shm, m->states, err))) return rc;
-    return lc_params_save(&m->params, f, "wm", 0, err);
+    return lc_params_to_file(&m->params, f, "wm", 0, err);
 }
 
 int lc_ensemble_save(const lc_ensemble *m, const char *path, lc_error *err) {
@@ -882,7 +882,7 @@ static int from_file(lc_ensemble **out, const lc_file *f, lc_error *err) {
     if ((rc = lc_file_get_str(f, "act", &act_name, err))) return rc;
     if (lc_act_parse(act_name, &act) != LC_OK)
         return lc_fail(err, LC_ERR_FORMAT, "world model: unknown activation \"%s\"", act_name);
-    if ((rc = lc_space_load(&os, f, "obs_space", err)) || (rc = lc_space_load(&as, f, "act_space", err)))
+    if ((rc = lc_space_from_file(&os, f, "obs_space", err)) || (rc = lc_space_from_file(&as, f, "act_space", err)))
         return rc;
     lc_ensemble *m = NULL;
     if ((rc = ensemble_new(&m, env, &os, &as, mes, E, nel, hidden, layers, act, th, err))) return rc;
@@ -960,7 +960,7 @@ static int from_file(lc_ensemble **out, const lc_file *f, lc_error *err) {
             memcpy(m->states, t_sa->data, t_sa->nbytes);
         }
     }
-    if ((rc = lc_params_load(&m->params, f, "wm", 0, err))) goto fail;
+    if ((rc = lc_params_from_file(&m->params, f, "wm", 0, err))) goto fail;
     if (!lc_all_finite(m->params.params, m->params.n)) {
         rc = lc_fail(err, LC_ERR_NAN, "world model: parameters hold non-finite values");
         goto fail;

@@ -236,7 +236,7 @@ void lc_genie_disagree(const lc_genie *g, float *work, const float *prev, const 
                        const int *codes, int B, const float *next, float *d);
 
 // Checkpoint (kind "genie"): meta cfg.*, env, shapes, training record, dream.halt_disagree;
-// tensors lam.*, dyn.* (lc_params_save), starts (S, 2, P), reward_values (NR, f32) and
+// tensors lam.*, dyn.* (lc_params_to_file), starts (S, 2, P), reward_values (NR, f32) and
 // code_alias (K, i32; files without it: every code plays itself). Loading validates all.
 int lc_genie_save(const lc_genie *g, const char *path, lc_error *err);
 int lc_genie_load(lc_genie **out, const char *path, lc_error *err);

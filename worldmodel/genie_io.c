@@ -66,8 +66,8 @@ int lc_genie_save(const lc_genie *g, const char *path, lc_error *err) {
     lc_file_set_float(f, "train.dyn_loss", g->dyn_loss);
     lc_file_set_int(f, "train.frames", g->train_frames);
     lc_file_set_int(f, "train.restarts", g->restarts);
-    int rc = lc_params_save(&g->lam, f, "lam", 0, err);
-    if (!rc) rc = lc_params_save(&g->dyn, f, "dyn", 0, err);
+    int rc = lc_params_to_file(&g->lam, f, "lam", 0, err);
+    if (!rc) rc = lc_params_to_file(&g->dyn, f, "dyn", 0, err);
     int64_t ss[3] = {(int64_t)g->n_starts, 2, g->P};
     if (!rc) rc = lc_file_add(f, "starts", LC_F32, 3, ss, g->starts, err);
     if (!rc) rc = lc_genie_save_game(g, f, err);
@@ -161,8 +161,8 @@ static int load_from(lc_genie **out, const lc_file *f, lc_error *err) {
     lc_file_get_float(f, "train.dyn_loss", &g->dyn_loss, NULL);
     lc_file_get_int(f, "train.frames", &g->train_frames, NULL);
     lc_file_get_int(f, "train.restarts", &g->restarts, NULL);
-    if ((rc = lc_genie_build(g, err)) || (rc = lc_params_load(&g->lam, f, "lam", 0, err)) ||
-        (rc = lc_params_load(&g->dyn, f, "dyn", 0, err)))
+    if ((rc = lc_genie_build(g, err)) || (rc = lc_params_from_file(&g->lam, f, "lam", 0, err)) ||
+        (rc = lc_params_from_file(&g->dyn, f, "dyn", 0, err)))
         goto fail;
     if (!lc_all_finite(g->lam.params, g->lam.n) || !lc_all_finite(g->dyn.params, g->dyn.n)) {
         rc = lc_fail(err, LC_ERR_NAN, "parameters are not finite");

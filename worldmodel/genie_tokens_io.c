@@ -48,9 +48,9 @@ int lc_gtok_save(const lc_gtok *g, const char *path, lc_error *err) {
     lc_file_set_float(f, "train.dyn_loss", g->dyn_loss);
     lc_file_set_float(f, "train.peak_rss_mb", g->peak_mb);
     lc_file_set_int(f, "train.frames", l->train_frames);
-    int rc = lc_params_save(&l->lam, f, "lam", 0, err);
+    int rc = lc_params_to_file(&l->lam, f, "lam", 0, err);
     if (!rc) rc = lc_tok_save(g->tok, f, "tok", err);
-    if (!rc) rc = lc_params_save(&g->p, f, "tdyn", 0, err);
+    if (!rc) rc = lc_params_to_file(&g->p, f, "tdyn", 0, err);
     int64_t ss[3] = {(int64_t)g->n_starts, 2, g->T};
     if (!rc) rc = lc_file_add(f, "starts", LC_I32, 3, ss, g->starts, err);
     if (!rc) rc = lc_genie_save_game(l, f, err);
@@ -130,7 +130,7 @@ static int load_lam(lc_genie **out, const lc_file *f, lc_error *err) {
                            "itself", k, (int)al[k]);
         }
     for (int k = 0; k < c.n_codes; k++) l->code_alias[k] = (uint8_t)al[k];
-    if ((rc = lc_params_load(&l->lam, f, "lam", 0, err))) {
+    if ((rc = lc_params_from_file(&l->lam, f, "lam", 0, err))) {
         lc_genie_free(l);
         return rc;
     }
@@ -187,7 +187,7 @@ static int load_from(lc_gtok **out, const lc_file *f, lc_error *err) {
                      g->lam->game_h, g->lam->game_w, g->lam->game_c);
         goto fail;
     }
-    if ((rc = lc_gtok_build(g, err)) || (rc = lc_params_load(&g->p, f, "tdyn", 0, err))) goto fail;
+    if ((rc = lc_gtok_build(g, err)) || (rc = lc_params_from_file(&g->p, f, "tdyn", 0, err))) goto fail;
     if (!lc_all_finite(g->p.params, g->p.n)) {
         rc = lc_fail(err, LC_ERR_NAN, "dynamics parameters are not finite");
         goto fail;

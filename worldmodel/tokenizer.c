@@ -466,7 +466,7 @@ int lc_tok_save(const lc_tok *t, lc_file *f, const char *prefix, lc_error *err) 
     snprintf(key, sizeof key, "%s.restarts", prefix), lc_file_set_int(f, key, t->restarts);
     snprintf(key, sizeof key, "%s.train_s", prefix), lc_file_set_float(f, key, t->train_s);
     snprintf(key, sizeof key, "%s.loss", prefix), lc_file_set_float(f, key, t->loss);
-    return lc_params_save(&t->p, f, prefix, 0, err);
+    return lc_params_to_file(&t->p, f, prefix, 0, err);
 }
 
 int lc_tok_load(lc_tok **out, const lc_file *f, const char *prefix, lc_error *err) {
@@ -492,7 +492,7 @@ int lc_tok_load(lc_tok **out, const lc_file *f, const char *prefix, lc_error *er
     lc_tok *t = calloc(1, sizeof *t);
     if (!t) return lc_fail(err, LC_ERR_NOMEM, "tokenizer: out of memory");
     t->cfg = c;
-    if ((rc = build(t, err)) || (rc = lc_params_load(&t->p, f, prefix, 0, err))) {
+    if ((rc = build(t, err)) || (rc = lc_params_from_file(&t->p, f, prefix, 0, err))) {
         lc_tok_free(t);
         return rc;
     }

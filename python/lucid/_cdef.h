@@ -105,8 +105,8 @@ typedef struct lc_rng { uint64_t s[4]; } lc_rng;
 void lc_rng_seed(lc_rng *r, uint64_t seed, uint64_t stream);
 
 typedef struct lc_policy lc_policy;
-int lc_policy_load_path(lc_policy **out, const char *path, lc_error *err);
-int lc_policy_save_path(const lc_policy *p, const char *path, lc_error *err);
+int lc_policy_load(lc_policy **out, const char *path, lc_error *err);
+int lc_policy_save(const lc_policy *p, const char *path, lc_error *err);
 void lc_policy_free(lc_policy *p);
 const lc_space *lc_policy_obs_space(const lc_policy *p);
 const lc_space *lc_policy_act_space(const lc_policy *p);

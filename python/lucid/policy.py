@@ -10,7 +10,7 @@ from ._core import ActionError, StateError, check, ffi, lib, new_error, space_dt
 
 
 class Policy:
-    """A policy file loaded with lc_policy_load_path; act() runs its network in C."""
+    """A policy file loaded with lc_policy_load; act() runs its network in C."""
 
     def __init__(self, handle, seed=0):
         self._handle = handle
@@ -30,11 +30,11 @@ class Policy:
         """Loads a policy file (lucid train's output). seed: the sampler of act(deterministic=False)."""
         out = ffi.new("lc_policy **")
         err = new_error()
-        check(lib.lc_policy_load_path(out, os.fsencode(path), err), err)
+        check(lib.lc_policy_load(out, os.fsencode(path), err), err)
         return cls(ffi.gc(out[0], lib.lc_policy_free), seed)
 
     def save(self, path):
-        check(lib.lc_policy_save_path(self._live(), os.fsencode(path), self._err), self._err)
+        check(lib.lc_policy_save(self._live(), os.fsencode(path), self._err), self._err)
 
     def _live(self):
         if self._handle is None:

@@ -76,7 +76,7 @@ static void loaders(const uint8_t *buf, size_t len) {
     for (int with_opt = 0; with_opt < 2; with_opt++)
         if ((f = decode(buf, len))) {
             lc_policy *p = NULL;
-            if (lc_policy_load(&p, f, with_opt, &err) == LC_OK)
+            if (lc_policy_from_file(&p, f, with_opt, &err) == LC_OK)
                 lc_file_check_claimed(f, "policy", NULL, &err);
             lc_policy_free(p);
             if (with_opt && strcmp(lc_file_kind(f), "policy") == 0) try_resume(buf, len, f);
