@@ -41,14 +41,22 @@ HEADERS   = $(foreach d,$(LAYERS),$(wildcard $(d)/*.h))
 PUBLIC_HEADERS = core/api.h $(shell grep -l '^LC_API_BEGIN' $(HEADERS))
 
 .SECONDARY:
-.PHONY: valgrind all test asan bench demo install clean check-long fuzz fuzz-long fuzz-clang examples tests
+.PHONY: FORCE valgrind all test asan bench demo install clean check-long fuzz fuzz-long fuzz-clang examples tests
 all: $(BUILD)/liblucid.a $(BUILD)/liblucid.so $(BUILD)/lucid
 
 $(CONFIG): scripts/deps.sh
 	@mkdir -p $(BUILD)
 	@sh scripts/deps.sh $@
 
-$(BUILD)/obj/%.o: %.c $(CONFIG)
+# Objects depend on the flags they were built with: a changed CFLAGS (a new warning,
+# -fvisibility, a sanitizer) rebuilds them instead of linking stale ones.
+FLAGS = $(BUILD)/cflags.txt
+$(FLAGS): FORCE
+	@mkdir -p $(BUILD)
+	@echo '$(CFLAGS) $(CHECK_CFLAGS) $(LDFLAGS_EXTRA)' | cmp -s - $@ || echo '$(CFLAGS) $(CHECK_CFLAGS) $(LDFLAGS_EXTRA)' > $@
+FORCE:
+
+$(BUILD)/obj/%.o: %.c $(CONFIG) $(FLAGS)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(CHECK_CFLAGS) -MMD -MP -c $< -o $@
 

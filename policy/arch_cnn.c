@@ -1,6 +1,7 @@
 // policy/arch_cnn.c: the "cnn" trunk for uint8 (H, W, C) frames: the Nature-DQN
-// encoder (conv 32 8x8 s4, 64 4x4 s2, 64 3x3 s1, linear cfg.cnn_features), scaled
-// by 1/255, shared by actor and critic; frames under 36 pixels use 3x3 kernels.
+// encoder (conv 32 8x8 s4, 64 4x4 s2, 64 3x3 s1, linear cfg.cnn_features), inputs
+// scaled to [0, 1] by the space's high bound (1/255 for pixels, 1 for MinAtar's 0/1
+// cells), shared by actor and critic; frames under 36 pixels use 3x3 kernels.
 // Leaves out: IMPALA residual encoders, frame-stack specific tricks, pooling.
 //
 // R = rows, C0/H0/W0 = frame channels/height/width, OC/OH/OW = a layer's output,
@@ -20,6 +21,7 @@ typedef struct conv_layer {
 
 typedef struct cnn_arch {
     int C0, H0, W0, FL, F;
+    float scale; // 1 / the observation space's high bound (1/255 when unbounded)
     lc_act act;
     conv_layer cv[NCONV];
     int lw, lb;
@@ -40,6 +42,8 @@ static int cnn_define(void **self, lc_params *params, const lc_space *obs,
     m->C0 = obs->shape[2];
     m->act = cfg->act;
     m->F = cfg->cnn_features;
+    float high = lc_space_high(obs, 0);
+    m->scale = high >= 1.0f && high <= 255.0f ? 1.0f / high : 1.0f / 255.0f;
     static const int big[NCONV][3] = {{32, 8, 4}, {64, 4, 2}, {64, 3, 1}};
     static const int small[NCONV][3] = {{32, 3, 1}, {64, 3, 2}, {64, 3, 1}};
     const int(*spec)[3] = m->H0 >= 36 && m->W0 >= 36 ? big : small;
@@ -143,12 +147,12 @@ static void cnn_forward(void *self, const lc_params *params, float *acts, const 
     cnn_arch *m = self;
     size_t R = (size_t)T * B, HW = (size_t)m->H0 * m->W0;
     cnn_ptrs p = ptrs(m, acts, R);
-    // (R, H, W, C) 0..255 -> (R, C, H, W) in [0, 1]
+    // (R, H, W, C) 0..high -> (R, C, H, W) in [0, 1]
     for (size_t r = 0; r < R; r++) {
         const float *src = x + r * in_size(m);
         float *dst = p.xin + r * in_size(m);
         for (size_t i = 0; i < HW; i++)
-            for (int c = 0; c < m->C0; c++) dst[(size_t)c * HW + i] = src[i * m->C0 + c] * (1.0f / 255.0f);
+            for (int c = 0; c < m->C0; c++) dst[(size_t)c * HW + i] = src[i * m->C0 + c] * m->scale;
     }
     const float *in = p.xin;
     size_t nws = ws_size(m, R);
@@ -205,7 +209,7 @@ static void cnn_destroy(void *self) { free(self); }
 
 const lc_policy_arch lc_arch_cnn = {
     .name = "cnn",
-    .summary = "Nature-DQN conv encoder for uint8 frames (/255) -> shared heads",
+    .summary = "Nature-DQN conv encoder for uint8 frames (scaled by the space's high) -> shared heads",
     .define = cnn_define,
     .init = cnn_init,
     .acts_size = cnn_acts_size,
