@@ -2,8 +2,8 @@
 thread, on a free loopback port) and stepped from C as a remote:ENDPOINT env: through
 lucid.make_vec (observations, rewards, flags, final observations and time-limit truncation
 equal Gymnasium stepped directly with the same seeds and actions), through the lucid command
-(`lucid collect` on the remote env records what it records on lucid's own CartPole-v1, and
-`lucid train` runs on it), and the errors: a server that went away fails the step with a clear
+(`lucid collect` and `lucid train` on the remote env record and learn what they do on
+lucid's own CartPole-v1), and the errors: a server that went away fails the step with a clear
 message within the reply timeout, and stays failed; refused modes and binds.
 Leaves out: MultiDiscrete and pixel spaces (the codec is tested in C by test_proto)."""
 import os
@@ -133,12 +133,20 @@ def test_cli_collect_equals_lucid_cartpole(served):
 
 
 def test_cli_train_on_remote(served):
+    """PPO on the served Gymnasium CartPole learns exactly what it learns on lucid's own."""
+    lines = []
     with tempfile.TemporaryDirectory() as d:
-        out = subprocess.run([LUCID, "train", "--env", "remote:" + served.endpoint, "--steps", "2048",
-                              "--num-envs", "4", "--out", os.path.join(d, "pi.lucid"), "--quiet"],
-                             capture_output=True, text=True, timeout=300)
-        assert out.returncode == 0, out.stderr
-        assert os.path.getsize(os.path.join(d, "pi.lucid")) > 0
+        for env in ("remote:" + served.endpoint, "CartPole-v1"):
+            out = subprocess.run([LUCID, "train", "--env", env, "--steps", "4096", "--num-envs", "4",
+                                  "--seed", "2", "--out", os.path.join(d, "pi.lucid")],
+                                 capture_output=True, text=True, timeout=300)
+            assert out.returncode == 0, out.stderr
+            text = out.stdout + out.stderr
+            got = [ln.split(";", 1)[1] for ln in text.splitlines() if "recent training return" in ln]
+            got += [ln for ln in text.splitlines() if ln.startswith("evaluation over")]
+            assert len(got) == 2, text
+            lines.append(got)
+    assert lines[0] == lines[1]
 
 
 def test_server_gone_is_a_clear_error():
