@@ -5,6 +5,7 @@ equal Gymnasium stepped directly with the same seeds and actions), through the l
 (`lucid collect` and `lucid train` on the remote env record and learn what they do on
 lucid's own CartPole-v1), and the errors: a server that went away fails the step with a clear
 message within the reply timeout, and stays failed; refused modes and binds.
+Pendulum-v1 checks Box actions.
 Leaves out: MultiDiscrete and pixel spaces (the codec is tested in C by test_proto)."""
 import os
 import subprocess
@@ -27,7 +28,7 @@ LUCID = os.path.join(BUILD if os.path.isabs(BUILD) else os.path.join(ROOT, BUILD
 class Served:
     """serve_gym(CartPole-v1) in a thread until stop()."""
 
-    def __init__(self, num_envs=1):
+    def __init__(self, num_envs=1, env_id="CartPole-v1"):
         self.stop_event = threading.Event()
         got = []
         ready = threading.Event()
@@ -40,7 +41,7 @@ class Served:
 
         def run():
             try:
-                self.result.append(lucid.serve_gym(lambda: gym.make("CartPole-v1"), bind="tcp://127.0.0.1:*",
+                self.result.append(lucid.serve_gym(lambda: gym.make(env_id), bind="tcp://127.0.0.1:*",
                                                    num_envs=num_envs, stop=self.stop_event, ready=on_ready))
             except BaseException as e:  # shown by the test that waits for ready
                 self.result.append(e)
@@ -114,6 +115,32 @@ def test_single_env_and_reseed(served):
             assert np.array_equal(obs, o) and (r, te, tr) == (r2, te2, tr2)
             done = te or tr
     env.close()
+
+
+def test_box_actions_pendulum():
+    s = Served(env_id="Pendulum-v1")
+    try:
+        N = 2
+        envs = lucid.make_vec("remote:" + s.endpoint, N, autoreset_mode="SAME_STEP")
+        assert envs.single_action_space.shape == (1,) and envs.single_observation_space.shape == (3,)
+        assert np.array_equal(envs.single_observation_space.high, np.array([1, 1, 8], np.float32))
+        ref = [gym.make("Pendulum-v1") for _ in range(N)]
+        obs, _ = envs.reset(seed=3)
+        assert np.array_equal(obs, np.stack([e.reset(seed=3 + i)[0] for i, e in enumerate(ref)]))
+        rng = np.random.default_rng(1)
+        for t in range(250):  # past the 200-step limit: truncation and the next episode
+            act = rng.uniform(-2.5, 2.5, (N, 1)).astype(np.float32)  # lucid clips to [-2, 2], as Pendulum
+            obs, rew, term, trunc, info = envs.step(act)
+            for i, e in enumerate(ref):
+                o, r, te, tr, _ = e.step(np.clip(act[i], -2, 2))
+                assert rew[i] == np.float32(r) and trunc[i] == tr and not term[i], (t, i)
+                if tr:
+                    assert np.array_equal(info["final_obs"][i], o)
+                    o, _ = e.reset()
+                assert np.array_equal(obs[i], o), (t, i)
+        envs.close()
+    finally:
+        s.stop()
 
 
 def test_cli_collect_equals_lucid_cartpole(served):
