@@ -1,6 +1,7 @@
 // agents/remote.c: the "remote:ENDPOINT" env backend: a DEALER client of the env
 // protocol (docs/PROTOCOL.md) behind lc_env_impl; spaces from the server's "env" reply.
 // Leaves out: CURVE, reconnecting, resetting some envs only (the protocol resets all).
+// Frames: the server's render, when its env reply gives a render size.
 //
 // Letters: N = num_envs, O = observation elements per row, A = action elements per row.
 //
@@ -255,6 +256,35 @@ static void remote_step(void *data, int i0, int i1, const void *actions, void *o
     lc_frames_close(&f);
 }
 
+// Env i's frame from the server, scaled (nearest pixel) to w x h.
+static int remote_render(void *data, int i, uint8_t *rgb, int w, int h) {
+    remote *r = data;
+    if (r->failed) return r->err.code;
+    lc_msg m = lc_msg_init(LC_MSG_RENDER), reply;
+    m.render.index = i;
+    lc_frames f;
+    lc_error e;
+    int rc = rpc(r, &m, LC_MSG_FRAME, &reply, &f, &e);
+    if (rc == LC_ERR_NET) { // no reply: a late one would be taken for the next
+        r->failed = 1;
+        r->err = e;
+    }
+    if (rc) return rc;
+    const lc_wire_tensor *t = &reply.frame.rgb;
+    if (t->dtype != LC_U8 || t->ndim != 3 || t->shape[2] != 3 || t->shape[0] < 1 || t->shape[1] < 1) {
+        lc_frames_close(&f);
+        return LC_ERR_SHAPE;
+    }
+    int H = (int)t->shape[0], W = (int)t->shape[1];
+    const uint8_t *src = t->data;
+    for (int y = 0; y < h; y++)
+        for (int x = 0; x < w; x++)
+            memcpy(rgb + ((size_t)y * w + x) * 3, src + ((size_t)((int64_t)y * H / h) * W + (size_t)((int64_t)x * W / w)) * 3,
+                   3);
+    lc_frames_close(&f);
+    return LC_OK;
+}
+
 static int remote_status(void *data, lc_error *err) {
     remote *r = data;
     int partial = r->server_reset && r->batch_left != 0 && !r->failed;
@@ -359,6 +389,7 @@ static int remote_ctor(lc_env_impl *impl, const char *name, int num_envs, const 
     impl->seed = remote_seed;
     impl->step = remote_step;
     impl->status = remote_status;
+    if (impl->render_w > 0 && impl->render_h > 0) impl->render = remote_render; // else lucid's stand-in
     impl->destroy = remote_destroy;
     return LC_OK;
 fail:

@@ -1,7 +1,7 @@
 // tests/test_remote.c: remote:ENDPOINT envs (agents/remote.c) against lucid's own env
 // server (agents/server.c) in a thread on a loopback port: the same trajectories as the
 // env stepped in-process (obs, rewards, flags, final_obs, episode statistics, time limits,
-// client-side wrappers), disabled autoreset with reset masks, refusals, and a server that
+// client-side wrappers, frames), disabled autoreset with reset masks, refusals, and a server that
 // goes away failing the step within the timeout. Leaves out: Gymnasium servers (tests/python).
 #include <check.h>
 #include <pthread.h>
@@ -126,6 +126,16 @@ START_TEST(test_same_as_local) {
         }
         ck_assert_int_gt(ended, 0);
         ck_assert_int_gt(truncated, 0);
+        // frames: the server's render, at the same size as the local env's
+        ck_assert_int_eq(sr->render_w, sl->render_w);
+        ck_assert_int_eq(sr->render_h, sl->render_h);
+        size_t fb = (size_t)sr->render_w * sr->render_h * 3;
+        uint8_t *fr = malloc(fb), *fl = malloc(fb);
+        ck_assert_int_eq(lc_env_render(r, 1, fr, &err), LC_OK);
+        ck_assert_int_eq(lc_env_render(l, 1, fl, &err), LC_OK);
+        ck_assert(memcmp(fr, fl, fb) == 0);
+        free(fr);
+        free(fl);
         // a new seed starts over on both sides
         ck_assert_int_eq(lc_env_reset(r, 8, &err), LC_OK);
         ck_assert_int_eq(lc_env_reset(l, 8, &err), LC_OK);

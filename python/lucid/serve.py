@@ -7,7 +7,8 @@ so that lucid steps them from C as `remote:ENDPOINT` envs (lucid collect/train, 
 Pure Python over pyzmq and msgpack (it needs no part of the C library). Each client
 (ZeroMQ identity) gets its own num_envs copies made by env_fn; autoreset happens in the
 same step (final_obs, ep_return, ep_length), env i of a reset with seed s is reset with
-seed s + i (as Gymnasium's vector envs). Leaves out: CURVE, render, async stepping.
+seed s + i (as Gymnasium's vector envs); envs made with render_mode="rgb_array" render.
+Leaves out: CURVE, async stepping.
 """
 import ipaddress
 import threading
@@ -78,6 +79,27 @@ def _space(s):
     raise _Refused(ERR_UNSUPPORTED, "space %s is not Discrete, MultiDiscrete or Box" % (s,))
 
 
+def _frame(rgb):
+    rgb = np.asarray(rgb)
+    if rgb.dtype != np.uint8 or rgb.ndim != 3 or rgb.shape[2] != 3 or 0 in rgb.shape:
+        raise _Refused(ERR_SHAPE, "render() gave %s %s, not an (H, W, 3) uint8 frame" % (rgb.dtype, rgb.shape))
+    return rgb
+
+
+def _render_size(env_fn, env):
+    """(W, H) of the frames of envs made with render_mode="rgb_array" (one rendered by a
+    separate copy, so the served envs' random streams are untouched), else None."""
+    if getattr(env, "render_mode", None) != "rgb_array":
+        return None
+    probe = env_fn()
+    try:
+        probe.reset(seed=0)
+        h, w, _ = _frame(probe.render()).shape
+    finally:
+        probe.close()
+    return (w, h)
+
+
 class _Client:
     """num_envs envs of one client, stepped in order with same-step autoreset."""
 
@@ -101,13 +123,27 @@ class _Client:
         self.name = spec.id if spec is not None and spec.id else type(e.unwrapped).__name__
         limit = getattr(spec, "max_episode_steps", None) if spec is not None else None
         self.limit = max_episode_steps if max_episode_steps > 0 else (limit or 0)
+        self.render_wh = _render_size(env_fn, e)
         self.ret = np.zeros(num_envs, np.float64)
         self.len = np.zeros(num_envs, np.int32)
         self.was_reset = False
 
     def env_msg(self):
-        return {"t": "env", "v": PROTO_VERSION, "name": self.name[:255], "num_envs": len(self.envs),
-                "obs_space": self.obs_wire, "act_space": self.act_wire, "max_episode_steps": int(self.limit)}
+        m = {"t": "env", "v": PROTO_VERSION, "name": self.name[:255], "num_envs": len(self.envs),
+             "obs_space": self.obs_wire, "act_space": self.act_wire, "max_episode_steps": int(self.limit)}
+        if self.render_wh:
+            m.update(render_w=self.render_wh[0], render_h=self.render_wh[1])
+        return m
+
+    def render(self, index):
+        if not self.render_wh:
+            raise _Refused(ERR_UNSUPPORTED, "render: make env_fn's envs with render_mode='rgb_array'")
+        if not isinstance(index, int) or isinstance(index, bool) or not 0 <= index < len(self.envs):
+            raise _Refused(ERR_ARG, "render: index %r, the env has %d copies" % (index, len(self.envs)))
+        if not self.was_reset:
+            raise _Refused(ERR_STATE, "render before reset")
+        rgb = _frame(self.envs[index].render())
+        return {"t": "frame", "v": PROTO_VERSION, "index": index, "rgb": _tensor(rgb)}
 
     def _obs(self, o):
         return np.asarray(o, dtype=self.obs_dtype).reshape(self.obs_space.shape)
@@ -196,7 +232,8 @@ def serve_gym(env_fn, bind="tcp://127.0.0.1:5557", num_envs=1, timeout=None, sto
     bound endpoint once the socket listens (or a threading.Event, then set). A client's "make"
     may ask for num_envs (up to max_num_envs) and max_episode_steps (> 0: a TimeLimit wrapper
     inside Gymnasium's own; 0 and -1 keep env_fn's limit); its "env" name is ignored (this
-    server makes env_fn's envs). Every bad request gets an "error" reply, as `lucid serve`."""
+    server makes env_fn's envs). "render" works when env_fn makes envs with render_mode="rgb_array"
+    (an extra copy renders once at "make" to learn the frame size). Every bad request gets an "error" reply, as `lucid serve`."""
     if isinstance(env_fn, str):
         env_id = env_fn
         env_fn = lambda: gymnasium.make(env_id)  # noqa: E731
@@ -288,7 +325,7 @@ def _answer(clients, ident, payload, env_fn, num_envs, max_clients, max_num_envs
             del clients[ident]
             return {"t": "closed", "v": PROTO_VERSION}
         if t == "render":
-            raise _Refused(ERR_UNSUPPORTED, "serve_gym does not render")
+            return c.render(m.get("index") if m.get("index") is not None else 0)
         if t == "reset":
             seed = m.get("seed")
             if seed is not None and (not isinstance(seed, int) or isinstance(seed, bool) or not 0 <= seed < 2**64):

@@ -5,7 +5,7 @@ equal Gymnasium stepped directly with the same seeds and actions), through the l
 (`lucid collect` and `lucid train` on the remote env record and learn what they do on
 lucid's own CartPole-v1), and the errors: a server that went away fails the step with a clear
 message within the reply timeout, and stays failed; refused modes and binds.
-Pendulum-v1 checks Box actions.
+Pendulum-v1 checks Box actions, a small pixel env uint8 observations and render.
 Leaves out: MultiDiscrete and pixel spaces (the codec is tested in C by test_proto)."""
 import os
 import subprocess
@@ -28,7 +28,7 @@ LUCID = os.path.join(BUILD if os.path.isabs(BUILD) else os.path.join(ROOT, BUILD
 class Served:
     """serve_gym(CartPole-v1) in a thread until stop()."""
 
-    def __init__(self, num_envs=1, env_id="CartPole-v1"):
+    def __init__(self, num_envs=1, env_id="CartPole-v1", env_fn=None):
         self.stop_event = threading.Event()
         got = []
         ready = threading.Event()
@@ -41,7 +41,7 @@ class Served:
 
         def run():
             try:
-                self.result.append(lucid.serve_gym(lambda: gym.make(env_id), bind="tcp://127.0.0.1:*",
+                self.result.append(lucid.serve_gym(env_fn or (lambda: gym.make(env_id)), bind="tcp://127.0.0.1:*",
                                                    num_envs=num_envs, stop=self.stop_event, ready=on_ready))
             except BaseException as e:  # shown by the test that waits for ready
                 self.result.append(e)
@@ -138,6 +138,64 @@ def test_box_actions_pendulum():
                     assert np.array_equal(info["final_obs"][i], o)
                     o, _ = e.reset()
                 assert np.array_equal(obs[i], o), (t, i)
+        envs.close()
+    finally:
+        s.stop()
+
+
+class Blink(gym.Env):
+    """A tiny pixel env: an (8, 6, 3) uint8 frame with one lit cell that the action moves."""
+
+    metadata = {"render_modes": ["rgb_array"]}
+
+    def __init__(self, render_mode=None):
+        self.render_mode = render_mode
+        self.observation_space = gym.spaces.Box(0, 255, (8, 6, 3), np.uint8)
+        self.action_space = gym.spaces.Discrete(3)
+
+    def _obs(self):
+        o = np.zeros((8, 6, 3), np.uint8)
+        o[self.pos // 6, self.pos % 6] = (255, 128, 7)
+        return o
+
+    def reset(self, *, seed=None, options=None):
+        super().reset(seed=seed)
+        self.pos, self.t = int(self.np_random.integers(48)), 0
+        return self._obs(), {}
+
+    def step(self, a):
+        self.pos = (self.pos + int(a) - 1) % 48
+        self.t += 1
+        return self._obs(), float(self.pos == 0), self.pos == 0, self.t >= 20, {}
+
+    def render(self):
+        return np.repeat(np.repeat(self._obs(), 2, axis=0), 2, axis=1)  # (16, 12, 3)
+
+
+def test_pixels_and_render():
+    s = Served(env_fn=lambda: Blink(render_mode="rgb_array"))
+    try:
+        N = 2
+        envs = lucid.make_vec("remote:" + s.endpoint, N, autoreset_mode="SAME_STEP", render_mode="rgb_array")
+        assert envs.single_observation_space == gym.spaces.Box(0, 255, (8, 6, 3), np.uint8)
+        ref = [Blink() for _ in range(N)]
+        obs, _ = envs.reset(seed=9)
+        assert obs.dtype == np.uint8
+        assert np.array_equal(obs, np.stack([e.reset(seed=9 + i)[0] for i, e in enumerate(ref)]))
+        rng = np.random.default_rng(2)
+        for t in range(60):
+            act = rng.integers(0, 3, N).astype(np.int32)
+            obs, rew, term, trunc, info = envs.step(act)
+            for i, e in enumerate(ref):
+                o, r, te, tr, _ = e.step(act[i])
+                assert (rew[i], term[i], trunc[i]) == (r, te, tr and not te), (t, i)
+                if te or tr:
+                    assert np.array_equal(info["final_obs"][i], o)
+                    o, _ = e.reset()
+                assert np.array_equal(obs[i], o), (t, i)
+        frames = envs.render()
+        assert len(frames) == N and frames[1].shape == (16, 12, 3)
+        assert np.array_equal(frames[1], ref[1].render())
         envs.close()
     finally:
         s.stop()
