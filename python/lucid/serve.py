@@ -268,8 +268,11 @@ def serve_gym(env_fn, bind="tcp://127.0.0.1:5557", num_envs=1, timeout=None, sto
                 reply = _error(ERR_PROTO, "a message is one payload frame (got %d)" % len(env))
             else:
                 reply = _answer(clients, ident, env[0], env_fn, num_envs, max_clients, max_num_envs, log)
-            sock.send_multipart([ident] + ([b""] if delim else []) + [msgpack.packb(reply, use_bin_type=True)],
-                                flags=zmq.NOBLOCK)
+            try:  # never block: a peer whose queue is full loses the reply (its timeout takes over)
+                sock.send_multipart([ident] + ([b""] if delim else []) + [msgpack.packb(reply, use_bin_type=True)],
+                                    flags=zmq.NOBLOCK)
+            except zmq.Again:
+                pass
     finally:
         for c in clients.values():
             c.close()
