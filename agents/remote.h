@@ -13,11 +13,9 @@ LC_API_BEGIN
 // after lc_init; a C program that wants remote: envs calls it too.
 //
 // remote:ENDPOINT, e.g. remote:tcp://127.0.0.1:5557; lc_env_opts.params (or a
-// "?k=v,k=v" after the endpoint) takes:
-//   env=NAME       the env the server should make (default: the server's)
-//   timeout=SEC    seconds to wait for each reply (default 10; 0.01..3600)
-//   params=...     not supported: the server's backend options stay its own
-// num_envs and max_episode_steps go to the server in "make". The server does the
+// "?k=v" after the endpoint) takes timeout=SEC, seconds to wait for each reply
+// (default 10; 0.01..3600). The server makes its default env (`lucid serve --env`,
+// serve_gym's env_fn); num_envs and max_episode_steps go to it in "make". The server does the
 // autoreset (final_obs, truncation); autoreset must be SAME_STEP or DISABLED and
 // action_repeat 1. A server that stops answering fails the reset or step within the
 // timeout (LC_ERR_NET); after any error the env refuses further steps.
