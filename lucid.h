@@ -29,6 +29,7 @@
 #include "agents/learner.h" // distributed PPO learner
 #include "agents/worker.h"  // rollout worker
 #include "agents/server.h"  // env server
+#include "agents/remote.h"  // remote:ENDPOINT envs (lc_remote_register)
 #include "loops/init.h"     // lc_init()
 #include "loops/dyna.h"     // the Dyna loop
 #include "loops/actor.h"    // a policy as a collector

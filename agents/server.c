@@ -142,6 +142,11 @@ static int may_make(const lc_server *s, const char *name, lc_error *err) {
                        "%s: dream: envs read model files; this server only makes the one given "
                        "with --env",
                        name);
+    if (strncmp(name, "remote:", 7) == 0 && !(s->cfg.default_env && strcmp(name, s->cfg.default_env) == 0))
+        return lc_fail(err, LC_ERR_ARG,
+                       "%s: remote: envs connect to other endpoints; this server only makes the one given "
+                       "with --env",
+                       name);
     return LC_OK;
 }
 

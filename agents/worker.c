@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "agents/net.h"
+#include "agents/remote.h"
 #include "agents/proto.h"
 #include "core/file.h"
 #include "env/env.h"
@@ -413,6 +414,7 @@ int lc_worker_run(const lc_worker_cfg *cfg, lc_worker_stats *st, lc_error *err) 
         snprintf(w.name, sizeof w.name, "%s:%ld", host, (long)getpid());
     }
     lc_init();
+    lc_remote_register(); // a learner may name a remote: env
     w.ctx = zmq_ctx_new();
     if (!w.ctx) return lc_fail(err, LC_ERR_NET, "zmq_ctx_new: %s", zmq_strerror(zmq_errno()));
     int rc = run(&w, err);

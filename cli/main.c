@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "agents/remote.h"
 #include "env/env.h"
 #include "loops/init.h"
 #include "policy/ppo.h"
@@ -70,6 +71,7 @@ static void usage(FILE *out) {
 int main(int argc, char **argv) {
     bind_verbs();
     lc_init();
+    lc_remote_register(); // remote:ENDPOINT (agents/, above lc_init's loops/)
     if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
         usage(argc < 2 ? stderr : stdout);
         return argc < 2 ? 2 : 0;

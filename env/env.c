@@ -127,7 +127,11 @@ static void account(lc_env *e, int a, int b) {
         e->raw_rew[i] += r;
         e->acc_ret[i] += r;
         e->acc_len[i]++;
-        if (B->terminated[i]) {
+        if (B->terminated[i] == LC_BACKEND_TRUNCATED) {
+            B->terminated[i] = 0;
+            B->truncated[i] = 1;
+            B->done[i] = 1;
+        } else if (B->terminated[i]) {
             B->terminated[i] = 1;
             B->done[i] = 1;
         } else if (e->limit > 0 && e->acc_len[i] >= e->limit) {
@@ -219,8 +223,9 @@ static void chunk_step(lc_env *e, int i0, int i1, int inline_post) {
             e->raw_rew[i] = r;
             e->acc_ret[i] += r;
             int32_t len = ++e->acc_len[i];
-            uint8_t term = B->terminated[i] != 0;
-            uint8_t trunc = !term & (limit > 0) & (len >= limit);
+            uint8_t bt = B->terminated[i];
+            uint8_t term = bt != 0 && bt != LC_BACKEND_TRUNCATED;
+            uint8_t trunc = (uint8_t)(!term && (bt == LC_BACKEND_TRUNCATED || (limit > 0 && len >= limit)));
             B->terminated[i] = term;
             B->truncated[i] = trunc;
             B->done[i] = term | trunc;
@@ -386,6 +391,7 @@ int lc_env_step(lc_env *e, const void *actions, lc_error *err) {
         if (e->norm_rew) lc_rms_update_scalar(&e->rw_count, &e->rw_mean, &e->rw_var, e->disc, e->N);
         run_job(e, JOB_POST);
     }
+    if (e->impl.status) return e->impl.status(e->impl.data, err);
     return LC_OK;
 }
 
@@ -409,6 +415,7 @@ int lc_env_reset(lc_env *e, uint64_t seed, lc_error *err) {
     if (!e) return lc_fail(err, LC_ERR_ARG, "lc_env_reset: no env");
     do_reset(e, NULL, 1, seed);
     e->was_reset = 1;
+    if (e->impl.status) return e->impl.status(e->impl.data, err);
     return LC_OK;
 }
 
@@ -418,6 +425,7 @@ int lc_env_reset_mask(lc_env *e, const uint8_t *mask, lc_error *err) {
     int any = 0;
     for (int i = 0; i < e->N && !any; i++) any = mask[i] != 0;
     if (any) do_reset(e, mask, 0, 0);
+    if (any && e->impl.status) return e->impl.status(e->impl.data, err);
     return LC_OK;
 }
 

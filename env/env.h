@@ -76,13 +76,19 @@ typedef struct lc_env_impl {
     void (*seed)(void *data, int i, uint64_t seed);
     // Step envs [i0, i1). Pointers are the whole-vector bases: env i reads
     // actions row i (int32 or float, validated and clipped to the space) and writes
-    // obs row i, rewards[i], terminated[i], info row i (when n_info > 0).
+    // obs row i, rewards[i], terminated[i], info row i (when n_info > 0). terminated[i]
+    // = LC_BACKEND_TRUNCATED says the backend's own time limit ended the episode (a
+    // remote env's server): the vector reports it as truncated.
     void (*step)(void *data, int i0, int i1, const void *actions, void *obs, float *rewards,
                  uint8_t *terminated, float *info, lc_rng *rngs);
     // Optional: draw env i as RGB (h, w, 3) at the given size. 0 on success.
     int (*render)(void *data, int i, uint8_t *rgb, int w, int h);
     void (*destroy)(void *data);
+    // Optional, for backends whose reset or step can fail (a remote env's network):
+    // called after every reset and step of the vector; non-zero fails that call with err.
+    int (*status)(void *data, lc_error *err);
 } lc_env_impl;
+#define LC_BACKEND_TRUNCATED 2 // a terminated[i] value of impl.step: see above
 
 typedef struct lc_env_opts lc_env_opts;
 typedef int (*lc_env_ctor)(lc_env_impl *impl, const char *name, int num_envs,

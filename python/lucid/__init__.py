@@ -6,6 +6,8 @@
     obs, rew, term, trunc, info = envs.step(envs.action_space.sample())
     env = lucid.make("Pendulum-v1")                      # a gymnasium.Env
     pi = lucid.Policy.load("runs/x/policy.lucid"); a = pi.act(obs, deterministic=True)
+    lucid.serve_gym(lambda: gymnasium.make("CartPole-v1"), bind="tcp://127.0.0.1:5557")
+    envs = lucid.make_vec("remote:tcp://127.0.0.1:5557", 8, autoreset_mode="SAME_STEP")  # elsewhere
 
 Everything runs in C (python/lucid/_cdef.h lists the calls); errors come back as
 lucid.LucidError subclasses carrying lucid's message; lucid.Dataset reads and writes
@@ -24,6 +26,15 @@ from .dataset import Dataset
 from .envs import LucidEnv, LucidVectorEnv, make, make_vec
 from .policy import Policy
 
+
+def serve_gym(env_fn, bind="tcp://127.0.0.1:5557", num_envs=1, **kwargs):
+    """Serves Gymnasium envs over lucid's env protocol (lucid/serve.py; needs pyzmq and msgpack),
+    for lucid's remote:ENDPOINT envs. See lucid.serve.serve_gym for the keywords."""
+    from .serve import serve_gym as _serve_gym
+
+    return _serve_gym(env_fn, bind=bind, num_envs=num_envs, **kwargs)
+
+
 __all__ = [
     "ActionError",
     "ArgumentError",
@@ -38,4 +49,5 @@ __all__ = [
     "list_envs",
     "make",
     "make_vec",
+    "serve_gym",
 ]

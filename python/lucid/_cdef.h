@@ -88,6 +88,7 @@ typedef struct lc_env_buf {
 typedef struct lc_env lc_env;
 void lc_env_register_builtin(void);
 void lc_worldmodel_register(void);
+int lc_remote_register(void);
 void lc_policy_register_envs(void);
 int lc_env_registry_count(void);
 const char *lc_env_registry_name(int i);

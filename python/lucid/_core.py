@@ -10,6 +10,7 @@ from ._lucid import ffi, lib
 lib.lc_env_register_builtin()
 lib.lc_worldmodel_register()  # dream:FILE
 lib.lc_policy_register_envs()  # CartPoleNoVel-v1
+lib.lc_remote_register()  # remote:ENDPOINT (above lc_init's layer: agents/remote.h)
 
 
 class LucidError(Exception):
