@@ -160,6 +160,7 @@ check-long: tests
 bench: $(BENCH_BIN) $(BUILD)/lucid
 	@for b in $(BENCH_BIN); do echo "== $$b"; $$b || exit 1; done
 	@echo "== bench/bench_python.py"; $$(sh scripts/pyenv.sh $(BUILD) bench) bench/bench_python.py
+	@echo "== bench/bench_remote_ale.py"; $$(sh scripts/pyenv.sh $(BUILD) bench) bench/bench_remote_ale.py
 
 demo: $(BUILD)/lucid
 	$(BUILD)/lucid demo
