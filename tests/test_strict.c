@@ -6,8 +6,9 @@
 // naming the file and the problem; an injected ENOSPC/EROFS/EIO while saving leaves
 // the previous file intact (same inode, same bytes) and no temporary file.
 // With LUCID_FUZZ_CORPUS=DIR, the valid files are also written to DIR (the fuzz seeds).
-// Leaves out: genie files (worldmodel/genie.c makes itself strict), the learner's
-// checkpoint (test_dist resumes one).
+// The pixel genie kind too (a tiny model trained on Catch frames).
+// Leaves out: the token genie kind (worldmodel/genie_tokens_io.c; its valid file is still
+// written to the fuzz corpus), the learner's checkpoint (test_dist resumes one).
 #include <check.h>
 #include <dirent.h>
 #include <errno.h>
@@ -23,6 +24,7 @@
 #include "policy/policy.h"
 #include "policy/ppo.h"
 #include "worldmodel/frames.h"
+#include "worldmodel/genie.h"
 #include "worldmodel/worldmodel.h"
 
 static char tmpdir[256];
@@ -179,6 +181,42 @@ static int load_actions(const char *path, lc_error *err) {
     return rc;
 }
 
+// A tiny pixel genie (LAM + dynamics, a few steps) on Catch frames, the "genie" kind.
+static int save_genie(const char *path, lc_error *err) {
+    lc_env *env = make_env("Catch-v0", 2);
+    lc_frames fr;
+    int rc = lc_frames_collect(&fr, env, 60, 8, 2, err);
+    lc_env_free(env);
+    if (rc) return rc;
+    lc_genie_cfg c = lc_genie_cfg_default();
+    c.res = 8;
+    c.n_codes = 4;
+    c.code_dim = 4;
+    c.enc_ch = 4;
+    c.lam_hidden = 4;
+    c.dyn_hidden = 4;
+    c.batch = 8;
+    c.lam_steps = 5;
+    c.dyn_steps = 5;
+    c.max_starts = 4;
+    lc_genie *g = NULL;
+    float *X = NULL;
+    if (!(rc = lc_genie_new(&g, &c, fr.C, &fr, err)) && !(rc = lc_genie_prep_all(g, &fr, &X, err)) &&
+        !(rc = lc_genie_train(g, &fr, X, NULL, NULL, err)))
+        rc = lc_genie_save(g, path, err);
+    free(X);
+    lc_genie_free(g);
+    lc_frames_free(&fr);
+    return rc;
+}
+
+static int load_genie(const char *path, lc_error *err) {
+    lc_genie *g = NULL;
+    int rc = lc_genie_load(&g, path, err);
+    lc_genie_free(g);
+    return rc;
+}
+
 typedef struct kind {
     const char *file;      // file name in tmpdir (and in the fuzz corpus)
     int (*save)(const char *path, lc_error *err);
@@ -198,6 +236,7 @@ static const kind KINDS[] = {
      "hidden"},
     {"dataset.lucid", save_dataset, load_dataset, "values", "next_obs", "rewards", "obs_size"},
     {"frames.lucid", save_frames, load_frames, "frames2", "truncated", "frames", "game_h"},
+    {"genie.lucid", save_genie, load_genie, "dyn.dyn.c4w", "dyn.dyn.head_w", "starts", "cfg.res"},
     {"actions.lucid", save_actions, load_actions, "logits", "actions", "actions", "n_actions"},
 };
 #define NKINDS ((int)(sizeof KINDS / sizeof KINDS[0]))
@@ -407,6 +446,46 @@ START_TEST(test_trainer_checkpoint_as_policy) {
 }
 END_TEST
 
+// The genie kind's meta: each value of its type and range, optional ones included; a
+// side of 0 (which would divide by zero) and sizes the model cannot have are refused.
+START_TEST(test_genie_meta_ranges) {
+    const kind *k = NULL;
+    for (int i = 0; i < NKINDS; i++)
+        if (KINDS[i].load == load_genie) k = &KINDS[i];
+    ck_assert_ptr_nonnull(k);
+    char path[512];
+    write_valid(k, path, sizeof path);
+    static const struct {
+        const char *key;
+        int64_t v;
+        const char *what;
+    } ints[] = {
+        {"cfg.res", 0, "res"},           {"cfg.res", 6, "res"},
+        {"cfg.n_codes", 1, "n_codes"},   {"cfg.enc_pool", 2, "cfg.enc_pool"},
+        {"cfg.dyn_unroll", 65, "cfg.dyn_unroll"}, {"train.frames", -1, "train.frames"},
+        {"channels", 2, "channels"},     {"game_h", 60, "game frames"},
+    };
+    for (size_t i = 0; i < sizeof ints / sizeof ints[0]; i++) {
+        tamper t = {0};
+        t.int_key = ints[i].key;
+        t.int_val = ints[i].v;
+        expect_refused(k, path, &t, ints[i].what);
+    }
+    static const char *const strs[] = {"train.lam_s", "cfg.start_anywhere", "cfg.rare_code",
+                                       "dream.halt_disagree", "cfg.seed", "cfg.lr"};
+    for (size_t i = 0; i < sizeof strs / sizeof strs[0]; i++) {
+        tamper t = {0};
+        t.meta_key = strs[i];
+        t.meta_str = "1";
+        expect_refused(k, path, &t, strs[i]);
+    }
+    tamper t = {0};
+    t.int_key = "env";
+    t.int_val = 3;
+    expect_refused(k, path, &t, "env");
+}
+END_TEST
+
 // ---------------------------------------------------------------- write faults
 
 static int count_tmp(void) {
@@ -516,6 +595,7 @@ static Suite *strict_suite(void) {
     tcase_add_test(tc, test_policy_hidden_meta_disagrees);
     tcase_add_test(tc, test_policy_obs_norm_off_with_stats);
     tcase_add_test(tc, test_trainer_checkpoint_as_policy);
+    tcase_add_test(tc, test_genie_meta_ranges);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("faults");

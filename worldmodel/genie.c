@@ -54,7 +54,7 @@ double lc_genie_peak_rss_mb(void) {
 
 // Pixel values live in [0, 1].
 
-static int check_cfg(const lc_genie_cfg *c, int C, lc_error *err) {
+int lc_genie_check_cfg(const lc_genie_cfg *c, int C, lc_error *err) {
     if (c->res < 4 || c->res > 256 || c->res % 4)
         return lc_fail(err, LC_ERR_ARG, "genie: res %d must be a multiple of 4 in [4, 256]", c->res);
     if (C < 1 || C > 4) return lc_fail(err, LC_ERR_ARG, "genie: %d channels (1..4)", C);
@@ -91,7 +91,7 @@ void lc_genie_free(lc_genie *g) {
 // Defines and allocates both parameter arenas for g->cfg and g->C.
 int lc_genie_build(lc_genie *g, lc_error *err) {
     const lc_genie_cfg *c = &g->cfg;
-    int rc = check_cfg(c, g->C, err);
+    int rc = lc_genie_check_cfg(c, g->C, err);
     if (rc) return rc;
     int C = g->C, R = c->res, E = c->enc_ch, D = c->code_dim, K = c->n_codes;
     g->R = R;
@@ -173,7 +173,7 @@ int lc_genie_reward_class(const lc_genie *g, float r) {
 int lc_genie_new(lc_genie **out, const lc_genie_cfg *cfg, int C, const lc_frames *like,
                  lc_error *err) {
     *out = NULL;
-    int rc = check_cfg(cfg, C, err); // before res divides anything
+    int rc = lc_genie_check_cfg(cfg, C, err); // before res divides anything
     if (rc) return rc;
     lc_genie *g = calloc(1, sizeof *g);
     if (!g) return lc_fail(err, LC_ERR_NOMEM, "genie: out of memory");
