@@ -25,6 +25,7 @@
 #include "policy/ppo.h"
 #include "worldmodel/frames.h"
 #include "worldmodel/genie.h"
+#include "worldmodel/genie_tokens.h"
 #include "worldmodel/worldmodel.h"
 
 static char tmpdir[256];
@@ -181,11 +182,12 @@ static int load_actions(const char *path, lc_error *err) {
     return rc;
 }
 
-// A tiny pixel genie (LAM + dynamics, a few steps) on Catch frames, the "genie" kind.
-static int save_genie(const char *path, lc_error *err) {
+// A tiny pixel genie trained a few steps on Catch frames (side 0: the game's 64x64) into
+// *g, with the frames and their model rows X; dyn_steps 0 trains only the LAM.
+static int tiny_genie(lc_frames *fr, int side, int dyn_steps, lc_genie **g, float **X,
+                      lc_error *err) {
     lc_env *env = make_env("Catch-v0", 2);
-    lc_frames fr;
-    int rc = lc_frames_collect(&fr, env, 60, 8, 2, err);
+    int rc = lc_frames_collect(fr, env, 60, side, 2, err);
     lc_env_free(env);
     if (rc) return rc;
     lc_genie_cfg c = lc_genie_cfg_default();
@@ -197,16 +199,65 @@ static int save_genie(const char *path, lc_error *err) {
     c.dyn_hidden = 4;
     c.batch = 8;
     c.lam_steps = 5;
-    c.dyn_steps = 5;
+    c.dyn_steps = dyn_steps;
     c.max_starts = 4;
+    if (!(rc = lc_genie_new(g, &c, fr->C, fr, err)) && !(rc = lc_genie_prep_all(*g, fr, X, err)))
+        rc = lc_genie_train(*g, fr, *X, NULL, NULL, err);
+    return rc;
+}
+
+// The "genie" kind.
+static int save_genie(const char *path, lc_error *err) {
+    lc_frames fr = {0};
     lc_genie *g = NULL;
     float *X = NULL;
-    if (!(rc = lc_genie_new(&g, &c, fr.C, &fr, err)) && !(rc = lc_genie_prep_all(g, &fr, &X, err)) &&
-        !(rc = lc_genie_train(g, &fr, X, NULL, NULL, err)))
-        rc = lc_genie_save(g, path, err);
+    int rc = tiny_genie(&fr, 8, 5, &g, &X, err);
+    if (!rc) rc = lc_genie_save(g, path, err);
     free(X);
     lc_genie_free(g);
-    lc_frames_free(&fr);
+    if (fr.frames) lc_frames_free(&fr);
+    return rc;
+}
+
+// A tiny token world (tokenizer, LAM, token dynamics) on Catch frames (64x64).
+static int save_token_world(const char *path, lc_error *err) {
+    lc_frames fr = {0};
+    lc_genie *lam = NULL;
+    lc_gtok *g = NULL;
+    float *X = NULL;
+    lc_gtok_cfg t = lc_gtok_cfg_default();
+    int rc = tiny_genie(&fr, 0, 0, &lam, &X, err);
+    t.tok.side = fr.H;
+    t.tok.channels = fr.C;
+    t.tok.hidden = 4;
+    t.tok.dim = 4;
+    t.tok.codes = 8;
+    t.tok.batch = 2;
+    t.tok.steps = 5;
+    t.emb = 4;
+    t.hidden = 4;
+    t.head_emb = 4;
+    t.head_hidden = 4;
+    t.batch = 4;
+    t.steps = 5;
+    t.unroll = 0;
+    if (!rc) {
+        rc = lc_gtok_new(&g, &t, lam, err); // owns lam from here
+        lam = NULL;
+        if (!rc && !(rc = lc_gtok_train(g, &fr, X, 0, NULL, NULL, err)))
+            rc = lc_gtok_save(g, path, err);
+    }
+    free(X);
+    lc_genie_free(lam);
+    lc_gtok_free(g);
+    if (fr.frames) lc_frames_free(&fr);
+    return rc;
+}
+
+static int load_token_world(const char *path, lc_error *err) {
+    lc_gtok *g = NULL;
+    int rc = lc_gtok_load(&g, path, err);
+    lc_gtok_free(g);
     return rc;
 }
 
@@ -486,6 +537,21 @@ START_TEST(test_genie_meta_ranges) {
 }
 END_TEST
 
+// The token world loads, and is no pixel genie (its strictness is tested in test_tokens);
+// with LUCID_FUZZ_CORPUS its file is the fuzz seed of the genie_tokens kind.
+START_TEST(test_token_world_seed) {
+    static const kind tokens = {"genie_tokens.lucid", save_token_world, load_token_world,
+                                NULL, NULL, NULL, NULL};
+    char path[512];
+    write_valid(&tokens, path, sizeof path);
+    lc_genie *g = NULL;
+    lc_error err = {0};
+    ck_assert_int_eq(lc_genie_load(&g, path, &err), LC_ERR_FORMAT);
+    ck_assert_ptr_null(g);
+    ck_assert_msg(strstr(err.msg, "genie_tokens") != NULL, "%s", err.msg);
+}
+END_TEST
+
 // ---------------------------------------------------------------- write faults
 
 static int count_tmp(void) {
@@ -596,6 +662,7 @@ static Suite *strict_suite(void) {
     tcase_add_test(tc, test_policy_obs_norm_off_with_stats);
     tcase_add_test(tc, test_trainer_checkpoint_as_policy);
     tcase_add_test(tc, test_genie_meta_ranges);
+    tcase_add_test(tc, test_token_world_seed);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("faults");

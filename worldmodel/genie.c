@@ -88,8 +88,8 @@ void lc_genie_free(lc_genie *g) {
 }
 
 
-// Defines and allocates both parameter arenas for g->cfg and g->C.
-int lc_genie_build(lc_genie *g, lc_error *err) {
+// Defines both parameter arenas for g->cfg and g->C (sizes only).
+int lc_genie_define(lc_genie *g, lc_error *err) {
     const lc_genie_cfg *c = &g->cfg;
     int rc = lc_genie_check_cfg(c, g->C, err);
     if (rc) return rc;
@@ -116,7 +116,13 @@ int lc_genie_build(lc_genie *g, lc_error *err) {
     int NH = g->n_rvals + 1, shw[2] = {NH, 2 * c->dyn_hidden};
     g->hw = lc_params_add(&g->dyn, "dyn.head_w", 2, shw);
     g->hb = lc_params_add(&g->dyn, "dyn.head_b", 1, &NH);
-    if ((rc = lc_params_alloc(&g->lam, err))) return rc;
+    return LC_OK;
+}
+
+// Defines and allocates both parameter arenas for g->cfg and g->C.
+int lc_genie_build(lc_genie *g, lc_error *err) {
+    int rc = lc_genie_define(g, err);
+    if (rc || (rc = lc_params_alloc(&g->lam, err))) return rc;
     return lc_params_alloc(&g->dyn, err);
 }
 
@@ -895,6 +901,14 @@ int lc_genie_train(lc_genie *g, const lc_frames *fr, const float *X, lc_genie_pr
                        "of 3 frames or more)", nt);
     }
     g->train_frames = (int64_t)train_end;
+    // Model frames live in [0, 1]: a NaN would stop training at the step that drew it, or
+    // (in a start context) make a checkpoint that no loader takes.
+    for (size_t i = 0; i < fr->n * (size_t)g->P; i++)
+        if (!(X[i] >= 0.0f && X[i] <= 1.0f)) {
+            free(idx);
+            return lc_fail(err, LC_ERR_NAN, "genie: model frame %zu holds %g (not finite or "
+                           "outside [0, 1])", i / (size_t)g->P, (double)X[i]);
+        }
     // Start contexts: (x_s, x_{s+1}) where s starts an episode that goes on (or, with
     // start_anywhere, any two consecutive frames of an episode that goes on).
     size_t ns = 0;
@@ -959,6 +973,9 @@ int lc_genie_train(lc_genie *g, const lc_frames *fr, const float *X, lc_genie_pr
         }
         if (cb && (s + 1) % 100 == 0 && cb(ctx, 0, s + 1, loss)) break;
     }
+    // A finite last loss with an update that overflowed: the parameters tell.
+    if (!rc && !lc_all_finite(g->lam.params, g->lam.n))
+        rc = lc_fail(err, LC_ERR_NAN, "genie: LAM parameters are not finite after training");
     g->lam_loss = loss;
     g->lam_train_s = lc_now() - t0;
     lc_genie_lam_buf_free(&lb);
@@ -1008,6 +1025,8 @@ int lc_genie_train(lc_genie *g, const lc_frames *fr, const float *X, lc_genie_pr
         }
         if (cb && (s + 1) % 100 == 0 && cb(ctx, 1, s + 1, loss)) break;
     }
+    if (!rc && !lc_all_finite(g->dyn.params, g->dyn.n))
+        rc = lc_fail(err, LC_ERR_NAN, "genie: dynamics parameters are not finite after training");
     g->dyn_loss = loss;
     if (!rc) rc = calibrate_halt(g, X, idx, codes, nt, err);
     g->dyn_train_s = lc_now() - t0;

@@ -158,6 +158,22 @@ static int load_record(lc_genie *g, const lc_file *f, lc_error *err) {
     return LC_OK;
 }
 
+// Every tensor of the (defined, not yet allocated) arena p is in f as PREFIX.NAME, f32, at
+// its shape: LC_ERR_NOTFOUND or LC_ERR_SHAPE naming the first that is not.
+static int expect_arena(const lc_params *p, const lc_file *f, const char *prefix,
+                        lc_error *err) {
+    for (int i = 0; i < p->ntensors; i++) {
+        const lc_param_tensor *t = &p->t[i];
+        char name[2 * LC_NAME_MAX];
+        int64_t shape[LC_MAX_DIMS];
+        for (int d = 0; d < t->ndim; d++) shape[d] = t->shape[d];
+        snprintf(name, sizeof name, "%s.%s", prefix, t->name);
+        if (!lc_file_expect(f, name, LC_F32, t->ndim, shape, err))
+            return err ? err->code : LC_ERR_NOTFOUND;
+    }
+    return LC_OK;
+}
+
 // Exactly the tensors the meta implies: lam.* and dyn.* of the model its cfg builds,
 // starts (S, 2, P) in [0, 1], reward_values (NR, f32), code_alias (K, i32; files before
 // aliasing have none); any other tensor is refused (lc_file_check_claimed).
@@ -204,7 +220,13 @@ static int load_from(lc_genie **out, const lc_file *f, lc_error *err) {
         free(g);
         return rc;
     }
-    if ((rc = lc_genie_build(g, err)) || (rc = lc_params_from_file(&g->lam, f, "lam", 0, err)) ||
+    // The arenas the cfg implies, allocated only once the file holds each of their tensors
+    // at its shape (a cfg of huge layers over small tensors costs no huge allocation).
+    if ((rc = lc_genie_define(g, err)) || (rc = expect_arena(&g->lam, f, "lam", err)) ||
+        (rc = expect_arena(&g->dyn, f, "dyn", err)))
+        goto fail;
+    if ((rc = lc_params_alloc(&g->lam, err)) || (rc = lc_params_alloc(&g->dyn, err)) ||
+        (rc = lc_params_from_file(&g->lam, f, "lam", 0, err)) ||
         (rc = lc_params_from_file(&g->dyn, f, "dyn", 0, err)))
         goto fail;
     if (!lc_all_finite(g->lam.params, g->lam.n) || !lc_all_finite(g->dyn.params, g->dyn.n)) {

@@ -382,6 +382,9 @@ int lc_tok_train(lc_tok *t, const uint8_t *frames, size_t n, lc_tok_progress cb,
         }
         if (cb && (s + 1) % 100 == 0 && cb(ctx, s + 1, loss)) break;
     }
+    // A finite last loss with an update that overflowed: the parameters tell.
+    if (!rc && !lc_all_finite(t->p.params, t->p.n))
+        rc = lc_fail(err, LC_ERR_NAN, "tokenizer: parameters are not finite after training");
     t->loss = loss;
     t->train_s = lc_now() - t0;
     free(usage), free(errs), buf_free(&b);
