@@ -515,6 +515,8 @@ START_TEST(test_genie_meta_ranges) {
         {"cfg.n_codes", 1, "n_codes"},   {"cfg.enc_pool", 2, "cfg.enc_pool"},
         {"cfg.dyn_unroll", 65, "cfg.dyn_unroll"}, {"train.frames", -1, "train.frames"},
         {"channels", 2, "channels"},     {"game_h", 60, "game frames"},
+        // 8192 channels: refused from the tensors' shapes before any allocation (2.4 GB)
+        {"cfg.dyn_hidden", 8192, "dyn.dyn.wc"},
     };
     for (size_t i = 0; i < sizeof ints / sizeof ints[0]; i++) {
         tamper t = {0};

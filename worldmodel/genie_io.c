@@ -120,7 +120,7 @@ static int load_cfg(lc_genie_cfg *c, const lc_file *f, lc_error *err) {
     CFG_FLOATS(GETF)
 #undef GETI
 #undef GETF
-    int64_t seed = 0;
+    int64_t seed = (int64_t)c->seed;
     if ((rc = lc_file_opt_int(f, "cfg.seed", INT64_MIN, INT64_MAX, &seed, err))) return rc;
     c->seed = (uint64_t)seed;
     c->enc_pool = 0;       // files before pooling flattened the encoder's last conv
