@@ -956,6 +956,11 @@ int lc_genie_train(lc_genie *g, const lc_frames *fr, const float *X, lc_genie_pr
             rc = lc_fail(err, LC_ERR_NAN, "genie: LAM loss is not finite at step %d", s);
             break;
         }
+        // A relu maps NaN to 0: a non-finite weight can leave the loss finite.
+        if (!lc_all_finite(g->lam.params, g->lam.n)) {
+            rc = lc_fail(err, LC_ERR_NAN, "genie: LAM parameters are not finite after step %d", s);
+            break;
+        }
         for (int i = 0; i < B; i++) usage[lb.codes[i]]++;
         if (c->restart_window > 0 && (s + 1) % c->restart_window == 0) {
             float *cbk = lc_param(&g->lam, g->cb);
@@ -973,9 +978,6 @@ int lc_genie_train(lc_genie *g, const lc_frames *fr, const float *X, lc_genie_pr
         }
         if (cb && (s + 1) % 100 == 0 && cb(ctx, 0, s + 1, loss)) break;
     }
-    // A finite last loss with an update that overflowed: the parameters tell.
-    if (!rc && !lc_all_finite(g->lam.params, g->lam.n))
-        rc = lc_fail(err, LC_ERR_NAN, "genie: LAM parameters are not finite after training");
     g->lam_loss = loss;
     g->lam_train_s = lc_now() - t0;
     lc_genie_lam_buf_free(&lb);
@@ -1023,10 +1025,13 @@ int lc_genie_train(lc_genie *g, const lc_frames *fr, const float *X, lc_genie_pr
             rc = lc_fail(err, LC_ERR_NAN, "genie: dynamics loss is not finite at step %d", s);
             break;
         }
+        if (!lc_all_finite(g->dyn.params, g->dyn.n)) {
+            rc = lc_fail(err, LC_ERR_NAN, "genie: dynamics parameters are not finite after "
+                         "step %d", s);
+            break;
+        }
         if (cb && (s + 1) % 100 == 0 && cb(ctx, 1, s + 1, loss)) break;
     }
-    if (!rc && !lc_all_finite(g->dyn.params, g->dyn.n))
-        rc = lc_fail(err, LC_ERR_NAN, "genie: dynamics parameters are not finite after training");
     g->dyn_loss = loss;
     if (!rc) rc = calibrate_halt(g, X, idx, codes, nt, err);
     g->dyn_train_s = lc_now() - t0;
