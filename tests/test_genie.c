@@ -18,6 +18,7 @@
 #include "tests/helpers/grad_check.h"
 #include "worldmodel/frames.h"
 #include "worldmodel/genie.h"
+#include "worldmodel/tokenizer.h"
 #include "worldmodel/worldmodel.h"
 
 #include "tests/helpers/valgrind.h"
@@ -678,6 +679,195 @@ START_TEST(test_code_aliases) {
 }
 END_TEST
 
+// ---------------------------------------------------------------- NaN and divergence
+
+// Catch frames at 8x8 and a genie small enough to train in milliseconds.
+static void nan_setup(lc_frames *fr, lc_genie **g, float **X) {
+    lc_error err = {0};
+    lc_env *env = NULL;
+    lc_env_opts o = lc_env_opts_default();
+    o.num_envs = 2;
+    ck_assert_int_eq(lc_env_make(&env, "Catch-v0", &o, &err), LC_OK);
+    ck_assert_msg(lc_frames_collect(fr, env, 80, 8, 3, &err) == LC_OK, "%s", err.msg);
+    lc_env_free(env);
+    lc_genie_cfg c = tiny_cfg();
+    c.res = 8;
+    c.n_codes = 4;
+    c.batch = 8;
+    c.lam_steps = 20;
+    c.dyn_steps = 20;
+    ck_assert_msg(lc_genie_new(g, &c, fr->C, fr, &err) == LC_OK, "%s", err.msg);
+    ck_assert_msg(lc_genie_prep_all(*g, fr, X, &err) == LC_OK, "%s", err.msg);
+}
+
+static void expect_nan(lc_genie *g, const lc_frames *fr, const float *X, const char *what) {
+    lc_error err = {0};
+    ck_assert_int_eq(lc_genie_train(g, fr, X, NULL, NULL, &err), LC_ERR_NAN);
+    ck_assert_msg(strstr(err.msg, what) && strstr(err.msg, "not finite"), "%s", err.msg);
+}
+
+// A NaN injected into the LAM, the dynamics or the data, or a parameter so large that the
+// forward pass overflows (divergence): training stops with LC_ERR_NAN naming the phase,
+// and the model cannot be saved. The same model trains once the NaN is gone.
+START_TEST(test_train_nan_stops) {
+    lc_frames fr;
+    lc_genie *g = NULL;
+    float *X = NULL;
+    nan_setup(&fr, &g, &X);
+    lc_error err = {0};
+    float *w = lc_param(&g->lam, g->c1w);
+    w[3] = NAN;
+    // (a relu maps NaN to 0, so the loss can stay finite: the parameters tell at once)
+    expect_nan(g, &fr, X, "genie: LAM parameters are not finite after step 0");
+    char path[300];
+    snprintf(path, sizeof path, "%s.nan", model_path);
+    ck_assert_int_eq(lc_genie_save(g, path, &err), LC_ERR_NAN);
+    ck_assert_int_ne(access(path, F_OK), 0);
+    lc_genie_free(g);
+    free(X);
+    lc_frames_free(&fr);
+
+    nan_setup(&fr, &g, &X);
+    lc_param(&g->dyn, g->dn.w[1])[5] = NAN;
+    expect_nan(g, &fr, X, "genie: dynamics");
+    lc_genie_free(g);
+    free(X);
+    lc_frames_free(&fr);
+
+    nan_setup(&fr, &g, &X); // divergence: finite weights whose products overflow float
+    w = lc_param(&g->dyn, g->dn.w[0]);
+    for (size_t i = 0; i < g->dyn.t[g->dn.w[0]].size; i++) w[i] = 1e30f;
+    expect_nan(g, &fr, X, "genie: dynamics");
+    lc_genie_free(g);
+    free(X);
+    lc_frames_free(&fr);
+
+    nan_setup(&fr, &g, &X);
+    X[(size_t)5 * g->P + 7] = NAN; // the data: refused before training
+    expect_nan(g, &fr, X, "model frame 5");
+    X[(size_t)5 * g->P + 7] = 0.5f;
+    ck_assert_msg(lc_genie_train(g, &fr, X, NULL, NULL, &err) == LC_OK, "%s", err.msg);
+    ck_assert_msg(lc_genie_save(g, path, &err) == LC_OK, "%s", err.msg);
+    unlink(path);
+    lc_genie_free(g);
+    free(X);
+    lc_frames_free(&fr);
+}
+END_TEST
+
+// The tokenizer's training loop: a NaN weight or an overflowing one stops it (LC_ERR_NAN).
+START_TEST(test_tokenizer_nan_stops) {
+    lc_error err = {0};
+    lc_env *env = NULL;
+    ck_assert_int_eq(lc_env_make(&env, "Catch-v0", NULL, &err), LC_OK);
+    lc_frames fr;
+    ck_assert_msg(lc_frames_collect(&fr, env, 40, 16, 3, &err) == LC_OK, "%s", err.msg);
+    lc_env_free(env);
+    for (int k = 0; k < 3; k++) {
+        lc_tok_cfg c = lc_tok_cfg_default();
+        c.side = 16;
+        c.hidden = 4;
+        c.dim = 4;
+        c.codes = 8;
+        c.batch = 4;
+        c.steps = 10;
+        lc_tok *t = NULL;
+        ck_assert_msg(lc_tok_new(&t, &c, &err) == LC_OK, "%s", err.msg);
+        lc_params *p = lc_tok_params(t);
+        if (k == 1) p->params[p->n / 2] = NAN;
+        if (k == 2)
+            for (size_t i = 0; i < p->n; i++) p->params[i] = p->params[i] < 0 ? -1e30f : 1e30f;
+        int rc = lc_tok_train(t, fr.frames, fr.n, NULL, NULL, &err);
+        if (k == 0) {
+            ck_assert_msg(rc == LC_OK, "%s", err.msg);
+        } else {
+            ck_assert_int_eq(rc, LC_ERR_NAN);
+            ck_assert_msg(strstr(err.msg, "tokenizer: ") && strstr(err.msg, "not finite"), "%s",
+                          err.msg);
+        }
+        lc_tok_free(t);
+    }
+    lc_frames_free(&fr);
+}
+END_TEST
+
+static char *slurp(const char *path, size_t *n) {
+    FILE *f = fopen(path, "rb");
+    ck_assert_ptr_nonnull(f);
+    fseek(f, 0, SEEK_END);
+    *n = (size_t)ftell(f);
+    fseek(f, 0, SEEK_SET);
+    char *b = malloc(*n + 1);
+    ck_assert_int_eq(fread(b, 1, *n, f), *n);
+    fclose(f);
+    return b;
+}
+
+// `lucid train-genie` keeps the model at --out as it was (same bytes) when training stops
+// on a NaN (a token world whose dynamics diverged, trained further with --keep-dynamics)
+// or when the learning rate is absurd, and says why.
+START_TEST(test_cli_nan_keeps_model) {
+    char bin[512], cmd[4096];
+    static char out[1 << 14];
+    if (!lc_test_lucid_bin(bin, sizeof bin)) return;
+    char data[300], good[300], bad[300];
+    snprintf(data, sizeof data, "%s.nanframes.lucid", model_path);
+    snprintf(good, sizeof good, "%s.good", model_path);
+    snprintf(bad, sizeof bad, "%s.diverged", model_path);
+    snprintf(cmd, sizeof cmd, "%s collect --frames-only --env Catch-v0 --steps 120 --num-envs 2 "
+             "--seed 4 --out %s --quiet 2>&1", bin, data);
+    ck_assert_int_eq(lc_test_run_cmd(cmd, out, sizeof out), 0);
+    const char *tiny = "--res 8 --codes 4 --code-dim 4 --enc-ch 4 --lam-hidden 4 --batch 8 "
+                       "--lam-steps 10 --tok-steps 5 --tok-codes 8 --tok-dim 4 --tok-hidden 4 "
+                       "--tok-batch 2 --tdyn-steps 5 --tdyn-hidden 4 --tdyn-emb 4 --tdyn-batch 4 "
+                       "--tdyn-unroll 0 --quiet";
+    snprintf(cmd, sizeof cmd, "%s train-genie --design tokens --data %s --out %s %s 2>&1", bin,
+             data, good, tiny);
+    ck_assert_msg(lc_test_run_cmd(cmd, out, sizeof out) == 0, "%s", out);
+    // The diverged world: its dynamics' weights blown up to 1e30 (finite: it loads).
+    lc_file *f = NULL;
+    lc_error err = {0};
+    ck_assert_int_eq(lc_file_read(good, &f, &err), LC_OK);
+    int blown = 0;
+    for (int i = 0; i < lc_file_ntensors(f); i++) {
+        const lc_tensor *t = lc_file_tensor_at(f, i);
+        if (strncmp(t->name, "tdyn.", 5) != 0 || t->dtype != LC_F32) continue;
+        float *x = t->data;
+        for (size_t j = 0; j < t->nbytes / sizeof(float); j++) x[j] = x[j] < 0 ? -1e30f : 1e30f;
+        blown++;
+    }
+    ck_assert_int_gt(blown, 0);
+    ck_assert_int_eq(lc_file_write(f, bad, &err), LC_OK);
+    lc_file_free(f);
+    size_t n0, n1;
+    char *before = slurp(good, &n0);
+    snprintf(cmd, sizeof cmd, "%s train-genie --design tokens --data %s --out %s --tokens-from "
+             "%s --keep-dynamics %s 2>&1", bin, data, good, bad, tiny);
+    int st = lc_test_run_cmd(cmd, out, sizeof out);
+    ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 1, "%d: %s", st, out);
+    ck_assert_msg(strstr(out, "not finite") != NULL, "%s", out);
+    char *after = slurp(good, &n1);
+    ck_assert(n1 == n0 && memcmp(before, after, n0) == 0);
+    free(after);
+    // The pixel design: an absurd learning rate is refused before anything is trained.
+    snprintf(cmd, sizeof cmd, "%s train-genie --data %s --out %s --lr 1e30 %s 2>&1", bin, data,
+             good, tiny);
+    st = lc_test_run_cmd(cmd, out, sizeof out);
+    ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) != 0, "%s", out);
+    ck_assert_msg(strstr(out, "lr") != NULL, "%s", out);
+    after = slurp(good, &n1);
+    ck_assert(n1 == n0 && memcmp(before, after, n0) == 0);
+    free(after);
+    free(before);
+    unlink(bad);
+    unlink(good);
+    unlink(data);
+    char adata[320];
+    snprintf(adata, sizeof adata, "%s.nanframes.actions.lucid", model_path);
+    unlink(adata);
+}
+END_TEST
+
 // ---------------------------------------------------------------- the whole loop (long)
 
 // LUCID_LONG only (about 6 minutes on 2 cores): Catch-v0 frames without actions -> LAM +
@@ -816,6 +1006,9 @@ static Suite *genie_suite(void) {
     tcase_add_test(tc, test_lockstep);
     tcase_add_test(tc, test_play_real);
     tcase_add_test(tc, test_cli_eval_genie);
+    tcase_add_test(tc, test_train_nan_stops);
+    tcase_add_test(tc, test_tokenizer_nan_stops);
+    tcase_add_test(tc, test_cli_nan_keeps_model);
     tcase_set_timeout(tc, 60);
     suite_add_tcase(s, tc);
     if (getenv("LUCID_LONG")) {

@@ -6,8 +6,9 @@
 // naming the file and the problem; an injected ENOSPC/EROFS/EIO while saving leaves
 // the previous file intact (same inode, same bytes) and no temporary file.
 // With LUCID_FUZZ_CORPUS=DIR, the valid files are also written to DIR (the fuzz seeds).
-// Leaves out: genie files (worldmodel/genie.c makes itself strict), the learner's
-// checkpoint (test_dist resumes one).
+// The pixel genie kind too (a tiny model trained on Catch frames).
+// Leaves out: the token genie kind (worldmodel/genie_tokens_io.c; its valid file is still
+// written to the fuzz corpus), the learner's checkpoint (test_dist resumes one).
 #include <check.h>
 #include <dirent.h>
 #include <errno.h>
@@ -23,6 +24,8 @@
 #include "policy/policy.h"
 #include "policy/ppo.h"
 #include "worldmodel/frames.h"
+#include "worldmodel/genie.h"
+#include "worldmodel/genie_tokens.h"
 #include "worldmodel/worldmodel.h"
 
 static char tmpdir[256];
@@ -179,6 +182,92 @@ static int load_actions(const char *path, lc_error *err) {
     return rc;
 }
 
+// A tiny pixel genie trained a few steps on Catch frames (side 0: the game's 64x64) into
+// *g, with the frames and their model rows X; dyn_steps 0 trains only the LAM.
+static int tiny_genie(lc_frames *fr, int side, int dyn_steps, lc_genie **g, float **X,
+                      lc_error *err) {
+    lc_env *env = make_env("Catch-v0", 2);
+    int rc = lc_frames_collect(fr, env, 60, side, 2, err);
+    lc_env_free(env);
+    if (rc) return rc;
+    lc_genie_cfg c = lc_genie_cfg_default();
+    c.res = 8;
+    c.n_codes = 4;
+    c.code_dim = 4;
+    c.enc_ch = 4;
+    c.lam_hidden = 4;
+    c.dyn_hidden = 4;
+    c.batch = 8;
+    c.lam_steps = 5;
+    c.dyn_steps = dyn_steps;
+    c.max_starts = 4;
+    if (!(rc = lc_genie_new(g, &c, fr->C, fr, err)) && !(rc = lc_genie_prep_all(*g, fr, X, err)))
+        rc = lc_genie_train(*g, fr, *X, NULL, NULL, err);
+    return rc;
+}
+
+// The "genie" kind.
+static int save_genie(const char *path, lc_error *err) {
+    lc_frames fr = {0};
+    lc_genie *g = NULL;
+    float *X = NULL;
+    int rc = tiny_genie(&fr, 8, 5, &g, &X, err);
+    if (!rc) rc = lc_genie_save(g, path, err);
+    free(X);
+    lc_genie_free(g);
+    if (fr.frames) lc_frames_free(&fr);
+    return rc;
+}
+
+// A tiny token world (tokenizer, LAM, token dynamics) on Catch frames (64x64).
+static int save_token_world(const char *path, lc_error *err) {
+    lc_frames fr = {0};
+    lc_genie *lam = NULL;
+    lc_gtok *g = NULL;
+    float *X = NULL;
+    lc_gtok_cfg t = lc_gtok_cfg_default();
+    int rc = tiny_genie(&fr, 0, 0, &lam, &X, err);
+    t.tok.side = fr.H;
+    t.tok.channels = fr.C;
+    t.tok.hidden = 4;
+    t.tok.dim = 4;
+    t.tok.codes = 8;
+    t.tok.batch = 2;
+    t.tok.steps = 5;
+    t.emb = 4;
+    t.hidden = 4;
+    t.head_emb = 4;
+    t.head_hidden = 4;
+    t.batch = 4;
+    t.steps = 5;
+    t.unroll = 0;
+    if (!rc) {
+        rc = lc_gtok_new(&g, &t, lam, err); // owns lam from here
+        lam = NULL;
+        if (!rc && !(rc = lc_gtok_train(g, &fr, X, 0, NULL, NULL, err)))
+            rc = lc_gtok_save(g, path, err);
+    }
+    free(X);
+    lc_genie_free(lam);
+    lc_gtok_free(g);
+    if (fr.frames) lc_frames_free(&fr);
+    return rc;
+}
+
+static int load_token_world(const char *path, lc_error *err) {
+    lc_gtok *g = NULL;
+    int rc = lc_gtok_load(&g, path, err);
+    lc_gtok_free(g);
+    return rc;
+}
+
+static int load_genie(const char *path, lc_error *err) {
+    lc_genie *g = NULL;
+    int rc = lc_genie_load(&g, path, err);
+    lc_genie_free(g);
+    return rc;
+}
+
 typedef struct kind {
     const char *file;      // file name in tmpdir (and in the fuzz corpus)
     int (*save)(const char *path, lc_error *err);
@@ -198,6 +287,7 @@ static const kind KINDS[] = {
      "hidden"},
     {"dataset.lucid", save_dataset, load_dataset, "values", "next_obs", "rewards", "obs_size"},
     {"frames.lucid", save_frames, load_frames, "frames2", "truncated", "frames", "game_h"},
+    {"genie.lucid", save_genie, load_genie, "dyn.dyn.c4w", "dyn.dyn.head_w", "starts", "cfg.res"},
     {"actions.lucid", save_actions, load_actions, "logits", "actions", "actions", "n_actions"},
 };
 #define NKINDS ((int)(sizeof KINDS / sizeof KINDS[0]))
@@ -407,6 +497,63 @@ START_TEST(test_trainer_checkpoint_as_policy) {
 }
 END_TEST
 
+// The genie kind's meta: each value of its type and range, optional ones included; a
+// side of 0 (which would divide by zero) and sizes the model cannot have are refused.
+START_TEST(test_genie_meta_ranges) {
+    const kind *k = NULL;
+    for (int i = 0; i < NKINDS; i++)
+        if (KINDS[i].load == load_genie) k = &KINDS[i];
+    ck_assert_ptr_nonnull(k);
+    char path[512];
+    write_valid(k, path, sizeof path);
+    static const struct {
+        const char *key;
+        int64_t v;
+        const char *what;
+    } ints[] = {
+        {"cfg.res", 0, "res"},           {"cfg.res", 6, "res"},
+        {"cfg.n_codes", 1, "n_codes"},   {"cfg.enc_pool", 2, "cfg.enc_pool"},
+        {"cfg.dyn_unroll", 65, "cfg.dyn_unroll"}, {"train.frames", -1, "train.frames"},
+        {"channels", 2, "channels"},     {"game_h", 60, "game frames"},
+        // 8192 channels: refused from the tensors' shapes before any allocation (2.4 GB)
+        {"cfg.dyn_hidden", 8192, "dyn.dyn.wc"},
+    };
+    for (size_t i = 0; i < sizeof ints / sizeof ints[0]; i++) {
+        tamper t = {0};
+        t.int_key = ints[i].key;
+        t.int_val = ints[i].v;
+        expect_refused(k, path, &t, ints[i].what);
+    }
+    static const char *const strs[] = {"train.lam_s", "cfg.start_anywhere", "cfg.rare_code",
+                                       "dream.halt_disagree", "cfg.seed", "cfg.lr"};
+    for (size_t i = 0; i < sizeof strs / sizeof strs[0]; i++) {
+        tamper t = {0};
+        t.meta_key = strs[i];
+        t.meta_str = "1";
+        expect_refused(k, path, &t, strs[i]);
+    }
+    tamper t = {0};
+    t.int_key = "env";
+    t.int_val = 3;
+    expect_refused(k, path, &t, "env");
+}
+END_TEST
+
+// The token world loads, and is no pixel genie (its strictness is tested in test_tokens);
+// with LUCID_FUZZ_CORPUS its file is the fuzz seed of the genie_tokens kind.
+START_TEST(test_token_world_seed) {
+    static const kind tokens = {"genie_tokens.lucid", save_token_world, load_token_world,
+                                NULL, NULL, NULL, NULL};
+    char path[512];
+    write_valid(&tokens, path, sizeof path);
+    lc_genie *g = NULL;
+    lc_error err = {0};
+    ck_assert_int_eq(lc_genie_load(&g, path, &err), LC_ERR_FORMAT);
+    ck_assert_ptr_null(g);
+    ck_assert_msg(strstr(err.msg, "genie_tokens") != NULL, "%s", err.msg);
+}
+END_TEST
+
 // ---------------------------------------------------------------- write faults
 
 static int count_tmp(void) {
@@ -516,6 +663,8 @@ static Suite *strict_suite(void) {
     tcase_add_test(tc, test_policy_hidden_meta_disagrees);
     tcase_add_test(tc, test_policy_obs_norm_off_with_stats);
     tcase_add_test(tc, test_trainer_checkpoint_as_policy);
+    tcase_add_test(tc, test_genie_meta_ranges);
+    tcase_add_test(tc, test_token_world_seed);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("faults");

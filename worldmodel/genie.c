@@ -54,7 +54,7 @@ double lc_genie_peak_rss_mb(void) {
 
 // Pixel values live in [0, 1].
 
-static int check_cfg(const lc_genie_cfg *c, int C, lc_error *err) {
+int lc_genie_check_cfg(const lc_genie_cfg *c, int C, lc_error *err) {
     if (c->res < 4 || c->res > 256 || c->res % 4)
         return lc_fail(err, LC_ERR_ARG, "genie: res %d must be a multiple of 4 in [4, 256]", c->res);
     if (C < 1 || C > 4) return lc_fail(err, LC_ERR_ARG, "genie: %d channels (1..4)", C);
@@ -88,10 +88,10 @@ void lc_genie_free(lc_genie *g) {
 }
 
 
-// Defines and allocates both parameter arenas for g->cfg and g->C.
-int lc_genie_build(lc_genie *g, lc_error *err) {
+// Defines both parameter arenas for g->cfg and g->C (sizes only).
+int lc_genie_define(lc_genie *g, lc_error *err) {
     const lc_genie_cfg *c = &g->cfg;
-    int rc = check_cfg(c, g->C, err);
+    int rc = lc_genie_check_cfg(c, g->C, err);
     if (rc) return rc;
     int C = g->C, R = c->res, E = c->enc_ch, D = c->code_dim, K = c->n_codes;
     g->R = R;
@@ -116,7 +116,13 @@ int lc_genie_build(lc_genie *g, lc_error *err) {
     int NH = g->n_rvals + 1, shw[2] = {NH, 2 * c->dyn_hidden};
     g->hw = lc_params_add(&g->dyn, "dyn.head_w", 2, shw);
     g->hb = lc_params_add(&g->dyn, "dyn.head_b", 1, &NH);
-    if ((rc = lc_params_alloc(&g->lam, err))) return rc;
+    return LC_OK;
+}
+
+// Defines and allocates both parameter arenas for g->cfg and g->C.
+int lc_genie_build(lc_genie *g, lc_error *err) {
+    int rc = lc_genie_define(g, err);
+    if (rc || (rc = lc_params_alloc(&g->lam, err))) return rc;
     return lc_params_alloc(&g->dyn, err);
 }
 
@@ -173,7 +179,7 @@ int lc_genie_reward_class(const lc_genie *g, float r) {
 int lc_genie_new(lc_genie **out, const lc_genie_cfg *cfg, int C, const lc_frames *like,
                  lc_error *err) {
     *out = NULL;
-    int rc = check_cfg(cfg, C, err); // before res divides anything
+    int rc = lc_genie_check_cfg(cfg, C, err); // before res divides anything
     if (rc) return rc;
     lc_genie *g = calloc(1, sizeof *g);
     if (!g) return lc_fail(err, LC_ERR_NOMEM, "genie: out of memory");
@@ -895,6 +901,14 @@ int lc_genie_train(lc_genie *g, const lc_frames *fr, const float *X, lc_genie_pr
                        "of 3 frames or more)", nt);
     }
     g->train_frames = (int64_t)train_end;
+    // Model frames live in [0, 1]: a NaN would stop training at the step that drew it, or
+    // (in a start context) make a checkpoint that no loader takes.
+    for (size_t i = 0; i < fr->n * (size_t)g->P; i++)
+        if (!(X[i] >= 0.0f && X[i] <= 1.0f)) {
+            free(idx);
+            return lc_fail(err, LC_ERR_NAN, "genie: model frame %zu holds %g (not finite or "
+                           "outside [0, 1])", i / (size_t)g->P, (double)X[i]);
+        }
     // Start contexts: (x_s, x_{s+1}) where s starts an episode that goes on (or, with
     // start_anywhere, any two consecutive frames of an episode that goes on).
     size_t ns = 0;
@@ -940,6 +954,11 @@ int lc_genie_train(lc_genie *g, const lc_frames *fr, const float *X, lc_genie_pr
         loss = lam_step(g, &lb, X, bt, &opt);
         if (!isfinite(loss)) {
             rc = lc_fail(err, LC_ERR_NAN, "genie: LAM loss is not finite at step %d", s);
+            break;
+        }
+        // A relu maps NaN to 0: a non-finite weight can leave the loss finite.
+        if (!lc_all_finite(g->lam.params, g->lam.n)) {
+            rc = lc_fail(err, LC_ERR_NAN, "genie: LAM parameters are not finite after step %d", s);
             break;
         }
         for (int i = 0; i < B; i++) usage[lb.codes[i]]++;
@@ -1004,6 +1023,11 @@ int lc_genie_train(lc_genie *g, const lc_frames *fr, const float *X, lc_genie_pr
         loss = dyn_train_step(g, &db, X, fr, bt, bc, &opt, &rng, k > 0);
         if (!isfinite(loss)) {
             rc = lc_fail(err, LC_ERR_NAN, "genie: dynamics loss is not finite at step %d", s);
+            break;
+        }
+        if (!lc_all_finite(g->dyn.params, g->dyn.n)) {
+            rc = lc_fail(err, LC_ERR_NAN, "genie: dynamics parameters are not finite after "
+                         "step %d", s);
             break;
         }
         if (cb && (s + 1) % 100 == 0 && cb(ctx, 1, s + 1, loss)) break;

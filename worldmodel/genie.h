@@ -237,9 +237,13 @@ void lc_genie_disagree(const lc_genie *g, float *work, const float *prev, const 
 
 // Checkpoint (kind "genie"): meta cfg.*, env, shapes, training record, dream.halt_disagree;
 // tensors lam.*, dyn.* (lc_params_to_file), starts (S, 2, P), reward_values (NR, f32) and
-// code_alias (K, i32; files without it: every code plays itself). Loading validates all.
+// code_alias (K, i32; files without it: every code plays itself). Loading validates all
+// and refuses what the model does not use: exactly the tensors and shapes its cfg implies,
+// every meta value of its type and range (LC_ERR_FORMAT, SHAPE, NAN, NOTFOUND naming it).
 int lc_genie_save(const lc_genie *g, const char *path, lc_error *err);
 int lc_genie_load(lc_genie **out, const char *path, lc_error *err);
+// The same from an in-memory file (*out NULL on failure).
+int lc_genie_from_file(lc_genie **out, const lc_file *f, lc_error *err);
 // 1 if path is a readable lucid file of kind "genie" (for the dream: dispatch).
 int lc_genie_file_is(const char *path);
 

@@ -40,6 +40,11 @@ int lc_genie_meta_int(const lc_file *f, const char *key, int64_t lo, int64_t hi,
 // Writes what both designs' files say of the game: meta env, channels, game_h/w/c,
 // n_real_actions; tensors reward_values (NR, f32) and code_alias (K, i32).
 int lc_genie_save_game(const lc_genie *g, lc_file *f, lc_error *err);
+// (genie.c) LC_ERR_ARG naming the first value of c out of its range (C: channels).
+int lc_genie_check_cfg(const lc_genie_cfg *c, int C, lc_error *err);
+// (genie.c) Defines both parameter arenas for g->cfg and g->C, sizes only (a loader
+// compares them with the file before allocating).
+int lc_genie_define(lc_genie *g, lc_error *err);
 // Defines and allocates both parameter arenas for g->cfg and g->C.
 int lc_genie_build(lc_genie *g, lc_error *err);
 

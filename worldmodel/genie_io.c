@@ -77,58 +77,126 @@ int lc_genie_save(const lc_genie *g, const char *path, lc_error *err) {
 }
 
 
-static int load_from(lc_genie **out, const lc_file *f, lc_error *err) {
-    if (strcmp(lc_file_kind(f), "genie") != 0)
-        return lc_fail(err, LC_ERR_FORMAT, "kind is '%s', not 'genie'", lc_file_kind(f));
-    lc_genie_cfg c = lc_genie_cfg_default();
-    int64_t v;
+// An int meta value in [lo, hi] into *v (an int): LC_ERR_NOTFOUND when absent, LC_ERR_FORMAT
+// when of another type or out of range.
+static int get_int(const lc_file *f, const char *key, int64_t lo, int64_t hi, int *v,
+                   lc_error *err) {
+    int64_t x;
+    int rc = lc_file_get_int_in(f, key, lo, hi, &x, err);
+    if (!rc) *v = (int)x;
+    return rc;
+}
+
+// An optional int meta value (absent: *v unchanged) in [lo, hi].
+static int opt_int(const lc_file *f, const char *key, int64_t lo, int64_t hi, int *v,
+                   lc_error *err) {
+    int64_t x = *v;
+    int rc = lc_file_opt_int(f, key, lo, hi, &x, err);
+    if (!rc) *v = (int)x;
+    return rc;
+}
+
+// An optional float meta value (absent: *v unchanged) in [lo, hi] (lo NaN: NaN admitted).
+static int opt_float(const lc_file *f, const char *key, double lo, double hi, float *v,
+                     lc_error *err) {
+    double x = *v;
+    int rc = lc_file_opt_float(f, key, lo, hi, &x, err);
+    if (!rc) *v = (float)x;
+    return rc;
+}
+
+// The config as stored: cfg.* of CFG_INTS / CFG_FLOATS required, keys added later optional
+// (their value before they existed as the default), each of its type and range.
+static int load_cfg(lc_genie_cfg *c, const lc_file *f, lc_error *err) {
+    *c = lc_genie_cfg_default();
     double d;
     int rc;
 #define GETI(k) \
-    if ((rc = lc_genie_meta_int(f, "cfg." #k, 0, 1 << 20, &v, err))) return rc; \
-    c.k = (int)v;
+    if ((rc = get_int(f, "cfg." #k, 0, 1 << 20, &c->k, err))) return rc;
 #define GETF(k) \
-    if ((rc = lc_file_get_float(f, "cfg." #k, &d, err))) return rc; \
-    c.k = (float)d;
+    if ((rc = lc_file_get_float_in(f, "cfg." #k, 0, 1e6, &d, err))) return rc; \
+    c->k = (float)d;
     CFG_INTS(GETI)
     CFG_FLOATS(GETF)
-    c.enc_pool = 0; // files before pooling flattened the encoder's last conv
-    if (lc_file_get_int(f, "cfg.enc_pool", &v, NULL) == LC_OK) {
-        if (v < 0 || v > 1) return lc_fail(err, LC_ERR_SIZE, "cfg.enc_pool = %lld is not 0 or 1", (long long)v);
-        c.enc_pool = (int)v;
-    }
-    c.start_anywhere = 0;
-    if (lc_file_get_int(f, "cfg.start_anywhere", &v, NULL) == LC_OK) c.start_anywhere = v != 0;
-    c.dyn_l1 = 0;
-    if (lc_file_get_int(f, "cfg.dyn_l1", &v, NULL) == LC_OK) c.dyn_l1 = v != 0;
-    c.rare_code = 0.0f; // files before aliasing: every code plays itself
-    if (lc_file_get_float(f, "cfg.rare_code", &d, NULL) == LC_OK) {
-        if (!(d >= 0 && d <= 1)) return lc_fail(err, LC_ERR_FORMAT, "cfg.rare_code = %g is out of range", d);
-        c.rare_code = (float)d;
-    }
-    c.dyn_unroll = 0;
-    if (lc_file_get_int(f, "cfg.dyn_unroll", &v, NULL) == LC_OK) {
-        if (v < 0 || v > 64) return lc_fail(err, LC_ERR_SIZE, "cfg.dyn_unroll = %lld is out of range", (long long)v);
-        c.dyn_unroll = (int)v;
-    }
-    c.dyn_noise = 0.0f;
-    if (lc_file_get_float(f, "cfg.dyn_noise", &d, NULL) == LC_OK) {
-        if (!(d >= 0 && d < 1)) return lc_fail(err, LC_ERR_FORMAT, "cfg.dyn_noise = %g is out of range", d);
-        c.dyn_noise = (float)d;
-    }
-    int64_t C, gh, gw, gc, na;
-    const char *env = NULL;
-    if ((rc = lc_genie_meta_int(f, "channels", 1, 4, &C, err)) ||
-        (rc = lc_genie_meta_int(f, "game_h", 1, 4096, &gh, err)) ||
-        (rc = lc_genie_meta_int(f, "game_w", 1, 4096, &gw, err)) ||
-        (rc = lc_genie_meta_int(f, "game_c", 1, 4, &gc, err)) ||
-        (rc = lc_genie_meta_int(f, "n_real_actions", 0, 1 << 20, &na, err)) ||
-        (rc = lc_file_get_str(f, "env", &env, err)))
+#undef GETI
+#undef GETF
+    int64_t seed = (int64_t)c->seed;
+    if ((rc = lc_file_opt_int(f, "cfg.seed", INT64_MIN, INT64_MAX, &seed, err))) return rc;
+    c->seed = (uint64_t)seed;
+    c->enc_pool = 0;       // files before pooling flattened the encoder's last conv
+    c->start_anywhere = 0; // files before it started from episode starts
+    c->dyn_l1 = 0;
+    c->rare_code = 0.0f;   // files before aliasing: every code plays itself
+    c->dyn_unroll = 0;
+    c->dyn_noise = 0.0f;
+    if ((rc = opt_int(f, "cfg.enc_pool", 0, 1, &c->enc_pool, err)) ||
+        (rc = opt_int(f, "cfg.start_anywhere", 0, 1, &c->start_anywhere, err)) ||
+        (rc = opt_int(f, "cfg.dyn_l1", 0, 1, &c->dyn_l1, err)) ||
+        (rc = opt_int(f, "cfg.dyn_unroll", 0, 64, &c->dyn_unroll, err)) ||
+        (rc = opt_float(f, "cfg.rare_code", 0, 1, &c->rare_code, err)) ||
+        (rc = opt_float(f, "cfg.dyn_noise", 0, 0.999999, &c->dyn_noise, err)))
         return rc;
+    lc_error e = {0}; // what lc_genie_new refuses (res 0 would divide by zero below)
+    if (lc_genie_check_cfg(c, 1, &e)) return lc_fail(err, LC_ERR_FORMAT, "cfg: %s", e.msg);
+    return LC_OK;
+}
+
+// The training record: optional figures, each of its type (NaN admitted: not measured).
+static int load_record(lc_genie *g, const lc_file *f, lc_error *err) {
+    int rc;
+    if ((rc = lc_file_opt_float(f, "train.lam_s", NAN, HUGE_VAL, &g->lam_train_s, err)) ||
+        (rc = lc_file_opt_float(f, "train.dyn_s", NAN, HUGE_VAL, &g->dyn_train_s, err)) ||
+        (rc = lc_file_opt_float(f, "train.peak_rss_mb", NAN, HUGE_VAL, &g->peak_rss_mb, err)) ||
+        (rc = lc_file_opt_float(f, "train.lam_loss", NAN, HUGE_VAL, &g->lam_loss, err)) ||
+        (rc = lc_file_opt_float(f, "train.dyn_loss", NAN, HUGE_VAL, &g->dyn_loss, err)) ||
+        (rc = lc_file_opt_int(f, "train.frames", 0, INT64_MAX, &g->train_frames, err)) ||
+        (rc = lc_file_opt_int(f, "train.restarts", 0, INT64_MAX, &g->restarts, err)))
+        return rc;
+    double hd = 0; // files without it: no halting
+    if ((rc = lc_file_opt_float(f, "dream.halt_disagree", 0, 1e6, &hd, err))) return rc;
+    g->halt_disagree = (float)hd;
+    return LC_OK;
+}
+
+// Every tensor of the (defined, not yet allocated) arena p is in f as PREFIX.NAME, f32, at
+// its shape: LC_ERR_NOTFOUND or LC_ERR_SHAPE naming the first that is not.
+static int expect_arena(const lc_params *p, const lc_file *f, const char *prefix,
+                        lc_error *err) {
+    for (int i = 0; i < p->ntensors; i++) {
+        const lc_param_tensor *t = &p->t[i];
+        char name[2 * LC_NAME_MAX];
+        int64_t shape[LC_MAX_DIMS];
+        for (int d = 0; d < t->ndim; d++) shape[d] = t->shape[d];
+        snprintf(name, sizeof name, "%s.%s", prefix, t->name);
+        if (!lc_file_expect(f, name, LC_F32, t->ndim, shape, err))
+            return err ? err->code : LC_ERR_NOTFOUND;
+    }
+    return LC_OK;
+}
+
+// Exactly the tensors the meta implies: lam.* and dyn.* of the model its cfg builds,
+// starts (S, 2, P) in [0, 1], reward_values (NR, f32), code_alias (K, i32; files before
+// aliasing have none); any other tensor is refused (lc_file_check_claimed).
+static int load_from(lc_genie **out, const lc_file *f, lc_error *err) {
+    if (strcmp(lc_file_kind(f), "genie") != 0)
+        return lc_fail(err, LC_ERR_FORMAT, "kind is '%s', not 'genie'", lc_file_kind(f));
+    lc_genie_cfg c;
+    int rc, C, gh, gw, gc, na;
+    const char *env = NULL;
+    if ((rc = load_cfg(&c, f, err)) || (rc = get_int(f, "channels", 1, 4, &C, err)) ||
+        (rc = get_int(f, "game_h", 1, 4096, &gh, err)) ||
+        (rc = get_int(f, "game_w", 1, 4096, &gw, err)) ||
+        (rc = get_int(f, "game_c", 1, 4, &gc, err)) ||
+        (rc = get_int(f, "n_real_actions", 0, 1 << 20, &na, err)))
+        return rc;
+    lc_error e = {0};
+    if ((rc = lc_file_get_str(f, "env", &env, &e)))
+        return lc_fail(err, rc == LC_ERR_NOTFOUND ? rc : LC_ERR_FORMAT, "%s", e.msg);
+    if (strlen(env) >= sizeof ((lc_genie *)0)->env_name)
+        return lc_fail(err, LC_ERR_FORMAT, "env name of %zu bytes is too long", strlen(env));
     if (gc != C || gh % c.res || gw % c.res)
-        return lc_fail(err, LC_ERR_SHAPE, "game frames (%lld, %lld, %lld) do not fit the model "
-                       "(side %d, %lld channels)", (long long)gh, (long long)gw, (long long)gc,
-                       c.res, (long long)C);
+        return lc_fail(err, LC_ERR_SHAPE, "game frames (%d, %d, %d) do not fit the model "
+                       "(side %d, %d channels)", gh, gw, gc, c.res, C);
     int64_t rshape[1] = {-1};
     const lc_tensor *rv = lc_file_expect(f, "reward_values", LC_F32, 1, rshape, err);
     if (!rv) return err ? err->code : LC_ERR_FORMAT;
@@ -138,7 +206,7 @@ static int load_from(lc_genie **out, const lc_file *f, lc_error *err) {
     lc_genie *g = calloc(1, sizeof *g);
     if (!g) return lc_fail(err, LC_ERR_NOMEM, "out of memory");
     g->cfg = c;
-    g->C = (int)C;
+    g->C = C;
     g->n_rvals = (int)rv->shape[0];
     memcpy(g->rvals, rv->data, (size_t)g->n_rvals * sizeof(float));
     for (int k = 0; k < g->n_rvals; k++)
@@ -146,22 +214,19 @@ static int load_from(lc_genie **out, const lc_file *f, lc_error *err) {
             free(g);
             return lc_fail(err, LC_ERR_NAN, "reward value %d is not finite", k);
         }
-    g->game_h = (int)gh, g->game_w = (int)gw, g->game_c = (int)gc, g->n_real_actions = (int)na;
+    g->game_h = gh, g->game_w = gw, g->game_c = gc, g->n_real_actions = na;
     snprintf(g->env_name, sizeof g->env_name, "%s", env);
-    double hd = 0; // files without it: no halting
-    if (lc_file_get_float(f, "dream.halt_disagree", &hd, NULL) == LC_OK && !(hd >= 0 && hd < 1e6)) {
+    if ((rc = load_record(g, f, err))) {
         free(g);
-        return lc_fail(err, LC_ERR_FORMAT, "dream.halt_disagree = %g is out of range", hd);
+        return rc;
     }
-    g->halt_disagree = (float)hd;
-    lc_file_get_float(f, "train.lam_s", &g->lam_train_s, NULL);
-    lc_file_get_float(f, "train.dyn_s", &g->dyn_train_s, NULL);
-    lc_file_get_float(f, "train.peak_rss_mb", &g->peak_rss_mb, NULL);
-    lc_file_get_float(f, "train.lam_loss", &g->lam_loss, NULL);
-    lc_file_get_float(f, "train.dyn_loss", &g->dyn_loss, NULL);
-    lc_file_get_int(f, "train.frames", &g->train_frames, NULL);
-    lc_file_get_int(f, "train.restarts", &g->restarts, NULL);
-    if ((rc = lc_genie_build(g, err)) || (rc = lc_params_from_file(&g->lam, f, "lam", 0, err)) ||
+    // The arenas the cfg implies, allocated only once the file holds each of their tensors
+    // at its shape (a cfg of huge layers over small tensors costs no huge allocation).
+    if ((rc = lc_genie_define(g, err)) || (rc = expect_arena(&g->lam, f, "lam", err)) ||
+        (rc = expect_arena(&g->dyn, f, "dyn", err)))
+        goto fail;
+    if ((rc = lc_params_alloc(&g->lam, err)) || (rc = lc_params_alloc(&g->dyn, err)) ||
+        (rc = lc_params_from_file(&g->lam, f, "lam", 0, err)) ||
         (rc = lc_params_from_file(&g->dyn, f, "dyn", 0, err)))
         goto fail;
     if (!lc_all_finite(g->lam.params, g->lam.n) || !lc_all_finite(g->dyn.params, g->dyn.n)) {
@@ -195,6 +260,7 @@ static int load_from(lc_genie **out, const lc_file *f, lc_error *err) {
             }
         for (int k = 0; k < c.n_codes; k++) g->code_alias[k] = (uint8_t)al[k];
     }
+    if ((rc = lc_file_check_claimed(f, "genie", NULL, err))) goto fail;
     g->n_starts = (size_t)t->shape[0];
     g->starts = malloc(t->nbytes);
     if (!g->starts) {
@@ -214,6 +280,11 @@ fail:
     return rc;
 }
 
+int lc_genie_from_file(lc_genie **out, const lc_file *f, lc_error *err) {
+    *out = NULL;
+    return load_from(out, f, err);
+}
+
 int lc_genie_load(lc_genie **out, const char *path, lc_error *err) {
     *out = NULL;
     lc_file *f = NULL;
@@ -221,7 +292,7 @@ int lc_genie_load(lc_genie **out, const char *path, lc_error *err) {
     if (rc) return rc;
     rc = load_from(out, f, err);
     lc_file_free(f);
-    if (rc) lc_error_prefix(err, "%s: ", path);
+    if (rc && err && strncmp(err->msg, path, strlen(path)) != 0) lc_error_prefix(err, "%s: ", path);
     return rc;
 }
 

@@ -354,6 +354,11 @@ int lc_tok_train(lc_tok *t, const uint8_t *frames, size_t n, lc_tok_progress cb,
         }
         lc_clip_grad_norm(t->p.grads, t->p.n, 1.0f);
         lc_adam_step(&t->p, &opt);
+        // A relu maps NaN to 0: a non-finite weight can leave the loss finite.
+        if (!lc_all_finite(t->p.params, t->p.n)) {
+            rc = lc_fail(err, LC_ERR_NAN, "tokenizer: parameters are not finite after step %d", s);
+            break;
+        }
         for (int i = 0; i < B * T; i++) usage[b.codes[i]]++;
         if (c->restart_window > 0 && (s + 1) % c->restart_window == 0) {
             // errors of this batch's vectors under the codes they had (after the step the

@@ -2,10 +2,11 @@
 // bytes as a container (lc_file_decode), then, with the body length and CRC patched so
 // mutations reach the msgpack and the loaders, each loader's from-memory path (policy,
 // policy with optimizer state, PPO trainer resume, ensemble world model, dataset,
-// frames, frame actions). Anything is loaded or refused; nothing crashes, leaks or
+// frames, frame actions, pixel genie; the token genie through a file, as it has no
+// from-memory loader). Anything is loaded or refused; nothing crashes, leaks or
 // over-reads. Built by `make fuzz` / `make fuzz-long`; seeds in tests/fuzz/corpus_file/.
-// Leaves out: genie files (worldmodel/genie.c), PPO resume of an env other than
-// CartPole-v1 (a fuzzed env name could name a remote: endpoint or a dream: file).
+// Leaves out: PPO resume of an env other than CartPole-v1 (a fuzzed env name could name
+// a remote: endpoint or a dream: file).
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,6 +18,8 @@
 #include "policy/policy.h"
 #include "policy/ppo.h"
 #include "worldmodel/frames.h"
+#include "worldmodel/genie.h"
+#include "worldmodel/genie_tokens.h"
 #include "worldmodel/worldmodel.h"
 
 static lc_file *frames_ref; // valid frames the fuzzed actions are checked against
@@ -51,6 +54,15 @@ static lc_file *decode(const uint8_t *buf, size_t len) {
     return f;
 }
 
+// The bytes into resume_path, for the loaders that read only from a path.
+static int to_path(const uint8_t *buf, size_t len) {
+    FILE *fp = fopen(resume_path, "wb");
+    if (!fp) return 0;
+    size_t w = fwrite(buf, 1, len, fp);
+    fclose(fp);
+    return w == len;
+}
+
 // Resumes a trainer only when it is small and on CartPole (see the header).
 static void try_resume(const uint8_t *buf, size_t len, const lc_file *f) {
     const char *env;
@@ -59,11 +71,7 @@ static void try_resume(const uint8_t *buf, size_t len, const lc_file *f) {
         lc_file_get_int(f, "ppo.num_envs", &ne, NULL) || ne > 8 ||
         lc_file_get_int(f, "ppo.num_steps", &ns, NULL) || ns > 64)
         return;
-    FILE *fp = fopen(resume_path, "wb");
-    if (!fp) return;
-    size_t w = fwrite(buf, 1, len, fp);
-    fclose(fp);
-    if (w != len) return;
+    if (!to_path(buf, len)) return;
     lc_ppo *t = NULL;
     lc_error err = {0};
     lc_ppo_resume(&t, resume_path, 0, &err);
@@ -98,6 +106,17 @@ static void loaders(const uint8_t *buf, size_t len) {
         if (lc_frames_from_file(&fr, f, NULL, &err) == LC_OK) lc_frames_free(&fr);
         if (frames_ref && lc_frames_from_file(&fr, frames_ref, f, &err) == LC_OK)
             lc_frames_free(&fr);
+        lc_file_free(f);
+    }
+    if ((f = decode(buf, len))) {
+        lc_genie *g = NULL;
+        lc_genie_from_file(&g, f, &err);
+        lc_genie_free(g);
+        if (strcmp(lc_file_kind(f), "genie_tokens") == 0 && to_path(buf, len)) {
+            lc_gtok *t = NULL;
+            lc_gtok_load(&t, resume_path, &err);
+            lc_gtok_free(t);
+        }
         lc_file_free(f);
     }
 }
