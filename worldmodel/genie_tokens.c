@@ -1,6 +1,7 @@
 // worldmodel/genie_tokens.c: the token design of the Genie-style world (genie_tokens.h):
-// the dynamics and heads over tokens (forward, backward, sampling), training, rollouts.
-// and MaskGIT's iterative decoding. Leaves out: the checkpoint and the env (genie_tokens_io.c).
+// the dynamics and heads over tokens (forward, backward, sampling), training, rollouts,
+// and MaskGIT's masked training and iterative decoding. Leaves out: the checkpoint and the
+// env (genie_tokens_io.c).
 //
 // B = batch, G = grid side, T = G G, V = token codes, De = embedding, HC = hidden,
 // K = latent actions, NR = reward classes, Dh/HH = the heads' embedding and channels.
