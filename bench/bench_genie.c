@@ -86,9 +86,38 @@ static double sgemm_s(int M, int N, int Kk) {
 }
 
 // The token design: training steps of the tokenizer and of the token dynamics (REPS
-// repeats of STEPS steps each, wall and CPU ms per step), then the token dream's frames/s.
+// repeats of STEPS steps each, wall and CPU ms per step), then the token dream's frames/s;
+// the same for MaskGIT dynamics (MG_STEPS decoding steps).
 #define REPS 5
 #define STEPS 10
+#define MG_STEPS 8
+
+// Wall and CPU seconds per step of the token dynamics' training (STEPS steps), into w, c.
+static int dyn_step_s(lc_gtok *g, const lc_frames *fr, const float *X, double *w, double *c,
+                      lc_error *err) {
+    // (the dynamics' time excludes encoding the frames and the LAM's codes)
+    double c0 = cpu_now(), w0 = lc_now();
+    if (lc_gtok_train(g, fr, X, 1, NULL, NULL, err)) return 1;
+    double all_w = lc_now() - w0, all_c = cpu_now() - c0, dyn_w = lc_gtok_train_seconds(g, 2);
+    *w = dyn_w / STEPS;
+    *c = all_c * (dyn_w / all_w) / STEPS; // the dynamics' share of the CPU time
+    return 0;
+}
+
+// Frames/s rows of dream:PATH at 64 envs, temperature 1 and 0, labelled.
+static void dream_rows(const char *path, const char *label) {
+    char b1[64], b2[64];
+    const char *modes[2] = {"temp=1", "temp=0"};
+    for (int m = 0; m < 2; m++) {
+        char nm[200];
+        snprintf(nm, sizeof nm, "dream:%s?%s", path, modes[m]);
+        double fw[REPS], fc[REPS];
+        for (int r = 0; r < REPS; r++) fw[r] = env_fps(nm, 64, 8, &fc[r]);
+        printf("  %s, %s: %s frames/s wall, %s frames per CPU second\n", label, modes[m],
+               stats(b1, 64, fw, REPS, 1), stats(b2, 64, fc, REPS, 1));
+    }
+}
+
 static int bench_tokens(const lc_frames *fr) {
     lc_error err = {0};
     lc_genie_cfg lc = lc_genie_cfg_default();
@@ -111,13 +140,7 @@ static int bench_tokens(const lc_frames *fr) {
         if (lc_tok_train(lc_gtok_tokenizer_mut(g), fr->frames, fr->n, NULL, NULL, &err)) break;
         tcpu[r] = (cpu_now() - c0) / STEPS;
         tw[r] = lc_gtok_train_seconds(g, 0) / STEPS;
-        // (the dynamics' time excludes encoding the frames and the LAM's codes)
-        c0 = cpu_now();
-        double w0 = lc_now();
-        if (lc_gtok_train(g, fr, X, 1, NULL, NULL, &err)) break;
-        double all_w = lc_now() - w0, all_c = cpu_now() - c0, dyn_w = lc_gtok_train_seconds(g, 2);
-        dw[r] = dyn_w / STEPS;
-        dcpu[r] = all_c * (dyn_w / all_w) / STEPS; // the dynamics' share of the CPU time
+        if (dyn_step_s(g, fr, X, &dw[r], &dcpu[r], &err)) break;
     }
     if (err.code) {
         fprintf(stderr, "bench_genie: %s\n", err.msg);
@@ -142,30 +165,35 @@ static int bench_tokens(const lc_frames *fr) {
     double dref = sgemm_s(HC, N, 2 * De * 9) + 2 * sgemm_s(HC, N, HC * 9) + sgemm_s(256, N, HC);
     printf("  reference, bare cblas_sgemm of the same shapes (forward; a training step is about "
            "3x): tokenizer %.2f ms, token dynamics %.2f ms\n", 1e3 * tref, 1e3 * dref);
-    char path[64], name[96];
+    char path[64], mpath[64];
     snprintf(path, sizeof path, "/tmp/lucid_bench_gtok_%d.lucid", (int)getpid());
-    snprintf(name, sizeof name, "dream:%s", path);
-    if (lc_gtok_save(g, path, &err)) {
-        fprintf(stderr, "bench_genie: %s\n", err.msg);
-        return 1;
-    }
+    snprintf(mpath, sizeof mpath, "/tmp/lucid_bench_gtokmg_%d.lucid", (int)getpid());
+    int rc = lc_gtok_save(g, path, &err);
+    // MaskGIT dynamics over the same tokenizer and LAM
+    tc.maskgit = MG_STEPS;
+    if (!rc) rc = lc_gtok_reset_dynamics(g, &tc, &err);
+    for (int r = 0; r < REPS && !rc; r++) rc = dyn_step_s(g, fr, X, &dw[r], &dcpu[r], &err);
+    if (!rc) rc = lc_gtok_save(g, mpath, &err);
     lc_gtok_free(g);
     free(X);
+    if (rc) {
+        fprintf(stderr, "bench_genie: %s\n", err.msg);
+        unlink(path);
+        return 1;
+    }
+    printf("  MaskGIT token dynamics + heads (the same sizes, + the next frame's tokens): %s ms "
+           "wall, %s ms CPU\n", stats(b3, 64, dw, REPS, 1e3), stats(b4, 64, dcpu, REPS, 1e3));
     printf("token dream frames per second at 64 envs (sampled tokens decoded to 64x64x3; "
            "median (min .. max) of %d runs of ~1 s):\n", REPS);
-    const char *modes[2] = {"temp=1", "temp=0"};
-    for (int m = 0; m < 2; m++) {
-        char nm[160];
-        snprintf(nm, sizeof nm, "%s?%s", name, modes[m]);
-        double fw[REPS], fc[REPS];
-        for (int r = 0; r < REPS; r++) fw[r] = env_fps(nm, 64, 8, &fc[r]);
-        printf("  %s: %s frames/s wall, %s frames per CPU second\n", modes[m],
-               stats(b1, 64, fw, REPS, 1), stats(b2, 64, fc, REPS, 1));
-    }
+    dream_rows(path, "one pass");
+    char label[64];
+    snprintf(label, sizeof label, "MaskGIT %d steps", MG_STEPS);
+    dream_rows(mpath, label);
     double rf[REPS];
     for (int r = 0; r < REPS; r++) rf[r] = env_fps("Breakout-v0", 64, 3, NULL);
     printf("  reference: real Breakout-v0 %s frames/s\n", stats(b3, 64, rf, REPS, 1));
     unlink(path);
+    unlink(mpath);
     return 0;
 }
 

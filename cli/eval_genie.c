@@ -180,11 +180,13 @@ static double psnr_u8(const uint8_t *a, const uint8_t *b, size_t n) {
 // game's side and area-averaged to the LAM's), Breakout's ball in reconstructions and in
 // long generated rollouts, the dream's reward rate under random play, frames/s.
 static int eval_tokens(const char *model, const char *data, const char *actions, int labels,
-                       uint64_t seed, float temp, int json) {
+                       uint64_t seed, float temp, int maskgit, int json) {
     lc_error err = {0};
     lc_gtok *gt = NULL;
     lc_frames fr;
-    if (lc_gtok_load(&gt, model, &err) != LC_OK) {
+    if (lc_gtok_load(&gt, model, &err) != LC_OK ||
+        (maskgit > 0 && lc_gtok_set_decoding(gt, maskgit, &err) != LC_OK)) {
+        lc_gtok_free(gt);
         fprintf(stderr, "lucid eval-genie: %s\n", err.msg);
         return 1;
     }
@@ -367,7 +369,7 @@ static int eval_tokens(const char *model, const char *data, const char *actions,
     if (json) {
         printf("{\"env\":\"%s\",\"design\":\"tokens\",\"res\":%d,\"tokens\":%d,\"token_codes\":%d,"
                "\"codes\":%d,\"codes_used\":%d,\"heldout_transitions\":%zu,\"consistency\":%.4f,"
-               "\"chance\":%.4f,\"label_map_accuracy\":%.4f,\"labels\":%d,\"temperature\":%.3f,"
+               "\"chance\":%.4f,\"label_map_accuracy\":%.4f,\"labels\":%d,\"temperature\":%.3f,\"maskgit\":%d,"
                "\"tok_psnr\":%.3f,\"tok_ball_frames\":%ld,\"tok_ball_survival\":%s,"
                "\"sequences\":%d,\"psnr4_inferred\":%s,\"psnr4_random\":%s,\"delta_psnr4\":%s,"
                "\"psnr16_inferred\":%s,\"psnr16_copy\":%s,\"psnr16_random\":%s,"
@@ -377,7 +379,8 @@ static int eval_tokens(const char *model, const char *data, const char *actions,
                "\"lam_train_s\":%.1f,\"dyn_train_s\":%.1f,\"train_peak_rss_mb\":%.1f,"
                "\"eval_peak_rss_mb\":%.1f}\n",
                g->env_name, g->R, T, lc_tok_config(tk)->codes, K, lcn.used, lcn.nh,
-               lcn.consistency, lcn.chance, lcn.label_acc, lcn.nl, temp, tok_psnr, balls,
+               lcn.consistency, lcn.chance, lcn.label_acc, lcn.nl, temp,
+               lc_gtok_config(gt)->maskgit, tok_psnr, balls,
                num_or_null(b1, survival), M, num_or_null(b2, M ? p_inf[3] : NAN),
                num_or_null(b3, M ? p_rnd[3] : NAN), num_or_null(b4, d4),
                num_or_null(b5, t16 ? p_inf[W - 1] : NAN), num_or_null(b6, t16 ? p_copy[W - 1] : NAN),
@@ -392,6 +395,10 @@ static int eval_tokens(const char *model, const char *data, const char *actions,
                "(%d used on held-out data), sampling temperature %.2f\n", g->env_name,
                lc_tok_grid(tk), lc_tok_grid(tk), lc_tok_config(tk)->codes, g->R, g->R, K,
                lcn.used, temp);
+        if (lc_gtok_config(gt)->maskgit)
+            printf("MaskGIT decoding in %d steps\n", lc_gtok_config(gt)->maskgit);
+        else
+            printf("one-pass decoding (every token drawn at once)\n");
         printf("latent-action consistency (best many-to-one map, %zu held-out transitions): "
                "%.1f%%  (majority-action chance %.1f%%); map from %d labels: %.1f%%\n", lcn.nh,
                100 * lcn.consistency, 100 * lcn.chance, lcn.nl, 100 * lcn.label_acc);
@@ -442,6 +449,7 @@ int cmd_eval_genie(int argc, char **argv) {
     int json = 0, labels = 200, threads = 2, episodes = 32;
     int64_t seed = 7;
     float temp = -1.0f;
+    int maskgit = 0;
     cli_opt opts[] = {
         {"model", CLI_STR, &model, "genie checkpoint (lucid train-genie)"},
         {"data", CLI_STR, &data, "frames file (its held-out tail is used)"},
@@ -453,6 +461,7 @@ int cmd_eval_genie(int argc, char **argv) {
         {"episodes", CLI_INT, &episodes, "real-game episodes for --policy (and the random baseline)"},
         {"json", CLI_FLAG, &json, "print one JSON line"},
         {"temp", CLI_FLOAT, &temp, "token worlds: sampling temperature of the rollouts (default: the model's)"},
+        {"maskgit", CLI_INT, &maskgit, "MaskGIT token worlds: decoding steps of the rollouts (default: the model's; frames/s stays at the model's)"},
     };
     int rc = cli_parse(argc, argv, opts, CLI_COUNT(opts),
                        "usage: lucid eval-genie --model GENIE --data FRAMES --actions ACTIONS [--json]",
@@ -468,7 +477,7 @@ int cmd_eval_genie(int argc, char **argv) {
             fprintf(stderr, "lucid eval-genie: --policy is not measured for token worlds yet\n");
             return 2;
         }
-        return eval_tokens(model, data, actions, labels, (uint64_t)seed, temp, json);
+        return eval_tokens(model, data, actions, labels, (uint64_t)seed, temp, maskgit, json);
     }
     lc_error err = {0};
     lc_genie *g = NULL;

@@ -180,6 +180,7 @@ int cmd_train_genie(int argc, char **argv) {
         {"lam-from", CLI_STR, &lam_from, "tokens: take the LAM of this genie file (same data) instead of training one"},
         {"tokens-from", CLI_STR, &tokens_from, "tokens: keep the tokenizer and LAM of this token world, train new dynamics"},
         {"keep-dynamics", CLI_FLAG, &keep, "with --tokens-from: train its dynamics further (--tdyn-steps more steps) instead of new ones"},
+        {"maskgit", CLI_INT, &tc.maskgit, "tokens: MaskGIT decoding in this many steps (the dynamics also sees the next frame's committed tokens; 0 = one pass)"},
         {"tdyn-unroll", CLI_INT, &tc.unroll, "tokens: half the batches start 1..this steps back and predict from the model's own samples (0 = off)"},
         {"changed-weight", CLI_FLOAT, &tc.changed_weight, "tokens: loss weight of the tokens that change between frames (1: plain mean)"},
         {"tok-steps", CLI_INT, &tc.tok.steps, "tokens: tokenizer training steps"},

@@ -2,7 +2,8 @@
 // (round trip, learning, dead-code restarts, checkpoint), finite-difference gradients of the
 // tokenizer's decoder and of every tensor of the token dynamics and heads, sampling
 // (deterministic per seed, temperature 0 = argmax), the token dream under the env contract,
-// refusal of corrupt and mismatched files. Leaves out: game-level figures (eval-genie,
+// refusal of corrupt and mismatched files; MaskGIT dynamics (gradients of the masked loss,
+// decoding deterministic per seed, K = 1 is one-pass sampling, checkpoints). Leaves out: game-level figures (eval-genie,
 // bench_genie, the LUCID_LONG test).
 #include <check.h>
 #include <math.h>
@@ -21,7 +22,7 @@
 #include "worldmodel/tokenizer.h"
 #include "worldmodel/worldmodel.h"
 
-static char model_path[256], pixel_path[256];
+static char model_path[256], pixel_path[256], mg_path[256];
 static lc_frames data; // Breakout-v0, native 64x64 frames of random play
 
 // (runs before the tests: failures exit)
@@ -89,6 +90,7 @@ static double psnr_u8(const uint8_t *a, const uint8_t *b, size_t n) {
 static void write_models(void) {
     snprintf(model_path, sizeof model_path, "/tmp/lucid_tok_%d.lucid", (int)getpid());
     snprintf(pixel_path, sizeof pixel_path, "/tmp/lucid_tokpix_%d.lucid", (int)getpid());
+    snprintf(mg_path, sizeof mg_path, "/tmp/lucid_tokmg_%d.lucid", (int)getpid());
     lc_error err = {0};
     lc_genie_cfg lc = tiny_lam();
     lc_genie *lam = NULL;
@@ -103,6 +105,14 @@ static void write_models(void) {
     if (lc_gtok_new(&g, &tc, lam, &err) || lc_gtok_train(g, &data, X, 0, NULL, NULL, &err) ||
         lc_gtok_save(g, model_path, &err)) {
         fprintf(stderr, "test_tokens: token world: %s\n", err.msg);
+        exit(1);
+    }
+    // the same tokenizer and LAM with MaskGIT dynamics (3 decoding steps; unrolled training
+    // decodes with them)
+    tc.maskgit = 3;
+    if (lc_gtok_reset_dynamics(g, &tc, &err) || lc_gtok_train(g, &data, X, 1, NULL, NULL, &err) ||
+        lc_gtok_save(g, mg_path, &err)) {
+        fprintf(stderr, "test_tokens: MaskGIT token world: %s\n", err.msg);
         exit(1);
     }
     lc_gtok_free(g);
@@ -270,7 +280,114 @@ START_TEST(test_gtok_gradients) {
 }
 END_TEST
 
+typedef struct mg_ctx {
+    dyn_ctx d;
+    int *known;
+} mg_ctx;
+static double mg_loss(void *ctx) {
+    mg_ctx *c = ctx;
+    return lc_gtok_loss_masked(c->d.g, c->d.prev, c->d.cur, c->d.next, c->known, c->d.codes,
+                               c->d.rcls, c->d.ends, c->d.B);
+}
+
+// MaskGIT: every tensor (the next frame's embedding with its [MASK] row among them) through
+// the loss over the masked positions; the loss ignores the known positions' predictions.
+START_TEST(test_maskgit_gradients) {
+    lc_error err = {0};
+    lc_gtok *g = NULL;
+    ck_assert_msg(lc_gtok_load(&g, mg_path, &err) == LC_OK, "%s", err.msg);
+    ck_assert_int_eq(lc_gtok_config(g)->maskgit, 3);
+    const int B = 3, T = lc_gtok_tokens(g), V = lc_tok_config(lc_gtok_tokenizer(g))->codes;
+    const int NR = lc_gtok_lam(g)->n_rvals;
+    mg_ctx c = {{g, malloc(B * T * sizeof(int)), malloc(B * T * sizeof(int)),
+                 malloc(B * T * sizeof(int)), malloc(B * sizeof(int)), malloc(B * sizeof(int)),
+                 malloc(B), B},
+                malloc(B * T * sizeof(int))};
+    lc_rng rng;
+    lc_rng_seed(&rng, 6, 0);
+    for (int i = 0; i < B * T; i++) {
+        c.d.prev[i] = (int)lc_rng_below(&rng, V);
+        c.d.cur[i] = (int)lc_rng_below(&rng, V);
+        c.d.next[i] = (int)lc_rng_below(&rng, V);
+        c.known[i] = lc_rng_below(&rng, 2) ? V : c.d.next[i];
+    }
+    for (int i = 0; i < B; i++) {
+        c.d.codes[i] = (int)lc_rng_below(&rng, 8);
+        c.d.rcls[i] = (int)lc_rng_below(&rng, NR);
+        c.d.ends[i] = (uint8_t)(i & 1);
+    }
+    lc_params *p = lc_gtok_params(g);
+    ck_assert_int_ge(lc_params_find(p, "memb"), 0);
+    int bad = 0;
+    for (int k = 0; k < p->ntensors; k++) bad += lc_test_fd_check(p, k, mg_loss, &c);
+    ck_assert_int_eq(bad, 0);
+    // The output layer's gradient comes from the masked positions only: where every
+    // position is known it is zero, where one is masked it is not.
+    int ob = lc_params_find(p, "out.b");
+    for (int i = 0; i < B * T; i++) c.known[i] = c.d.next[i];
+    mg_loss(&c);
+    ck_assert_float_eq_tol(lc_grad_norm(lc_grad(p, ob), p->t[ob].size), 0.0f, 1e-12f);
+    c.known[T + 5] = V;
+    mg_loss(&c);
+    ck_assert(lc_grad_norm(lc_grad(p, ob), p->t[ob].size) > 0);
+    // A one-pass world has no masked loss.
+    lc_gtok *g1 = NULL;
+    ck_assert_int_eq(lc_gtok_load(&g1, model_path, &err), LC_OK);
+    c.d.g = g1;
+    ck_assert(isnan(mg_loss(&c)));
+    lc_gtok_free(g1);
+    free(c.d.prev), free(c.d.cur), free(c.d.next), free(c.d.codes), free(c.d.rcls),
+        free(c.d.ends), free(c.known);
+    lc_gtok_free(g);
+}
+END_TEST
+
 // ---------------------------------------------------------------- sampling
+
+// n (B, T) is the argmax over V of logits (B, V, T).
+static void assert_argmax(const int *n, const float *lg, int B, int V, int T) {
+    for (int b = 0; b < B; b++)
+        for (int s = 0; s < T; s++) {
+            int best = 0;
+            for (int v = 1; v < V; v++)
+                if (lg[((size_t)b * V + v) * T + s] > lg[((size_t)b * V + best) * T + s]) best = v;
+            ck_assert_int_eq(n[b * T + s], best);
+        }
+}
+
+// Steps at temperature 3 (the tiny models' distributions are wide): same seeds, the same
+// draws and rewards; other seeds, other draws; every draw a token. n1 keeps seed 42's draws.
+static void assert_seeded(const lc_gtok *g, const int *pv, const int *cu, const int *codes,
+                          int B, int *n1, int *n2) {
+    lc_error err = {0};
+    const int T = lc_gtok_tokens(g), V = lc_tok_config(lc_gtok_tokenizer(g))->codes;
+    lc_rng ra[8], rb[8];
+    float r1[8], r2[8];
+    ck_assert_int_le(B, 8);
+    for (int b = 0; b < B; b++) lc_rng_seed(&ra[b], 42, b), lc_rng_seed(&rb[b], 42, b);
+    ck_assert_int_eq(lc_gtok_step(g, pv, cu, codes, B, 3.0f, ra, n1, r1, NULL, &err), LC_OK);
+    ck_assert_int_eq(lc_gtok_step(g, pv, cu, codes, B, 3.0f, rb, n2, r2, NULL, &err), LC_OK);
+    ck_assert_mem_eq(n1, n2, (size_t)B * T * sizeof(int));
+    ck_assert_mem_eq(r1, r2, (size_t)B * sizeof(float));
+    for (int b = 0; b < B; b++) lc_rng_seed(&rb[b], 43, b);
+    ck_assert_int_eq(lc_gtok_step(g, pv, cu, codes, B, 3.0f, rb, n2, r2, NULL, &err), LC_OK);
+    int diff = 0;
+    for (int i = 0; i < B * T; i++) diff += n1[i] != n2[i], ck_assert(n1[i] >= 0 && n1[i] < V);
+    ck_assert_int_gt(diff, 0);
+}
+
+// A 3-step rollout of B contexts is a function of its seed.
+static void assert_rollout_seeded(const lc_gtok *g, const int *pv, const int *cu, int B) {
+    lc_error err = {0};
+    const size_t n = (size_t)B * 3 * 64 * 64 * 3;
+    uint8_t *f1 = malloc(n), *f2 = malloc(n);
+    int rc3[24] = {0, 1, 2, 3, 4, 5, 6, 7, 0, 1, 2, 3, 0, 1, 2, 3, 4, 5, 6, 7, 0, 1, 2, 3};
+    ck_assert_int_le(B, 8);
+    ck_assert_int_eq(lc_gtok_rollout(g, pv, cu, rc3, B, 3, 1.0f, 7, f1, NULL, &err), LC_OK);
+    ck_assert_int_eq(lc_gtok_rollout(g, pv, cu, rc3, B, 3, 1.0f, 7, f2, NULL, &err), LC_OK);
+    ck_assert_mem_eq(f1, f2, n);
+    free(f1), free(f2);
+}
 
 START_TEST(test_sampling) {
     lc_error err = {0};
@@ -286,39 +403,76 @@ START_TEST(test_sampling) {
     // Temperature 0 is the argmax of the logits.
     ck_assert_int_eq(lc_gtok_step(g, pv, cu, codes, B, 0.0f, NULL, n1, r1, e1, &err), LC_OK);
     ck_assert_int_eq(lc_gtok_logits(g, pv, cu, codes, B, lg, &err), LC_OK);
-    for (int b = 0; b < B; b++)
-        for (int s = 0; s < T; s++) {
-            int best = 0;
-            for (int v = 1; v < V; v++)
-                if (lg[((size_t)b * V + v) * T + s] > lg[((size_t)b * V + best) * T + s]) best = v;
-            ck_assert_int_eq(n1[b * T + s], best);
-        }
-    // Same seeds: the same draws; other seeds: other draws (at temperature 3 the tiny
-    // model's distributions are wide).
-    lc_rng ra[4], rb[4];
-    for (int b = 0; b < B; b++) lc_rng_seed(&ra[b], 42, b), lc_rng_seed(&rb[b], 42, b);
-    ck_assert_int_eq(lc_gtok_step(g, pv, cu, codes, B, 3.0f, ra, n1, r1, e1, &err), LC_OK);
-    ck_assert_int_eq(lc_gtok_step(g, pv, cu, codes, B, 3.0f, rb, n2, r2, e2, &err), LC_OK);
-    ck_assert_mem_eq(n1, n2, (size_t)B * T * sizeof(int));
-    ck_assert_mem_eq(r1, r2, sizeof r1);
-    for (int b = 0; b < B; b++) lc_rng_seed(&rb[b], 43, b);
-    ck_assert_int_eq(lc_gtok_step(g, pv, cu, codes, B, 3.0f, rb, n2, r2, e2, &err), LC_OK);
-    int diff = 0;
-    for (int i = 0; i < B * T; i++) diff += n1[i] != n2[i];
-    ck_assert_int_gt(diff, 0);
+    assert_argmax(n1, lg, B, V, T);
+    // Same seeds: the same draws; other seeds: other draws.
+    assert_seeded(g, pv, cu, codes, B, n1, n2);
+    ck_assert_int_eq(lc_gtok_step(g, pv, cu, codes, B, 3.0f, NULL, n1, r1, e1, &err), LC_OK);
     // Every sample is a token; rewards lie within the reward classes' range.
     const lc_genie *l = lc_gtok_lam(g);
     float lo = l->rvals[0], hi = l->rvals[0];
     for (int k = 1; k < l->n_rvals; k++) lo = fminf(lo, l->rvals[k]), hi = fmaxf(hi, l->rvals[k]);
     for (int i = 0; i < B * T; i++) ck_assert(n1[i] >= 0 && n1[i] < V);
     for (int b = 0; b < B; b++) ck_assert(r1[b] >= lo - 1e-5f && r1[b] <= hi + 1e-5f);
-    // A rollout is a function of its seed.
-    uint8_t *f1 = malloc((size_t)B * 3 * 64 * 64 * 3), *f2 = malloc((size_t)B * 3 * 64 * 64 * 3);
-    int rc3[12] = {0, 1, 2, 3, 4, 5, 6, 7, 0, 1, 2, 3};
-    ck_assert_int_eq(lc_gtok_rollout(g, pv, cu, rc3, B, 3, 1.0f, 7, f1, NULL, &err), LC_OK);
-    ck_assert_int_eq(lc_gtok_rollout(g, pv, cu, rc3, B, 3, 1.0f, 7, f2, NULL, &err), LC_OK);
-    ck_assert_mem_eq(f1, f2, (size_t)B * 3 * 64 * 64 * 3);
-    free(f1), free(f2), free(pv), free(cu), free(n1), free(n2), free(lg);
+    assert_rollout_seeded(g, pv, cu, B);
+    free(pv), free(cu), free(n1), free(n2), free(lg);
+    lc_gtok_free(g);
+}
+END_TEST
+
+// MaskGIT decoding: a function of the seed; K = 1 from all masked is one-pass sampling
+// (argmax at temperature 0, the same inverse-CDF draw per position in order otherwise).
+START_TEST(test_maskgit_sampling) {
+    lc_error err = {0};
+    lc_gtok *g = NULL;
+    ck_assert_msg(lc_gtok_load(&g, mg_path, &err) == LC_OK, "%s", err.msg);
+    const int B = 4, T = lc_gtok_tokens(g), V = lc_tok_config(lc_gtok_tokenizer(g))->codes;
+    int *pv = malloc(B * T * sizeof(int)), *cu = malloc(B * T * sizeof(int));
+    int *n1 = malloc(B * T * sizeof(int)), *n2 = malloc(B * T * sizeof(int)), codes[4] = {0, 1, 2, 3};
+    float *lg = malloc((size_t)B * V * T * sizeof(float)), *pr = malloc(V * sizeof(float));
+    lc_rng rng, ra[4], rb[4];
+    lc_rng_seed(&rng, 10, 0);
+    for (int i = 0; i < B * T; i++) pv[i] = (int)lc_rng_below(&rng, V), cu[i] = (int)lc_rng_below(&rng, V);
+    // K = 3: same seeds, same frames; other seeds, others; every draw a token.
+    assert_seeded(g, pv, cu, codes, B, n1, n2);
+    // temperature 0 needs no RNG and repeats itself
+    ck_assert_int_eq(lc_gtok_step(g, pv, cu, codes, B, 0.0f, NULL, n1, NULL, NULL, &err), LC_OK);
+    ck_assert_int_eq(lc_gtok_step(g, pv, cu, codes, B, 0.0f, NULL, n2, NULL, NULL, &err), LC_OK);
+    ck_assert_mem_eq(n1, n2, (size_t)B * T * sizeof(int));
+    // K = 1: one pass over the all-masked logits
+    ck_assert_int_eq(lc_gtok_set_decoding(g, 1, &err), LC_OK);
+    ck_assert_int_eq(lc_gtok_logits(g, pv, cu, codes, B, lg, &err), LC_OK);
+    ck_assert_int_eq(lc_gtok_step(g, pv, cu, codes, B, 0.0f, NULL, n1, NULL, NULL, &err), LC_OK);
+    assert_argmax(n1, lg, B, V, T);
+    const float temp = 3.0f;
+    for (int b = 0; b < B; b++) lc_rng_seed(&ra[b], 7, b), lc_rng_seed(&rb[b], 7, b);
+    ck_assert_int_eq(lc_gtok_step(g, pv, cu, codes, B, temp, ra, n1, NULL, NULL, &err), LC_OK);
+    for (int b = 0; b < B; b++)
+        for (int s = 0; s < T; s++) {
+            const float *l = lg + (size_t)b * V * T;
+            float m = l[s];
+            for (int v = 1; v < V; v++) m = fmaxf(m, l[(size_t)v * T + s]);
+            double z = 0;
+            for (int v = 0; v < V; v++) z += pr[v] = expf((l[(size_t)v * T + s] - m) / temp);
+            double u = lc_rng_double(&rb[b]) * z, acc = 0;
+            int k = V - 1;
+            for (int v = 0; v < V; v++)
+                if (u < (acc += pr[v])) {
+                    k = v;
+                    break;
+                }
+            ck_assert_int_eq(n1[b * T + s], k);
+        }
+    // Decoding steps are 1..64, and only for a MaskGIT world.
+    ck_assert_int_eq(lc_gtok_set_decoding(g, 0, &err), LC_ERR_ARG);
+    ck_assert_int_eq(lc_gtok_set_decoding(g, 65, &err), LC_ERR_ARG);
+    lc_gtok *g1 = NULL;
+    ck_assert_int_eq(lc_gtok_load(&g1, model_path, &err), LC_OK);
+    ck_assert_int_eq(lc_gtok_set_decoding(g1, 4, &err), LC_ERR_STATE);
+    lc_gtok_free(g1);
+    // A rollout of K = 3 is a function of its seed.
+    ck_assert_int_eq(lc_gtok_set_decoding(g, 3, &err), LC_OK);
+    assert_rollout_seeded(g, pv, cu, B);
+    free(pv), free(cu), free(n1), free(n2), free(lg), free(pr);
     lc_gtok_free(g);
 }
 END_TEST
@@ -402,6 +556,63 @@ START_TEST(test_files_refused) {
 }
 END_TEST
 
+// Two dreams of dream:PATH?PARAMS,horizon=4 (2 envs, 3 steps) from seed 11: the same frames.
+static void dream_repeats(const char *path, const char *params) {
+    lc_error err = {0};
+    char name[400];
+    snprintf(name, sizeof name, "dream:%s?%s,horizon=4", path, params);
+    lc_env_opts o = lc_env_opts_default();
+    o.num_envs = 2;
+    uint8_t *runs[2];
+    for (int r = 0; r < 2; r++) {
+        lc_env *env = NULL;
+        ck_assert_msg(lc_env_make(&env, name, &o, &err) == LC_OK, "%s", err.msg);
+        ck_assert_int_eq(lc_env_reset(env, 11, &err), LC_OK);
+        int32_t a[2] = {0, 0};
+        for (int s = 0; s < 3; s++) ck_assert_int_eq(lc_env_step(env, a, &err), LC_OK);
+        runs[r] = malloc(2 * 64 * 64 * 3);
+        memcpy(runs[r], lc_env_get_buf(env)->obs, 2 * 64 * 64 * 3);
+        lc_env_free(env);
+    }
+    ck_assert_mem_eq(runs[0], runs[1], 2 * 64 * 64 * 3);
+    free(runs[0]), free(runs[1]);
+}
+
+// A MaskGIT world's checkpoint: saved and loaded again, the same parameters and steps;
+// a file whose maskgit meta does not fit its tensors, or is out of range, is refused.
+START_TEST(test_maskgit_files) {
+    lc_error err = {0};
+    lc_gtok *g = NULL, *h = NULL;
+    ck_assert_msg(lc_gtok_load(&g, mg_path, &err) == LC_OK, "%s", err.msg);
+    char again[300], bad[300];
+    snprintf(again, sizeof again, "%s.again", mg_path);
+    snprintf(bad, sizeof bad, "%s.bad", mg_path);
+    ck_assert_int_eq(lc_gtok_save(g, again, &err), LC_OK);
+    ck_assert_msg(lc_gtok_load(&h, again, &err) == LC_OK, "%s", err.msg);
+    ck_assert_int_eq(lc_gtok_config(h)->maskgit, 3);
+    ck_assert_int_eq(lc_gtok_params(h)->n, lc_gtok_params(g)->n);
+    ck_assert_mem_eq(lc_gtok_params(h)->params, lc_gtok_params(g)->params,
+                     lc_gtok_params(g)->n * sizeof(float));
+    lc_gtok_free(h), lc_gtok_free(g);
+    struct {
+        const char *from;
+        int64_t maskgit;
+    } cases[] = {{model_path, 3}, {mg_path, 0}, {mg_path, 65}, {mg_path, -1}};
+    for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
+        lc_file *lf = NULL;
+        ck_assert_int_eq(lc_file_read(cases[k].from, &lf, &err), LC_OK);
+        lc_file_set_int(lf, "gtok.cfg.maskgit", cases[k].maskgit);
+        ck_assert_int_eq(lc_file_write(lf, bad, &err), LC_OK);
+        lc_file_free(lf);
+        ck_assert_msg(lc_gtok_load(&g, bad, &err) != LC_OK, "case %zu was accepted", k);
+        ck_assert_ptr_null(g);
+    }
+    // the dream of a MaskGIT world follows its seed
+    dream_repeats(mg_path, "temp=1");
+    unlink(again), unlink(bad);
+}
+END_TEST
+
 START_TEST(test_dream_params) {
     lc_error err = {0};
     char name[320];
@@ -416,22 +627,8 @@ START_TEST(test_dream_params) {
     }
     // temp=0 plays the argmax: two resets with the same seed give the same frames, and so
     // does any temperature (the env's RNGs follow the seed).
-    const char *temps[] = {"temp=0", "temp=1.5,actions=played"};
-    for (int k = 0; k < 2; k++) {
-        snprintf(name, sizeof name, "dream:%s?%s,horizon=4", model_path, temps[k]);
-        uint8_t *runs[2];
-        for (int r = 0; r < 2; r++) {
-            ck_assert_msg(lc_env_make(&env, name, &o, &err) == LC_OK, "%s", err.msg);
-            ck_assert_int_eq(lc_env_reset(env, 11, &err), LC_OK);
-            int32_t a[2] = {0, 0};
-            for (int s = 0; s < 3; s++) ck_assert_int_eq(lc_env_step(env, a, &err), LC_OK);
-            runs[r] = malloc(2 * 64 * 64 * 3);
-            memcpy(runs[r], lc_env_get_buf(env)->obs, 2 * 64 * 64 * 3);
-            lc_env_free(env);
-        }
-        ck_assert_mem_eq(runs[0], runs[1], 2 * 64 * 64 * 3);
-        free(runs[0]), free(runs[1]);
-    }
+    dream_repeats(model_path, "temp=0");
+    dream_repeats(model_path, "temp=1.5,actions=played");
 }
 END_TEST
 
@@ -445,10 +642,13 @@ static Suite *tokens_suite(void) {
     tc = tcase_create("gradients");
     tcase_add_test(tc, test_tok_gradients);
     tcase_add_test(tc, test_gtok_gradients);
+    tcase_add_test(tc, test_maskgit_gradients);
     tcase_set_timeout(tc, 120);
     suite_add_tcase(s, tc);
     tc = tcase_create("dream");
     tcase_add_test(tc, test_sampling);
+    tcase_add_test(tc, test_maskgit_sampling);
+    tcase_add_test(tc, test_maskgit_files);
     tcase_add_test(tc, test_files_refused);
     tcase_add_test(tc, test_dream_params);
     tcase_set_timeout(tc, 120);
@@ -473,6 +673,7 @@ int main(void) {
     srunner_free(sr);
     unlink(model_path);
     unlink(pixel_path);
+    unlink(mg_path);
     lc_frames_free(&data);
     return failures ? 1 : 0;
 }

@@ -1,6 +1,7 @@
 // worldmodel/genie_tokens.c: the token design of the Genie-style world (genie_tokens.h):
-// the dynamics and heads over tokens (forward, backward, sampling), training, rollouts.
-// Leaves out: the checkpoint and the env (genie_tokens_io.c), MaskGIT's iterative decoding.
+// the dynamics and heads over tokens (forward, backward, sampling), training, rollouts,
+// and MaskGIT's masked training and iterative decoding. Leaves out: the checkpoint and the
+// env (genie_tokens_io.c).
 //
 // B = batch, G = grid side, T = G G, V = token codes, De = embedding, HC = hidden,
 // K = latent actions, NR = reward classes, Dh/HH = the heads' embedding and channels.
@@ -31,9 +32,9 @@ int lc_gtok_check_cfg(const lc_gtok_cfg *c, lc_error *err) {
     if (!(c->lr > 0 && c->lr < 1) || !(c->corrupt >= 0 && c->corrupt < 1) ||
         !(c->temperature >= 0 && c->temperature <= 100) ||
         !(c->changed_weight >= 0.01f && c->changed_weight <= 1000) || c->unroll < 0 ||
-        c->unroll > 64)
-        return lc_fail(err, LC_ERR_ARG, "genie tokens: lr, corrupt, temperature, changed_weight "
-                       "or unroll out of range");
+        c->unroll > 64 || c->maskgit < 0 || c->maskgit > 64)
+        return lc_fail(err, LC_ERR_ARG, "genie tokens: lr, corrupt, temperature, changed_weight, "
+                       "unroll or maskgit out of range");
     return LC_OK;
 }
 
@@ -73,7 +74,9 @@ int lc_gtok_build(lc_gtok *g, lc_error *err) {
     int se[2] = {V, De}, so[4] = {V, HC, 1, 1}, sh[2] = {V, Dh}, shc[4] = {HH, 2 * Dh, 3, 3};
     int NH = g->NR + 1, shl[2] = {NH, 2 * HH};
     g->emb = lc_params_add(&g->p, "emb", 2, se);
-    lc_genie_cnet_define(&g->net, &g->p, "net", 2 * De, HC, HC, g->G, g->K);
+    int sm[2] = {V + 1, De}, ng = c->maskgit > 0 ? 3 : 2; // MaskGIT: + the next frame's tokens
+    g->memb = c->maskgit > 0 ? lc_params_add(&g->p, "memb", 2, sm) : -1;
+    lc_genie_cnet_define(&g->net, &g->p, "net", ng * De, HC, HC, g->G, g->K);
     g->ow = lc_params_add(&g->p, "out.w", 4, so);
     g->ob = lc_params_add(&g->p, "out.b", 1, &V);
     g->hemb = lc_params_add(&g->p, "head.emb", 2, sh);
@@ -89,6 +92,8 @@ static void init_params(lc_gtok *g) {
     lc_rng_seed(&rng, g->cfg.seed, 0x9e70);
     const lc_gtok_cfg *c = &g->cfg;
     lc_init_normal(lc_param(&g->p, g->emb), (size_t)g->V * c->emb, 1.0f, &rng);
+    if (g->memb >= 0)
+        lc_init_normal(lc_param(&g->p, g->memb), (size_t)(g->V + 1) * c->emb, 1.0f, &rng);
     lc_genie_cnet_init(&g->net, &g->p, 1.0f, &rng);
     lc_init_xavier_uniform(lc_param(&g->p, g->ow), c->hidden, g->V, (size_t)g->V * c->hidden,
                            &rng);
@@ -148,10 +153,21 @@ int lc_gtok_set_training(lc_gtok *g, int steps, float lr, int unroll, lc_error *
     return LC_OK;
 }
 
+int lc_gtok_set_decoding(lc_gtok *g, int steps, lc_error *err) {
+    if (g->cfg.maskgit <= 0)
+        return lc_fail(err, LC_ERR_STATE, "genie tokens: a one-pass world has no MaskGIT "
+                       "decoding (train it with maskgit > 0)");
+    if (steps < 1 || steps > 64)
+        return lc_fail(err, LC_ERR_ARG, "genie tokens: %d MaskGIT steps (1..64)", steps);
+    g->cfg.maskgit = steps;
+    return LC_OK;
+}
+
 // ---------------------------------------------------------------- passes
 
 void lc_gtok_buf_free(gtok_buf *b) {
-    float *ps[] = {b->pr, b->in,  b->cond, b->acts, b->col,  b->r3,  b->logits, b->hin,  b->hh,
+    free(b->known), free(b->draw), free(b->order);
+    float *ps[] = {b->conf, b->pr, b->in,  b->cond, b->acts, b->col,  b->r3,  b->logits, b->hin,  b->hh,
                    b->pool, b->hl,  b->dlog, b->dr3,  b->dout, b->din,   b->work, b->dhl,
                    b->dpool, b->dhh, b->dhhp, b->dhin};
     for (size_t i = 0; i < sizeof ps / sizeof ps[0]; i++) free(ps[i]);
@@ -169,7 +185,8 @@ int lc_gtok_buf_init(gtok_buf *b, const lc_gtok *g, int B, int train, lc_error *
     if (c2 > col) col = c2;
     c2 = lc_conv2d_col_size((int)HC, g->G, g->G, 1, 1, 0);
     if (c2 > col) col = c2;
-    b->in = malloc(n * 2 * De * T * sizeof(float));
+    const size_t ng = g->cfg.maskgit > 0 ? 3 : 2;
+    b->in = malloc(n * ng * De * T * sizeof(float));
     b->cond = malloc(n * g->K * sizeof(float));
     b->acts = malloc(lc_genie_cnet_act_size(&g->net, B) * sizeof(float));
     b->col = malloc(col * sizeof(float));
@@ -181,13 +198,20 @@ int lc_gtok_buf_init(gtok_buf *b, const lc_gtok *g, int B, int train, lc_error *
     b->am = malloc(n * HH * sizeof(int));
     b->hl = malloc(n * NH * sizeof(float));
     b->pr = malloc(V * sizeof(float));
-    int ok = b->pr && b->in && b->cond && b->acts && b->col && b->r3 && b->logits && b->hin && b->hh &&
+    if (g->cfg.maskgit > 0) {
+        b->known = malloc(n * T * sizeof(int));
+        b->draw = malloc(n * T * sizeof(int));
+        b->order = malloc(T * sizeof(gtok_rank));
+        b->conf = malloc(n * T * sizeof(float));
+    }
+    int ok = (g->cfg.maskgit == 0 || (b->known && b->draw && b->order && b->conf)) && b->pr &&
+             b->in && b->cond && b->acts && b->col && b->r3 && b->logits && b->hin && b->hh &&
              b->pool && b->am && b->hl;
     if (train) {
         b->dlog = malloc(n * V * T * sizeof(float));
         b->dr3 = malloc(n * HC * T * sizeof(float));
         b->dout = malloc(n * HC * T * sizeof(float));
-        b->din = malloc(n * 2 * De * T * sizeof(float));
+        b->din = malloc(n * ng * De * T * sizeof(float));
         b->work = malloc(lc_genie_cnet_work_size(&g->net, B) * sizeof(float));
         b->dhl = malloc(n * NH * sizeof(float));
         b->dpool = malloc(n * 2 * HH * sizeof(float));
@@ -204,38 +228,49 @@ int lc_gtok_buf_init(gtok_buf *b, const lc_gtok *g, int B, int train, lc_error *
     return LC_OK;
 }
 
-// Embeds two token grids a, b (B, T) with table (V, E) into out (B, 2E, T).
-static void embed_pair(float *out, const int *a, const int *c, const float *table, int B, int T,
-                       int E) {
-    for (int i = 0; i < B; i++)
-        for (int h = 0; h < 2; h++) {
-            const int *tk = (h ? c : a) + (size_t)i * T;
-            float *o = out + ((size_t)i * 2 + h) * E * T;
-            for (int s = 0; s < T; s++) {
-                const float *e = table + (size_t)tk[s] * E;
-                for (int d = 0; d < E; d++) o[(size_t)d * T + s] = e[d];
-            }
+// Embeds a token grid tk (B, T) with table (rows, E) into channel group h of out
+// (B, NG E, T); tk NULL: every position is row fill.
+static void embed_group(float *out, const int *tk, int fill, const float *table, int B, int T,
+                        int E, int NG, int h) {
+    for (int i = 0; i < B; i++) {
+        float *o = out + ((size_t)i * NG + h) * E * T;
+        for (int s = 0; s < T; s++) {
+            const float *e = table + (size_t)(tk ? tk[(size_t)i * T + s] : fill) * E;
+            for (int d = 0; d < E; d++) o[(size_t)d * T + s] = e[d];
         }
+    }
+}
+
+static void embed_group_backward(float *dtable, const float *dout, const int *tk, int fill,
+                                 int B, int T, int E, int NG, int h) {
+    for (int i = 0; i < B; i++) {
+        const float *d = dout + ((size_t)i * NG + h) * E * T;
+        for (int s = 0; s < T; s++) {
+            float *e = dtable + (size_t)(tk ? tk[(size_t)i * T + s] : fill) * E;
+            for (int q = 0; q < E; q++) e[q] += d[(size_t)q * T + s];
+        }
+    }
+}
+
+// Embeds two token grids a, c (B, T) with table (V, E) into out (B, NG E, T), groups 0, 1.
+static void embed_pair(float *out, const int *a, const int *c, const float *table, int B, int T,
+                       int E, int NG) {
+    embed_group(out, a, 0, table, B, T, E, NG, 0);
+    embed_group(out, c, 0, table, B, T, E, NG, 1);
 }
 
 static void embed_pair_backward(float *dtable, const float *dout, const int *a, const int *c,
-                                int B, int T, int E) {
-    for (int i = 0; i < B; i++)
-        for (int h = 0; h < 2; h++) {
-            const int *tk = (h ? c : a) + (size_t)i * T;
-            const float *d = dout + ((size_t)i * 2 + h) * E * T;
-            for (int s = 0; s < T; s++) {
-                float *e = dtable + (size_t)tk[s] * E;
-                for (int q = 0; q < E; q++) e[q] += d[(size_t)q * T + s];
-            }
-        }
+                                int B, int T, int E, int NG) {
+    embed_group_backward(dtable, dout, a, 0, B, T, E, NG, 0);
+    embed_group_backward(dtable, dout, c, 0, B, T, E, NG, 1);
 }
 
 // Dynamics forward: logits (B, V, T) into b->logits.
 void lc_gtok_dyn_forward(const lc_gtok *g, gtok_buf *b, const int *prev, const int *cur,
-                         const int *codes) {
-    const int B = b->B, T = g->T, HC = g->cfg.hidden;
-    embed_pair(b->in, prev, cur, lc_param(&g->p, g->emb), B, T, g->cfg.emb);
+                         const int *known, const int *codes) {
+    const int B = b->B, T = g->T, HC = g->cfg.hidden, NG = g->memb >= 0 ? 3 : 2;
+    embed_pair(b->in, prev, cur, lc_param(&g->p, g->emb), B, T, g->cfg.emb, NG);
+    if (NG == 3) embed_group(b->in, known, g->V, lc_param(&g->p, g->memb), B, T, g->cfg.emb, 3, 2);
     memset(b->cond, 0, (size_t)B * g->K * sizeof(float));
     for (int i = 0; i < B; i++) b->cond[(size_t)i * g->K + g->lam->code_alias[codes[i]]] = 1.0f;
     const float *o = lc_genie_cnet_forward(&g->net, &g->p, b->acts, b->col, b->in, b->cond, B);
@@ -247,7 +282,7 @@ void lc_gtok_dyn_forward(const lc_gtok *g, gtok_buf *b, const int *prev, const i
 // Heads forward from (cur, next) tokens: logits (B, NR + 1) into b->hl.
 void lc_gtok_head_forward(const lc_gtok *g, gtok_buf *b, const int *cur, const int *next) {
     const int B = b->B, T = g->T, Dh = g->cfg.head_emb, HH = g->cfg.head_hidden;
-    embed_pair(b->hin, cur, next, lc_param(&g->p, g->hemb), B, T, Dh);
+    embed_pair(b->hin, cur, next, lc_param(&g->p, g->hemb), B, T, Dh, 2);
     lc_conv2d_forward(b->hh, b->col, b->hin, lc_param(&g->p, g->hcw), lc_param(&g->p, g->hcb), B,
                       2 * Dh, g->G, g->G, HH, 3, 1, 1);
     lc_relu_forward(b->hh, b->hh, (size_t)B * HH * T);
@@ -258,22 +293,26 @@ void lc_gtok_head_forward(const lc_gtok *g, gtok_buf *b, const int *cur, const i
 
 // Forward and backward of the whole loss; grads accumulate. Returns the loss.
 double lc_gtok_fwd_bwd(lc_gtok *g, gtok_buf *b, const int *prev, const int *cur,
-                       const int *next, const int *codes, const int *rcls, const uint8_t *ends,
-                       const int *hcur) {
+                       const int *next, const int *known, const int *codes, const int *rcls,
+                       const uint8_t *ends, const int *hcur) {
     const int B = b->B, T = g->T, V = g->V, HC = g->cfg.hidden, De = g->cfg.emb,
-              Dh = g->cfg.head_emb, HH = g->cfg.head_hidden, NR = g->NR, NH = NR + 1;
+              Dh = g->cfg.head_emb, HH = g->cfg.head_hidden, NR = g->NR, NH = NR + 1,
+              NG = g->memb >= 0 ? 3 : 2;
     lc_params *p = &g->p;
-    lc_gtok_dyn_forward(g, b, prev, cur, codes);
-    // cross-entropy per position over V (logits at stride T)
+    if (NG == 2) known = NULL;
+    lc_gtok_dyn_forward(g, b, prev, cur, known, codes);
+    // cross-entropy per position over V (logits at stride T); MaskGIT: masked positions only
     double lx = 0, wsum = 0;
     const float cw = g->cfg.changed_weight;
-    for (int q = 0; q < B * T; q++) wsum += cur[q] != next[q] ? cw : 1.0f;
+#define GTOK_W(q) (known && known[q] != V ? 0.0f : cur[q] != next[q] ? cw : 1.0f)
+    for (int q = 0; q < B * T; q++) wsum += GTOK_W(q);
+    if (wsum <= 0) wsum = 1; // nothing masked: no token loss
     for (int i = 0; i < B; i++) {
         const float *lg = b->logits + (size_t)i * V * T;
         float *dl = b->dlog + (size_t)i * V * T;
         for (int s = 0; s < T; s++) {
             const size_t q = (size_t)i * T + s;
-            const float wq = cur[q] != next[q] ? cw : 1.0f, sc = (float)(wq / wsum);
+            const float wq = GTOK_W(q), sc = (float)(wq / wsum);
             float m = lg[s];
             for (int v = 1; v < V; v++) m = fmaxf(m, lg[(size_t)v * T + s]);
             double z = 0;
@@ -294,7 +333,9 @@ double lc_gtok_fwd_bwd(lc_gtok *g, gtok_buf *b, const int *prev, const int *cur,
     lc_relu_backward(b->dout, b->dr3, b->r3, nh);
     lc_genie_cnet_backward(&g->net, p, b->work, b->col, b->acts, b->in, b->cond, b->dout, NULL,
                            b->din, NULL, B);
-    embed_pair_backward(lc_grad(p, g->emb), b->din, prev, cur, B, T, De);
+    embed_pair_backward(lc_grad(p, g->emb), b->din, prev, cur, B, T, De, NG);
+    if (NG == 3) embed_group_backward(lc_grad(p, g->memb), b->din, known, V, B, T, De, 3, 2);
+#undef GTOK_W
     // heads on the real (cur, next)
     if (!hcur) hcur = cur;
     lc_gtok_head_forward(g, b, hcur, next);
@@ -325,32 +366,54 @@ double lc_gtok_fwd_bwd(lc_gtok *g, gtok_buf *b, const int *prev, const int *cur,
     memset(b->dhin, 0, (size_t)B * 2 * Dh * T * sizeof(float));
     lc_conv2d_backward(b->dhin, lc_grad(p, g->hcw), lc_grad(p, g->hcb), b->col, b->dhhp, b->hin,
                        lc_param(p, g->hcw), B, 2 * Dh, g->G, g->G, HH, 3, 1, 1);
-    embed_pair_backward(lc_grad(p, g->hemb), b->dhin, hcur, next, B, T, Dh);
+    embed_pair_backward(lc_grad(p, g->hemb), b->dhin, hcur, next, B, T, Dh, 2);
     return lx + lr + le;
 }
 
-double lc_gtok_loss(lc_gtok *g, const int *prev, const int *cur, const int *next,
-                    const int *codes, const int *rcls, const uint8_t *ends, int B) {
+// The loss of a batch with gradients (known: see lc_gtok_fwd_bwd); NAN without memory.
+static double batch_loss(lc_gtok *g, const int *prev, const int *cur, const int *next,
+                         const int *known, const int *codes, const int *rcls,
+                         const uint8_t *ends, int B) {
     gtok_buf b;
     if (lc_gtok_buf_init(&b, g, B, 1, NULL)) return NAN;
     lc_params_zero_grad(&g->p);
-    double l = lc_gtok_fwd_bwd(g, &b, prev, cur, next, codes, rcls, ends, NULL);
+    double l = lc_gtok_fwd_bwd(g, &b, prev, cur, next, known, codes, rcls, ends, NULL);
     lc_gtok_buf_free(&b);
     return l;
 }
 
-// Samples tokens (B, T) from b->logits at temperature temp with rngs[i] (argmax at 0).
+double lc_gtok_loss(lc_gtok *g, const int *prev, const int *cur, const int *next,
+                    const int *codes, const int *rcls, const uint8_t *ends, int B) {
+    return batch_loss(g, prev, cur, next, NULL, codes, rcls, ends, B);
+}
+
+double lc_gtok_loss_masked(lc_gtok *g, const int *prev, const int *cur, const int *next,
+                           const int *known, const int *codes, const int *rcls,
+                           const uint8_t *ends, int B) {
+    if (g->cfg.maskgit <= 0) return NAN;
+    return batch_loss(g, prev, cur, next, known, codes, rcls, ends, B);
+}
+
+// Samples tokens (B, T) from b->logits at temperature temp with rngs[i] (argmax at 0), in
+// position order. known (may be NULL): only where known is V (masked), with conf (B, T) the
+// log-probability of each draw under the model (temperature 1).
 static void sample_tokens(const lc_gtok *g, const gtok_buf *b, float temp, lc_rng *rngs,
-                          int *next) {
+                          int *next, const int *known, float *conf) {
     const int B = b->B, T = g->T, V = g->V;
     float *pr = b->pr;
     for (int i = 0; i < B; i++) {
         const float *lg = b->logits + (size_t)i * V * T;
         for (int s = 0; s < T; s++) {
+            if (known && known[(size_t)i * T + s] != V) continue;
             int best = 0;
             float m = lg[s];
             for (int v = 1; v < V; v++)
                 if (lg[(size_t)v * T + s] > m) m = lg[(size_t)v * T + s], best = v;
+            if (conf) {
+                double z1 = 0;
+                for (int v = 0; v < V; v++) z1 += exp((double)lg[(size_t)v * T + s] - m);
+                conf[(size_t)i * T + s] = (float)-log(z1); // made the draw's below
+            }
             if (temp <= 0.0f || !rngs) {
                 next[(size_t)i * T + s] = best;
                 continue;
@@ -367,8 +430,41 @@ static void sample_tokens(const lc_gtok *g, const gtok_buf *b, float temp, lc_rn
                 }
             }
             next[(size_t)i * T + s] = k;
+            if (conf) conf[(size_t)i * T + s] += lg[(size_t)k * T + s] - m;
         }
     }
+}
+
+// Most confident first, ties to the lower position (deterministic).
+static int by_conf(const void *a, const void *b) {
+    const gtok_rank *x = a, *y = b;
+    if (x->c != y->c) return x->c > y->c ? -1 : 1;
+    return x->s - y->s;
+}
+
+// MaskGIT decoding of next (B, T) from all masked over cfg.maskgit steps (genie_tokens.h).
+static void maskgit_decode(const lc_gtok *g, gtok_buf *b, const int *prev, const int *cur,
+                           const int *codes, float temp, lc_rng *rngs, int *next) {
+    const int B = b->B, T = g->T, V = g->V, K = g->cfg.maskgit;
+    int *known = b->known, *draw = b->draw;
+    gtok_rank *order = b->order;
+    for (size_t q = 0; q < (size_t)B * T; q++) known[q] = V;
+    int masked = T;
+    for (int k = 0; k < K && masked > 0; k++) {
+        lc_gtok_dyn_forward(g, b, prev, cur, known, codes);
+        sample_tokens(g, b, temp, rngs, draw, known, b->conf);
+        int keep = k == K - 1 ? 0 : (int)floor(T * cos(M_PI / 2 * (k + 1) / K));
+        if (keep >= masked) keep = masked - 1; // commit at least one per step
+        for (int i = 0; i < B; i++) {
+            int *kn = known + (size_t)i * T, n = 0;
+            for (int s = 0; s < T; s++)
+                if (kn[s] == V) order[n++] = (gtok_rank){b->conf[(size_t)i * T + s], s};
+            qsort(order, (size_t)n, sizeof *order, by_conf);
+            for (int j = 0; j < n - keep; j++) kn[order[j].s] = draw[(size_t)i * T + order[j].s];
+        }
+        masked = keep;
+    }
+    memcpy(next, known, (size_t)B * T * sizeof(int));
 }
 
 // Expected rewards and end logits from b->hl.
@@ -404,8 +500,13 @@ int lc_gtok_step(const lc_gtok *g, const int *prev, const int *cur, const int *c
     for (int i0 = 0; i0 < B; i0 += cap) {
         b.B = B - i0 < cap ? B - i0 : cap;
         size_t o = (size_t)i0 * T;
-        lc_gtok_dyn_forward(g, &b, prev + o, cur + o, codes + i0);
-        sample_tokens(g, &b, temp, rngs ? rngs + i0 : NULL, next + o);
+        if (g->cfg.maskgit > 0) {
+            maskgit_decode(g, &b, prev + o, cur + o, codes + i0, temp, rngs ? rngs + i0 : NULL,
+                           next + o);
+        } else {
+            lc_gtok_dyn_forward(g, &b, prev + o, cur + o, NULL, codes + i0);
+            sample_tokens(g, &b, temp, rngs ? rngs + i0 : NULL, next + o, NULL, NULL);
+        }
         if (rewards || end_logits) {
             lc_gtok_head_forward(g, &b, cur + o, next + o);
             read_heads(g, &b, rewards ? rewards + i0 : NULL, end_logits ? end_logits + i0 : NULL);
@@ -420,7 +521,7 @@ int lc_gtok_logits(const lc_gtok *g, const int *prev, const int *cur, const int 
     gtok_buf b;
     int rc = lc_gtok_buf_init(&b, g, B, 0, err);
     if (rc) return rc;
-    lc_gtok_dyn_forward(g, &b, prev, cur, codes);
+    lc_gtok_dyn_forward(g, &b, prev, cur, NULL, codes);
     memcpy(logits, b.logits, (size_t)B * g->V * g->T * sizeof(float));
     lc_gtok_buf_free(&b);
     return LC_OK;
@@ -466,6 +567,24 @@ static int tok_progress(void *ctx, int step, double loss) {
     void **c = ctx;
     lc_genie_progress cb = (lc_genie_progress)(uintptr_t)c[0];
     return cb ? cb(c[1], 0, step, loss) : 0;
+}
+
+// MaskGIT's training input: known (B, T) = next with a fraction cos(pi/2 u), u ~ U[0, 1),
+// of each sample's positions (at least one) set to V ([MASK]).
+static void mask_batch(lc_rng *rng, const int *next, int *known, int *perm, int B, int T,
+                       int V) {
+    memcpy(known, next, (size_t)B * T * sizeof(int));
+    for (int i = 0; i < B; i++) {
+        int nm = (int)ceil(T * cos(M_PI / 2 * lc_rng_double(rng)));
+        if (nm < 1) nm = 1;
+        if (nm > T) nm = T;
+        for (int s = 0; s < T; s++) perm[s] = s;
+        for (int j = 0; j < nm; j++) { // partial Fisher-Yates: nm distinct positions
+            int r = j + (int)lc_rng_below(rng, (uint32_t)(T - j)), t = perm[j];
+            perm[j] = perm[r], perm[r] = t;
+            known[(size_t)i * T + perm[j]] = V;
+        }
+    }
 }
 
 int lc_gtok_train(lc_gtok *g, const lc_frames *fr, const float *X, int skip_tok,
@@ -535,6 +654,12 @@ int lc_gtok_train(lc_gtok *g, const lc_frames *fr, const float *X, int skip_tok,
     int *code_at = NULL, *hc = NULL, *ucode = NULL, *un = NULL;
     size_t *bt = NULL;
     lc_rng *urng = NULL;
+    int *bk = NULL, *perm = NULL; // MaskGIT: the next frame's known tokens, a permutation
+    if (!rc && g->cfg.maskgit > 0) {
+        bk = malloc((size_t)B * T * sizeof(int));
+        perm = malloc((size_t)T * sizeof(int));
+        if (!bk || !perm) rc = lc_fail(err, LC_ERR_NOMEM, "genie tokens: out of memory");
+    }
     if (!rc && g->cfg.unroll > 0) {
         code_at = malloc(N * sizeof(int));
         hc = malloc((size_t)B * T * sizeof(int));
@@ -590,7 +715,8 @@ int lc_gtok_train(lc_gtok *g, const lc_frames *fr, const float *X, int skip_tok,
                 if (lc_rng_float(&rng) < g->cfg.corrupt)
                     bp[q] = (int)lc_rng_below(&rng, (uint32_t)g->V);
         lc_params_zero_grad(&g->p);
-        loss = lc_gtok_fwd_bwd(g, &b, bp, bcu, bn, bc, br, be, hc);
+        if (bk) mask_batch(&rng, bn, bk, perm, B, T, g->V);
+        loss = lc_gtok_fwd_bwd(g, &b, bp, bcu, bn, bk, bc, br, be, hc);
         if (!isfinite(loss)) {
             rc = lc_fail(err, LC_ERR_NAN, "genie tokens: loss is not finite at step %d", s);
             break;
@@ -604,6 +730,7 @@ int lc_gtok_train(lc_gtok *g, const lc_frames *fr, const float *X, int skip_tok,
     lam->train_frames = (int64_t)train_end;
     g->peak_mb = lc_genie_peak_rss_mb();
     lc_gtok_buf_free(&b);
+    free(bk), free(perm);
     free(code_at), free(hc), free(un), free(ucode), free(bt), free(urng), free(bj);
     free(toks), free(idx), free(codes), free(bp), free(bcu), free(bn), free(bc), free(br),
         free(be);

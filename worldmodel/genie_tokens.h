@@ -2,8 +2,8 @@
 // "genie_tokens"): a VQ frame tokenizer (worldmodel/tokenizer.h), the latent action model
 // of worldmodel/genie.h, and dynamics that give a distribution over the next frame's tokens,
 // sampled at play time, with reward and episode end read from the generated tokens.
-// Leaves out: MaskGIT's iterative decoding and a spatiotemporal transformer (the dynamics
-// is convolutional and samples every token of a frame in one parallel pass).
+// Leaves out: a spatiotemporal transformer (the dynamics is convolutional; MaskGIT's
+// iterative decoding is an option, maskgit > 0, else every token is sampled in one pass).
 //
 // Letters: B = batch, G = token grid side, T = G G tokens per frame, V = tokenizer codes,
 // De = token embedding, HC = hidden channels, K = latent actions, NR = reward classes.
@@ -19,6 +19,14 @@
 //   for a head to be paid by.
 // Sampling: token logits / temperature, one draw per position from the env's own RNG
 //   (temperature 0: argmax), so a seed fixes a dream.
+// MaskGIT (maskgit = K > 0): the next frame's known tokens enter the conv stack as a third
+//   embedded input (a table (V + 1, De) whose row V is the learned [MASK]); training masks
+//   a fraction cos(pi/2 u), u ~ U[0, 1), of each sample's positions (at least one) and takes
+//   the loss on the masked ones. Play starts all masked; at step k = 0..K-1 every masked
+//   position is sampled as above, the most confident draws (their probability under the
+//   model, ties to the lower position) are committed so that floor(T cos(pi/2 (k+1)/K))
+//   stay masked, and the rest are predicted again given them. K = 1 is one-pass sampling
+//   from an all-masked input.
 #ifndef LC_WORLDMODEL_GENIE_TOKENS_H
 #define LC_WORLDMODEL_GENIE_TOKENS_H
 
@@ -54,6 +62,7 @@ typedef struct lc_gtok_cfg {
     int unroll;        // half the dynamics batches predict from the model's own sampled tokens,
                        // 1..unroll steps after the last real pair (forward only; the targets
                        // stay real): errors compound in long dreams otherwise (0 = off)
+    int maskgit;       // MaskGIT decoding steps K (0 = one pass, no next-frame input)
     uint64_t seed;     // 1
 } lc_gtok_cfg;
 
@@ -85,6 +94,10 @@ int lc_gtok_reset_dynamics(lc_gtok *g, const lc_gtok_cfg *cfg, lc_error *err);
 // keeping its parameters (to train a loaded world further; Adam's moments start afresh).
 int lc_gtok_set_training(lc_gtok *g, int steps, float lr, int unroll, lc_error *err);
 
+// Sets a MaskGIT world's decoding steps (1..64) for play, keeping its parameters; a
+// one-pass world (maskgit 0) refuses (LC_ERR_STATE): it has no next-frame input.
+int lc_gtok_set_decoding(lc_gtok *g, int steps, lc_error *err);
+
 // Training: the tokenizer on the training frames (skip_tok: keep it as it is), then the
 // LAM's codes of the training transitions (its aliases are set from them), then the
 // dynamics and heads. X: the frames prepared for the LAM (lc_genie_prep_all of the LAM).
@@ -97,6 +110,12 @@ int lc_gtok_train(lc_gtok *g, const lc_frames *fr, const float *X, int skip_tok,
 // rcls (B) in [0, NR), ends (B) 0/1. No corruption.
 double lc_gtok_loss(lc_gtok *g, const int *prev, const int *cur, const int *next,
                     const int *codes, const int *rcls, const uint8_t *ends, int B);
+// The same with MaskGIT's next-frame input: known (B, T) the next frame's tokens where
+// known, V ([MASK]) elsewhere; the token loss is over the masked positions only (known
+// NULL: all masked). Only for maskgit > 0 worlds (NAN otherwise).
+double lc_gtok_loss_masked(lc_gtok *g, const int *prev, const int *cur, const int *next,
+                           const int *known, const int *codes, const int *rcls,
+                           const uint8_t *ends, int B);
 
 // One dream step for B contexts: next tokens (B, T) sampled from the dynamics at
 // temperature temp (0: argmax) with rngs[b] (may be NULL when temp is 0), codes played as
@@ -105,11 +124,12 @@ double lc_gtok_loss(lc_gtok *g, const int *prev, const int *cur, const int *next
 int lc_gtok_step(const lc_gtok *g, const int *prev, const int *cur, const int *codes, int B,
                  float temp, lc_rng *rngs, int *next, float *rewards, float *end_logits,
                  lc_error *err);
-// Next-token logits (B, V, T) of the dynamics (for tests and evaluation).
+// Next-token logits (B, V, T) of the dynamics (for tests and evaluation); a MaskGIT world's
+// from an all-masked next frame.
 int lc_gtok_logits(const lc_gtok *g, const int *prev, const int *cur, const int *codes, int B,
                    float *logits, lc_error *err);
 
-// Checkpoint (kind "genie_tokens"): meta gtok.cfg.*, lam.cfg.*, tok.cfg.*, the game and
+// Checkpoint (kind "genie_tokens"): meta gtok.cfg.* (gtok.cfg.maskgit absent: 0), lam.cfg.*, tok.cfg.*, the game and
 // training record; tensors exactly: lam.* (the LAM's encoder, codebook and decoder), tok.*,
 // tdyn.*, starts (S, 2, T) i32, reward_values (NR) f32, code_alias (K) i32. Anything else
 // in the file, a missing or misshapen tensor, or a bad value is refused.

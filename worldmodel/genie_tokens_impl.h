@@ -13,16 +13,25 @@ struct lc_gtok {
     int G, T, V, K, NR;
     lc_params p; // dynamics and heads
     lc_genie_cnet net;
-    int emb, ow, ob, hemb, hcw, hcb, hlw, hlb;
+    int emb, memb, ow, ob, hemb, hcw, hcb, hlw, hlb;
     size_t n_starts;
     int32_t *starts; // (S, 2, T) token contexts
     double dyn_s, dyn_loss, peak_mb;
 };
 
+// A masked position and the confidence of its draw (MaskGIT decoding).
+typedef struct gtok_rank {
+    float c;
+    int s;
+} gtok_rank;
+
 // Activations of a batch (train: with gradients).
 typedef struct gtok_buf {
     int B;
     float *pr; // (V) sampling scratch
+    int *known, *draw; // (B, T) MaskGIT decoding scratch
+    float *conf;       // (B, T)
+    gtok_rank *order;  // (T)
     float *in, *cond, *acts, *col, *r3, *logits, *hin, *hh, *pool, *hl;
     int *am;
     float *dlog, *dr3, *dout, *din, *work, *dhl, *dpool, *dhh, *dhhp, *dhin;
@@ -32,12 +41,15 @@ int lc_gtok_check_cfg(const lc_gtok_cfg *c, lc_error *err);
 int lc_gtok_build(lc_gtok *g, lc_error *err);
 int lc_gtok_buf_init(gtok_buf *b, const lc_gtok *g, int B, int train, lc_error *err);
 void lc_gtok_buf_free(gtok_buf *b);
+// known: MaskGIT's next-frame tokens (B, T), V where masked (NULL: all masked); ignored
+// when maskgit is 0.
 void lc_gtok_dyn_forward(const lc_gtok *g, gtok_buf *b, const int *prev, const int *cur,
-                         const int *codes);
+                         const int *known, const int *codes);
 void lc_gtok_head_forward(const lc_gtok *g, gtok_buf *b, const int *cur, const int *next);
 // hcur: the heads' current tokens (NULL: cur).
+// known as in lc_gtok_dyn_forward; with maskgit the token loss covers the masked positions.
 double lc_gtok_fwd_bwd(lc_gtok *g, gtok_buf *b, const int *prev, const int *cur,
-                       const int *next, const int *codes, const int *rcls, const uint8_t *ends,
-                       const int *hcur);
+                       const int *next, const int *known, const int *codes, const int *rcls,
+                       const uint8_t *ends, const int *hcur);
 
 #endif

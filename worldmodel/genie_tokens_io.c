@@ -41,6 +41,7 @@ int lc_gtok_save(const lc_gtok *g, const char *path, lc_error *err) {
     lc_file_set_int(f, "gtok.cfg.seed", (int64_t)g->cfg.seed);
     lc_file_set_float(f, "gtok.cfg.changed_weight", g->cfg.changed_weight);
     lc_file_set_int(f, "gtok.cfg.unroll", g->cfg.unroll);
+    lc_file_set_int(f, "gtok.cfg.maskgit", g->cfg.maskgit);
     lc_file_set_float(f, "train.lam_s", l->lam_train_s);
     lc_file_set_float(f, "train.lam_loss", l->lam_loss);
     lc_file_set_int(f, "train.lam_restarts", l->restarts);
@@ -174,6 +175,13 @@ static int load_from(lc_gtok **out, const lc_file *f, lc_error *err) {
         if (v < 0 || v > 64)
             return lc_fail(err, LC_ERR_SIZE, "gtok.cfg.unroll = %lld is out of range", (long long)v);
         c.unroll = (int)v;
+    }
+    c.maskgit = 0; // files before it: one-pass dynamics
+    if (lc_file_get_int(f, "gtok.cfg.maskgit", &v, NULL) == LC_OK) {
+        if (v < 0 || v > 64)
+            return lc_fail(err, LC_ERR_SIZE, "gtok.cfg.maskgit = %lld is out of range",
+                           (long long)v);
+        c.maskgit = (int)v;
     }
     lc_gtok *g = calloc(1, sizeof *g);
     if (!g) return lc_fail(err, LC_ERR_NOMEM, "out of memory");
