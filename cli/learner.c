@@ -93,7 +93,8 @@ int cmd_learner(int argc, char **argv) {
         {"json", CLI_FLAG, &json, "print one JSON object per update and a summary"},
         {"quiet", CLI_FLAG, &quiet, "log nothing but errors"},
     };
-    int nopts = 21;
+    int nopts = 0;
+    while (nopts < CLI_COUNT(opts) && opts[nopts].name) nopts++;
     // Every PPO setting from its table (--lr, --num-steps, --clip-coef, ...); the
     // learner's own options cover the rest.
     static const char *const not_opts[] = {"total_steps", "num_envs", "num_threads", "normalize_obs",
