@@ -5,6 +5,7 @@
 // Letters: N = envs, O = obs_size, I = model input, Y = O + 1, OUT = 2 Y + 1, K = elites.
 #include "worldmodel/dream.h"
 #include "worldmodel/genie.h"
+#include "worldmodel/genie_impl.h"
 #include "worldmodel/genie_tokens.h"
 
 #include <assert.h>
@@ -326,6 +327,10 @@ static int load_ensemble(void *ctx, const lc_file *f, lc_error *err) {
     return lc_ensemble_from_file((lc_ensemble **)ctx, f, err);
 }
 
+static int load_genie(void *ctx, const lc_file *f, lc_error *err) {
+    return lc_genie_from_file((lc_genie **)ctx, f, err);
+}
+
 static int file_kind(void *ctx, const lc_file *f, lc_error *err) {
     (void)err;
     snprintf((char *)ctx, 32, "%s", lc_file_kind(f));
@@ -340,7 +345,11 @@ int lc_dream_env_ctor(lc_env_impl *impl, const char *name, int num_envs,
     if (rc) return rc;
     char kind[32];
     if ((rc = with_model_file(path, file_kind, kind, err))) return rc;
-    if (strcmp(kind, "genie") == 0) return lc_genie_env_ctor(impl, name, num_envs, opts, err);
+    if (strcmp(kind, "genie") == 0) { // the pixel Genie world, from the file read above
+        lc_genie *g = NULL;
+        if ((rc = with_model_file(path, load_genie, &g, err))) return rc;
+        return lc_genie_env_of(impl, g, name_params, num_envs, opts, err);
+    }
     if (strcmp(kind, "genie_tokens") == 0) return lc_gtok_env_ctor(impl, name, num_envs, opts, err);
     lc_dream_params p = lc_dream_params_default();
     if ((rc = lc_dream_params_parse(&p, name_params, err))) return rc;

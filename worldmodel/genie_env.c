@@ -220,13 +220,24 @@ int lc_genie_env_ctor(lc_env_impl *impl, const char *name, int num_envs,
     int rc = lc_genie_dream_path(name, path, sizeof path, &params, err);
     if (rc) return rc;
     if (num_envs < 1) return lc_fail(err, LC_ERR_ARG, "genie dream: num_envs must be >= 1");
-    genie_env *e = calloc(1, sizeof *e);
-    if (!e) return lc_fail(err, LC_ERR_NOMEM, "genie dream: out of memory");
-    rc = lc_genie_load(&e->g, path, err);
-    if (rc) {
-        free(e);
-        return rc;
+    lc_genie *g = NULL;
+    if ((rc = lc_genie_load(&g, path, err))) return rc;
+    return lc_genie_env_of(impl, g, params, num_envs, opts, err);
+}
+
+int lc_genie_env_of(lc_env_impl *impl, lc_genie *model, const char *params, int num_envs,
+                    const lc_env_opts *opts, lc_error *err) {
+    int rc;
+    if (num_envs < 1) {
+        lc_genie_free(model);
+        return lc_fail(err, LC_ERR_ARG, "genie dream: num_envs must be >= 1");
     }
+    genie_env *e = calloc(1, sizeof *e);
+    if (!e) {
+        lc_genie_free(model);
+        return lc_fail(err, LC_ERR_NOMEM, "genie dream: out of memory");
+    }
+    e->g = model;
     int horizon = e->g->cfg.horizon;
     e->halt = -1.0f; // off unless asked for (measured: in Catch it halted the dream's own drift)
     int played = 0;
