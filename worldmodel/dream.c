@@ -7,6 +7,7 @@
 #include "worldmodel/genie.h"
 #include "worldmodel/genie_impl.h"
 #include "worldmodel/genie_tokens.h"
+#include "worldmodel/genie_tokens_impl.h"
 
 #include <assert.h>
 #include <errno.h>
@@ -331,6 +332,10 @@ static int load_genie(void *ctx, const lc_file *f, lc_error *err) {
     return lc_genie_from_file((lc_genie **)ctx, f, err);
 }
 
+static int load_gtok(void *ctx, const lc_file *f, lc_error *err) {
+    return lc_gtok_from_file((lc_gtok **)ctx, f, err);
+}
+
 static int file_kind(void *ctx, const lc_file *f, lc_error *err) {
     (void)err;
     snprintf((char *)ctx, 32, "%s", lc_file_kind(f));
@@ -350,7 +355,11 @@ int lc_dream_env_ctor(lc_env_impl *impl, const char *name, int num_envs,
         if ((rc = with_model_file(path, load_genie, &g, err))) return rc;
         return lc_genie_env_of(impl, g, name_params, num_envs, opts, err);
     }
-    if (strcmp(kind, "genie_tokens") == 0) return lc_gtok_env_ctor(impl, name, num_envs, opts, err);
+    if (strcmp(kind, "genie_tokens") == 0) { // a token world, likewise
+        lc_gtok *g = NULL;
+        if ((rc = with_model_file(path, load_gtok, &g, err))) return rc;
+        return lc_gtok_env_of(impl, g, name_params, num_envs, opts, err);
+    }
     lc_dream_params p = lc_dream_params_default();
     if ((rc = lc_dream_params_parse(&p, name_params, err))) return rc;
     if (opts && (rc = lc_dream_params_parse(&p, opts->params, err))) return rc;

@@ -135,6 +135,8 @@ int lc_gtok_logits(const lc_gtok *g, const int *prev, const int *cur, const int 
 // in the file, a missing or misshapen tensor, or a bad value is refused.
 int lc_gtok_save(const lc_gtok *g, const char *path, lc_error *err);
 int lc_gtok_load(lc_gtok **out, const char *path, lc_error *err);
+// The same from an in-memory container (dream: reads a model file once).
+int lc_gtok_from_file(lc_gtok **out, const lc_file *f, lc_error *err);
 int lc_gtok_file_is(const char *path);
 
 // The env behind "dream:FILE" for a token world (lc_dream_env_ctor dispatches): obs the

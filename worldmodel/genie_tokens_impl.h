@@ -52,4 +52,9 @@ double lc_gtok_fwd_bwd(lc_gtok *g, gtok_buf *b, const int *prev, const int *cur,
                        const int *next, const int *known, const int *codes, const int *rcls,
                        const uint8_t *ends, const int *hcur);
 
+// The token dream env over a loaded model (taken over, freed on error too) with the
+// dream params of its name (params: the text after '?', may be NULL).
+int lc_gtok_env_of(lc_env_impl *impl, lc_gtok *model, const char *params, int num_envs,
+                   const lc_env_opts *opts, lc_error *err);
+
 #endif

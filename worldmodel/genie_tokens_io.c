@@ -264,6 +264,11 @@ int lc_gtok_load(lc_gtok **out, const char *path, lc_error *err) {
     return rc;
 }
 
+int lc_gtok_from_file(lc_gtok **out, const lc_file *f, lc_error *err) {
+    *out = NULL;
+    return load_from(out, f, err);
+}
+
 int lc_gtok_file_is(const char *path) {
     lc_file *f = NULL;
     if (lc_file_read(path, &f, NULL) != LC_OK) return 0;
@@ -394,13 +399,24 @@ int lc_gtok_env_ctor(lc_env_impl *impl, const char *name, int num_envs,
     int rc = lc_genie_dream_path(name, path, sizeof path, &params, err);
     if (rc) return rc;
     if (num_envs < 1) return lc_fail(err, LC_ERR_ARG, "genie dream: num_envs must be >= 1");
-    gtok_env *e = calloc(1, sizeof *e);
-    if (!e) return lc_fail(err, LC_ERR_NOMEM, "genie dream: out of memory");
-    rc = lc_gtok_load(&e->g, path, err);
-    if (rc) {
-        free(e);
-        return rc;
+    lc_gtok *model = NULL;
+    if ((rc = lc_gtok_load(&model, path, err))) return rc;
+    return lc_gtok_env_of(impl, model, params, num_envs, opts, err);
+}
+
+int lc_gtok_env_of(lc_env_impl *impl, lc_gtok *model, const char *params, int num_envs,
+                   const lc_env_opts *opts, lc_error *err) {
+    int rc;
+    if (num_envs < 1) {
+        lc_gtok_free(model);
+        return lc_fail(err, LC_ERR_ARG, "genie dream: num_envs must be >= 1");
     }
+    gtok_env *e = calloc(1, sizeof *e);
+    if (!e) {
+        lc_gtok_free(model);
+        return lc_fail(err, LC_ERR_NOMEM, "genie dream: out of memory");
+    }
+    e->g = model;
     const lc_gtok *g = e->g;
     int horizon = g->lam->cfg.horizon, played = 0;
     e->temp = g->cfg.temperature;
