@@ -104,6 +104,23 @@ static int in_range(const lc_setting *r, double v) {
     return !bounded(r) || (v >= r->lo && v <= r->hi);
 }
 
+// A named value of a number row ("off=-1" in choices, '|'-separated): 1 and *v if word
+// (len bytes) names one.
+static int named_value(const lc_setting *r, const char *word, size_t len, double *v) {
+    if (r->type == LC_SET_ENUM || !r->choices) return 0;
+    for (const char *c = r->choices; c && *c;) {
+        const char *bar = strchr(c, '|'), *eq = strchr(c, '=');
+        size_t n = bar ? (size_t)(bar - c) : strlen(c);
+        if (eq && eq < c + n && (size_t)(eq - c) == len && strncmp(c, word, len) == 0) {
+            *v = strtod(eq + 1, NULL);
+            return 1;
+        }
+        if (!bar) break;
+        c = bar + 1;
+    }
+    return 0;
+}
+
 static void range_text(const lc_setting *r, char *buf, size_t n) {
     if (r->type == LC_SET_BOOL) snprintf(buf, n, "0 or 1");
     else if (r->type == LC_SET_ENUM) snprintf(buf, n, "one of %s", r->choices);
@@ -158,6 +175,13 @@ static int set_n(const lc_settings *s, const lc_setting *r, void *obj, const cha
     buf[len] = '\0';
     char *end = NULL;
     errno = 0;
+    double named;
+    if (named_value(r, buf, len, &named)) { // "off" and the like: no range check
+        if (r->type == LC_SET_FLOAT) *(float *)field(obj, r) = (float)named;
+        else if (r->type == LC_SET_DOUBLE) *(double *)field(obj, r) = named;
+        else put_i(r, obj, (int64_t)named);
+        return LC_OK;
+    }
     if (r->type == LC_SET_ENUM) {
         int k = find_choice(r->choices, buf, len);
         if (k < 0)

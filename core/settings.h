@@ -34,7 +34,8 @@ typedef struct lc_setting {
     double def, lo, hi;  // default and inclusive range (lo > hi: any value)
     int since;           // the settings version that added the row (1 = the first)
     const char *help;    // one line
-    const char *choices; // ENUM: the names of the values, '|'-separated
+    const char *choices; // ENUM: the names of the values, '|'-separated; other rows: named
+                         // values outside the range, "off=-1|auto=0" (may be NULL)
 } lc_setting;
 
 typedef struct lc_settings {

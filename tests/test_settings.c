@@ -97,6 +97,28 @@ START_TEST(test_parse) {
 }
 END_TEST
 
+// A number row may name values outside its range ("off=-1"), which only the name sets.
+START_TEST(test_named_values) {
+    typedef struct {
+        float halt;
+    } h_cfg;
+    static const lc_setting rows[] = {
+        {"halt", LC_SET_FLOAT, offsetof(h_cfg, halt), -1, 0, 10, 1, "help", "off=-1|max=10"}};
+    lc_settings t = {"h", rows, 1};
+    h_cfg c = {2.0f};
+    lc_error err = {0};
+    ck_assert_int_eq(lc_settings_parse(&t, &c, "halt=off", &err), LC_OK);
+    ck_assert_float_eq(c.halt, -1.0f);
+    ck_assert_int_eq(lc_settings_parse(&t, &c, "halt=2.5", &err), LC_OK);
+    ck_assert_float_eq(c.halt, 2.5f);
+    ck_assert_int_eq(lc_settings_parse(&t, &c, "halt=max", &err), LC_OK);
+    ck_assert_float_eq(c.halt, 10.0f);
+    ck_assert_int_eq(lc_settings_parse(&t, &c, "halt=-1", &err), LC_ERR_ARG);
+    ck_assert_int_eq(lc_settings_parse(&t, &c, "halt=of", &err), LC_ERR_ARG);
+    ck_assert_int_eq(lc_settings_parse(&t, &c, "halt=off1", &err), LC_ERR_ARG);
+}
+END_TEST
+
 START_TEST(test_save_load_versions) {
     demo_cfg c, d;
     lc_settings_defaults(&V2, &c);
@@ -169,6 +191,7 @@ static Suite *suite(void) {
     TCase *tc = tcase_create("tables");
     tcase_add_test(tc, test_defaults_and_check);
     tcase_add_test(tc, test_parse);
+    tcase_add_test(tc, test_named_values);
     tcase_add_test(tc, test_save_load_versions);
     tcase_add_test(tc, test_ppo_and_env_tables);
     suite_add_tcase(s, tc);

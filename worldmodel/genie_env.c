@@ -11,6 +11,8 @@
 
 #include "worldmodel/genie_impl.h"
 
+#include "core/settings.h"
+
 
 typedef struct genie_env {
     lc_genie *g; // owned
@@ -142,9 +144,7 @@ static int genie_env_render(void *data, int i, uint8_t *rgb, int w, int h) {
     return 0;
 }
 
-// Parses "horizon=H" (and nothing else) from s into *horizon.
-// The value of "KEY=VALUE" (item s of len bytes) into buf when s starts with key=; 0 if it
-// does not, -1 if the value does not fit.
+// Splits "dream:PATH?PARAMS" into the path and the params (NULL when there are none).
 int lc_genie_dream_path(const char *name, char *path, size_t n, const char **params,
                         lc_error *err) {
     const char *p = strncmp(name, "dream:", 6) == 0 ? name + 6 : name;
@@ -158,59 +158,32 @@ int lc_genie_dream_path(const char *name, char *path, size_t n, const char **par
     return LC_OK;
 }
 
-static int param_value(const char *s, size_t len, const char *key, char *buf, size_t n) {
-    size_t kl = strlen(key);
-    if (len <= kl + 1 || strncmp(s, key, kl) != 0 || s[kl] != '=') return 0;
-    size_t vl = len - kl - 1;
-    if (vl >= n) return -1;
-    memcpy(buf, s + kl + 1, vl);
-    buf[vl] = '\0';
-    return 1;
-}
+// The pixel dream's params, on the one key=value parser (core/settings.h): horizon=H,
+// halt=PENALTY|off, relabel=0|1, actions=all|played.
+typedef struct genie_params {
+    int horizon;
+    float halt;  // < 0: off
+    int relabel;
+    int actions; // 0 all, 1 played
+} genie_params;
+static const lc_setting GENIE_ROWS[] = {
+    {"horizon", LC_SET_INT, offsetof(genie_params, horizon), 200, 1, 1000000, 1, "time limit", NULL},
+    {"halt", LC_SET_FLOAT, offsetof(genie_params, halt), -1, 0, 1e6, 1,
+     "penalty when the two nets disagree past the training maximum; off: never halt", "off=-1"},
+    {"relabel", LC_SET_BOOL, offsetof(genie_params, relabel), 0, 0, 1, 1,
+     "1: the LAM re-reads each generated step", NULL},
+    {"actions", LC_SET_ENUM, offsetof(genie_params, actions), 0, 0, 0, 1,
+     "the latent actions offered", "all|played"},
+};
+static const lc_settings GENIE_PARAMS = {"genie dream", GENIE_ROWS, 4};
 
-// Parses "horizon=H", "halt=PENALTY|off", "relabel=0|1" and "actions=all|played" items of s
-// (comma-separated).
+// Parses s over the four values (absent keys keep theirs).
 static int parse_params(const char *s, int *horizon, float *halt, int *relabel, int *played,
                         lc_error *err) {
-    if (!s) return LC_OK;
-    while (*s) {
-        const char *end = strchr(s, ',');
-        size_t len = end ? (size_t)(end - s) : strlen(s);
-        char buf[32], *e = NULL;
-        int hz = len ? param_value(s, len, "horizon", buf, sizeof buf) : 0, ht = 0;
-        if (len && !hz) ht = param_value(s, len, "halt", buf, sizeof buf);
-        int rl = len && !hz && !ht ? param_value(s, len, "relabel", buf, sizeof buf) : 0;
-        int ac = len && !hz && !ht && !rl ? param_value(s, len, "actions", buf, sizeof buf) : 0;
-        if (ac > 0) {
-            if (strcmp(buf, "all") && strcmp(buf, "played"))
-                return lc_fail(err, LC_ERR_ARG, "genie dream: actions=%s is not 'all' or 'played'", buf);
-            *played = buf[0] == 'p';
-        } else if (rl > 0) {
-            if (strcmp(buf, "0") && strcmp(buf, "1"))
-                return lc_fail(err, LC_ERR_ARG, "genie dream: relabel=%s is not 0 or 1", buf);
-            *relabel = buf[0] == '1';
-        } else if (hz < 0 || ht < 0 || rl < 0 || ac < 0) {
-            return lc_fail(err, LC_ERR_ARG, "genie dream: the value of '%.*s' is too long", (int)len, s);
-        } else if (hz) {
-            long h = strtol(buf, &e, 10);
-            if (*e || h < 1 || h > 1000000)
-                return lc_fail(err, LC_ERR_ARG, "genie dream: horizon=%s is not in [1, 1e6]", buf);
-            *horizon = (int)h;
-        } else if (ht) {
-            int off = strcmp(buf, "off") == 0;
-            double v = off ? -1.0 : strtod(buf, &e);
-            if (!off && (*e || !(v >= 0 && v <= 1e6)))
-                return lc_fail(err, LC_ERR_ARG, "genie dream: halt=%s is not a penalty in "
-                               "[0, 1e6] or 'off'", buf);
-            *halt = (float)v;
-        } else if (len) {
-            return lc_fail(err, LC_ERR_ARG, "genie dream: unknown parameter '%.*s' (horizon, "
-                           "halt, relabel, actions)", (int)len, s);
-        }
-        if (!end) break;
-        s = end + 1;
-    }
-    return LC_OK;
+    genie_params p = {*horizon, *halt, *relabel, *played};
+    int rc = lc_settings_parse(&GENIE_PARAMS, &p, s, err);
+    if (!rc) *horizon = p.horizon, *halt = p.halt, *relabel = p.relabel, *played = p.actions;
+    return rc;
 }
 
 int lc_genie_env_ctor(lc_env_impl *impl, const char *name, int num_envs,

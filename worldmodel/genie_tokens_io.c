@@ -11,6 +11,8 @@
 #include "worldmodel/genie_impl.h"
 #include "worldmodel/genie_tokens_impl.h"
 
+#include "core/settings.h"
+
 #define KIND "genie_tokens"
 
 // The LAM's settings that shape it or the dream (lc_genie_cfg fields).
@@ -353,43 +355,25 @@ static int gtok_env_render(void *data, int i, uint8_t *rgb, int w, int h) {
 }
 
 // key=value pairs separated by commas: horizon, temp, actions.
+// The token dream's params, on the one key=value parser (core/settings.h).
+typedef struct gtok_params {
+    int horizon;
+    float temp;
+    int actions; // 0 all, 1 played
+} gtok_params;
+static const lc_setting GTOK_ROWS[] = {
+    {"horizon", LC_SET_INT, offsetof(gtok_params, horizon), 200, 1, 1000000, 1, "time limit", NULL},
+    {"temp", LC_SET_FLOAT, offsetof(gtok_params, temp), 1, 0, 100, 1, "sampling temperature (0: argmax)", NULL},
+    {"actions", LC_SET_ENUM, offsetof(gtok_params, actions), 0, 0, 0, 1, "the latent actions offered", "all|played"},
+};
+static const lc_settings GTOK_PARAMS = {"genie dream (token world)", GTOK_ROWS, 3};
+
+// Parses s over *horizon, *temp, *played (which keep their values for absent keys).
 static int parse_params(const char *s, int *horizon, float *temp, int *played, lc_error *err) {
-    if (!s) return LC_OK;
-    while (*s) {
-        const char *end = strchr(s, ',');
-        size_t len = end ? (size_t)(end - s) : strlen(s);
-        const char *eq = memchr(s, '=', len);
-        char key[32], val[32], *e = NULL;
-        if (len && (!eq || (size_t)(eq - s) >= sizeof key || len - (eq - s) - 1 >= sizeof val))
-            return lc_fail(err, LC_ERR_ARG, "genie dream: bad parameter '%.*s' (key=value)",
-                           (int)len, s);
-        if (len) {
-            memcpy(key, s, eq - s), key[eq - s] = '\0';
-            memcpy(val, eq + 1, len - (eq - s) - 1), val[len - (eq - s) - 1] = '\0';
-            if (!strcmp(key, "horizon")) {
-                long h = strtol(val, &e, 10);
-                if (!*val || *e || h < 1 || h > 1000000)
-                    return lc_fail(err, LC_ERR_ARG, "genie dream: horizon=%s is not in [1, 1e6]", val);
-                *horizon = (int)h;
-            } else if (!strcmp(key, "temp")) {
-                double t = strtod(val, &e);
-                if (!*val || *e || !(t >= 0 && t <= 100))
-                    return lc_fail(err, LC_ERR_ARG, "genie dream: temp=%s is not in [0, 100]", val);
-                *temp = (float)t;
-            } else if (!strcmp(key, "actions")) {
-                if (strcmp(val, "all") && strcmp(val, "played"))
-                    return lc_fail(err, LC_ERR_ARG, "genie dream: actions=%s is not 'all' or "
-                                   "'played'", val);
-                *played = val[0] == 'p';
-            } else {
-                return lc_fail(err, LC_ERR_ARG, "genie dream: unknown parameter '%s' for a token "
-                               "world (horizon, temp, actions)", key);
-            }
-        }
-        if (!end) break;
-        s = end + 1;
-    }
-    return LC_OK;
+    gtok_params p = {*horizon, *temp, *played};
+    int rc = lc_settings_parse(&GTOK_PARAMS, &p, s, err);
+    if (!rc) *horizon = p.horizon, *temp = p.temp, *played = p.actions;
+    return rc;
 }
 
 int lc_gtok_env_ctor(lc_env_impl *impl, const char *name, int num_envs,
