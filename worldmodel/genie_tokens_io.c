@@ -65,11 +65,7 @@ int lc_gtok_save(const lc_gtok *g, const char *path, lc_error *err) {
 
 static int meta_float(const lc_file *f, const char *key, double lo, double hi, double *v,
                       lc_error *err) {
-    int rc = lc_file_get_float(f, key, v, err);
-    if (rc) return rc;
-    if (!(*v >= lo && *v <= hi))
-        return lc_fail(err, LC_ERR_SIZE, "%s = %g is out of range", key, *v);
-    return LC_OK;
+    return lc_file_get_float_in(f, key, lo, hi, v, err);
 }
 
 // The LAM from the file's lam.cfg.* and lam.* tensors, with the game and reward classes.
