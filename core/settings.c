@@ -298,6 +298,14 @@ int lc_file_get_int_in(const lc_file *f, const char *key, int64_t lo, int64_t hi
     return LC_OK;
 }
 
+int lc_file_get_i32_in(const lc_file *f, const char *key, int64_t lo, int64_t hi, int *v,
+                       lc_error *err) {
+    int64_t x;
+    int rc = lc_file_get_int_in(f, key, lo, hi, &x, err);
+    if (!rc) *v = (int)x;
+    return rc;
+}
+
 int lc_file_get_float_in(const lc_file *f, const char *key, double lo, double hi, double *v,
                          lc_error *err) {
     lc_error e = {0};

@@ -83,6 +83,9 @@ int lc_settings_from_file(const lc_settings *s, void *obj, const lc_file *f, lc_
 // when of the wrong type, out of [lo, hi] or (floats) not finite.
 int lc_file_get_int_in(const lc_file *f, const char *key, int64_t lo, int64_t hi, int64_t *v,
                        lc_error *err);
+// The same into an int (lo, hi within int's range).
+int lc_file_get_i32_in(const lc_file *f, const char *key, int64_t lo, int64_t hi, int *v,
+                       lc_error *err);
 int lc_file_get_float_in(const lc_file *f, const char *key, double lo, double hi, double *v,
                          lc_error *err);
 

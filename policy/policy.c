@@ -742,13 +742,6 @@ int lc_policy_to_file(const lc_policy *p, lc_file *f, int with_opt, lc_error *er
     return LC_OK;
 }
 
-static int get_int(const lc_file *f, const char *k, int lo, int hi, int *out, lc_error *err) {
-    int64_t v;
-    int rc = lc_file_get_int_in(f, k, lo, hi, &v, err);
-    if (!rc) *out = (int)v;
-    return rc;
-}
-
 static int get_float(const lc_file *f, const char *k, float *out, lc_error *err) {
     double v;
     int rc = lc_file_get_float_in(f, k, -HUGE_VAL, HUGE_VAL, &v, err);
@@ -789,9 +782,9 @@ int lc_policy_from_file(lc_policy **out, const lc_file *f, int with_opt, lc_erro
     if ((rc = lc_policy_cfg_parse_hidden(&c, s, err))) return lc_error_prefix(err, "policy file: ");
     if ((rc = lc_file_get_str(f, "policy.act", &s, err))) return rc;
     if (lc_act_parse(s, &c.act)) return lc_fail(err, LC_ERR_FORMAT, "policy.act '%.40s' is unknown", s);
-    if ((rc = get_int(f, "policy.shared", 0, 1, &c.shared, err)) ||
-        (rc = get_int(f, "policy.rnn_hidden", 1, 65536, &c.rnn_hidden, err)) ||
-        (rc = get_int(f, "policy.cnn_features", 1, 65536, &c.cnn_features, err)) ||
+    if ((rc = lc_file_get_i32_in(f, "policy.shared", 0, 1, &c.shared, err)) ||
+        (rc = lc_file_get_i32_in(f, "policy.rnn_hidden", 1, 65536, &c.rnn_hidden, err)) ||
+        (rc = lc_file_get_i32_in(f, "policy.cnn_features", 1, 65536, &c.cnn_features, err)) ||
         (rc = get_float(f, "policy.log_std_init", &c.log_std_init, err)) ||
         (rc = get_float(f, "policy.hidden_gain", &c.hidden_gain, err)) ||
         (rc = get_float(f, "policy.pi_gain", &c.pi_gain, err)) ||
@@ -814,7 +807,7 @@ int lc_policy_from_file(lc_policy **out, const lc_file *f, int with_opt, lc_erro
     int on = 0;
     int64_t on64 = 0;
     if (lc_file_get_int(f, "obs_norm.on", &on64, NULL) == LC_OK &&
-        (rc = get_int(f, "obs_norm.on", 0, 1, &on, err))) {
+        (rc = lc_file_get_i32_in(f, "obs_norm.on", 0, 1, &on, err))) {
         lc_policy_free(p);
         return rc;
     }

@@ -159,9 +159,9 @@ START_TEST(test_tok_roundtrip_and_learning) {
     tok[3] = 0;
     // Checkpoint round trip: same tokens and frames.
     lc_file *f = lc_file_new("tok_test");
-    ck_assert_int_eq(lc_tok_save(t, f, "tok", &err), LC_OK);
+    ck_assert_int_eq(lc_tok_to_file(t, f, "tok", &err), LC_OK);
     lc_tok *t2 = NULL;
-    ck_assert_msg(lc_tok_load(&t2, f, "tok", &err) == LC_OK, "%s", err.msg);
+    ck_assert_msg(lc_tok_from_file(&t2, f, "tok", &err) == LC_OK, "%s", err.msg);
     ck_assert_int_eq(lc_tok_encode(t2, x, M, tok2, &err), LC_OK);
     ck_assert_int_eq(lc_tok_encode(t, x, M, tok, &err), LC_OK);
     ck_assert_mem_eq(tok, tok2, (size_t)M * T * sizeof(int));

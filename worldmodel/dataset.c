@@ -297,11 +297,6 @@ int lc_dataset_save(const lc_dataset *ds, const char *path, lc_error *err) {
     return rc;
 }
 
-static int get_count(const lc_file *f, const char *key, int64_t lo, int64_t hi, int64_t *v,
-                     lc_error *err) {
-    return lc_file_get_int_in(f, key, lo, hi, v, err);
-}
-
 static int from_file(lc_dataset *ds, const lc_file *f, lc_error *err) {
     if (strcmp(lc_file_kind(f), "dataset") != 0)
         return lc_fail(err, LC_ERR_FORMAT, "not a dataset (the file holds a \"%s\")", lc_file_kind(f));
@@ -314,11 +309,11 @@ static int from_file(lc_dataset *ds, const lc_file *f, lc_error *err) {
     if (ver != LC_DATASET_VERSION)
         return lc_fail(err, LC_ERR_VERSION, "dataset version %lld is not supported (this build reads %d)",
                        (long long)ver, LC_DATASET_VERSION);
-    if ((rc = get_count(f, "n", 1, (int64_t)1 << 36, &n, err)) ||
-        (rc = get_count(f, "obs_size", 1, 1 << 24, &O, err)) ||
-        (rc = get_count(f, "act_size", 1, 1 << 16, &A, err)) ||
-        (rc = get_count(f, "max_episode_steps", 0, INT32_MAX, &mes, err)) ||
-        (rc = get_count(f, "episodes", 1, n, &eps, err)))
+    if ((rc = lc_file_get_int_in(f, "n", 1, (int64_t)1 << 36, &n, err)) ||
+        (rc = lc_file_get_int_in(f, "obs_size", 1, 1 << 24, &O, err)) ||
+        (rc = lc_file_get_int_in(f, "act_size", 1, 1 << 16, &A, err)) ||
+        (rc = lc_file_get_int_in(f, "max_episode_steps", 0, INT32_MAX, &mes, err)) ||
+        (rc = lc_file_get_int_in(f, "episodes", 1, n, &eps, err)))
         return rc;
     if ((rc = lc_space_from_file(&os, f, "obs_space", err)) || (rc = lc_space_from_file(&as, f, "act_space", err)))
         return rc;

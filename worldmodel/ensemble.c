@@ -822,13 +822,6 @@ int lc_ensemble_save(const lc_ensemble *m, const char *path, lc_error *err) {
     return rc;
 }
 
-static int get_int_in(const lc_file *f, const char *key, int64_t lo, int64_t hi, int *v, lc_error *err) {
-    int64_t x;
-    int rc = lc_file_get_int_in(f, key, lo, hi, &x, err);
-    if (!rc) *v = (int)x;
-    return rc;
-}
-
 static int finite_tensor(const lc_tensor *t, const char *name, int positive, lc_error *err) {
     const float *x = t->data;
     size_t n = t->nbytes / sizeof(float);
@@ -865,19 +858,19 @@ static int from_file(lc_ensemble **out, const lc_file *f, lc_error *err) {
     int rc;
     if ((rc = lc_file_get_str(f, "env", &env, err))) return rc;
     if (strlen(env) >= 256) return lc_fail(err, LC_ERR_SIZE, "world model: env name too long");
-    if ((rc = get_int_in(f, "wm_version", 0, INT32_MAX, &ver, err))) return rc;
+    if ((rc = lc_file_get_i32_in(f, "wm_version", 0, INT32_MAX, &ver, err))) return rc;
     if (ver != LC_WM_VERSION)
         return lc_fail(err, LC_ERR_VERSION, "world model version %d is not supported (this build reads %d)",
                        ver, LC_WM_VERSION);
-    if ((rc = get_int_in(f, "max_episode_steps", 0, INT32_MAX, &mes, err)) ||
-        (rc = get_int_in(f, "members", 1, LC_WM_MAX_MEMBERS, &E, err)) ||
-        (rc = get_int_in(f, "n_elites", 1, E, &nel, err)) ||
-        (rc = get_int_in(f, "hidden", 1, 65536, &hidden, err)) ||
-        (rc = get_int_in(f, "layers", 1, LC_MLP_MAX_LAYERS - 1, &layers, err)) ||
-        (rc = get_int_in(f, "obs_size", 1, 1 << 20, &O, err)) ||
-        (rc = get_int_in(f, "in_size", 2, 1 << 21, &I, err)) ||
-        (rc = get_int_in(f, "term_hidden", 1, 65536, &th, err)) ||
-        (rc = get_int_in(f, "epochs", 0, INT32_MAX, &epochs, err)))
+    if ((rc = lc_file_get_i32_in(f, "max_episode_steps", 0, INT32_MAX, &mes, err)) ||
+        (rc = lc_file_get_i32_in(f, "members", 1, LC_WM_MAX_MEMBERS, &E, err)) ||
+        (rc = lc_file_get_i32_in(f, "n_elites", 1, E, &nel, err)) ||
+        (rc = lc_file_get_i32_in(f, "hidden", 1, 65536, &hidden, err)) ||
+        (rc = lc_file_get_i32_in(f, "layers", 1, LC_MLP_MAX_LAYERS - 1, &layers, err)) ||
+        (rc = lc_file_get_i32_in(f, "obs_size", 1, 1 << 20, &O, err)) ||
+        (rc = lc_file_get_i32_in(f, "in_size", 2, 1 << 21, &I, err)) ||
+        (rc = lc_file_get_i32_in(f, "term_hidden", 1, 65536, &th, err)) ||
+        (rc = lc_file_get_i32_in(f, "epochs", 0, INT32_MAX, &epochs, err)))
         return rc;
     if ((rc = lc_file_get_str(f, "act", &act_name, err))) return rc;
     if (lc_act_parse(act_name, &act) != LC_OK)

@@ -221,13 +221,6 @@ int lc_frames_save(const lc_frames *fr, const char *path, const char *actions_pa
     return rc;
 }
 
-static int get_dim(const lc_file *f, const char *key, int lo, int hi, int *out, lc_error *err) {
-    int64_t v;
-    int rc = lc_file_get_int_in(f, key, lo, hi, &v, err);
-    if (!rc) *out = (int)v;
-    return rc;
-}
-
 static int load_frames(lc_frames *fr, const lc_file *f, lc_error *err) {
     if (strcmp(lc_file_kind(f), "frames") != 0)
         return lc_fail(err, LC_ERR_FORMAT, "kind is '%s', not 'frames'", lc_file_kind(f));
@@ -235,11 +228,11 @@ static int load_frames(lc_frames *fr, const lc_file *f, lc_error *err) {
     int rc;
     if ((rc = lc_file_get_str(f, "env", &env, err))) return rc;
     snprintf(fr->env_name, sizeof fr->env_name, "%s", env);
-    if ((rc = get_dim(f, "game_h", 1, 4096, &fr->game_h, err)) ||
-        (rc = get_dim(f, "game_w", 1, 4096, &fr->game_w, err)) ||
-        (rc = get_dim(f, "game_c", 1, 4, &fr->game_c, err)) ||
-        (rc = get_dim(f, "n_actions", 1, 1 << 20, &fr->n_actions, err)) ||
-        (rc = get_dim(f, "max_episode_steps", 0, 1 << 30, &fr->max_episode_steps, err)))
+    if ((rc = lc_file_get_i32_in(f, "game_h", 1, 4096, &fr->game_h, err)) ||
+        (rc = lc_file_get_i32_in(f, "game_w", 1, 4096, &fr->game_w, err)) ||
+        (rc = lc_file_get_i32_in(f, "game_c", 1, 4, &fr->game_c, err)) ||
+        (rc = lc_file_get_i32_in(f, "n_actions", 1, 1 << 20, &fr->n_actions, err)) ||
+        (rc = lc_file_get_i32_in(f, "max_episode_steps", 0, 1 << 30, &fr->max_episode_steps, err)))
         return rc;
     int64_t any4[4] = {-1, -1, -1, -1};
     const lc_tensor *t = lc_file_expect(f, "frames", LC_U8, 4, any4, err);

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "worldmodel/genie_impl.h"
+#include "core/settings.h"
 
 
 #define CFG_INTS(X) X(res) X(n_codes) X(code_dim) X(enc_ch) X(lam_hidden) X(dyn_hidden) \
@@ -77,16 +78,6 @@ int lc_genie_save(const lc_genie *g, const char *path, lc_error *err) {
 }
 
 
-// An int meta value in [lo, hi] into *v (an int): LC_ERR_NOTFOUND when absent, LC_ERR_FORMAT
-// when of another type or out of range.
-static int get_int(const lc_file *f, const char *key, int64_t lo, int64_t hi, int *v,
-                   lc_error *err) {
-    int64_t x;
-    int rc = lc_file_get_int_in(f, key, lo, hi, &x, err);
-    if (!rc) *v = (int)x;
-    return rc;
-}
-
 // An optional int meta value (absent: *v unchanged) in [lo, hi].
 static int opt_int(const lc_file *f, const char *key, int64_t lo, int64_t hi, int *v,
                    lc_error *err) {
@@ -112,7 +103,7 @@ static int load_cfg(lc_genie_cfg *c, const lc_file *f, lc_error *err) {
     double d;
     int rc;
 #define GETI(k) \
-    if ((rc = get_int(f, "cfg." #k, 0, 1 << 20, &c->k, err))) return rc;
+    if ((rc = lc_file_get_i32_in(f, "cfg." #k, 0, 1 << 20, &c->k, err))) return rc;
 #define GETF(k) \
     if ((rc = lc_file_get_float_in(f, "cfg." #k, 0, 1e6, &d, err))) return rc; \
     c->k = (float)d;
@@ -183,11 +174,11 @@ static int load_from(lc_genie **out, const lc_file *f, lc_error *err) {
     lc_genie_cfg c;
     int rc, C, gh, gw, gc, na;
     const char *env = NULL;
-    if ((rc = load_cfg(&c, f, err)) || (rc = get_int(f, "channels", 1, 4, &C, err)) ||
-        (rc = get_int(f, "game_h", 1, 4096, &gh, err)) ||
-        (rc = get_int(f, "game_w", 1, 4096, &gw, err)) ||
-        (rc = get_int(f, "game_c", 1, 4, &gc, err)) ||
-        (rc = get_int(f, "n_real_actions", 0, 1 << 20, &na, err)))
+    if ((rc = load_cfg(&c, f, err)) || (rc = lc_file_get_i32_in(f, "channels", 1, 4, &C, err)) ||
+        (rc = lc_file_get_i32_in(f, "game_h", 1, 4096, &gh, err)) ||
+        (rc = lc_file_get_i32_in(f, "game_w", 1, 4096, &gw, err)) ||
+        (rc = lc_file_get_i32_in(f, "game_c", 1, 4, &gc, err)) ||
+        (rc = lc_file_get_i32_in(f, "n_real_actions", 0, 1 << 20, &na, err)))
         return rc;
     lc_error e = {0};
     if ((rc = lc_file_get_str(f, "env", &env, &e)))

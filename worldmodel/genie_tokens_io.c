@@ -52,7 +52,7 @@ int lc_gtok_save(const lc_gtok *g, const char *path, lc_error *err) {
     lc_file_set_float(f, "train.peak_rss_mb", g->peak_mb);
     lc_file_set_int(f, "train.frames", l->train_frames);
     int rc = lc_params_to_file(&l->lam, f, "lam", 0, err);
-    if (!rc) rc = lc_tok_save(g->tok, f, "tok", err);
+    if (!rc) rc = lc_tok_to_file(g->tok, f, "tok", err);
     if (!rc) rc = lc_params_to_file(&g->p, f, "tdyn", 0, err);
     int64_t ss[3] = {(int64_t)g->n_starts, 2, g->T};
     if (!rc) rc = lc_file_add(f, "starts", LC_I32, 3, ss, g->starts, err);
@@ -62,11 +62,6 @@ int lc_gtok_save(const lc_gtok *g, const char *path, lc_error *err) {
     return rc;
 }
 
-
-static int meta_float(const lc_file *f, const char *key, double lo, double hi, double *v,
-                      lc_error *err) {
-    return lc_file_get_float_in(f, key, lo, hi, v, err);
-}
 
 // The LAM from the file's lam.cfg.* and lam.* tensors, with the game and reward classes.
 static int load_lam(lc_genie **out, const lc_file *f, lc_error *err) {
@@ -78,7 +73,7 @@ static int load_lam(lc_genie **out, const lc_file *f, lc_error *err) {
     if ((rc = lc_genie_meta_int(f, "lam.cfg." #k, 0, 1 << 20, &v, err))) return rc; \
     c.k = (int)v;
 #define GETLF(k) \
-    if ((rc = meta_float(f, "lam.cfg." #k, 0, 1e6, &d, err))) return rc; \
+    if ((rc = lc_file_get_float_in(f, "lam.cfg." #k, 0, 1e6, &d, err))) return rc; \
     c.k = (float)d;
     LAM_INTS(GETLI)
     LAM_FLOATS(GETLF)
@@ -156,7 +151,7 @@ static int load_from(lc_gtok **out, const lc_file *f, lc_error *err) {
     if ((rc = lc_genie_meta_int(f, "gtok.cfg." #k, 0, 1 << 20, &v, err))) return rc; \
     c.k = (int)v;
 #define GETGF(k) \
-    if ((rc = meta_float(f, "gtok.cfg." #k, 0, 100, &d, err))) return rc; \
+    if ((rc = lc_file_get_float_in(f, "gtok.cfg." #k, 0, 100, &d, err))) return rc; \
     c.k = (float)d;
     GT_INTS(GETGI)
     GT_FLOATS(GETGF)
@@ -184,7 +179,7 @@ static int load_from(lc_gtok **out, const lc_file *f, lc_error *err) {
     lc_gtok *g = calloc(1, sizeof *g);
     if (!g) return lc_fail(err, LC_ERR_NOMEM, "out of memory");
     g->cfg = c;
-    if ((rc = load_lam(&g->lam, f, err)) || (rc = lc_tok_load(&g->tok, f, "tok", err)))
+    if ((rc = load_lam(&g->lam, f, err)) || (rc = lc_tok_from_file(&g->tok, f, "tok", err)))
         goto fail;
     g->cfg.tok = *lc_tok_config(g->tok);
     if (g->cfg.tok.side != g->lam->game_h || g->cfg.tok.channels != g->lam->game_c) {

@@ -458,7 +458,7 @@ int lc_tok_decode(const lc_tok *t, const int *tokens, int B, uint8_t *frames, fl
 #define TOK_INTS(X) X(side) X(channels) X(hidden) X(dim) X(codes) X(batch) X(steps) \
     X(restart_window)
 
-int lc_tok_save(const lc_tok *t, lc_file *f, const char *prefix, lc_error *err) {
+int lc_tok_to_file(const lc_tok *t, lc_file *f, const char *prefix, lc_error *err) {
     if (!lc_all_finite(t->p.params, t->p.n))
         return lc_fail(err, LC_ERR_NAN, "tokenizer: refusing to save non-finite parameters");
     char key[128];
@@ -474,7 +474,7 @@ int lc_tok_save(const lc_tok *t, lc_file *f, const char *prefix, lc_error *err) 
     return lc_params_to_file(&t->p, f, prefix, 0, err);
 }
 
-int lc_tok_load(lc_tok **out, const lc_file *f, const char *prefix, lc_error *err) {
+int lc_tok_from_file(lc_tok **out, const lc_file *f, const char *prefix, lc_error *err) {
     *out = NULL;
     lc_tok_cfg c = lc_tok_cfg_default();
     char key[128];

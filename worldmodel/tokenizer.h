@@ -75,8 +75,8 @@ void lc_tok_to_float(const uint8_t *frame, int S, int C, float *out);
 
 // Checkpoint: meta PREFIX.cfg.* and tensors PREFIX.* (exactly the encoder, decoder and
 // codebook). Load validates sizes and rejects non-finite parameters.
-int lc_tok_save(const lc_tok *t, lc_file *f, const char *prefix, lc_error *err);
-int lc_tok_load(lc_tok **out, const lc_file *f, const char *prefix, lc_error *err);
+int lc_tok_to_file(const lc_tok *t, lc_file *f, const char *prefix, lc_error *err);
+int lc_tok_from_file(lc_tok **out, const lc_file *f, const char *prefix, lc_error *err);
 
 LC_API_END
 
