@@ -6,14 +6,14 @@ set -u
 OUT="$1"
 # Debian 12 names msgpack-c's package libmsgpack-dev (msgpack.pc); newer releases
 # call it libmsgpack-c-dev (msgpack-c.pc).
-PKGS="pkg-config libopenblas-dev libzmq3-dev libmsgpack-dev check libpng-dev libgif-dev python3-msgpack python3-zmq python3-numpy python3-venv python3-pip"
+PKGS="pkg-config libopenblas-dev libzmq3-dev libmsgpack-dev check libpng-dev libgif-dev python3-msgpack python3-zmq python3-numpy python3-venv python3-pip python3-torch"
 
 have_all() {
     command -v pkg-config >/dev/null 2>&1 || return 1
     pkg-config --exists openblas libzmq check libpng || return 1
     pkg-config --exists msgpack-c 2>/dev/null || pkg-config --exists msgpack || return 1
     [ -f /usr/include/gif_lib.h ] || return 1
-    /usr/bin/python3 -c 'import msgpack, zmq, numpy, venv, ensurepip' >/dev/null 2>&1 || return 1
+    /usr/bin/python3 -c 'import msgpack, zmq, numpy, venv, ensurepip, torch' >/dev/null 2>&1 || return 1
     return 0
 }
 
