@@ -188,21 +188,9 @@ int lc_dyna_run(const lc_dyna_cfg *cfg, lc_dyna_result *res, lc_error *err) {
         dopts.params = cfg->dream_params;
         lc_ppo *tr = NULL;
         if ((rc = lc_ppo_new(&tr, dream_name, &dopts, &pc, &cfg->pcfg, err))) goto done;
-        if (pol) {
-            lc_params_copy(lc_policy_params(lc_ppo_policy(tr)), lc_policy_params(pol));
-            if (lc_policy_has_obs_norm(pol)) {
-                double count;
-                const double *mean, *var;
-                float clip;
-                lc_policy_obs_norm(pol, &count, &mean, &var, &clip);
-                double *cnt, *mu, *va;
-                if (lc_env_obs_stats(lc_ppo_env(tr), &cnt, &mu, &va) == LC_OK) {
-                    int O = lc_policy_obs_size(pol);
-                    *cnt = count;
-                    memcpy(mu, mean, (size_t)O * sizeof(double));
-                    memcpy(va, var, (size_t)O * sizeof(double));
-                }
-            }
+        if (pol && (rc = lc_ppo_init_from(tr, pol, 0, err))) {
+            lc_ppo_free(tr);
+            goto done;
         }
         lc_ppo_free(res->trainer);
         res->trainer = tr;

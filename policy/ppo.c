@@ -379,6 +379,32 @@ static int boundary_reset(lc_ppo *t, uint64_t seed, lc_error *err) {
     return LC_OK;
 }
 
+// The settings the trainer owns (lc_ppo_cfg's rows) are not also taken from the env
+// options: a value there that is neither the env default nor the trainer's own is a
+// caller's mistake, refused rather than silently overwritten.
+static int check_env_opts(const lc_env_opts *eo, const lc_ppo_cfg *c, lc_error *err) {
+    const lc_env_opts d = lc_env_opts_default();
+#define OWNED(f, fmt, cast)                                                                   \
+    if (eo->f != d.f && eo->f != c->f)                                                        \
+        return lc_fail(err, LC_ERR_ARG,                                                       \
+                       "ppo: env option " #f " = " fmt " disagrees with the trainer's " #f      \
+                       " = " fmt " (the trainer owns it: set it in lc_ppo_cfg)",              \
+                       (cast)eo->f, (cast)c->f);
+    OWNED(num_envs, "%d", int)
+    OWNED(num_threads, "%d", int)
+    OWNED(normalize_obs, "%d", int)
+    OWNED(clip_obs, "%g", double)
+#undef OWNED
+    if (eo->normalize_reward)
+        return lc_fail(err, LC_ERR_ARG,
+                       "ppo: env option normalize_reward: the trainer scales rewards itself "
+                       "(set lc_ppo_cfg.normalize_reward)");
+    if (eo->autoreset != d.autoreset && eo->autoreset != LC_AUTORESET_SAME_STEP)
+        return lc_fail(err, LC_ERR_ARG, "ppo: the trainer needs same-step autoreset (env option "
+                                        "autoreset = %d)", eo->autoreset);
+    return LC_OK;
+}
+
 static int trainer_make(lc_ppo **out, const char *env_name, const lc_env_opts *env_opts,
                         const lc_ppo_cfg *cfg, const lc_policy_cfg *pcfg, int reset,
                         lc_error *err) {
@@ -408,6 +434,10 @@ static int trainer_make(lc_ppo **out, const char *env_name, const lc_env_opts *e
         }
         snprintf(t->eparams, sizeof t->eparams, "%s", t->eopts.params);
         t->eopts.params = t->eparams;
+    }
+    if ((rc = check_env_opts(&t->eopts, cfg, err))) {
+        free(t);
+        return rc;
     }
     t->eopts.num_envs = cfg->num_envs;
     t->eopts.num_threads = cfg->num_threads;
@@ -556,6 +586,44 @@ static int ck_flt(const lc_file *f, const char *k, double *v, lc_error *err) {
     return lc_file_get_float_in(f, k, -HUGE_VAL, HUGE_VAL, v, err);
 }
 
+int lc_ppo_init_from(lc_ppo *t, const lc_policy *src, int with_optimizer, lc_error *err) {
+    lc_params *P = lc_policy_params(t->pol);
+    const lc_params *Q = lc_policy_params((lc_policy *)src);
+    const lc_policy_cfg *a = lc_policy_get_cfg(t->pol), *b = lc_policy_get_cfg(src);
+    if (strcmp(a->arch, b->arch) != 0 || P->n != Q->n || P->ntensors != Q->ntensors ||
+        lc_policy_obs_size(t->pol) != lc_policy_obs_size(src))
+        return lc_fail(err, LC_ERR_SHAPE,
+                       "ppo: the policy (%s, %zu parameters, %d observations) does not fit this "
+                       "trainer's (%s, %zu, %d)",
+                       b->arch, Q->n, lc_policy_obs_size(src), a->arch, P->n,
+                       lc_policy_obs_size(t->pol));
+    for (size_t i = 0; i < Q->n; i++)
+        if (!isfinite(Q->params[i]))
+            return lc_fail(err, LC_ERR_NAN, "ppo: the policy has a non-finite parameter");
+    lc_params_copy(P, Q);
+    if (with_optimizer && Q->m && Q->v) {
+        memcpy(P->m, Q->m, P->n * sizeof(float));
+        memcpy(P->v, Q->v, P->n * sizeof(float));
+        P->step = Q->step;
+    }
+    if (!lc_policy_has_obs_norm(src)) return LC_OK;
+    double count;
+    const double *mean, *var;
+    float clip;
+    lc_policy_obs_norm(src, &count, &mean, &var, &clip);
+    double *ec;
+    if (lc_env_obs_stats(t->env, &ec, NULL, NULL) != LC_OK)
+        return lc_fail(err, LC_ERR_STATE,
+                       "ppo: the policy carries obs statistics but the trainer does not normalise "
+                       "observations (set normalize_obs)");
+    int k = t->eopts.frame_stack > 1 ? t->eopts.frame_stack : 1;
+    int n = lc_policy_obs_size(t->pol) / k;
+    int rc = lc_policy_set_obs_norm(t->pol, count, mean, var, n, clip, err);
+    if (!rc) rc = lc_policy_sync_env(t->pol, t->env, err); // into the env's live statistics
+    lc_env_obs_freeze(t->env, 0);                          // which keep learning
+    return rc;
+}
+
 int lc_ppo_resume(lc_ppo **out, const char *path, int64_t total_steps, lc_error *err) {
     *out = NULL;
     lc_file *f = NULL;
@@ -582,31 +650,14 @@ int lc_ppo_resume(lc_ppo **out, const char *path, int64_t total_steps, lc_error 
     // The policy config as saved (lc_policy_from_file parses and checks it).
     if ((rc = lc_policy_from_file(&tmp, f, 1, err))) goto fail;
     if ((rc = trainer_make(&t, name, &eo, &c, lc_policy_get_cfg(tmp), 0, err))) goto fail;
-    lc_params *P = lc_policy_params(t->pol), *Q = lc_policy_params(tmp);
-    if (P->n != Q->n) {
-        rc = lc_fail(err, LC_ERR_SHAPE, "%s: the policy does not fit env %s", path, name);
-        goto fail;
-    }
-    memcpy(P->params, Q->params, P->n * sizeof(float));
-    memcpy(P->m, Q->m, P->n * sizeof(float));
-    memcpy(P->v, Q->v, P->n * sizeof(float));
-    P->step = Q->step;
-    if (lc_policy_has_obs_norm(tmp)) {
-        double count;
-        const double *mean, *var;
-        float clip;
-        lc_policy_obs_norm(tmp, &count, &mean, &var, &clip);
-        double *ec, *em, *ev;
-        if (lc_env_obs_stats(t->env, &ec, &em, &ev) != LC_OK || !em) {
-            rc = lc_fail(err, LC_ERR_FORMAT, "%s: obs statistics without obs normalisation", path);
-            goto fail;
+    if ((rc = lc_ppo_init_from(t, tmp, 1, err))) {
+        if (rc == LC_ERR_STATE) rc = LC_ERR_FORMAT; // statistics without normalisation
+        if (err) {
+            char why[sizeof err->msg];
+            snprintf(why, sizeof why, "%s", err->msg);
+            lc_fail(err, rc, "%s: %s", path, why);
         }
-        int k = eo.frame_stack > 1 ? eo.frame_stack : 1;
-        int n = lc_policy_obs_size(t->pol) / k;
-        if ((rc = lc_policy_set_obs_norm(t->pol, count, mean, var, n, clip, err))) goto fail;
-        *ec = count;
-        memcpy(em, mean, (size_t)n * sizeof(double));
-        memcpy(ev, var, (size_t)n * sizeof(double));
+        goto fail;
     }
     if (c.normalize_reward) {
         if ((rc = ck_flt(f, "ppo.rn.count", &t->rn.count, err)) ||

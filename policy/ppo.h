@@ -233,6 +233,12 @@ int64_t lc_ppo_num_iterations(const lc_ppo *t); // total_steps / (T N), rounded 
 lc_policy *lc_ppo_policy(lc_ppo *t);
 lc_env *lc_ppo_env(lc_ppo *t);
 const lc_ppo_cfg *lc_ppo_get_cfg(const lc_ppo *t);
+// Starts the trainer from another policy's weights (fine-tuning, a cloned policy, the
+// last round of a loop): copies its parameters (with_optimizer: also its Adam moments
+// and step) and its obs-normalisation statistics, into the trainer's policy and its
+// env's live statistics. LC_ERR_SHAPE if the arch or sizes differ, LC_ERR_STATE if src
+// has statistics and the trainer does not normalise, LC_ERR_NAN for a non-finite weight.
+int lc_ppo_init_from(lc_ppo *t, const lc_policy *src, int with_optimizer, lc_error *err);
 // Saves policy (with Adam moments), obs-norm stats, reward-norm state, global step,
 // iteration, RNG states, configs and env name into one "policy" file (loadable by
 // lc_policy_load for evaluation), atomically, then resets the envs (a segment

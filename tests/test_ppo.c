@@ -422,6 +422,74 @@ START_TEST(test_config_defaults) {
 }
 END_TEST
 
+// The trainer owns num_envs, threads and normalisation: env options that disagree are
+// refused, not silently overwritten; env options equal to the trainer's are fine.
+START_TEST(test_env_opts_owned_by_trainer) {
+    lc_error err = {0};
+    lc_ppo_cfg c;
+    lc_policy_cfg pc;
+    lc_ppo *t = NULL;
+    cartpole_cfg(&c, &pc, 1000, 1);
+    lc_env_opts eo = lc_env_opts_default();
+    eo.num_envs = 3;
+    ck_assert_int_eq(lc_ppo_new(&t, "CartPole-v1", &eo, &c, &pc, &err), LC_ERR_ARG);
+    ck_assert_ptr_null(t);
+    ck_assert_ptr_nonnull(strstr(err.msg, "num_envs"));
+    eo = lc_env_opts_default();
+    eo.normalize_reward = 1;
+    ck_assert_int_eq(lc_ppo_new(&t, "CartPole-v1", &eo, &c, &pc, &err), LC_ERR_ARG);
+    eo = lc_env_opts_default();
+    eo.autoreset = LC_AUTORESET_NEXT_STEP;
+    ck_assert_int_eq(lc_ppo_new(&t, "CartPole-v1", &eo, &c, &pc, &err), LC_ERR_ARG);
+    eo = lc_env_opts_default();
+    eo.num_envs = c.num_envs; // agrees: fine
+    eo.max_episode_steps = 50;
+    ck_assert_msg(lc_ppo_new(&t, "CartPole-v1", &eo, &c, &pc, &err) == LC_OK, "%s", err.msg);
+    lc_ppo_free(t);
+}
+END_TEST
+
+// lc_ppo_init_from: a trainer started from another's policy acts exactly as that
+// policy (weights and obs statistics copied); a policy of another shape is refused.
+START_TEST(test_init_from_policy) {
+    lc_error err = {0};
+    lc_ppo_cfg c;
+    lc_policy_cfg pc;
+    cartpole_cfg(&c, &pc, 4096, 3);
+    c.normalize_obs = 1;
+    lc_ppo *a = NULL, *b = NULL, *x = NULL;
+    ck_assert_msg(lc_ppo_new(&a, "CartPole-v1", NULL, &c, &pc, &err) == LC_OK, "%s", err.msg);
+    for (int i = 0; i < 2; i++) ck_assert(lc_ppo_iterate(a, NULL, &err) == LC_OK);
+    lc_policy *pa = lc_ppo_policy(a);
+    ck_assert(lc_policy_capture_obs_norm(pa, lc_ppo_env(a), &err) == LC_OK);
+    c.seed = 99;
+    ck_assert(lc_ppo_new(&b, "CartPole-v1", NULL, &c, &pc, &err) == LC_OK);
+    ck_assert_msg(lc_ppo_init_from(b, pa, 0, &err) == LC_OK, "%s", err.msg);
+    const lc_params *P = lc_policy_params(lc_ppo_policy(b)), *Q = lc_policy_params(pa);
+    ck_assert_int_eq(memcmp(P->params, Q->params, P->n * sizeof(float)), 0);
+    double *cb, *mb, *cc, *ma;
+    ck_assert(lc_env_obs_stats(lc_ppo_env(b), &cb, &mb, NULL) == LC_OK);
+    ck_assert(lc_env_obs_stats(lc_ppo_env(a), &cc, &ma, NULL) == LC_OK);
+    ck_assert_double_eq(*cb, *cc);
+    ck_assert_double_eq(mb[2], ma[2]);
+    ck_assert(lc_ppo_iterate(b, NULL, &err) == LC_OK); // the stats keep learning
+    ck_assert_double_gt(*cb, *cc);
+    // Another hidden size: refused; statistics into a trainer without normalisation too.
+    lc_ppo_cfg c2 = c;
+    lc_policy_cfg pc2 = pc;
+    pc2.hidden[0] = 16;
+    ck_assert(lc_ppo_new(&x, "CartPole-v1", NULL, &c2, &pc2, &err) == LC_OK);
+    ck_assert_int_eq(lc_ppo_init_from(x, pa, 0, &err), LC_ERR_SHAPE);
+    lc_ppo_free(x);
+    c2.normalize_obs = 0;
+    ck_assert(lc_ppo_new(&x, "CartPole-v1", NULL, &c2, &pc, &err) == LC_OK);
+    ck_assert_int_eq(lc_ppo_init_from(x, pa, 0, &err), LC_ERR_STATE);
+    lc_ppo_free(x);
+    lc_ppo_free(a);
+    lc_ppo_free(b);
+}
+END_TEST
+
 static Suite *ppo_suite(void) {
     Suite *s = suite_create("ppo");
     TCase *tc = tcase_create("learning");
@@ -441,6 +509,8 @@ static Suite *ppo_suite(void) {
     tcase_add_test(tc, test_evaluate_counts_and_errors);
     tcase_add_test(tc, test_cartpole_novel);
     tcase_add_test(tc, test_config_defaults);
+    tcase_add_test(tc, test_env_opts_owned_by_trainer);
+    tcase_add_test(tc, test_init_from_policy);
     suite_add_tcase(s, tc);
     return s;
 }
