@@ -143,7 +143,7 @@ typedef struct lc_msg {
             int segments_per_version;      // >= 1: segments a worker may send per weights version
             int heartbeat_ms;              // 1..600000
             int timeout_ms;                // the learner's timeout for silent workers
-            int normalize_reward;          // 0/1: scale rewards at the worker (lc_reward_norm)
+            int normalize_reward;          // 0/1: the worker's env scales rewards (normalize_reward)
             float gamma, clip_reward;
             lc_wire_bytes policy;          // a lucid "policy" file (docs/FORMAT.md), required
             lc_wire_bytes model;           // optional: the dream: model file's bytes

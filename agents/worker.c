@@ -34,8 +34,6 @@ typedef struct wk {
     lc_env *env;
     lc_rollout r;
     int have_r;
-    lc_reward_norm rn;
-    int have_rn;
     lc_rng rng;
     char model_path[4096];
     int64_t version;
@@ -73,12 +71,11 @@ static int stopping(const wk *w) { return w->cfg->stop && atomic_load(w->cfg->st
 
 static void teardown(wk *w) {
     if (w->have_r) lc_rollout_free(&w->r);
-    if (w->have_rn) lc_reward_norm_free(&w->rn);
     lc_env_free(w->env);
     lc_policy_free(w->policy);
     if (w->model_path[0]) unlink(w->model_path);
     w->model_path[0] = '\0';
-    w->env = NULL, w->policy = NULL, w->have_r = w->have_rn = 0, w->ready = 0;
+    w->env = NULL, w->policy = NULL, w->have_r = 0, w->ready = 0;
     w->version = -1;
     w->st.version = -1;
 }
@@ -172,6 +169,9 @@ static int on_setup(wk *w, const struct lc_msg_setup *s, lc_error *err) {
     o.num_threads = w->cfg->num_threads;
     o.max_episode_steps = s->max_episode_steps;
     o.params = s->params[0] ? s->params : NULL;
+    o.normalize_reward = s->normalize_reward != 0; // the env scales rewards, as the trainer's
+    o.gamma = s->gamma;
+    o.clip_reward = s->clip_reward > 0 ? s->clip_reward : 1e9f;
     if ((rc = lc_env_make(&w->env, name, &o, err))) return rc;
     const lc_env_spec *sp = lc_env_get_spec(w->env);
     const lc_space *pa = lc_policy_act_space(w->policy), *po = lc_policy_obs_space(w->policy);
@@ -182,10 +182,6 @@ static int on_setup(wk *w, const struct lc_msg_setup *s, lc_error *err) {
                               lc_policy_state_size(w->policy), err)))
         return rc;
     w->have_r = 1;
-    if (s->normalize_reward) {
-        if ((rc = lc_reward_norm_init(&w->rn, s->num_envs, s->gamma, s->clip_reward, err))) return rc;
-        w->have_rn = 1;
-    }
     w->worker_id = s->worker_id;
     w->T = s->num_steps, w->N = s->num_envs, w->spv = s->segments_per_version;
     w->hb_s = s->heartbeat_ms / 1000.0;
@@ -366,8 +362,7 @@ static int run(wk *w, lc_error *err) {
         if (!busy) continue;
         lc_episode_stats eps;
         lc_episode_stats_clear(&eps);
-        if ((rc = lc_rollout_collect(&w->r, w->policy, w->env, &w->rng, w->have_rn ? &w->rn : NULL,
-                                     &eps, err))) {
+        if ((rc = lc_rollout_collect(&w->r, w->policy, w->env, &w->rng, &eps, err))) {
             lc_msg em = lc_msg_error(rc, "worker %d: %s", w->worker_id, err->msg);
             lc_error se = {0};
             send_msg(w, &em, &se);

@@ -190,7 +190,7 @@ static bench_stat local(int N) {
         double t0 = lc_net_now(), t;
         int64_t steps = 0;
         do {
-            if (lc_rollout_collect(&r, p, env, &rng, NULL, NULL, &err)) die("collect", &err);
+            if (lc_rollout_collect(&r, p, env, &rng, NULL, &err)) die("collect", &err);
             steps += 128 * N;
             t = lc_net_now() - t0;
         } while (t < 0.25);

@@ -738,6 +738,13 @@ int lc_env_obs_stats(lc_env *e, double **count, double **mean, double **var) {
 
 void lc_env_obs_freeze(lc_env *e, int frozen) { e->frozen = frozen != 0; }
 
+int lc_env_reward_stats(lc_env *e, double **count, double **mean, double **var) {
+    if (count) *count = e->norm_rew ? &e->rw_count : NULL;
+    if (mean) *mean = e->norm_rew ? &e->rw_mean : NULL;
+    if (var) *var = e->norm_rew ? &e->rw_var : NULL;
+    return e->norm_rew ? LC_OK : LC_ERR_UNSUPPORTED;
+}
+
 int64_t lc_env_episode_count(const lc_env *e, int i) { return i >= 0 && i < e->N ? e->episodes[i] : 0; }
 int lc_env_num_threads(const lc_env *e) { return e->nthreads; }
 int lc_env_threads_in_use(const lc_env *e) { return e->pool && e->use_pool ? e->nthreads : 1; }

@@ -214,6 +214,10 @@ int lc_env_render(lc_env *e, int i, uint8_t *rgb, lc_error *err);
 // saves and restores; freeze stops updating them (evaluation).
 int lc_env_obs_stats(lc_env *e, double **count, double **mean, double **var);
 void lc_env_obs_freeze(lc_env *e, int frozen);
+// Reward scaling statistics (normalize_reward): pointers to the running count, mean
+// and variance of the discounted return, which a trainer checkpoints and restores
+// (the per-env returns restart at 0 on every reset). LC_ERR_UNSUPPORTED without.
+int lc_env_reward_stats(lc_env *e, double **count, double **mean, double **var);
 
 // Episodes env i has finished since lc_env_make; threads stepping the vector (1 = the caller).
 int64_t lc_env_episode_count(const lc_env *e, int i);

@@ -344,7 +344,6 @@ struct lc_ppo {
     lc_env *env;
     lc_policy *pol;
     lc_rollout roll;
-    lc_reward_norm rn;
     lc_rng rng_act, rng_mb;
     int64_t global_step, iteration, num_iterations;
     double t0, wall0; // wall0: wall time of earlier sessions (resume)
@@ -375,7 +374,6 @@ static int boundary_reset(lc_ppo *t, uint64_t seed, lc_error *err) {
     if (rc) return rc;
     lc_policy_reset_state(t->pol);
     memset(t->roll.next_start, 1, (size_t)t->roll.N);
-    if (t->rn.ret) memset(t->rn.ret, 0, (size_t)t->rn.N * sizeof(double));
     return LC_OK;
 }
 
@@ -394,11 +392,9 @@ static int check_env_opts(const lc_env_opts *eo, const lc_ppo_cfg *c, lc_error *
     OWNED(num_threads, "%d", int)
     OWNED(normalize_obs, "%d", int)
     OWNED(clip_obs, "%g", double)
+    OWNED(normalize_reward, "%d", int)
+    OWNED(gamma, "%g", double)
 #undef OWNED
-    if (eo->normalize_reward)
-        return lc_fail(err, LC_ERR_ARG,
-                       "ppo: env option normalize_reward: the trainer scales rewards itself "
-                       "(set lc_ppo_cfg.normalize_reward)");
     if (eo->autoreset != d.autoreset && eo->autoreset != LC_AUTORESET_SAME_STEP)
         return lc_fail(err, LC_ERR_ARG, "ppo: the trainer needs same-step autoreset (env option "
                                         "autoreset = %d)", eo->autoreset);
@@ -443,7 +439,9 @@ static int trainer_make(lc_ppo **out, const char *env_name, const lc_env_opts *e
     t->eopts.num_threads = cfg->num_threads;
     t->eopts.normalize_obs = cfg->normalize_obs;
     t->eopts.clip_obs = cfg->clip_obs;
-    t->eopts.normalize_reward = 0; // the trainer scales rewards itself (see ppo.h)
+    t->eopts.normalize_reward = cfg->normalize_reward;
+    t->eopts.gamma = cfg->gamma;
+    t->eopts.clip_reward = cfg->clip_reward > 0 ? cfg->clip_reward : 1e9f; // 0: no clip
     t->eopts.autoreset = LC_AUTORESET_SAME_STEP;
     t->num_iterations = n_iterations(cfg);
     lc_rng_seed(&t->rng_act, cfg->seed, 1);
@@ -456,9 +454,6 @@ static int trainer_make(lc_ppo **out, const char *env_name, const lc_env_opts *e
     lc_policy_set_env_name(t->pol, env_name);
     if ((rc = lc_rollout_init(&t->roll, cfg->num_steps, cfg->num_envs, &spec->obs_space,
                               &spec->act_space, lc_policy_state_size(t->pol), err)))
-        goto fail;
-    if (cfg->normalize_reward &&
-        (rc = lc_reward_norm_init(&t->rn, cfg->num_envs, cfg->gamma, cfg->clip_reward, err)))
         goto fail;
     if (reset && (rc = boundary_reset(t, cfg->seed, err))) goto fail;
     t->t0 = lc_now();
@@ -479,7 +474,6 @@ void lc_ppo_free(lc_ppo *t) {
     lc_env_free(t->env);
     lc_policy_free(t->pol);
     lc_rollout_free(&t->roll);
-    lc_reward_norm_free(&t->rn);
     free(t);
 }
 
@@ -506,8 +500,7 @@ int lc_ppo_iterate(lc_ppo *t, lc_ppo_stats *stats, lc_error *err) {
     float lr = lc_lr_at(t->cfg.anneal_lr ? LC_SCHED_LINEAR : LC_SCHED_CONST, t->cfg.lr,
                         t->iteration, t->num_iterations, 0);
     lc_episode_stats_clear(&t->eps);
-    int rc = lc_rollout_collect(&t->roll, t->pol, t->env, &t->rng_act,
-                                t->cfg.normalize_reward ? &t->rn : NULL, &t->eps, err);
+    int rc = lc_rollout_collect(&t->roll, t->pol, t->env, &t->rng_act, &t->eps, err);
     if (rc) {
         if (rc == LC_ERR_NAN) t->poisoned = 1;
         return rc;
@@ -558,10 +551,11 @@ int lc_ppo_checkpoint(lc_ppo *t, const char *path, lc_error *err) {
     rc |= lc_file_set_str(f, "env.name", t->env_name);
     rc |= lc_file_set_str(f, "env.params", t->eparams);
     if ((rc = lc_settings_to_file(lc_env_opts_settings(), &t->eopts, f, err))) goto out;
-    if (c->normalize_reward) {
-        SET_F("ppo.rn.count", t->rn.count);
-        SET_F("ppo.rn.mean", t->rn.mean);
-        SET_F("ppo.rn.var", t->rn.var);
+    double *rnc, *rnm, *rnv;
+    if (c->normalize_reward && lc_env_reward_stats(t->env, &rnc, &rnm, &rnv) == LC_OK) {
+        SET_F("ppo.rn.count", *rnc);
+        SET_F("ppo.rn.mean", *rnm);
+        SET_F("ppo.rn.var", *rnv);
     }
     if (rc) {
         rc = lc_fail(err, LC_ERR_NOMEM, "ppo: cannot store checkpoint metadata");
@@ -659,10 +653,10 @@ int lc_ppo_resume(lc_ppo **out, const char *path, int64_t total_steps, lc_error 
         }
         goto fail;
     }
-    if (c.normalize_reward) {
-        if ((rc = ck_flt(f, "ppo.rn.count", &t->rn.count, err)) ||
-            (rc = ck_flt(f, "ppo.rn.mean", &t->rn.mean, err)) ||
-            (rc = ck_flt(f, "ppo.rn.var", &t->rn.var, err)))
+    double *rnc, *rnm, *rnv;
+    if (c.normalize_reward && lc_env_reward_stats(t->env, &rnc, &rnm, &rnv) == LC_OK) {
+        if ((rc = ck_flt(f, "ppo.rn.count", rnc, err)) ||
+            (rc = ck_flt(f, "ppo.rn.mean", rnm, err)) || (rc = ck_flt(f, "ppo.rn.var", rnv, err)))
             goto fail;
     }
     int64_t rs[2] = {2, 4};

@@ -19,10 +19,10 @@
 // at episode starts. When the units (samples or columns) do not divide evenly, each
 // epoch leaves out a random remainder of fewer than num_minibatches units.
 //
-// Reward scaling (normalize_reward) is done by the trainer (lc_reward_norm), not by
-// the env wrapper, because its running state must be checkpointed for an exact
-// resume; observation normalisation is the env's (lc_env_opts.normalize_obs) and
-// its statistics travel with the policy.
+// Observation normalisation and reward scaling are the env's (the trainer makes its
+// env with its own normalize_obs, clip_obs, normalize_reward, gamma, clip_reward);
+// the observation statistics travel with the policy, the reward statistics with the
+// checkpoint (lc_env_reward_stats), so a resume is exact.
 //
 // Resume is exact: a checkpoint is a segment boundary. After lc_ppo_checkpoint
 // writes its file, the trainer resets every env from (seed, global_step) and the
@@ -139,19 +139,6 @@ void lc_rollout_free(lc_rollout *r);
 // row sizes and dtypes): assembling one buffer from several workers.
 int lc_rollout_copy_columns(lc_rollout *dst, int col0, const lc_rollout *src, lc_error *err);
 
-// Running reward scaling (gym's NormalizeReward, as CleanRL continuous): per env a
-// discounted return G = gamma G + r (zeroed at episode ends); r / sqrt(var(G) + 1e-8)
-// clipped to +-clip.
-typedef struct lc_reward_norm {
-    int N;
-    float gamma, clip;
-    double count, mean, var;
-    double *ret; // (N)
-} lc_reward_norm;
-int lc_reward_norm_init(lc_reward_norm *rn, int N, float gamma, float clip, lc_error *err);
-void lc_reward_norm_free(lc_reward_norm *rn);
-// Scales rewards (N) in place; done (N) resets the running return after scaling.
-void lc_reward_norm_apply(lc_reward_norm *rn, float *rewards, const uint8_t *done);
 
 // Episode statistics gathered while collecting.
 typedef struct lc_episode_stats {
@@ -164,10 +151,11 @@ void lc_episode_stats_clear(lc_episode_stats *s);
 // Fills r with T steps of p acting (sampling) in env from its current observations
 // (call lc_env_reset and set r->next_start to 1 first). Stores V(final_obs) for
 // truncated steps, next_value for the bootstrap, and carries next_start over.
-// rn (may be NULL) scales rewards; eps (may be NULL) gathers finished episodes.
+// Rewards are stored as the env gives them (scaled if the env was made with
+// normalize_reward); eps (may be NULL) gathers finished episodes.
 // Errors: the env's (LC_ERR_ACTION ...) and LC_ERR_NAN from the policy.
 int lc_rollout_collect(lc_rollout *r, lc_policy *p, lc_env *env, lc_rng *rng,
-                       lc_reward_norm *rn, lc_episode_stats *eps, lc_error *err);
+                       lc_episode_stats *eps, lc_error *err);
 
 // ---------------------------------------------------------------- GAE and update
 

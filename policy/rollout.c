@@ -104,36 +104,6 @@ int lc_rollout_copy_columns(lc_rollout *dst, int col0, const lc_rollout *src, lc
     return LC_OK;
 }
 
-// ---------------------------------------------------------------- reward scaling
-
-int lc_reward_norm_init(lc_reward_norm *rn, int N, float gamma, float clip, lc_error *err) {
-    memset(rn, 0, sizeof *rn);
-    rn->ret = calloc((size_t)N, sizeof(double));
-    if (!rn->ret) return lc_fail(err, LC_ERR_NOMEM, "reward scaling: out of memory");
-    rn->N = N;
-    rn->gamma = gamma;
-    rn->clip = clip;
-    lc_rms_init(&rn->count, &rn->mean, &rn->var, 1);
-    return LC_OK;
-}
-
-void lc_reward_norm_free(lc_reward_norm *rn) {
-    free(rn->ret);
-    rn->ret = NULL;
-}
-
-void lc_reward_norm_apply(lc_reward_norm *rn, float *rewards, const uint8_t *done) {
-    for (int i = 0; i < rn->N; i++) rn->ret[i] = rn->ret[i] * rn->gamma + rewards[i];
-    lc_rms_update_scalar(&rn->count, &rn->mean, &rn->var, rn->ret, rn->N);
-    float s = (float)(1.0 / sqrt(rn->var + 1e-8));
-    for (int i = 0; i < rn->N; i++) {
-        float v = rewards[i] * s;
-        if (rn->clip > 0) v = v > rn->clip ? rn->clip : v < -rn->clip ? -rn->clip : v;
-        rewards[i] = v;
-        if (done[i]) rn->ret[i] = 0.0;
-    }
-}
-
 void lc_episode_stats_clear(lc_episode_stats *s) {
     s->episodes = 0;
     s->return_sum = s->length_sum = 0.0;
@@ -143,7 +113,7 @@ void lc_episode_stats_clear(lc_episode_stats *s) {
 // ---------------------------------------------------------------- collecting
 
 int lc_rollout_collect(lc_rollout *r, lc_policy *p, lc_env *env, lc_rng *rng,
-                       lc_reward_norm *rn, lc_episode_stats *eps, lc_error *err) {
+                       lc_episode_stats *eps, lc_error *err) {
     const lc_env_spec *spec = lc_env_get_spec(env);
     const lc_env_buf *buf = lc_env_get_buf(env);
     int N = r->N, T = r->T, rc;
@@ -154,7 +124,6 @@ int lc_rollout_collect(lc_rollout *r, lc_policy *p, lc_env *env, lc_rng *rng,
                        "rollout: buffer (%d envs, obs %d, act %d) does not match env %s (%d envs, "
                        "obs %d) or the policy", N, r->obs_size, r->act_size, spec->name,
                        spec->num_envs, spec->obs_size);
-    if (rn && rn->N != N) return lc_fail(err, LC_ERR_SHAPE, "rollout: reward scaling for %d envs", rn->N);
     size_t orow = (size_t)r->obs_size * lc_dtype_size(r->obs_dtype);
     size_t arow = (size_t)r->act_size * 4;
     if (r->state_size) lc_policy_get_state(p, r->state0, N);
@@ -169,7 +138,6 @@ int lc_rollout_collect(lc_rollout *r, lc_policy *p, lc_env *env, lc_rng *rng,
         if ((rc = lc_env_step(env, act, err))) return rc;
         float *rew = r->rewards + o;
         memcpy(rew, buf->rewards, (size_t)N * sizeof(float));
-        if (rn) lc_reward_norm_apply(rn, rew, buf->done);
         memcpy(r->terminated + o, buf->terminated, (size_t)N);
         memcpy(r->truncated + o, buf->truncated, (size_t)N);
         int ntrunc = 0;

@@ -302,7 +302,7 @@ START_TEST(test_rollout_truncation_bootstrap) {
     lc_rng_seed(&rng, 1, 0);
     lc_episode_stats eps;
     lc_episode_stats_clear(&eps);
-    ck_assert(lc_rollout_collect(&r, p, e, &rng, NULL, &eps, &err) == LC_OK);
+    ck_assert(lc_rollout_collect(&r, p, e, &rng, &eps, &err) == LC_OK);
     int ntrunc = 0;
     for (int t = 0; t < 20; t++) {
         for (int i = 0; i < 3; i++) {
@@ -326,7 +326,7 @@ START_TEST(test_rollout_truncation_bootstrap) {
     // Episode starts carry over into the next rollout.
     uint8_t carry[3];
     memcpy(carry, r.next_start, 3);
-    ck_assert(lc_rollout_collect(&r, p, e, &rng, NULL, NULL, &err) == LC_OK);
+    ck_assert(lc_rollout_collect(&r, p, e, &rng, NULL, &err) == LC_OK);
     ck_assert(memcmp(carry, r.starts, 3) == 0);
     lc_rollout_free(&r);
     lc_policy_free(p);
