@@ -11,6 +11,7 @@
 #include "core/image.h"    // PNG, GIF
 #include "core/metrics.h"  // CSV / JSONL metrics
 #include "core/progress.h" // progress lines
+#include "core/resize.h"   // the one frame-resize rule (area average)
 #include "core/rng.h"      // seeded, splittable RNG
 #include "core/settings.h" // settings tables
 #include "nn/nn.h"         // layers, losses, optimisers, parameter arenas

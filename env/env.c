@@ -24,6 +24,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "core/resize.h"
 #include "env/pool.h"
 #include "env/wrappers.h"
 
@@ -41,7 +42,12 @@ struct lc_env {
     lc_env_buf buf;
     lc_env_impl impl;
     int have_impl;
-    int N, F, K, O, A, C, P;
+    int N, F, K, O, A, C, P; // F: backend row; P pixels of C channels per frame after resize
+    int FR;                 // elements of one frame after resize (F without resize)
+    int rs_h, rs_w;         // resize target (0: none)
+    uint8_t *rs_out;        // (N, FR) resized frames
+    uint32_t *rs_tmp;       // (N, rs_tmp_n) resize scratch
+    size_t rs_tmp_n;
     size_t es;              // bytes per observation element: 4 (float) or 1 (uint8)
     int limit;              // effective time limit in env steps, 0 = none
     int repeat;             // action repeat, >= 1
@@ -109,8 +115,15 @@ static inline void *raw_final_row(const lc_env *e, int i) {
     return (char *)e->raw_final + (size_t)i * e->F * e->es;
 }
 
-// The frame of raw row x as it enters the stack: normalised when asked.
+// The frame of raw row x as it enters the stack: resized or normalised when asked.
 static const void *frame_of(lc_env *e, int i, const void *x) {
+    if (e->rs_h) {
+        const lc_space *s = &e->impl.obs_space;
+        uint8_t *out = e->rs_out + (size_t)i * e->FR;
+        lc_resize_area_u8(x, s->shape[0], s->shape[1], e->C, out, e->rs_h, e->rs_w,
+                          e->rs_tmp + (size_t)i * e->rs_tmp_n);
+        return out;
+    }
     if (!e->norm_obs) return x;
     float *out = e->frame_tmp + (size_t)i * e->F;
     lc_normalize(out, x, e->ob_mean, e->ob_var, e->F, e->clip_obs);
@@ -504,6 +517,8 @@ void lc_env_free(lc_env *e) {
     free(B->info);
     free(e->raw_final);
     free(e->frame_tmp);
+    free(e->rs_out);
+    free(e->rs_tmp);
     free(e->act_clip);
     free(e->raw_rew);
     free(e->acc_ret);
@@ -539,6 +554,13 @@ static int check_opts(lc_env_opts *o, const char *name, lc_error *err) {
         return lc_fail(err, LC_ERR_ARG, "%s: action_repeat %d is not in [0, 1000]", name, o->action_repeat);
     if (o->frame_stack < 0 || o->frame_stack > 64)
         return lc_fail(err, LC_ERR_ARG, "%s: frame_stack %d is not in [0, 64]", name, o->frame_stack);
+    if (o->resize_h < 0 || o->resize_w < 0 || o->resize_h > 4096 || o->resize_w > 4096 ||
+        (o->resize_h == 0) != (o->resize_w == 0))
+        return lc_fail(err, LC_ERR_ARG, "%s: resize %dx%d: give both sides in [1, 4096], or neither",
+                       name, o->resize_h, o->resize_w);
+    if (o->resize_h && o->normalize_obs)
+        return lc_fail(err, LC_ERR_ARG, "%s: resize is for uint8 frames, normalize_obs for float "
+                       "observations", name);
     if (o->action_repeat == 0) o->action_repeat = 1;
     if (o->frame_stack == 0) o->frame_stack = 1;
     if (!(o->clip_obs > 0.0f)) o->clip_obs = 10.0f;       // 0 (a zeroed struct) or NaN: default
@@ -570,14 +592,15 @@ static int check_impl(const lc_env_impl *im, const char *name, lc_error *err) {
     return LC_OK;
 }
 
-// The public observation space: frames stacked on the last axis, normalised bounds.
+// The public observation space: frames resized, stacked on the last axis, normalised bounds.
 static lc_space public_obs_space(const lc_env *e) {
     const lc_space *s = &e->impl.obs_space;
     int shape[3] = {s->shape[0], s->shape[1], s->shape[2]};
+    if (e->rs_h) shape[0] = e->rs_h, shape[1] = e->rs_w;
     shape[s->ndim - 1] *= e->K;
     if (e->norm_obs) return lc_space_box_scalar(LC_F32, s->ndim, shape, -e->clip_obs, e->clip_obs);
-    if (e->K == 1) return *s;
-    if (s->per_dim && e->O <= LC_SPACE_MAX_BOUNDS) {
+    if (e->K == 1 && !e->rs_h) return *s;
+    if (s->per_dim && e->O <= LC_SPACE_MAX_BOUNDS && !e->rs_h) {
         float lo[LC_SPACE_MAX_BOUNDS], hi[LC_SPACE_MAX_BOUNDS];
         for (int p = 0; p < e->P; p++)
             for (int k = 0; k < e->K; k++)
@@ -619,9 +642,16 @@ int lc_env_make(lc_env **out, const char *name, const lc_env_opts *opts, lc_erro
     const lc_space *os = &e->impl.obs_space;
     e->F = lc_space_size(os);
     e->K = o.frame_stack;
-    e->O = e->F * e->K;
     e->C = os->shape[os->ndim - 1];
-    e->P = e->F / e->C;
+    e->rs_h = o.resize_h, e->rs_w = o.resize_w;
+    if (e->rs_h && (os->dtype != LC_U8 || os->ndim != 3)) {
+        rc = lc_fail(err, LC_ERR_UNSUPPORTED, "%s: resize is for uint8 (H, W, C) frame observations",
+                     name);
+        goto fail;
+    }
+    e->FR = e->rs_h ? e->rs_h * e->rs_w * e->C : e->F;
+    e->O = e->FR * e->K;
+    e->P = e->FR / e->C;
     e->es = os->dtype == LC_U8 ? 1 : 4;
     e->A = lc_space_size(&e->impl.act_space);
     e->repeat = o.action_repeat;
@@ -642,7 +672,7 @@ int lc_env_make(lc_env **out, const char *name, const lc_env_opts *opts, lc_erro
         rc = lc_fail(err, LC_ERR_SIZE, "%s: %d envs of %d observation elements is too large", name, N, e->O);
         goto fail;
     }
-    e->separate = e->K > 1 || e->norm_obs;
+    e->separate = e->K > 1 || e->norm_obs || e->rs_h;
 
     lc_env_buf *B = &e->buf;
     size_t rowb = (size_t)e->O * e->es, rawb = (size_t)e->F * e->es;
@@ -663,6 +693,11 @@ int lc_env_make(lc_env **out, const char *name, const lc_env_opts *opts, lc_erro
         ALLOC(e->ob_var, e->F);
         ALLOC(e->ob_tmp, 2 * e->F);
     }
+    if (e->rs_h) {
+        e->rs_tmp_n = lc_resize_area_scratch(os->shape[0], os->shape[1], e->C, e->rs_h, e->rs_w);
+        ALLOC(e->rs_out, (size_t)N * e->FR);
+        ALLOC(e->rs_tmp, (size_t)N * e->rs_tmp_n);
+    }
     if (e->impl.act_space.kind == LC_SPACE_BOX) ALLOC(e->act_clip, (size_t)N * e->A);
     ALLOC(e->raw_rew, N);
     ALLOC(e->acc_ret, N);
@@ -675,6 +710,7 @@ int lc_env_make(lc_env **out, const char *name, const lc_env_opts *opts, lc_erro
     if (!B->obs || !B->final_obs || !B->rewards || !B->terminated || !B->truncated || !B->done || !B->ep_return ||
         !B->ep_length || (e->impl.n_info > 0 && !B->info) || !e->raw || (e->separate && !e->raw_final) ||
         (e->norm_obs && (!e->frame_tmp || !e->ob_mean || !e->ob_var || !e->ob_tmp)) ||
+        (e->rs_h && (!e->rs_out || !e->rs_tmp)) ||
         (e->impl.act_space.kind == LC_SPACE_BOX && !e->act_clip) || !e->raw_rew || !e->acc_ret || !e->acc_len ||
         !e->episodes || !e->need_reset || (o.autoreset == LC_AUTORESET_NEXT_STEP && !e->fresh) || !e->rngs || (e->norm_rew && !e->disc)) {
         rc = lc_fail(err, LC_ERR_NOMEM, "%s: out of memory for %d envs", name, N);

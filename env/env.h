@@ -134,12 +134,16 @@ enum { LC_AUTORESET_SAME_STEP = 0, LC_AUTORESET_DISABLED = 1, LC_AUTORESET_NEXT_
     X(clip_obs, float, FLOAT, 10, 0, 1e9, 2, "with normalize_obs: clip to +-clip_obs") \
     X(normalize_reward, int, BOOL, 0, 0, 1, 2, "scale rewards by the running std of the return") \
     X(gamma, float, FLOAT, 0.99, 0, 1, 2, "for normalize_reward") \
-    X(clip_reward, float, FLOAT, 10, 0, 1e9, 2, "with normalize_reward: clip to +-clip_reward")
+    X(clip_reward, float, FLOAT, 10, 0, 1e9, 2, "with normalize_reward: clip to +-clip_reward") \
+    X(resize_h, int, INT, 0, 0, 4096, 3, "uint8 (H, W, C) frames: resize to this height (0: as the env gives)") \
+    X(resize_w, int, INT, 0, 0, 4096, 3, "uint8 (H, W, C) frames: resize to this width (0: as the env gives)")
 
 struct lc_env_opts {
     LC_SETTINGS_FIELDS(LC_ENV_OPTS_SETTINGS)
-    // Wrappers apply in the order action_repeat, frame_stack, normalize_obs,
-    // normalize_reward on every step.
+    // Wrappers apply in the order action_repeat, resize, frame_stack, normalize_obs,
+    // normalize_reward on every step. resize_h/resize_w (both or neither) change the
+    // size of uint8 (H, W, C) frame observations by the exact area average of
+    // core/resize.h, the one rule lucid resizes frames by (render is not resized).
     const char *params;    // backend options "key=value,key=value" (dream: temperature=...)
 };
 const lc_settings *lc_env_opts_settings(void);

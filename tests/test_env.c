@@ -19,6 +19,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "core/resize.h"
 #include "env/env.h"
 #include "env/wrappers.h"
 #include "tests/helpers/cli.h"
@@ -881,6 +882,113 @@ START_TEST(test_fallback_render) {
 }
 END_TEST
 
+// ---------------------------------------------------------------- resize
+
+// The exact area average, computed the slow way: each output pixel integrates the
+// source over its rectangle in exact rationals (overlaps of [Y sh, (Y+1) sh) with
+// [y dh, (y+1) dh) in units of 1/(dh) rows), rounded half up.
+static uint8_t area_ref(const uint8_t *src, int sh, int sw, int c, int dh, int dw, int Y, int X, int k) {
+    long long num = 0;
+    for (int y = 0; y < sh; y++)
+        for (int x = 0; x < sw; x++) {
+            long long oy = (long long)((Y + 1) * sh < (y + 1) * dh ? (Y + 1) * sh : (y + 1) * dh) -
+                           (Y * sh > y * dh ? Y * sh : y * dh);
+            long long ox = (long long)((X + 1) * sw < (x + 1) * dw ? (X + 1) * sw : (x + 1) * dw) -
+                           (X * sw > x * dw ? X * sw : x * dw);
+            if (oy > 0 && ox > 0) num += oy * ox * src[((size_t)y * sw + x) * c + k];
+        }
+    long long den = (long long)sh * sw;
+    return (uint8_t)((num + den / 2) / den);
+}
+
+START_TEST(test_resize_area) {
+    static const int sizes[][4] = {{210, 160, 64, 64}, {64, 64, 16, 16}, {37, 23, 5, 7},
+                                   {3, 5, 7, 11},      {1, 1, 3, 2},     {9, 9, 9, 9},
+                                   {17, 13, 4, 13}};
+    lc_rng rng;
+    lc_rng_seed(&rng, 7, 0);
+    for (size_t s = 0; s < sizeof sizes / sizeof sizes[0]; s++) {
+        int sh = sizes[s][0], sw = sizes[s][1], dh = sizes[s][2], dw = sizes[s][3];
+        for (int c = 1; c <= 3; c += 2) {
+            uint8_t *src = malloc((size_t)sh * sw * c), *dst = malloc((size_t)dh * dw * c);
+            uint32_t *tmp = malloc(lc_resize_area_scratch(sh, sw, c, dh, dw) * sizeof(uint32_t));
+            for (int j = 0; j < sh * sw * c; j++) src[j] = (uint8_t)lc_rng_below(&rng, 256);
+            lc_resize_area_u8(src, sh, sw, c, dst, dh, dw, tmp);
+            for (int Y = 0; Y < dh; Y++)
+                for (int X = 0; X < dw; X++)
+                    for (int k = 0; k < c; k++)
+                        ck_assert_msg(dst[((size_t)Y * dw + X) * c + k] == area_ref(src, sh, sw, c, dh, dw, Y, X, k),
+                                      "%dx%d -> %dx%d c %d at (%d, %d, %d)", sh, sw, dh, dw, c, Y, X, k);
+            if (sh == dh && sw == dw) ck_assert_int_eq(memcmp(src, dst, (size_t)sh * sw * c), 0);
+            free(src);
+            free(dst);
+            free(tmp);
+        }
+    }
+    // Integer factors are the block mean: 2x2 blocks of (0, 1, 1, 1) -> 1 (0.75 rounds up).
+    uint8_t blk[16] = {0, 1, 0, 1, 1, 1, 1, 1, 0, 1, 0, 1, 1, 1, 1, 1}, out[4];
+    uint32_t t4[8];
+    lc_resize_area_u8(blk, 4, 4, 1, out, 2, 2, t4);
+    for (int j = 0; j < 4; j++) ck_assert_int_eq(out[j], 1);
+}
+END_TEST
+
+// The env option: frames as the env gives them, resized by the same rule, then stacked;
+// the spec says the new shape; anything but uint8 (H, W, C) frames is refused.
+START_TEST(test_resize_wrapper) {
+    enum { N = 3, K = 2, RH = 3, RW = 5 };
+    lc_env_opts o = opts_n(N);
+    o.resize_h = RH, o.resize_w = RW, o.frame_stack = K;
+    lc_env *x = make_env("Pix-v0", o), *y = make_env("Pix-v0", opts_n(N));
+    const lc_env_spec *sp = lc_env_get_spec(x);
+    ck_assert_int_eq(sp->obs_space.shape[0], RH);
+    ck_assert_int_eq(sp->obs_space.shape[1], RW);
+    ck_assert_int_eq(sp->obs_space.shape[2], PIX_C * K);
+    ck_assert_int_eq(sp->obs_size, RH * RW * PIX_C * K);
+    const lc_env_buf *bx = lc_env_get_buf(x), *by = lc_env_get_buf(y);
+    enum { RF = RH * RW * PIX_C };
+    uint8_t want[RF], fin[RF];
+    uint32_t tmp[RH * PIX_W * PIX_C];
+    reset(x, 4);
+    reset(y, 4);
+    int32_t a[N] = {1, 0, 1};
+    int ends = 0;
+    for (int t = 0; t < 12; t++) {
+        step(x, a);
+        step(y, a);
+        for (int i = 0; i < N; i++) {
+            lc_resize_area_u8((uint8_t *)by->obs + i * PIX_F, PIX_H, PIX_W, PIX_C, want, RH, RW, tmp);
+            const uint8_t *ox = (uint8_t *)bx->obs + (size_t)i * RF * K;
+            for (int p = 0; p < RH * RW; p++)
+                for (int c = 0; c < PIX_C; c++) // the newest frame is the last of the stack
+                    ck_assert_int_eq(ox[p * PIX_C * K + PIX_C + c], want[p * PIX_C + c]);
+            if (by->done[i]) {
+                ends++;
+                lc_resize_area_u8((uint8_t *)by->final_obs + i * PIX_F, PIX_H, PIX_W, PIX_C, fin, RH, RW, tmp);
+                const uint8_t *fx = (uint8_t *)bx->final_obs + (size_t)i * RF * K;
+                for (int p = 0; p < RH * RW; p++)
+                    for (int c = 0; c < PIX_C; c++)
+                        ck_assert_int_eq(fx[p * PIX_C * K + PIX_C + c], fin[p * PIX_C + c]);
+            }
+        }
+    }
+    ck_assert_int_gt(ends, 0);
+    lc_env_free(x);
+    lc_env_free(y);
+    lc_env *z = NULL;
+    lc_error err = {0};
+    o = opts_n(1);
+    o.resize_h = 4; // one side only
+    ck_assert_int_eq(lc_env_make(&z, "Pix-v0", &o, &err), LC_ERR_ARG);
+    o.resize_w = 4;
+    ck_assert_int_eq(lc_env_make(&z, "Counter-v0", &o, &err), LC_ERR_UNSUPPORTED); // float obs
+    ck_assert_ptr_nonnull(strstr(err.msg, "uint8"));
+    ck_assert_ptr_null(z);
+    ck_assert_int_eq(lc_settings_parse(lc_env_opts_settings(), &o, "resize_h=64,resize_w=48", &err), LC_OK);
+    ck_assert_int_eq(o.resize_h * 1000 + o.resize_w, 64048);
+}
+END_TEST
+
 // ---------------------------------------------------------------- the command
 // `lucid envs`, `lucid play` (fed through a pipe) and `lucid rollout`, run as programs
 // from $LUCID_BUILD (set by scripts/run_tests.sh; default build). Skipped without it.
@@ -970,6 +1078,8 @@ static Suite *env_suite(void) {
     tcase_add_test(tc, test_action_repeat);
     tcase_add_test(tc, test_normalize_obs);
     tcase_add_test(tc, test_normalize_reward);
+    tcase_add_test(tc, test_resize_area);
+    tcase_add_test(tc, test_resize_wrapper);
     suite_add_tcase(s, tc);
     tc = tcase_create("command");
     tcase_set_timeout(tc, 60);

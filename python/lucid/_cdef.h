@@ -55,6 +55,7 @@ typedef struct lc_env_opts {
     int normalize_reward;
     float gamma;
     float clip_reward;
+    int resize_h, resize_w;
     const char *params;
     ...;
 } lc_env_opts;

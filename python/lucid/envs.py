@@ -56,7 +56,7 @@ def _check_seed(name, seed):
 class _Core:
     """One lc_env and numpy views of its buffers."""
 
-    def __init__(self, name, num_envs, autoreset, max_episode_steps, num_threads, params):
+    def __init__(self, name, num_envs, autoreset, max_episode_steps, num_threads, params, resize=None):
         if not isinstance(name, str):
             raise ArgumentError(f"env name must be a str, not {type(name).__name__}")
         if not isinstance(num_envs, (int, np.integer)) or isinstance(num_envs, bool) or num_envs < 1:
@@ -67,6 +67,11 @@ class _Core:
         opts.autoreset = autoreset
         if max_episode_steps is not None:
             opts.max_episode_steps = int(max_episode_steps) if max_episode_steps > 0 else -1
+        if resize is not None:
+            if (not isinstance(resize, (tuple, list)) or len(resize) != 2
+                    or not all(isinstance(v, (int, np.integer)) and not isinstance(v, bool) and v > 0 for v in resize)):
+                raise ArgumentError(f"{name}: resize must be (height, width), two ints > 0, not {resize!r}")
+            opts.resize_h, opts.resize_w = int(resize[0]), int(resize[1])
         pstr = ffi.new("char[]", params_string(params).encode()) if params else ffi.NULL
         opts.params = pstr
         out = ffi.new("lc_env **")
@@ -163,11 +168,11 @@ class LucidVectorEnv(gymnasium.vector.VectorEnv):
     """num_envs copies of a lucid env stepped in C, as a Gymnasium 1.x VectorEnv."""
 
     def __init__(self, name, num_envs=1, *, autoreset_mode=AutoresetMode.NEXT_STEP, render_mode=None,
-                 max_episode_steps=None, num_threads=0, **params):
+                 max_episode_steps=None, num_threads=0, resize=None, **params):
         mode = _mode(autoreset_mode)
         if render_mode not in (None, "rgb_array"):
             raise ArgumentError(f"{name}: render_mode {render_mode!r} is not None or 'rgb_array'")
-        self._core = c = _Core(name, num_envs, _MODES[mode], max_episode_steps, num_threads, params)
+        self._core = c = _Core(name, num_envs, _MODES[mode], max_episode_steps, num_threads, params, resize)
         self.num_envs = c.num_envs
         self.single_observation_space = c.obs_space
         self.single_action_space = c.act_space
@@ -243,10 +248,10 @@ class LucidEnv(gymnasium.Env):
 
     metadata = {"render_modes": ["rgb_array"], "render_fps": 50}
 
-    def __init__(self, name, *, render_mode=None, max_episode_steps=None, **params):
+    def __init__(self, name, *, render_mode=None, max_episode_steps=None, resize=None, **params):
         if render_mode not in (None, "rgb_array"):
             raise ArgumentError(f"{name}: render_mode {render_mode!r} is not None or 'rgb_array'")
-        self._core = c = _Core(name, 1, lib.LC_AUTORESET_DISABLED, max_episode_steps, 1, params)
+        self._core = c = _Core(name, 1, lib.LC_AUTORESET_DISABLED, max_episode_steps, 1, params, resize)
         self.observation_space = c.obs_space
         self.action_space = c.act_space
         self.render_mode = render_mode
@@ -284,11 +289,12 @@ class LucidEnv(gymnasium.Env):
 def make_vec(name, num_envs=1, **kwargs):
     """A gymnasium.vector.VectorEnv of num_envs copies of lucid env `name` (any registered name,
     dream:FILE included). Keywords: autoreset_mode (gymnasium.vector.AutoresetMode or its name;
-    NEXT_STEP by default), render_mode ("rgb_array"), max_episode_steps, num_threads; the others
-    are the env's params (CartPole-v1: sutton_barto_reward=1)."""
+    NEXT_STEP by default), render_mode ("rgb_array"), max_episode_steps, num_threads, resize
+    ((height, width): uint8 frames area-averaged to that size, core/resize.h's rule, as
+    lc_env_opts.resize_h/_w); the others are the env's params (CartPole-v1: sutton_barto_reward=1)."""
     return LucidVectorEnv(name, num_envs, **kwargs)
 
 
 def make(name, **kwargs):
-    """One lucid env as a gymnasium.Env. Keywords: render_mode, max_episode_steps, env params."""
+    """One lucid env as a gymnasium.Env. Keywords: render_mode, max_episode_steps, resize, env params."""
     return LucidEnv(name, **kwargs)

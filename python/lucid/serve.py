@@ -11,6 +11,7 @@ seed s + i (as Gymnasium's vector envs); envs made with render_mode="rgb_array" 
 Leaves out: CURVE, async stepping.
 """
 import ipaddress
+import sys
 import threading
 import time
 
@@ -50,10 +51,16 @@ def _is_local(endpoint):
         return False
 
 
+_WIRE_NAMES = {np.dtype(v): k for k, v in _DTYPES.items()}
+
+
 def _tensor(a):
+    """A tensor map; its data is a view of a (msgpack copies it once, into the message)."""
     a = np.ascontiguousarray(a)
-    name = {np.dtype(v): k for k, v in _DTYPES.items()}[a.dtype]
-    return {"dtype": name, "shape": list(a.shape), "data": a.astype(a.dtype.newbyteorder("<")).tobytes()}
+    name = _WIRE_NAMES[a.dtype]
+    if a.dtype.byteorder == ">" or (a.dtype.byteorder == "=" and sys.byteorder == "big"):
+        a = a.astype(a.dtype.newbyteorder("<"))
+    return {"dtype": name, "shape": list(a.shape), "data": memoryview(a).cast("B") if a.size else b""}
 
 
 def _space(s):
@@ -127,6 +134,13 @@ class _Client:
         self.ret = np.zeros(num_envs, np.float64)
         self.len = np.zeros(num_envs, np.int32)
         self.was_reset = False
+        # The step's arrays, reused: a message is packed (copied) before the next step.
+        shape = (num_envs,) + tuple(self.obs_space.shape)
+        self.obs = np.zeros(shape, self.obs_dtype)
+        self.final = np.zeros(shape, self.obs_dtype)
+        self.rew = np.zeros(num_envs, np.float32)
+        self.term, self.trunc = np.zeros(num_envs, np.uint8), np.zeros(num_envs, np.uint8)
+        self.ep_ret, self.ep_len = np.zeros(num_envs, np.float32), np.zeros(num_envs, np.int32)
 
     def env_msg(self):
         m = {"t": "env", "v": PROTO_VERSION, "name": self.name[:255], "num_envs": len(self.envs),
@@ -186,12 +200,9 @@ class _Client:
         if not self.was_reset:
             raise _Refused(ERR_STATE, "step before reset")
         acts = self.actions(t)
-        N = len(self.envs)
-        obs = np.zeros((N,) + tuple(self.obs_space.shape), self.obs_dtype)
-        final = np.zeros_like(obs)
-        rew = np.zeros(N, np.float32)
-        term, trunc = np.zeros(N, np.uint8), np.zeros(N, np.uint8)
-        ep_ret, ep_len = np.zeros(N, np.float32), np.zeros(N, np.int32)
+        obs, final, rew = self.obs, self.final, self.rew
+        term, trunc, ep_ret, ep_len = self.term, self.trunc, self.ep_ret, self.ep_len
+        term[:], trunc[:], ep_ret[:], ep_len[:] = 0, 0, 0, 0
         for i, e in enumerate(self.envs):
             a = acts[i] if self.act_wire["kind"] != "discrete" else int(acts[i])
             o, r, te, tr, _ = e.step(a)
@@ -200,7 +211,7 @@ class _Client:
             self.len[i] += 1
             term[i], trunc[i] = bool(te), bool(tr) and not bool(te)
             if te or tr:
-                final[i] = self._obs(o)
+                final[i] = self._obs(o)  # rows of envs that did not end are not read
                 ep_ret[i], ep_len[i] = self.ret[i], self.len[i]
                 self.ret[i], self.len[i] = 0, 0
                 o, _ = e.reset()

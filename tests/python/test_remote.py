@@ -201,6 +201,53 @@ def test_pixels_and_render():
         s.stop()
 
 
+
+def _area_matrix(src, dst):
+    """Integer overlaps of output cells [i src, (i+1) src) with source cells [j dst, (j+1) dst)."""
+    w = np.zeros((dst, src), np.int64)
+    for i in range(dst):
+        for j in range(src):
+            w[i, j] = max(0, min((i + 1) * src, (j + 1) * dst) - max(i * src, j * dst))
+    return w
+
+
+def area_resize(img, h, w):
+    """The exact area average (core/resize.h's rule) in numpy, rounded half up."""
+    sh, sw, _ = img.shape
+    wy, wx = _area_matrix(sh, h), _area_matrix(sw, w)
+    acc = np.einsum("ys,sxc,ux->yuc", wy, img.astype(np.int64), wx)
+    return ((acc + (sh * sw) // 2) // (sh * sw)).astype(np.uint8)
+
+
+def test_remote_frames_resized():
+    s = Served(env_fn=Blink)
+    try:
+        for size in [(4, 3), (5, 4), (16, 9)]:
+            envs = lucid.make_vec("remote:" + s.endpoint, 2, autoreset_mode="SAME_STEP", resize=size)
+            assert envs.single_observation_space.shape == size + (3,)
+            ref = [Blink() for _ in range(2)]
+            obs, _ = envs.reset(seed=3)
+            for i, e in enumerate(ref):
+                assert np.array_equal(obs[i], area_resize(e.reset(seed=3 + i)[0], *size)), size
+            rng = np.random.default_rng(5)
+            for t in range(20):
+                act = rng.integers(0, 3, 2).astype(np.int32)
+                obs, _, _, _, info = envs.step(act)
+                for i, e in enumerate(ref):
+                    o, _, te, tr, _ = e.step(act[i])
+                    if te or tr:
+                        assert np.array_equal(info["final_obs"][i], area_resize(o, *size))
+                        o, _ = e.reset()
+                    assert np.array_equal(obs[i], area_resize(o, *size)), (size, t, i)
+            envs.close()
+        with pytest.raises(lucid.ArgumentError):
+            lucid.make_vec("remote:" + s.endpoint, 1, resize=(0, 4))
+        with pytest.raises(lucid.LucidError, match="uint8"):
+            lucid.make_vec("CartPole-v1", 1, resize=(4, 4))
+    finally:
+        s.stop()
+
+
 def test_cli_collect_equals_lucid_cartpole(served):
     with tempfile.TemporaryDirectory() as d:
         paths = []
