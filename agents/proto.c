@@ -4,7 +4,6 @@
 //
 // Letters: T = rollout steps, N = envs, O = obs elements, A = action elements.
 #include "agents/proto.h"
-#include "core/msgpack_scan.h"
 
 #include <assert.h>
 #include <limits.h>
@@ -14,6 +13,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "core/msgpack_scan.h"
 
 static const char *const type_names[LC_MSG_COUNT] = {
     [LC_MSG_ERROR] = "error",         [LC_MSG_MAKE] = "make",
@@ -106,22 +107,7 @@ typedef struct rd {
     lc_error *err;
 } rd;
 
-static const char *mp_type(const msgpack_object *o) {
-    switch (o->type) {
-    case MSGPACK_OBJECT_NIL: return "nil";
-    case MSGPACK_OBJECT_BOOLEAN: return "a boolean";
-    case MSGPACK_OBJECT_POSITIVE_INTEGER:
-    case MSGPACK_OBJECT_NEGATIVE_INTEGER: return "an integer";
-    case MSGPACK_OBJECT_FLOAT32:
-    case MSGPACK_OBJECT_FLOAT64: return "a float";
-    case MSGPACK_OBJECT_STR: return "a string";
-    case MSGPACK_OBJECT_ARRAY: return "an array";
-    case MSGPACK_OBJECT_MAP: return "a map";
-    case MSGPACK_OBJECT_BIN: return "binary data";
-    case MSGPACK_OBJECT_EXT: return "an extension";
-    }
-    return "an unknown value";
-}
+static const char *mp_type(const msgpack_object *o) { return lc_mp_type_name(o->type); }
 
 // A map whose keys are all strings, none repeated.
 static int check_map(const msgpack_object *o, const char *where, size_t max_keys, lc_error *err) {

@@ -2,7 +2,6 @@
 // one msgpack map (kind, meta, tensors as bin), CRC32; atomic writes, validated reads.
 // Leaves out: streaming reads (a file is read whole), compression, mmap.
 #include "core/file.h"
-#include "core/msgpack_scan.h"
 
 #include <assert.h>
 #include <errno.h>
@@ -17,6 +16,8 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+#include "core/msgpack_scan.h"
 
 // Layout: MAGIC (8) | version u32 LE (4) | body length u64 LE (8) | body | CRC32 u32 LE (4)
 static const uint8_t MAGIC[8] = {0x89, 'L', 'U', 'C', 'I', 'D', '\r', '\n'};
@@ -690,23 +691,6 @@ int lc_file_write(const lc_file *f, const char *path, lc_error *err) {
 static const lc_mp_limits body_limits = {
     .max_depth = MAX_DEPTH, .malformed = LC_ERR_FORMAT, .past_end = LC_ERR_FORMAT, .what = "body"};
 
-static const char *mp_type_name(msgpack_object_type t) {
-    switch (t) {
-    case MSGPACK_OBJECT_NIL: return "nil";
-    case MSGPACK_OBJECT_BOOLEAN: return "a boolean";
-    case MSGPACK_OBJECT_POSITIVE_INTEGER:
-    case MSGPACK_OBJECT_NEGATIVE_INTEGER: return "an integer";
-    case MSGPACK_OBJECT_FLOAT32:
-    case MSGPACK_OBJECT_FLOAT64: return "a float";
-    case MSGPACK_OBJECT_STR: return "a string";
-    case MSGPACK_OBJECT_ARRAY: return "an array";
-    case MSGPACK_OBJECT_MAP: return "a map";
-    case MSGPACK_OBJECT_BIN: return "binary data";
-    case MSGPACK_OBJECT_EXT: return "an extension";
-    }
-    return "unknown";
-}
-
 static int str_is(const msgpack_object *o, const char *s) {
     size_t n = strlen(s);
     return o->type == MSGPACK_OBJECT_STR && o->via.str.size == n && memcmp(o->via.str.ptr, s, n) == 0;
@@ -715,7 +699,7 @@ static int str_is(const msgpack_object *o, const char *s) {
 // A string field of 1..maxlen bytes with no NUL, else an error naming what.
 static int want_str(const msgpack_object *o, size_t maxlen, const char *what, lc_error *err) {
     if (o->type != MSGPACK_OBJECT_STR)
-        return lc_fail(err, LC_ERR_TYPE, "%s is %s, expected a string", what, mp_type_name(o->type));
+        return lc_fail(err, LC_ERR_TYPE, "%s is %s, expected a string", what, lc_mp_type_name(o->type));
     if (o->via.str.size == 0 || o->via.str.size > maxlen)
         return lc_fail(err, LC_ERR_FORMAT, "%s has %u bytes (1 to %zu allowed)", what,
                        o->via.str.size, maxlen);
@@ -726,7 +710,7 @@ static int want_str(const msgpack_object *o, size_t maxlen, const char *what, lc
 
 static int parse_meta(lc_file *f, const msgpack_object *o, lc_error *err) {
     if (o->type != MSGPACK_OBJECT_MAP)
-        return lc_fail(err, LC_ERR_TYPE, "'meta' is %s, expected a map", mp_type_name(o->type));
+        return lc_fail(err, LC_ERR_TYPE, "'meta' is %s, expected a map", lc_mp_type_name(o->type));
     for (uint32_t i = 0; i < o->via.map.size; i++) {
         const msgpack_object *k = &o->via.map.ptr[i].key, *v = &o->via.map.ptr[i].val;
         int rc = want_str(k, KEY_MAX, "a meta key", err);
@@ -760,7 +744,7 @@ static int parse_meta(lc_file *f, const msgpack_object *o, lc_error *err) {
         default:
             return lc_fail(err, LC_ERR_TYPE,
                            "meta '%.*s' is %s, expected an integer, a float or a string", klen, key,
-                           mp_type_name(v->type));
+                           lc_mp_type_name(v->type));
         }
         meta_entry *e = meta_slot(f, key, (size_t)klen);
         if (!e) {
@@ -775,13 +759,13 @@ static int parse_meta(lc_file *f, const msgpack_object *o, lc_error *err) {
 static int parse_tensor(lc_file *f, uint32_t idx, const msgpack_object *o, lc_error *err) {
     if (o->type != MSGPACK_OBJECT_MAP)
         return lc_fail(err, LC_ERR_TYPE, "tensor %u is %s, expected a map", idx,
-                       mp_type_name(o->type));
+                       lc_mp_type_name(o->type));
     const msgpack_object *name = NULL, *dtype = NULL, *shape = NULL, *data = NULL;
     for (uint32_t i = 0; i < o->via.map.size; i++) {
         const msgpack_object *k = &o->via.map.ptr[i].key, *v = &o->via.map.ptr[i].val;
         if (k->type != MSGPACK_OBJECT_STR)
             return lc_fail(err, LC_ERR_TYPE, "tensor %u: a key is %s, expected a string", idx,
-                           mp_type_name(k->type));
+                           lc_mp_type_name(k->type));
         const msgpack_object **slot = str_is(k, "name")    ? &name
                                       : str_is(k, "dtype") ? &dtype
                                       : str_is(k, "shape") ? &shape
@@ -807,7 +791,7 @@ static int parse_tensor(lc_file *f, uint32_t idx, const msgpack_object *o, lc_er
 
     if (dtype->type != MSGPACK_OBJECT_STR)
         return lc_fail(err, LC_ERR_TYPE, "tensor '%.*s': dtype is %s, expected a string", nlen, nm,
-                       mp_type_name(dtype->type));
+                       lc_mp_type_name(dtype->type));
     int dt = -1;
     for (int t = 0; t < LC_DTYPE_COUNT; t++)
         if (str_is(dtype, dtype_names[t])) dt = t;
@@ -817,7 +801,7 @@ static int parse_tensor(lc_file *f, uint32_t idx, const msgpack_object *o, lc_er
 
     if (shape->type != MSGPACK_OBJECT_ARRAY)
         return lc_fail(err, LC_ERR_TYPE, "tensor '%.*s': shape is %s, expected an array", nlen, nm,
-                       mp_type_name(shape->type));
+                       lc_mp_type_name(shape->type));
     if (shape->via.array.size > LC_MAX_DIMS)
         return lc_fail(err, LC_ERR_SHAPE, "tensor '%.*s' has %u dims (at most %d)", nlen, nm,
                        shape->via.array.size, LC_MAX_DIMS);
@@ -830,7 +814,7 @@ static int parse_tensor(lc_file *f, uint32_t idx, const msgpack_object *o, lc_er
                            (long long)s->via.i64);
         if (s->type != MSGPACK_OBJECT_POSITIVE_INTEGER)
             return lc_fail(err, LC_ERR_TYPE, "tensor '%.*s': dim %d is %s, expected an integer",
-                           nlen, nm, d, mp_type_name(s->type));
+                           nlen, nm, d, lc_mp_type_name(s->type));
         if (s->via.u64 > INT64_MAX)
             return lc_fail(err, LC_ERR_SIZE, "tensor '%.*s': dim %d is %llu", nlen, nm, d,
                            (unsigned long long)s->via.u64);
@@ -839,7 +823,7 @@ static int parse_tensor(lc_file *f, uint32_t idx, const msgpack_object *o, lc_er
 
     if (data->type != MSGPACK_OBJECT_BIN)
         return lc_fail(err, LC_ERR_TYPE, "tensor '%.*s': data is %s, expected binary data", nlen,
-                       nm, mp_type_name(data->type));
+                       nm, lc_mp_type_name(data->type));
     size_t have = data->via.bin.size, nbytes = 0;
     char sh[128];
     shape_str(sh, sizeof sh, ndim, dims);
@@ -859,13 +843,13 @@ static int parse_tensor(lc_file *f, uint32_t idx, const msgpack_object *o, lc_er
 
 static int parse_root(lc_file *f, const msgpack_object *root, lc_error *err) {
     if (root->type != MSGPACK_OBJECT_MAP)
-        return lc_fail(err, LC_ERR_TYPE, "the body is %s, expected a map", mp_type_name(root->type));
+        return lc_fail(err, LC_ERR_TYPE, "the body is %s, expected a map", lc_mp_type_name(root->type));
     const msgpack_object *kind = NULL, *meta = NULL, *tensors = NULL;
     for (uint32_t i = 0; i < root->via.map.size; i++) {
         const msgpack_object *k = &root->via.map.ptr[i].key, *v = &root->via.map.ptr[i].val;
         if (k->type != MSGPACK_OBJECT_STR)
             return lc_fail(err, LC_ERR_TYPE, "a key of the body is %s, expected a string",
-                           mp_type_name(k->type));
+                           lc_mp_type_name(k->type));
         const msgpack_object **slot = str_is(k, "kind")      ? &kind
                                       : str_is(k, "meta")    ? &meta
                                       : str_is(k, "tensors") ? &tensors
@@ -890,7 +874,7 @@ static int parse_root(lc_file *f, const msgpack_object *root, lc_error *err) {
 
     if (tensors->type != MSGPACK_OBJECT_ARRAY)
         return lc_fail(err, LC_ERR_TYPE, "'tensors' is %s, expected an array",
-                       mp_type_name(tensors->type));
+                       lc_mp_type_name(tensors->type));
     for (uint32_t i = 0; i < tensors->via.array.size; i++)
         if ((rc = parse_tensor(f, i, &tensors->via.array.ptr[i], err))) return rc;
     return LC_OK;

@@ -4,6 +4,7 @@
 #include "core/msgpack_scan.h"
 
 #include <assert.h>
+#include <msgpack.h>
 
 int lc_mp_scan(const uint8_t *p, size_t len, const lc_mp_limits *lim, size_t *used,
                lc_error *err) {
@@ -93,4 +94,22 @@ int lc_mp_scan(const uint8_t *p, size_t len, const lc_mp_limits *lim, size_t *us
                        len - pos, what);
     if (used) *used = pos;
     return LC_OK;
+}
+
+// msgpack-c's object type (msgpack_object_type) in words, for error messages.
+const char *lc_mp_type_name(int t) {
+    switch (t) {
+    case MSGPACK_OBJECT_NIL: return "nil";
+    case MSGPACK_OBJECT_BOOLEAN: return "a boolean";
+    case MSGPACK_OBJECT_POSITIVE_INTEGER:
+    case MSGPACK_OBJECT_NEGATIVE_INTEGER: return "an integer";
+    case MSGPACK_OBJECT_FLOAT32:
+    case MSGPACK_OBJECT_FLOAT64: return "a float";
+    case MSGPACK_OBJECT_STR: return "a string";
+    case MSGPACK_OBJECT_ARRAY: return "an array";
+    case MSGPACK_OBJECT_MAP: return "a map";
+    case MSGPACK_OBJECT_BIN: return "binary data";
+    case MSGPACK_OBJECT_EXT: return "an extension";
+    }
+    return "an unknown value";
 }

@@ -28,6 +28,9 @@ typedef struct lc_mp_limits {
 // msgpack_unpack allocates a bounded number of objects per input byte (about
 // 24 to 48 bytes each), whatever the counts say. On success *used (may be NULL)
 // is the value's size in bytes; it is len unless allow_trailing is set.
+// A msgpack_object_type (msgpack-c's) in words: "an integer", "a map", ...
+const char *lc_mp_type_name(int type);
+
 int lc_mp_scan(const uint8_t *p, size_t len, const lc_mp_limits *lim, size_t *used,
                lc_error *err);
 
