@@ -28,7 +28,6 @@
 #include "env/pool.h"
 #include "env/wrappers.h"
 
-#define MAX_ENVS (1 << 20)
 #define MAX_THREADS 64
 #define MAX_RENDER 8192
 #define AUTO_THREADS_MIN_ENVS 256 // num_threads 0: two threads from this many envs...
@@ -534,40 +533,28 @@ void lc_env_free(lc_env *e) {
     free(e);
 }
 
+// Zero fields of a memset struct mean the defaults; then the table's ranges, then the
+// rules that tie options together.
 static int check_opts(lc_env_opts *o, const char *name, lc_error *err) {
     if (o->num_envs == 0) o->num_envs = 1;
-    if (o->num_envs < 0 || o->num_envs > MAX_ENVS)
-        return lc_fail(err, LC_ERR_ARG, "%s: num_envs %d is not in [1, %d]", name, o->num_envs, MAX_ENVS);
-    if (o->num_threads < 0 || o->num_threads > 1024)
-        return lc_fail(err, LC_ERR_ARG, "%s: num_threads %d is not in [0, 1024]", name, o->num_threads);
-    if (o->autoreset != LC_AUTORESET_SAME_STEP && o->autoreset != LC_AUTORESET_DISABLED &&
-        o->autoreset != LC_AUTORESET_NEXT_STEP)
-        return lc_fail(err, LC_ERR_ARG, "%s: autoreset %d is not SAME_STEP, DISABLED or NEXT_STEP", name,
-                       o->autoreset);
+    if (o->action_repeat == 0) o->action_repeat = 1;
+    if (o->frame_stack == 0) o->frame_stack = 1;
+    if (!(o->clip_obs > 0.0f)) o->clip_obs = 10.0f; // 0 or NaN: the default
+    if (!(o->clip_reward > 0.0f)) o->clip_reward = 10.0f;
+    if (o->gamma == 0.0f) o->gamma = 0.99f;
+    int rc = lc_settings_check(&OPTS, o, err);
+    if (rc) {
+        return lc_error_prefix(err, "%s: ", name);
+    }
     if (o->autoreset == LC_AUTORESET_NEXT_STEP && o->action_repeat > 1)
         return lc_fail(err, LC_ERR_UNSUPPORTED, "%s: autoreset NEXT_STEP with action_repeat %d (> 1)", name,
                        o->action_repeat);
-    if (o->render_w < 0 || o->render_h < 0 || o->render_w > MAX_RENDER || o->render_h > MAX_RENDER)
-        return lc_fail(err, LC_ERR_ARG, "%s: render size %dx%d is not in [0, %d]", name, o->render_w, o->render_h,
-                       MAX_RENDER);
-    if (o->action_repeat < 0 || o->action_repeat > 1000)
-        return lc_fail(err, LC_ERR_ARG, "%s: action_repeat %d is not in [0, 1000]", name, o->action_repeat);
-    if (o->frame_stack < 0 || o->frame_stack > 64)
-        return lc_fail(err, LC_ERR_ARG, "%s: frame_stack %d is not in [0, 64]", name, o->frame_stack);
-    if (o->resize_h < 0 || o->resize_w < 0 || o->resize_h > 4096 || o->resize_w > 4096 ||
-        (o->resize_h == 0) != (o->resize_w == 0))
-        return lc_fail(err, LC_ERR_ARG, "%s: resize %dx%d: give both sides in [1, 4096], or neither",
-                       name, o->resize_h, o->resize_w);
+    if ((o->resize_h == 0) != (o->resize_w == 0))
+        return lc_fail(err, LC_ERR_ARG, "%s: resize %dx%d: give both sides, or neither", name,
+                       o->resize_h, o->resize_w);
     if (o->resize_h && o->normalize_obs)
         return lc_fail(err, LC_ERR_ARG, "%s: resize is for uint8 frames, normalize_obs for float "
                        "observations", name);
-    if (o->action_repeat == 0) o->action_repeat = 1;
-    if (o->frame_stack == 0) o->frame_stack = 1;
-    if (!(o->clip_obs > 0.0f)) o->clip_obs = 10.0f;       // 0 (a zeroed struct) or NaN: default
-    if (!(o->clip_reward > 0.0f)) o->clip_reward = 10.0f;
-    if (o->gamma == 0.0f) o->gamma = 0.99f;
-    if (!(o->gamma > 0.0f && o->gamma <= 1.0f))
-        return lc_fail(err, LC_ERR_ARG, "%s: gamma %g is not in (0, 1]", name, (double)o->gamma);
     return LC_OK;
 }
 

@@ -126,8 +126,8 @@ enum { LC_AUTORESET_SAME_STEP = 0, LC_AUTORESET_DISABLED = 1, LC_AUTORESET_NEXT_
     X(max_episode_steps, int, INT, 0, -1, 1 << 30, 1, "time limit: 0 the env's, < 0 none, > 0 override") \
     X(autoreset, int, INT, 0, 0, 2, 2, \
       "0: same-step autoreset (final_obs), 1: disabled, 2: next-step (Gymnasium's; not with action_repeat > 1)") \
-    X(render_w, int, INT, 0, 0, 1 << 16, 1, "render width (0: the env's)") \
-    X(render_h, int, INT, 0, 0, 1 << 16, 1, "render height (0: the env's)") \
+    X(render_w, int, INT, 0, 0, 8192, 1, "render width (0: the env's)") \
+    X(render_h, int, INT, 0, 0, 8192, 1, "render height (0: the env's)") \
     X(action_repeat, int, INT, 1, 0, 1000, 1, "> 1: repeat each action, summing rewards") \
     X(frame_stack, int, INT, 1, 0, 64, 1, "> 1: observations hold the last k frames (last axis)") \
     X(normalize_obs, int, BOOL, 0, 0, 1, 2, "running mean/variance normalisation of float obs") \
