@@ -181,14 +181,17 @@ static int scale(vid *v, AVFrame *f, uint8_t *dst, lc_error *err) {
         return lc_fail(err, LC_ERR_UNSUPPORTED, "%s: swscale cannot convert %dx%d %s frames",
                        v->path, src->width, src->height,
                        av_get_pix_fmt_name((enum AVPixelFormat)src->format));
+    // YUV input: its own matrix and range (swscale's defaults otherwise: RGB, palette and
+    // gray input need none); RGB output is full range.
+    const AVPixFmtDescriptor *desc = av_pix_fmt_desc_get((enum AVPixelFormat)src->format);
+    int yuv = desc && !(desc->flags & (AV_PIX_FMT_FLAG_RGB | AV_PIX_FMT_FLAG_PAL)) &&
+              desc->nb_components >= 3;
     int cs = src->colorspace == AVCOL_SPC_UNSPECIFIED ? SWS_CS_DEFAULT : (int)src->colorspace;
     int range = src->color_range == AVCOL_RANGE_JPEG;
-    if (s != v->sws || cs != v->sws_cs || range != v->sws_range) {
-        // YUV input: its matrix and range; RGB output is full range. (RGB input: no-op.)
-        sws_setColorspaceDetails(s, sws_getCoefficients(cs), range, sws_getCoefficients(SWS_CS_DEFAULT),
-                                 1, 0, 1 << 16, 1 << 16);
-        v->sws = s, v->sws_cs = cs, v->sws_range = range;
-    }
+    if (yuv && (s != v->sws || cs != v->sws_cs || range != v->sws_range))
+        sws_setColorspaceDetails(s, sws_getCoefficients(cs), range,
+                                 sws_getCoefficients(SWS_CS_DEFAULT), 1, 0, 1 << 16, 1 << 16);
+    v->sws = s, v->sws_cs = cs, v->sws_range = range;
     uint8_t *dd[4] = {dst, NULL, NULL, NULL};
     int dl[4] = {v->S * v->C, 0, 0, 0};
     int h = sws_scale(s, (const uint8_t *const *)src->data, src->linesize, 0, src->height, dd, dl);
