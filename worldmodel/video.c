@@ -247,8 +247,8 @@ static int emit_ticks(vid *v, int64_t end, int end_incl, lc_error *err) {
 
 static int on_frame(vid *v, AVFrame *f, lc_error *err) {
     if ((f->flags & AV_FRAME_FLAG_CORRUPT) || f->decode_error_flags)
-        return lc_fail(err, LC_ERR_FORMAT, "%s: frame %lld is corrupt (the decoder says so)",
-                       v->path, (long long)v->packets);
+        return lc_fail(err, LC_ERR_FORMAT, "%s: corrupt data: the decoder marks the frame "
+                       "it gave after packet %lld as damaged", v->path, (long long)v->packets);
     int64_t pts = f->best_effort_timestamp;
     if (pts == AV_NOPTS_VALUE) pts = v->have_t0 ? v->last_pts + (v->last_dur > 0 ? v->last_dur : 1) : 0;
     if (v->have_t0 && pts < v->last_pts) pts = v->last_pts; // out of order: shown no earlier
@@ -327,6 +327,8 @@ static int open_input(vid *v, lc_error *err) {
     if ((r = avcodec_parameters_to_context(v->dec, v->st->codecpar)) < 0)
         return av_fail(err, LC_ERR_FORMAT, path, "bad codec parameters", r);
     v->dec->thread_count = v->o->threads;
+    // Not AV_EF_EXPLODE: with frame threads FFmpeg 5.1's MPEG-4 decoder then aborts on an
+    // assertion (the ffmpeg program too); damage shows as errors or corrupt-frame flags.
     v->dec->pkt_timebase = v->st->time_base;
     if ((r = avcodec_open2(v->dec, codec, NULL)) < 0)
         return av_fail(err, LC_ERR_UNSUPPORTED, path, "cannot open the decoder", r);
@@ -365,8 +367,8 @@ static int check_whole(vid *v, lc_error *err) {
     double end = (double)(v->last_pts - v->t0) * tb + frame_s;
     double tol = 2 * frame_s > 0.25 ? 2 * frame_s : 0.25;
     if (declared <= 0 && len > 0 && end + tol < len)
-        return lc_fail(err, LC_ERR_TRUNCATED, "%s: truncated: its frames end at %.2f s, it "
-                       "declares %.2f s", v->path, end, len);
+        return lc_fail(err, LC_ERR_TRUNCATED, "%s: truncated or corrupt: its frames end at "
+                       "%.2f s, it declares %.2f s", v->path, end, len);
     return LC_OK;
 }
 

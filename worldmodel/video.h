@@ -19,7 +19,11 @@
 //     its size * size * C bytes, in 0..255) is above T.
 // A file is read whole or refused: an error opening or reading it, a packet that ends early
 // (AV_PKT_FLAG_CORRUPT), a decoder error or a frame the decoder marks corrupt, fewer packets
-// than the container's index declares, or no frames at all is an error, and nothing is kept.
+// than the container's index declares, frames ending before the declared length (containers
+// without an index), or no frames at all is an error, and nothing is kept. Damage the codec
+// itself cannot see (bits flipped inside H.264 residuals) decodes as whatever it decodes to.
+// FFmpeg's log goes through a callback installed once per process (nothing on stderr; the
+// last error line of the calling thread joins the lc_error message).
 //
 // The dataset: env "video:BASENAME" (or the name given), game_h = game_w = size, game_c = C,
 // n_actions 1 (footage has no actions; the loader's smallest value), max_episode_steps 0,

@@ -4,7 +4,7 @@ test encodes itself with the ffmpeg program from frames it draws with numpy: los
 part 2, H.264, VP9) within a stated PSNR; an odd size (37x23) against the ffmpeg program's own
 SWS_AREA scaling; the crop, gray and time rules (--fps on constant and variable frame rates,
 the latter checked against the timestamps ffprobe reports); episode cuts (scene, every, none);
-truncated, garbage, audio-only and missing files fail with a clear error and leave no file;
+truncated, damaged, garbage, audio-only and missing files fail with a clear error and leave no file;
 the dataset trains a tiny `lucid train-genie`.
 Leaves out: speed (bench/bench_video.c)."""
 import os
@@ -296,6 +296,11 @@ def test_bad_files_leave_nothing(tmp):
         encode(src, p, args)
         data = open(p, "rb").read()
         made["cut_" + name] = data[:len(data) // 2]
+        if name in ("a.avi", "a.webm"):  # damaged: bytes flipped in the middle of the data
+            bad = bytearray(data)
+            for i in range(len(bad) // 2, len(bad) // 2 + 400, 7):
+                bad[i] ^= 0x5A
+            made["damaged_" + name] = bytes(bad)
     rng = np.random.default_rng(0)
     made["garbage.mp4"] = rng.integers(0, 256, 50000, dtype=np.uint8).tobytes()
     made["empty.webm"] = b""
@@ -303,7 +308,7 @@ def test_bad_files_leave_nothing(tmp):
         open(os.path.join(tmp, name), "wb").write(data)
     wav = os.path.join(tmp, "tone.wav")
     ffmpeg(["-f", "lavfi", "-i", "sine=duration=0.5", wav])
-    cases = [(n, ("truncated", "cut short", "not a video", "corrupt")) for n in made if n.startswith("cut_")]
+    cases = [(n, ("truncated", "cut short", "not a video", "corrupt")) for n in made if n.startswith(("cut_", "damaged_"))]
     cases += [("garbage.mp4", ("not a video",)), ("empty.webm", ("not a video",)),
               ("tone.wav", ("no video stream",)), ("missing.mp4", ("cannot open",))]
     out = os.path.join(tmp, "out.lucid")
