@@ -53,8 +53,9 @@ int cmd_import_video(int argc, char **argv) {
                        "[--fps N] [--crop X,Y,W,H] [--episode-cut none|every=N|scene[=T]]\n"
                        "FILE: any video FFmpeg reads (MP4, WebM, GIF, ...), a folder of PNGs or a "
                        "quoted glob ('shots/*.png'). Time: --fps N takes the frame shown at each "
-                       "tick k/N of the footage (0: every frame). Space: the crop is scaled to "
-                       "size x size (SWS_AREA; a non-square crop is stretched).",
+                       "tick k/N of the footage (0: every frame). Space: the crop is resized "
+                       "to size x size by the exact area average (core/resize.h; a non-square crop "
+                       "is stretched).",
                        pos, 1, &npos);
     if (rc) return rc == 1 ? 0 : 2;
     if (npos != 1 || !out) {

@@ -1,6 +1,6 @@
 // tests/test_video.c: Check suite for worldmodel/video.c through its C API: a folder of PNGs
-// (written by lucid's own PNG writer) imports exactly, with the crop, gray, every=N and
-// max_frames rules; the options parsers; error codes (missing file, garbage, a crop outside
+// (written by lucid's own PNG writer) imports exactly, resized by core/resize.h's rule, with
+// the crop, gray, every=N and max_frames rules; the options parsers; error codes (missing file, garbage, a crop outside
 // the frame, bad settings, a stop from the progress callback) with the frames left empty;
 // the dataset saves and loads as kind "frames".
 // Leaves out: codecs, variable frame rates, truncated files (tests/python/test_video.py
@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "core/image.h"
+#include "core/resize.h"
 #include "worldmodel/frames.h"
 #include "worldmodel/video.h"
 
@@ -98,6 +99,18 @@ START_TEST(test_crop_gray_every_max) {
         ck_assert_int_eq(fr.starts[i], i % 2 == 0);
         for (int y = 0; y < 8; y++)
             ck_assert_mem_eq(fr.frames + ((size_t)i * 64 + y * 8) * 3, src[i] + ((6 + y) * S + 4) * 3, 24);
+    }
+    lc_frames_free(&fr);
+    // 24x24 -> 10x10 by core/resize.h's rule
+    o = lc_video_opts_default();
+    o.size = 10;
+    ck_assert_msg(import(&fr, tmpdir, &o, &err) == LC_OK, "%s", err.msg);
+    uint8_t want[10 * 10 * 3];
+    uint32_t tmp[10 * S * 3];
+    ck_assert_uint_le(lc_resize_area_scratch(S, S, 3, 10, 10), sizeof tmp / sizeof *tmp);
+    for (int i = 0; i < N; i++) {
+        lc_resize_area_u8(src[i], S, S, 3, want, 10, 10, tmp);
+        ck_assert_mem_eq(fr.frames + (size_t)i * sizeof want, want, sizeof want);
     }
     lc_frames_free(&fr);
     o = lc_video_opts_default();

@@ -1,11 +1,13 @@
 // worldmodel/video.c: footage into a frames dataset (video.h) with FFmpeg's libraries:
-// libavformat demuxes, libavcodec decodes, libswscale crops and scales, by video.h's rule.
+// libavformat demuxes, libavcodec decodes, libswscale converts the crop to RGB24 or GRAY8,
+// core/resize.h's area average brings it to size x size, by video.h's rule.
 // Leaves out: audio, seeking, hardware decoding, larger-than-memory footage.
 //
 // Letters: S = size (stored side), C = channels (1 gray, 3 RGB), P = S * S * C bytes a frame.
 // FFmpeg logs through a callback this file installs once (process-wide): nothing reaches
 // stderr; the last error-level line of this thread goes into the lc_error of a failure.
 #include "worldmodel/video.h"
+#include "core/resize.h"
 
 #include <errno.h>
 #include <math.h>
@@ -141,6 +143,9 @@ typedef struct vid {
     int S, C;
     size_t P;
     uint8_t *img;                 // (S, S, C) cur, scaled
+    uint8_t *conv;                // (CH, CW, C) the crop in RGB24 / GRAY8, before resizing
+    uint32_t *tmp;                // lc_resize_area_u8's scratch
+    size_t conv_cap, tmp_cap;
     uint8_t *frames;              // (n, S, S, C)
     uint8_t *starts;              // (n)
     size_t n, cap;
@@ -174,13 +179,14 @@ static int scale(vid *v, AVFrame *f, uint8_t *dst, lc_error *err) {
             return av_fail(err, LC_ERR_UNSUPPORTED, v->path, "cannot crop this pixel format", r);
         src = v->crop;
     }
+    // swscale converts only (same size in and out); the resize is lucid's one rule.
+    const int CW = src->width, CH = src->height, C = v->C;
     struct SwsContext *s = sws_getCachedContext(
-        v->sws, src->width, src->height, (enum AVPixelFormat)src->format, v->S, v->S,
-        v->C == 1 ? AV_PIX_FMT_GRAY8 : AV_PIX_FMT_RGB24, SWS_AREA, NULL, NULL, NULL);
+        v->sws, CW, CH, (enum AVPixelFormat)src->format, CW, CH,
+        C == 1 ? AV_PIX_FMT_GRAY8 : AV_PIX_FMT_RGB24, SWS_POINT, NULL, NULL, NULL);
     if (!s)
         return lc_fail(err, LC_ERR_UNSUPPORTED, "%s: swscale cannot convert %dx%d %s frames",
-                       v->path, src->width, src->height,
-                       av_get_pix_fmt_name((enum AVPixelFormat)src->format));
+                       v->path, CW, CH, av_get_pix_fmt_name((enum AVPixelFormat)src->format));
     // YUV input: its own matrix and range (swscale's defaults otherwise: RGB, palette and
     // gray input need none); RGB output is full range.
     const AVPixFmtDescriptor *desc = av_pix_fmt_desc_get((enum AVPixelFormat)src->format);
@@ -192,10 +198,24 @@ static int scale(vid *v, AVFrame *f, uint8_t *dst, lc_error *err) {
         sws_setColorspaceDetails(s, sws_getCoefficients(cs), range,
                                  sws_getCoefficients(SWS_CS_DEFAULT), 1, 0, 1 << 16, 1 << 16);
     v->sws = s, v->sws_cs = cs, v->sws_range = range;
-    uint8_t *dd[4] = {dst, NULL, NULL, NULL};
-    int dl[4] = {v->S * v->C, 0, 0, 0};
-    int h = sws_scale(s, (const uint8_t *const *)src->data, src->linesize, 0, src->height, dd, dl);
-    if (h != v->S) return av_fail(err, LC_ERR_FORMAT, v->path, "swscale failed", h < 0 ? h : 0);
+    int same = CW == v->S && CH == v->S;
+    size_t need = (size_t)CW * CH * C, scratch = lc_resize_area_scratch(CH, CW, C, v->S, v->S);
+    if (!same && need > v->conv_cap) {
+        free(v->conv);
+        if (!(v->conv = malloc(need))) return lc_fail(err, LC_ERR_NOMEM, "%s: out of memory", v->path);
+        v->conv_cap = need;
+    }
+    if (!same && scratch > v->tmp_cap) {
+        free(v->tmp);
+        if (!(v->tmp = malloc(scratch * sizeof(uint32_t))))
+            return lc_fail(err, LC_ERR_NOMEM, "%s: out of memory", v->path);
+        v->tmp_cap = scratch;
+    }
+    uint8_t *dd[4] = {same ? dst : v->conv, NULL, NULL, NULL};
+    int dl[4] = {CW * C, 0, 0, 0};
+    int h = sws_scale(s, (const uint8_t *const *)src->data, src->linesize, 0, CH, dd, dl);
+    if (h != CH) return av_fail(err, LC_ERR_FORMAT, v->path, "swscale failed", h < 0 ? h : 0);
+    if (!same) lc_resize_area_u8(v->conv, CH, CW, C, dst, v->S, v->S, v->tmp);
     return LC_OK;
 }
 
@@ -456,6 +476,8 @@ int lc_video_import(lc_frames *fr, const char *path, const lc_video_opts *o, lc_
     avcodec_free_context(&v.dec);
     avformat_close_input(&v.fmt);
     free(v.img);
+    free(v.conv);
+    free(v.tmp);
     free(v.frames);
     free(v.starts);
     return rc;

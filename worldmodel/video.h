@@ -10,10 +10,12 @@
 //     run while t0 + k/N is before the end of the last frame (its pts + its duration; when the
 //     duration is unknown, up to and including its pts).
 //  2. Space. The crop (X, Y, W, H in source pixels; none = the whole frame; on chroma-
-//     subsampled formats the chroma planes start at floor(X / 2), floor(Y / 2)) is scaled to
-//     size x size with swscale's SWS_AREA filter: a non-square crop is stretched to the
-//     square, not padded (crop a square to keep the aspect). The source's colour matrix and
-//     range (BT.601 when unspecified) convert to RGB24, or with gray to swscale's luma (GRAY8).
+//     subsampled formats the chroma planes start at floor(X / 2), floor(Y / 2)) is converted
+//     by swscale at its own size to RGB24 (the source's colour matrix and range for YUV,
+//     BT.601 when unspecified; chroma as swscale's unscaled converters take it) or, with
+//     gray, to swscale's luma (GRAY8); then lucid's one frame-resize rule, the exact area
+//     average of core/resize.h, makes it size x size: a non-square crop is stretched to the
+//     square, not padded (crop a square to keep the aspect).
 //  3. Episodes (over the output frames). none: one episode. every=N: a start every N frames.
 //     scene=T: a start where the mean absolute difference to the previous output frame (over
 //     its size * size * C bytes, in 0..255) is above T.
