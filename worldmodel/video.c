@@ -328,6 +328,7 @@ static int open_input(vid *v, lc_error *err) {
         ifmt = av_find_input_format("image2");
         av_dict_set(&d, "pattern_type", "glob", 0);
     }
+    av_dict_set(&d, "protocol_whitelist", "file", 0); // local files only: no playlist fetches
     int r = avformat_open_input(&v->fmt, url, ifmt, &d);
     av_dict_free(&d);
     if (r < 0) return av_fail(err, LC_ERR_FORMAT, url, "not a video FFmpeg can read", r);
