@@ -22,6 +22,7 @@
 #include "worldmodel/ensemble.h"   // ensemble dynamics models
 #include "worldmodel/dream.h"      // dream: envs over an ensemble
 #include "worldmodel/frames.h"     // frame datasets
+#include "worldmodel/video.h"      // frames datasets from video files (FFmpeg)
 #include "worldmodel/genie.h"      // Genie-style worlds from frames (pixel design)
 #include "worldmodel/tokenizer.h"  // the VQ frame tokenizer
 #include "worldmodel/genie_tokens.h" // Genie-style worlds over tokens

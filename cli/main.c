@@ -18,6 +18,7 @@
     X(eval, "evaluate a policy") \
     X(plot, "draw learning curves from metrics files") \
     X(collect, "record trajectories or frames to a dataset") \
+    X(import_video, "decode a video (any FFmpeg format) into a frames dataset") \
     X(train_wm, "train a world model (ensemble) from a dataset") \
     X(dyna, "model-based loop: collect, fit, train in the dream") \
     X(demo, "the model-based flow end to end on CartPole-v1") \
