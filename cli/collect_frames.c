@@ -99,11 +99,11 @@ int cmd_collect_frames(int argc, char **argv) {
         lc_env_free(env);
         return 1;
     }
-    double secs = lc_now() - t0, ret = 0;
+    double secs = lc_now() - t0, ret = 0, ep = 0; // returns of the episodes that ended
     size_t ended = 0;
     for (size_t r = 0; r < fr.n; r++) {
-        ret += fr.rewards[r];
-        ended += fr.terminated[r] || fr.truncated[r];
+        ep = fr.starts[r] ? 0.0 : ep + fr.rewards[r];
+        if (fr.terminated[r] || fr.truncated[r]) ret += ep, ended++;
     }
     if (lc_frames_save(&fr, out, apath, &err) != LC_OK) {
         fprintf(stderr, "lucid collect: %s\n", err.msg);
@@ -111,7 +111,7 @@ int cmd_collect_frames(int argc, char **argv) {
         status = 0;
         if (!quiet)
             printf("recorded %lld steps of %s (%s actions, %.1f s): %zu frames (%dx%dx%d), "
-                   "%zu episodes, %zu ended, reward per ended episode %.3f\nwrote %s (frames, "
+                   "%zu episodes, %zu ended, mean return of those %.3f\nwrote %s (frames, "
                    "rewards, ends; no actions) and %s (true actions, for evaluation only)\n",
                    (long long)steps, env_name, random ? "random" : policy, secs, fr.n, fr.H,
                    fr.W, fr.C, lc_frames_episodes(&fr), ended, ended ? ret / (double)ended : 0.0,
