@@ -5,12 +5,13 @@
 # transitions makes it act in the real game; beside it an oracle cloned from the true
 # actions, the expert, random play, the return for N in {10, 50, 200, 1000}, and PPO
 # fine-tuning from the clone beside PPO from scratch for the same steps. Ends with one
-# JSON line. Leaves out: Breakout-v0 and CoinRun-v0 (their LAMs do not find the actions
-# yet: docs/GENIE.md); fine-tuning in the dream (lucid train --env dream:GENIE --init
-# LATENT works, not measured here).
+# JSON line and draws WORKDIR/label_curve.png. With DREAM=1, also PPO in the dream from the
+# latent clone and from scratch, measured in the real game through the map (eval-genie).
+# Leaves out: Breakout-v0 and CoinRun-v0 (their LAMs do not find the actions yet:
+# docs/GENIE.md).
 # The expert and the genie model already in WORKDIR are reused (delete them to start over).
 # Usage:
-#   [GAME=Catch-v0] [SEED=1] [EXPERT_STEPS=60000] [FT_STEPS=16384] [BC_STEPS=1500] \
+#   [GAME=Catch-v0] [SEED=1] [DREAM=0|1] [EXPERT_STEPS=60000] [FT_STEPS=16384] [BC_STEPS=1500] \
 #       sh examples/genie_bc.sh [WORKDIR]
 set -e
 LUCID=${LUCID:-./build/lucid}
@@ -68,8 +69,21 @@ evalp "$DIR/finetuned.lucid" "$DIR/finetuned"
 $LUCID train --env "$GAME" --arch cnn --steps "$FT_STEPS" --seed "$SEED" --quiet \
     --eval-episodes 0 --metrics "$DIR/scratch.csv" --out "$DIR/scratch.lucid" > /dev/null
 evalp "$DIR/scratch.lucid" "$DIR/scratch"
-python3 - "$DIR" "$GAME" "$SEED" "$FT_STEPS" "$(( $(date +%s) - T0 ))" "$EPISODES" <<'EOF'
-import csv, json, re, sys
+echo '{}' > "$DIR/dream_finetuned.json"; echo '{}' > "$DIR/dream_scratch.json"
+if [ "${DREAM:-0}" = 1 ]; then
+    echo "== 7. PPO in the dream for $FT_STEPS steps, from the latent clone and from scratch"
+    for RUN in dream_finetuned dream_scratch; do
+        INIT=""; [ $RUN = dream_finetuned ] && INIT="--init $DIR/bc_latent.lucid"
+        $LUCID train --env "dream:$DIR/genie.lucid" --arch cnn --steps "$FT_STEPS" \
+            --seed "$SEED" --quiet --eval-episodes 0 $INIT --metrics "$DIR/$RUN.csv" \
+            --out "$DIR/$RUN.lucid" > /dev/null
+        $LUCID eval-genie --model "$DIR/genie.lucid" --data "$DIR/random.lucid" \
+            --actions "$DIR/random.actions.lucid" --policy "$DIR/$RUN.lucid" \
+            --episodes "$EPISODES" --threads 1 --json > "$DIR/$RUN.json"
+    done
+fi
+LUCID="$LUCID" python3 - "$DIR" "$GAME" "$SEED" "$FT_STEPS" "$(( $(date +%s) - T0 ))" "$EPISODES" <<'EOF'
+import csv, json, math, os, re, subprocess, sys
 d, game, seed, ft, wall, episodes = sys.argv[1:7]
 def ret(name):
     return round(json.load(open(f"{d}/{name}.json"))["mean"], 4)
@@ -100,5 +114,18 @@ out.update({"lam_label_accuracy": bc["label_accuracy"], "map_accuracy": bc["map_
             "finetuned_steps_to_expert": steps_to(f"{d}/finetune.csv", 0.95 * expert),
             "scratch_steps_to_expert": steps_to(f"{d}/scratch.csv", 0.95 * expert),
             "episodes": int(episodes), "wall_s": int(wall)})
+for name in ("dream_finetuned", "dream_scratch"): # DREAM=1: the real game via the map
+    out[name + "_return"] = json.load(open(f"{d}/{name}.json")).get("policy_return")
+# the label curve as a picture: latent BC over log10(labels), the oracle and random play
+for name, ys in (("latent_bc", curve), ("oracle_bc", {10: out["oracle_bc_return"], 1000: out["oracle_bc_return"]}),
+                 ("random", {10: out["random_return"], 1000: out["random_return"]})):
+    with open(f"{d}/{name}.csv", "w") as f:
+        f.write("labels,log10_labels,episode_return\n")
+        for n, v in ys.items():
+            f.write(f"{n},{math.log10(n):.4f},{v}\n")
+subprocess.run([os.environ["LUCID"], "plot", f"{d}/latent_bc.csv", f"{d}/oracle_bc.csv",
+                f"{d}/random.csv", "--x", "log10_labels", "--y", "episode_return", "--title",
+                f"{game}: real return of latent BC vs log10(labels)", "--out",
+                f"{d}/label_curve.png"], check=True, stdout=subprocess.DEVNULL)
 print(json.dumps(out))
 EOF
