@@ -65,4 +65,8 @@ int cli_curve_server_key(const char *verb, const char *secret_file, const char *
 // Returns 0, or 1 (the exit status) after printing why it could not be made.
 int cli_make_env(struct lc_env **env, const char *verb, const char *name, int num_envs);
 
+// FRAMES.lucid -> FRAMES.actions.lucid (FRAMES.actions without a .lucid suffix): where
+// `lucid collect --frames-only` puts the true actions (cli/collect_frames.c).
+void cli_frames_actions_path(char *dst, size_t n, const char *frames_path);
+
 #endif
