@@ -23,6 +23,7 @@
     X(demo, "the model-based flow end to end on CartPole-v1") \
     X(train_genie, "train a latent action model and frame dynamics") \
     X(eval_genie, "measure a Genie-style world model") \
+    X(frame_effects, "which actions had the same effect at each step of a frames file") \
     X(serve, "serve envs over ZeroMQ") \
     X(learner, "run a distributed PPO learner") \
     X(worker, "run a rollout worker") \
