@@ -24,6 +24,7 @@
     X(train_genie, "train a latent action model and frame dynamics") \
     X(eval_genie, "measure a Genie-style world model") \
     X(frame_effects, "which actions had the same effect at each step of a frames file") \
+    X(frames_cat, "concatenate frames datasets (with their actions and effects)") \
     X(serve, "serve envs over ZeroMQ") \
     X(learner, "run a distributed PPO learner") \
     X(worker, "run a rollout worker") \

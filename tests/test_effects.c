@@ -231,6 +231,36 @@ START_TEST(test_cli) {
     st = lc_test_run_cmd(cmd, out, sizeof out);
     ck_assert(WIFEXITED(st) && WEXITSTATUS(st) == 1);
     ck_assert_ptr_nonnull(strstr(out, "differs from the data at row"));
+    // frames-cat: the recording twice, with actions and effects; the effects fit the frames.
+    char cp[512], cep[512], cap_[512];
+    path_in(cp, sizeof cp, "cat.lucid");
+    path_in(cep, sizeof cep, "cat.effects.lucid");
+    path_in(cap_, sizeof cap_, "cat.actions.lucid");
+    snprintf(cmd, sizeof cmd, "%s frames-cat --out %s %s %s", bin, cp, fp, fp);
+    st = lc_test_run_cmd(cmd, out, sizeof out);
+    ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0, "%s", out);
+    {
+        lc_error e2 = {0};
+        lc_frames one, two;
+        lc_frame_effects f1, f2;
+        ck_assert_int_eq(lc_frames_load(&one, fp, ap, &e2), LC_OK);
+        ck_assert_int_eq(lc_frames_load(&two, cp, cap_, &e2), LC_OK);
+        ck_assert_uint_eq(two.n, 2 * one.n);
+        ck_assert_int_eq(lc_frame_effects_load(&f1, ep, &one, &e2), LC_OK);
+        ck_assert_msg(lc_frame_effects_load(&f2, cep, &two, &e2) == LC_OK, "%s", e2.msg);
+        size_t A = (size_t)f1.n_actions;
+        ck_assert(memcmp(f2.cls + one.n * A, f1.cls, one.n * A * sizeof(int32_t)) == 0);
+        ck_assert(memcmp(two.frames + one.n * 64 * 64 * 3, one.frames, one.n * 64 * 64 * 3) == 0);
+        // Another game does not concatenate.
+        lc_frames other;
+        record(&other, "Catch-v0", 20, 1, 0, 1);
+        ck_assert_int_eq(lc_frames_concat(&two, &other, &e2), LC_ERR_ARG);
+        lc_frames_free(&other);
+        lc_frame_effects_free(&f1);
+        lc_frame_effects_free(&f2);
+        lc_frames_free(&one);
+        lc_frames_free(&two);
+    }
     // A small LAM (a few steps: the figures only have to be there and in range).
     lc_error err = {0};
     lc_frames fr;
