@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "cli/eval_effects.h"
 #include "core/progress.h"
 #include "env/env.h"
 #include "nn/nn.h"
@@ -19,6 +20,8 @@
 
 #define ROLL_T 16
 #define MAX_SEQ 256
+
+static const char *effects_path; // --effects FILE (NULL: no consistency by effect)
 
 // A JSON number, or null for NaN (no policy was evaluated).
 static const char *num_or_null(char *buf, double v) {
@@ -74,6 +77,7 @@ typedef struct lam_consistency {
     size_t nh;
     int used, nl, map[256];
     double consistency, chance, label_acc;
+    eval_effects eff; // the 200-label map by effect (--effects)
 } lam_consistency;
 
 static int measure_consistency(const lc_genie *g, const float *X, const lc_frames *fr,
@@ -120,7 +124,7 @@ static int measure_consistency(const lc_genie *g, const float *X, const lc_frame
     long lhit = 0;
     for (size_t i = 0; i < nh; i++) lhit += o->map[codes[i]] == fr->actions[idx[i] + 1];
     o->label_acc = (double)lhit / nh;
-    return 0;
+    return eval_effects_score(effects_path, fr, idx, codes, nh, o->map, &o->eff);
 }
 
 
@@ -364,6 +368,8 @@ static int eval_tokens(const char *model, const char *data, const char *actions,
     double survival = balls ? (double)kept / balls : NAN;
     char b1[32], b2[32], b3[32], b4[32], b5[32], b6[32], b7[32], b8[32], b9[32], b10[32], b11[32];
     int t16 = M > 0 && W == ROLL_T;
+    char ej[256];
+    eval_effects_json(&lcn.eff, ej, sizeof ej);
     if (json) {
         printf("{\"env\":\"%s\",\"design\":\"tokens\",\"res\":%d,\"tokens\":%d,\"token_codes\":%d,"
                "\"codes\":%d,\"codes_used\":%d,\"heldout_transitions\":%zu,\"consistency\":%.4f,"
@@ -375,7 +381,7 @@ static int eval_tokens(const char *model, const char *data, const char *actions,
                "\"ball_one_generated\":%s,\"ball_none_generated\":%s,\"ball_one_real\":%s,\"dream_reward_per_step\":%.5f,"
                "\"data_reward_per_step\":%.5f,\"frames_per_s\":%.1f,\"tok_train_s\":%.1f,"
                "\"lam_train_s\":%.1f,\"dyn_train_s\":%.1f,\"train_peak_rss_mb\":%.1f,"
-               "\"eval_peak_rss_mb\":%.1f}\n",
+               "\"eval_peak_rss_mb\":%.1f%s}\n",
                g->env_name, g->R, T, lc_tok_config(tk)->codes, K, lcn.used, lcn.nh,
                lcn.consistency, lcn.chance, lcn.label_acc, lcn.nl, temp,
                lc_gtok_config(gt)->maskgit, tok_psnr, balls,
@@ -387,7 +393,7 @@ static int eval_tokens(const char *model, const char *data, const char *actions,
                breakout ? (snprintf(b11, 32, "%.3f", (double)none / (LM * LW)), b11) : "null",
                isnan(one_real) ? "null" : (snprintf(b1, 32, "%.3f", one_real), b1), dream_rate,
                data_rate, fps, lc_gtok_train_seconds(gt, 0), lc_gtok_train_seconds(gt, 1),
-               lc_gtok_train_seconds(gt, 2), lc_gtok_peak_mb(gt), lc_genie_peak_rss_mb());
+               lc_gtok_train_seconds(gt, 2), lc_gtok_peak_mb(gt), lc_genie_peak_rss_mb(), ej);
     } else {
         printf("token world of %s: %dx%d tokens of %d codes, LAM at %dx%d with %d latent actions "
                "(%d used on held-out data), sampling temperature %.2f\n", g->env_name,
@@ -400,6 +406,7 @@ static int eval_tokens(const char *model, const char *data, const char *actions,
         printf("latent-action consistency (best many-to-one map, %zu held-out transitions): "
                "%.1f%%  (majority-action chance %.1f%%); map from %d labels: %.1f%%\n", lcn.nh,
                100 * lcn.consistency, 100 * lcn.chance, lcn.nl, 100 * lcn.label_acc);
+        eval_effects_print(&lcn.eff);
         printf("tokenizer on %d held-out frames: PSNR %.2f dB", NR, tok_psnr);
         if (balls) printf("; the ball where the real frame has it in %.1f%% of %ld frames",
                           100 * survival, balls);
@@ -458,6 +465,7 @@ int cmd_eval_genie(int argc, char **argv) {
         {"policy", CLI_STR, &policy, "a policy trained in dream:GENIE: play the real game with it"},
         {"episodes", CLI_INT, &episodes, "real-game episodes for --policy (and the random baseline)"},
         {"json", CLI_FLAG, &json, "print one JSON line"},
+        {"effects", CLI_STR, &effects_path, "FRAMES.effects.lucid (lucid frame-effects): consistency by effect, no-op duplicates merged"},
         {"temp", CLI_FLOAT, &temp, "token worlds: sampling temperature of the rollouts (default: the model's)"},
         {"maskgit", CLI_INT, &maskgit, "MaskGIT token worlds: decoding steps of the rollouts (default: the model's; frames/s stays at the model's)"},
     };
@@ -691,6 +699,8 @@ int cmd_eval_genie(int argc, char **argv) {
                e_rnd = M > 0 ? p_rnd[T - 1] : NAN;
         int aliased = 0;
         for (int k = 0; k < K; k++) aliased += g->code_alias[k] != k;
+        char ej[256];
+        eval_effects_json(&lcn.eff, ej, sizeof ej);
         printf("{\"env\":\"%s\",\"res\":%d,\"codes\":%d,\"codes_used\":%d,\"codes_aliased\":%d,"
                "\"heldout_transitions\":%zu,"
                "\"consistency\":%.4f,\"chance\":%.4f,\"label_map_accuracy\":%.4f,\"labels\":%d,"
@@ -705,7 +715,7 @@ int cmd_eval_genie(int argc, char **argv) {
                "\"lockstep_windows\":%d,\"lockstep_steps\":%d,\"lockstep_real_return\":%s,"
                "\"lockstep_dream_return\":%s,\"lockstep_agree\":%s,\"lockstep_end_agree\":%s,"
                "\"policy_lockstep_real_return\":%s,\"policy_lockstep_dream_return\":%s,"
-               "\"policy_lockstep_agree\":%s,\"fixed_action\":%d,\"fixed_action_return\":%s}\n",
+               "\"policy_lockstep_agree\":%s,\"fixed_action\":%d,\"fixed_action_return\":%s%s}\n",
                g->env_name, g->R, K, used, aliased, nh, consistency, chance, label_acc, nl, M, p_inf[3],
                p_rnd[3], num_or_null(nb3, d4), M > 0 ? T : 0, num_or_null(nb6, e_inf),
                num_or_null(nb7, e_copy), num_or_null(nb8, e_rnd), t16 ? nb6 : "null",
@@ -720,7 +730,7 @@ int cmd_eval_genie(int argc, char **argv) {
                num_or_null(nb17, ls.windows ? ls.end_agree : NAN),
                num_or_null(nb10, policy ? pls.real_ret : NAN),
                num_or_null(nb11, policy ? pls.dream_ret : NAN), num_or_null(nb12, policy ? pls.agree : NAN),
-               fix_action, num_or_null(nb13, fix_mean));
+               fix_action, num_or_null(nb13, fix_mean), ej);
     } else {
         printf("genie world of %s, modelled at %dx%dx%d, %d latent actions (%d used on held-out data)\n",
                g->env_name, g->R, g->R, g->C, K, used);
@@ -728,6 +738,7 @@ int cmd_eval_genie(int argc, char **argv) {
                "%.1f%%  (majority-action chance %.1f%%)\n", nh, 100 * consistency, 100 * chance);
         printf("map from %d labelled training transitions, on held-out: %.1f%%\n", nl,
                100 * label_acc);
+        eval_effects_print(&lcn.eff);
         printf("  latent -> true action counts (rows: latent, cols: true action):\n");
         for (int k = 0; k < K; k++) {
             printf("   z%-3d", k);
