@@ -7,7 +7,10 @@
 # Both designs (DESIGN=pixels|tokens) go through the same steps and the same evaluation.
 # Leaves out: CoinRun (works the same with GAME=CoinRun-v0, not tuned).
 # Usage:
-#   [GAME=Catch-v0|Breakout-v0] [DESIGN=pixels|tokens] sh examples/genie_flow.sh [WORKDIR] [PPO_STEPS]
+#   [GAME=Catch-v0|Breakout-v0] [DESIGN=pixels|tokens] [WORLD=genie.lucid] \
+#       sh examples/genie_flow.sh [WORKDIR] [PPO_STEPS]
+# WORLD: a world train-genie already made from the same frames (collect is seeded, so the
+# frames are the same): steps 2-3 are skipped (and not in wall_s), the rest runs on it.
 set -e
 LUCID=${LUCID:-./build/lucid}
 GAME=${GAME:-Catch-v0}
@@ -35,8 +38,13 @@ if [ "$DESIGN" = tokens ]; then
     *) TOKARGS="--tok-steps 1200 --tdyn-steps 1200" ;;
     esac
 fi
-$LUCID train-genie --design "$DESIGN" --data "$DIR/frames.lucid" --out "$DIR/genie.lucid" \
-    --lam-steps 3000 --dyn-steps 2000 --start-anywhere $STARTS $TOKARGS
+if [ -n "${WORLD:-}" ]; then
+    echo "(the world of $WORLD, trained before)"
+    cp "$WORLD" "$DIR/genie.lucid"
+else
+    $LUCID train-genie --design "$DESIGN" --data "$DIR/frames.lucid" --out "$DIR/genie.lucid" \
+        --lam-steps 3000 --dyn-steps 2000 --start-anywhere $STARTS $TOKARGS
+fi
 echo "== 5. evaluation on held-out frames"
 $LUCID eval-genie --model "$DIR/genie.lucid" --data "$DIR/frames.lucid" \
     --actions "$DIR/frames.actions.lucid" --threads 1
