@@ -237,7 +237,7 @@ int eg_tokens(const eg_args *a) {
     eg_ctl ctl;
     if (eg_controller(a, lcn.map, &ctl)) goto done;
     char b1[32], b2[32], b3[32], b4[32], b5[32], b6[32], b7[32], b8[32], b9[32], b10[32], b11[32],
-        b12[32], b13[32], b14[32];
+        b12[32], b13[32], b14[32], b15[32];
     int t16 = M > 0 && W == EG_ROLL_T;
     if (json) {
         printf("{\"env\":\"%s\",\"design\":\"tokens\",\"res\":%d,\"tokens\":%d,\"token_codes\":%d,"
@@ -264,7 +264,7 @@ int eg_tokens(const eg_args *a) {
                eg_num(b7, t16 ? p_rnd[W - 1] : NAN), eg_num(b8, t16 ? q_inf[W - 1] : NAN),
                eg_num(b9, t16 ? q_copy[W - 1] : NAN), eg_num(b10, one_gen),
                breakout ? (snprintf(b11, 32, "%.3f", (double)none / (LM * LW)), b11) : "null",
-               isnan(one_real) ? "null" : (snprintf(b1, 32, "%.3f", one_real), b1), dream_rate,
+               eg_num(b15, one_real), dream_rate,
                data_rate, fps, lc_gtok_train_seconds(gt, 0), lc_gtok_train_seconds(gt, 1),
                lc_gtok_train_seconds(gt, 2), lc_gtok_peak_mb(gt), lc_genie_peak_rss_mb());
         eg_ctl_json(&ctl);
