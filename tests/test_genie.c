@@ -982,11 +982,14 @@ static Suite *genie_suite(void) {
     tcase_add_test(tc, test_code_aliases);
     tcase_add_test(tc, test_lockstep);
     tcase_add_test(tc, test_play_real);
-    tcase_add_test(tc, test_cli_eval_genie);
     tcase_add_test(tc, test_train_nan_stops);
     tcase_add_test(tc, test_tokenizer_nan_stops);
     tcase_add_test(tc, test_cli_nan_keeps_model);
     tcase_set_timeout(tc, 60);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("cli"); // five eval-genie runs: ~25 s alone, minutes on a shared machine
+    tcase_add_test(tc, test_cli_eval_genie);
+    tcase_set_timeout(tc, 600);
     suite_add_tcase(s, tc);
     if (getenv("LUCID_LONG")) {
         tc = tcase_create("long");

@@ -315,7 +315,7 @@ static Suite *tokens_flow_suite(void) {
     if (getenv("LUCID_LONG")) {
         tc = tcase_create("long");
         tcase_add_test(tc, test_catch_token_flow);
-        tcase_set_timeout(tc, 2400);
+        tcase_set_timeout(tc, 3600); // ~20 minutes alone on 2 cores
         suite_add_tcase(s, tc);
     }
     return s;
