@@ -29,7 +29,8 @@ echo "== 2-3. latent action model + $DESIGN dynamics"
 # Breakout's 1000-step ones branch from any.
 case "$GAME" in Catch-v0) STARTS=0 ;; *) STARTS=1 ;; esac
 # tokens: a VQ tokenizer (16x16 tokens of 256 codes), the same LAM, token dynamics sampled
-# at temperature 1. Sized to train in about 12 minutes or less on a shared core: Catch's
+# at temperature 1. Sized for about 12 minutes or less on an idle core (a machine shared
+# by many builds stretches it several times): Catch's
 # frames are a few flat blocks (1500 tokenizer and dynamics steps do); Breakout gets 1200.
 TOKARGS=
 if [ "$DESIGN" = tokens ]; then
