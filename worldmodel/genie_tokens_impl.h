@@ -56,5 +56,10 @@ double lc_gtok_fwd_bwd(lc_gtok *g, gtok_buf *b, const int *prev, const int *cur,
 // dream params of its name (params: the text after '?', may be NULL).
 int lc_gtok_env_of(lc_env_impl *impl, lc_gtok *model, const char *params, int num_envs,
                    const lc_env_opts *opts, lc_error *err);
+// Env i of a token dream backend (impl.data) continues from two real game frames (game_h,
+// game_w, game_c u8), encoded by the tokenizer; its observation (the decoded current
+// frame) into obs_row. LC_ERR_NOMEM (genie_world.c's hook).
+int lc_gtok_env_start_at(void *data, int i, const uint8_t *prev, const uint8_t *cur,
+                         uint8_t *obs_row, lc_error *err);
 
 #endif

@@ -3,6 +3,7 @@
 // resuming training (no optimizer state is saved).
 //
 // S = start contexts, T = tokens per frame, K = latent actions, NR = reward classes.
+#include <assert.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -300,6 +301,18 @@ static void gtok_env_reset(void *data, int i, lc_rng *rng, void *obs_row) {
     // decoding one frame allocates a little; on failure the frame stays black
     if (lc_tok_decode(g->tok, e->cur + i * T, 1, obs_row, NULL, NULL))
         memset(obs_row, 0, (size_t)g->lam->game_h * g->lam->game_w * g->lam->game_c);
+}
+
+int lc_gtok_env_start_at(void *data, int i, const uint8_t *prev, const uint8_t *cur,
+                         uint8_t *obs_row, lc_error *err) {
+    gtok_env *e = data;
+    const lc_gtok *g = e->g;
+    const size_t T = g->T;
+    assert(i >= 0 && i < e->N);
+    int rc = lc_tok_encode(g->tok, prev, 1, e->prev + i * T, err);
+    if (!rc) rc = lc_tok_encode(g->tok, cur, 1, e->cur + i * T, err);
+    if (!rc) rc = lc_tok_decode(g->tok, e->cur + i * T, 1, obs_row, NULL, err);
+    return rc;
 }
 
 static void gtok_env_step(void *data, int i0, int i1, const void *actions, void *obs,
