@@ -22,6 +22,10 @@ mkdir -p "$DIR"
 echo "== 1. $GAME frames only (true actions go to a separate file, used only for evaluation)"
 $LUCID collect --frames-only --env "$GAME" --steps 20000 --num-envs 8 --seed 1 \
     --out "$DIR/frames.lucid"
+# Which actions had the same effect at each recorded step (copies of the game's state; the
+# same envs and seed as the recording): consistency by effect, no-op duplicates merged.
+$LUCID frame-effects --data "$DIR/frames.lucid" --actions "$DIR/frames.actions.lucid" \
+    --num-envs 8 --seed 1 --out "$DIR/frames.effects.lucid"
 echo "== 2-3. latent action model + $DESIGN dynamics"
 # Where dreams start: Catch's whole 7-step episodes fit in the model's accurate horizon, so
 # they start where the game's episodes start (dream-trained PPO, seeds 1-3: 1.00, 0.98, 1.00
@@ -48,9 +52,10 @@ else
 fi
 echo "== 5. evaluation on held-out frames"
 $LUCID eval-genie --model "$DIR/genie.lucid" --data "$DIR/frames.lucid" \
-    --actions "$DIR/frames.actions.lucid" --threads 1
+    --actions "$DIR/frames.actions.lucid" --effects "$DIR/frames.effects.lucid" --threads 1
 $LUCID eval-genie --model "$DIR/genie.lucid" --data "$DIR/frames.lucid" \
-    --actions "$DIR/frames.actions.lucid" --threads 1 --json > "$DIR/eval.json"
+    --actions "$DIR/frames.actions.lucid" --effects "$DIR/frames.effects.lucid" --threads 1 \
+    --json > "$DIR/eval.json"
 echo "== 4. the playable world: 40 latent actions from stdin, recorded to a GIF"
 i=0; while [ $i -lt 40 ]; do echo $((i / 5 % 8)); i=$((i + 1)); done |
     $LUCID play "dream:$DIR/genie.lucid" --seed 1 --steps 40 --gif "$DIR/dream.gif" > /dev/null
@@ -86,7 +91,8 @@ def g(o, k):
 # Rollouts are 16 steps where the game's episodes allow (Catch's: 6; rollout_steps says)
 out = {
     "game": game, "design": design,
-    "consistency": g(ev, "consistency"), "dtpsnr_t4": g(ev, "delta_psnr4"),
+    "consistency": g(ev, "consistency"), "consistency_effective": g(ev, "consistency_effective"),
+    "consistency_ceiling": g(ev, "consistency_ceiling"), "dtpsnr_t4": g(ev, "delta_psnr4"),
     "rollout_psnr_16": g(ev, "psnr_rollout_inferred"), "copy_psnr_16": g(ev, "psnr_rollout_copy"),
     "rollout_steps": g(ev, "rollout_steps"),
     "lockstep_policy_agree": g(po, "policy_lockstep_agree"),
