@@ -182,6 +182,8 @@ int cmd_train_genie(int argc, char **argv) {
         {"keep-dynamics", CLI_FLAG, &keep, "with --tokens-from: train its dynamics further (--tdyn-steps more steps) instead of new ones"},
         {"maskgit", CLI_INT, &tc.maskgit, "tokens: MaskGIT decoding in this many steps (the dynamics also sees the next frame's committed tokens; 0 = one pass)"},
         {"tdyn-unroll", CLI_INT, &tc.unroll, "tokens: half the batches start 1..this steps back and predict from the model's own samples (0 = off)"},
+        {"dyn-attn", CLI_INT, &tc.dyn_attn, "tokens: transformer blocks (self-attention over all token positions + MLP) after the dynamics' conv stack (0 = conv only)"},
+        {"attn-heads", CLI_INT, &tc.attn_heads, "tokens: heads of those blocks (divides --tdyn-hidden)"},
         {"changed-weight", CLI_FLOAT, &tc.changed_weight, "tokens: loss weight of the tokens that change between frames (1: plain mean)"},
         {"tok-steps", CLI_INT, &tc.tok.steps, "tokens: tokenizer training steps"},
         {"tok-codes", CLI_INT, &tc.tok.codes, "tokens: tokenizer codebook size"},
