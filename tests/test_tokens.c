@@ -743,6 +743,41 @@ START_TEST(test_attn_files) {
 }
 END_TEST
 
+// Attention on top of trained conv dynamics: the conv world's tensors keep their values, the
+// blocks are new; taking them away again gives back the conv world's logits exactly.
+START_TEST(test_attn_added) {
+    lc_error err = {0};
+    lc_gtok *g = NULL, *c = NULL;
+    ck_assert_msg(lc_gtok_load(&g, model_path, &err) == LC_OK, "%s", err.msg);
+    ck_assert_msg(lc_gtok_load(&c, model_path, &err) == LC_OK, "%s", err.msg);
+    ck_assert_int_eq(lc_gtok_set_attention(g, 2, 4, &err), LC_OK);
+    ck_assert_int_eq(lc_gtok_config(g)->dyn_attn, 2);
+    const lc_params *pg = lc_gtok_params(g), *pc = lc_gtok_params(c);
+    ck_assert_int_gt(pg->n, pc->n);
+    for (int k = 0; k < pc->ntensors; k++) {
+        int j = lc_params_find(pg, pc->t[k].name);
+        ck_assert_int_ge(j, 0);
+        ck_assert_mem_eq(lc_param(pg, j), lc_param(pc, k), pc->t[k].size * sizeof(float));
+    }
+    ck_assert_int_eq(lc_gtok_set_attention(g, 1, 2, &err), LC_ERR_ARG); // other heads
+    ck_assert_int_eq(lc_gtok_set_attention(g, 9, 4, &err), LC_ERR_ARG);
+    ck_assert_int_eq(lc_gtok_config(g)->dyn_attn, 2);
+    const int T = lc_gtok_tokens(g), V = lc_tok_config(lc_gtok_tokenizer(g))->codes, B = 2;
+    int *pv = malloc(B * T * sizeof(int)), *cu = malloc(B * T * sizeof(int)), codes[2] = {0, 3};
+    float *l1 = malloc((size_t)B * V * T * sizeof(float)), *l2 = malloc((size_t)B * V * T * sizeof(float));
+    for (int i = 0; i < B * T; i++) pv[i] = (i * 3) % V, cu[i] = (i * 5) % V;
+    ck_assert_int_eq(lc_gtok_logits(c, pv, cu, codes, B, l1, &err), LC_OK);
+    ck_assert_int_eq(lc_gtok_logits(g, pv, cu, codes, B, l2, &err), LC_OK);
+    ck_assert(memcmp(l1, l2, (size_t)B * V * T * sizeof(float)) != 0); // the blocks act
+    ck_assert_int_eq(lc_gtok_set_attention(g, 0, 2, &err), LC_OK);
+    ck_assert_int_eq(lc_gtok_params(g)->n, pc->n);
+    ck_assert_int_eq(lc_gtok_logits(g, pv, cu, codes, B, l2, &err), LC_OK);
+    ck_assert_mem_eq(l1, l2, (size_t)B * V * T * sizeof(float));
+    free(pv), free(cu), free(l1), free(l2);
+    lc_gtok_free(g), lc_gtok_free(c);
+}
+END_TEST
+
 START_TEST(test_dream_params) {
     lc_error err = {0};
     char name[320];
@@ -781,6 +816,7 @@ static Suite *tokens_suite(void) {
     tcase_add_test(tc, test_maskgit_sampling);
     tcase_add_test(tc, test_maskgit_files);
     tcase_add_test(tc, test_attn_files);
+    tcase_add_test(tc, test_attn_added);
     tcase_add_test(tc, test_files_refused);
     tcase_add_test(tc, test_dream_params);
     tcase_set_timeout(tc, 120);

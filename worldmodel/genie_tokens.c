@@ -173,6 +173,29 @@ int lc_gtok_set_training(lc_gtok *g, int steps, float lr, int unroll, lc_error *
     return LC_OK;
 }
 
+int lc_gtok_set_attention(lc_gtok *g, int blocks, int heads, lc_error *err) {
+    lc_gtok_cfg c = g->cfg;
+    if (c.attn_heads != heads && c.dyn_attn > 0 && blocks > 0)
+        return lc_fail(err, LC_ERR_ARG, "genie tokens: the dynamics' blocks have %d heads, not "
+                       "%d", c.attn_heads, heads);
+    c.dyn_attn = blocks;
+    c.attn_heads = heads;
+    int rc = lc_gtok_check_cfg(&c, err);
+    if (rc) return rc;
+    lc_gtok n = *g; // the same world with the new table (tokenizer, LAM, starts shared)
+    n.cfg = c;
+    if ((rc = lc_gtok_build(&n, err))) return rc; // g is untouched
+    init_params(&n);
+    for (int k = 0; k < n.p.ntensors; k++) { // what both arenas have keeps its values
+        int j = lc_params_find(&g->p, n.p.t[k].name);
+        if (j >= 0 && g->p.t[j].size == n.p.t[k].size)
+            memcpy(lc_param(&n.p, k), lc_param(&g->p, j), n.p.t[k].size * sizeof(float));
+    }
+    lc_params_free(&g->p);
+    *g = n;
+    return LC_OK;
+}
+
 int lc_gtok_set_decoding(lc_gtok *g, int steps, lc_error *err) {
     if (g->cfg.maskgit <= 0)
         return lc_fail(err, LC_ERR_STATE, "genie tokens: a one-pass world has no MaskGIT "

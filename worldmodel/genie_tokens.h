@@ -102,6 +102,12 @@ int lc_gtok_reset_dynamics(lc_gtok *g, const lc_gtok_cfg *cfg, lc_error *err);
 // keeping its parameters (to train a loaded world further; Adam's moments start afresh).
 int lc_gtok_set_training(lc_gtok *g, int steps, float lr, int unroll, lc_error *err);
 
+// Gives the dynamics `blocks` attention blocks of `heads` heads (0 blocks: none), keeping
+// every other tensor of the dynamics and heads, and the blocks it keeps when only their
+// number changes: e.g. attention on top of trained conv dynamics, then trained further
+// (lc_gtok_set_training). New blocks start near identity (small residual outputs).
+int lc_gtok_set_attention(lc_gtok *g, int blocks, int heads, lc_error *err);
+
 // Sets a MaskGIT world's decoding steps (1..64) for play, keeping its parameters; a
 // one-pass world (maskgit 0) refuses (LC_ERR_STATE): it has no next-frame input.
 int lc_gtok_set_decoding(lc_gtok *g, int steps, lc_error *err);
