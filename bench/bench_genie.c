@@ -4,6 +4,7 @@
 // token design, tokenizer and token dynamics steps (median, min, max over repeats, wall and
 // CPU time) beside sgemm of their shapes, and token dream frames/s at 64 envs.
 // Leaves out: accuracy (lucid eval-genie measures it). Timings are noisy on shared cores.
+// `bench_genie tokens` runs the token design's rows only.
 #include <cblas.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -216,7 +217,9 @@ static int bench_tokens(const lc_frames *fr) {
     return 0;
 }
 
-int main(void) {
+// `bench_genie tokens`: the token design's rows only.
+int main(int argc, char **argv) {
+    const int tokens_only = argc > 1 && strcmp(argv[1], "tokens") == 0;
     lc_init();
     lc_nn_set_threads(1);
     lc_error err = {0};
@@ -232,6 +235,11 @@ int main(void) {
     lc_env_free(env);
     char path[64];
     snprintf(path, sizeof path, "/tmp/lucid_bench_genie_%d.lucid", (int)getpid());
+    if (tokens_only) {
+        int rc = bench_tokens(&fr);
+        lc_frames_free(&fr);
+        return rc;
+    }
     printf("training cost per step (batch 64, 1 BLAS thread):\n");
     for (int res = 16; res <= 32; res *= 2) {
         lc_genie_cfg c = lc_genie_cfg_default();

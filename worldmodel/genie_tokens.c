@@ -173,6 +173,13 @@ int lc_gtok_set_training(lc_gtok *g, int steps, float lr, int unroll, lc_error *
     return LC_OK;
 }
 
+int lc_gtok_set_temperature(lc_gtok *g, float temp, lc_error *err) {
+    if (!(temp >= 0 && temp <= 100))
+        return lc_fail(err, LC_ERR_ARG, "genie tokens: temperature %g (0..100)", temp);
+    g->cfg.temperature = temp;
+    return LC_OK;
+}
+
 int lc_gtok_set_attention(lc_gtok *g, int blocks, int heads, lc_error *err) {
     lc_gtok_cfg c = g->cfg;
     if (c.attn_heads != heads && c.dyn_attn > 0 && blocks > 0)

@@ -102,6 +102,9 @@ int lc_gtok_reset_dynamics(lc_gtok *g, const lc_gtok_cfg *cfg, lc_error *err);
 // keeping its parameters (to train a loaded world further; Adam's moments start afresh).
 int lc_gtok_set_training(lc_gtok *g, int steps, float lr, int unroll, lc_error *err);
 
+// Sets the sampling temperature (0..100) of the dream's default and of unrolled training.
+int lc_gtok_set_temperature(lc_gtok *g, float temp, lc_error *err);
+
 // Gives the dynamics `blocks` attention blocks of `heads` heads (0 blocks: none), keeping
 // every other tensor of the dynamics and heads, and the blocks it keeps when only their
 // number changes: e.g. attention on top of trained conv dynamics, then trained further
