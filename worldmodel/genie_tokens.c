@@ -226,6 +226,9 @@ void lc_gtok_buf_free(gtok_buf *b) {
     memset(b, 0, sizeof *b);
 }
 
+// Samples per attention pass at play time.
+#define ATTN_CHUNK 8
+
 int lc_gtok_buf_init(gtok_buf *b, const lc_gtok *g, int B, int train, lc_error *err) {
     memset(b, 0, sizeof *b);
     b->B = B;
@@ -261,7 +264,9 @@ int lc_gtok_buf_init(gtok_buf *b, const lc_gtok *g, int B, int train, lc_error *
              b->pool && b->am && b->hl;
     const int NA = g->cfg.dyn_attn;
     if (NA > 0) {
-        b->aact_n = lc_attn_act_size(&g->attn[0], B, (int)T, train);
+        // play runs the blocks ATTN_CHUNK samples at a time (small scratch, no fresh pages)
+        b->aact_n = lc_attn_act_size(&g->attn[0], train || B < ATTN_CHUNK ? B : ATTN_CHUNK,
+                                     (int)T, train);
         b->xa = malloc((NA + 1) * n * T * HC * sizeof(float));
         b->aacts = malloc((train ? NA : 1) * b->aact_n * sizeof(float));
         ok = ok && b->xa && b->aacts;
@@ -347,9 +352,19 @@ void lc_gtok_dyn_forward(const lc_gtok *g, gtok_buf *b, const int *prev, const i
                 for (int s = 0; s < T; s++)
                     b->xa[((size_t)i * T + s) * HC + h] =
                         o[((size_t)i * HC + h) * T + s] + pos[(size_t)s * HC + h];
-        for (int k = 0; k < NA; k++)
-            lc_attn_forward(&g->attn[k], &g->p, b->aacts + (b->train ? k * b->aact_n : 0),
-                            b->xa + (k + 1) * nx, b->xa + k * nx, B, T, b->train);
+        for (int k = 0; k < NA; k++) {
+            if (b->train) {
+                lc_attn_forward(&g->attn[k], &g->p, b->aacts + k * b->aact_n,
+                                b->xa + (k + 1) * nx, b->xa + k * nx, B, T, 1);
+                continue;
+            }
+            for (int i0 = 0; i0 < B; i0 += ATTN_CHUNK) {
+                const size_t o0 = (size_t)i0 * T * HC;
+                const int bc = B - i0 < ATTN_CHUNK ? B - i0 : ATTN_CHUNK;
+                lc_attn_forward(&g->attn[k], &g->p, b->aacts, b->xa + (k + 1) * nx + o0,
+                                b->xa + k * nx + o0, bc, T, 0);
+            }
+        }
         const float *x = b->xa + NA * nx;
         for (int i = 0; i < B; i++)
             for (int h = 0; h < HC; h++)
