@@ -311,8 +311,8 @@ START_TEST(test_gtok_gradients) {
 END_TEST
 
 // Attention blocks after the conv stack: every tensor (the position embedding, each block's
-// layer norms, QKV, output, MLP) through the one-pass loss, and through MaskGIT's masked
-// loss in a world with both.
+// layer norms, QKV, output, MLP) through the one-pass loss; the next test, through MaskGIT's
+// masked loss in a world with both.
 START_TEST(test_attn_gradients) {
     lc_error err = {0};
     lc_gtok *g = NULL;
@@ -321,6 +321,14 @@ START_TEST(test_attn_gradients) {
     ck_assert_int_ge(lc_params_find(p, "attn.pos"), 0);
     ck_assert_int_ge(lc_params_find(p, "attn1.w2"), 0);
     ck_assert_int_eq(world_grads(g, 0, 7), 0);
+    lc_gtok_free(g);
+}
+END_TEST
+
+START_TEST(test_attn_maskgit_gradients) {
+    lc_error err = {0};
+    lc_gtok *g = NULL;
+    ck_assert_msg(lc_gtok_load(&g, at_path, &err) == LC_OK, "%s", err.msg);
     lc_gtok_cfg c = *lc_gtok_config(g);
     c.maskgit = 3;
     c.dyn_attn = 1;
@@ -808,8 +816,9 @@ static Suite *tokens_suite(void) {
     tcase_add_test(tc, test_tok_gradients);
     tcase_add_test(tc, test_gtok_gradients);
     tcase_add_test(tc, test_attn_gradients);
+    tcase_add_test(tc, test_attn_maskgit_gradients);
     tcase_add_test(tc, test_maskgit_gradients);
-    tcase_set_timeout(tc, 120);
+    tcase_set_timeout(tc, 300); // finite differences of whole worlds: slow under sanitizers
     suite_add_tcase(s, tc);
     tc = tcase_create("dream");
     tcase_add_test(tc, test_sampling);
