@@ -23,7 +23,7 @@ static void actions_path_for(char *dst, size_t n, const char *frames_path) {
 }
 
 int cmd_collect_frames(int argc, char **argv) {
-    const char *env_name = NULL, *policy = "random", *out = NULL;
+    const char *env_name = NULL, *policy = "random", *out = NULL, *resize = NULL;
     int64_t steps = 0, seed = 1;
     int num_envs = 1, append = 0, frames_only = 0, quiet = 0;
     cli_opt opts[] = {
@@ -36,9 +36,11 @@ int cmd_collect_frames(int argc, char **argv) {
         {"append", CLI_FLAG, &append, "not supported for frames"},
         {"frames-only", CLI_FLAG, &frames_only, "record frames without actions"},
         {"quiet", CLI_FLAG, &quiet, "print nothing but errors"},
+        CLI_RESIZE_OPT(&resize),
     };
     int rc = cli_parse(argc, argv, opts, CLI_COUNT(opts),
-                       "usage: lucid collect --frames-only --env PIXELENV --steps N --out FILE",
+                       "usage: lucid collect --frames-only --env PIXELENV --steps N --out FILE "
+                       "[--resize HxW]",
                        NULL, 0, NULL);
     if (rc) return rc == 1 ? 0 : 2;
     if (!env_name || !out || steps < 1 || num_envs < 1) {
@@ -49,8 +51,11 @@ int cmd_collect_frames(int argc, char **argv) {
         fprintf(stderr, "lucid collect --frames-only: only --policy random without --append\n");
         return 2;
     }
+    lc_env_opts eo = lc_env_opts_default();
+    eo.num_envs = num_envs;
+    if (cli_env_resize(&eo, "collect", resize)) return 2;
     lc_env *env = NULL;
-    if (cli_make_env(&env, "collect", env_name, num_envs)) return 1;
+    if (cli_make_env_opts(&env, "collect", env_name, &eo)) return 1;
     lc_error err = {0};
     lc_frames fr;
     char apath[4096];
