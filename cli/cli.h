@@ -81,4 +81,8 @@ int cli_make_env_opts(struct lc_env **env, const char *verb, const char *name,
 // Returns 0, or 2 (the exit status) after printing "lucid VERB: --resize ..." to stderr.
 int cli_env_resize(struct lc_env_opts *o, const char *verb, const char *spec);
 
+// FRAMES.lucid -> FRAMES.actions.lucid (FRAMES.actions without a .lucid suffix): where
+// `lucid collect --frames-only` puts the true actions (cli/collect_frames.c).
+void cli_frames_actions_path(char *dst, size_t n, const char *frames_path);
+
 #endif

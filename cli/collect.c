@@ -1,7 +1,7 @@
 // cli/collect.c: `lucid collect`: records trajectories of an env into a dataset file,
 // with a random policy or a trained policy file; --append adds to an existing dataset.
-// Leaves out: frame datasets for pixel games (--frames-only hands over to the Genie
-// verb's cmd_collect_frames when that is part of the build).
+// Frame datasets of pixel games (--frames-only, random or expert play) are recorded by
+// cli/collect_frames.c's cmd_collect_frames. Leaves out: video files.
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,7 +13,7 @@
 #include "env/env.h"
 #include "worldmodel/worldmodel.h"
 
-// The Genie work may define this (in its own cli file) to record frames only.
+// cli/collect_frames.c (weak: a build without it says so).
 int cmd_collect_frames(int argc, char **argv) __attribute__((weak));
 
 int cmd_collect(int argc, char **argv) {

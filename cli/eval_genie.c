@@ -111,9 +111,7 @@ static int measure_consistency(const lc_genie *g, const float *X, const lc_frame
     o->used = used;
     o->consistency = (double)hit / nh, o->chance = (double)maj / nh;
     // The map from <= labels labelled TRAINING transitions, scored on the held-out ones.
-    int nl = 0;
-    for (size_t t = 1; t + 1 < hold0 && nl < labels; t++)
-        if (lc_genie_triple_ok(fr, t)) lab[nl++] = t;
+    int nl = lc_genie_label_first(fr, hold0, labels, lab);
     o->nl = nl;
     if (lc_genie_label_map(g, X, fr, lab, nl, o->map) != LC_OK) {
         fprintf(stderr, "lucid eval-genie: out of memory\n");

@@ -24,6 +24,7 @@
     X(demo, "the model-based flow end to end on CartPole-v1") \
     X(train_genie, "train a latent action model and frame dynamics") \
     X(eval_genie, "measure a Genie-style world model") \
+    X(train_bc, "clone a policy from videos of play (latent actions)") \
     X(serve, "serve envs over ZeroMQ") \
     X(learner, "run a distributed PPO learner") \
     X(worker, "run a rollout worker") \

@@ -86,7 +86,7 @@ static void json_num(const char *key, double v) {
 
 // What the command line asks for, after parsing and checking.
 typedef struct train_args {
-    const char *env, *out, *metrics, *resume;
+    const char *env, *out, *metrics, *resume, *init;
     int json, quiet, eval_episodes, blas_threads;
     int64_t seed, ckpt_every;
     int64_t resume_total; // --steps given with --resume (0: the checkpoint's total)
@@ -155,6 +155,7 @@ static int train_parse(train_args *a, int argc, char **argv) {
         {"out", CLI_STR, &a->out, "policy/checkpoint file to write (resumable)"},
         {"checkpoint-every", CLI_I64, &a->ckpt_every, "iterations between checkpoints to --out (0 = end only)"},
         {"resume", CLI_STR, &a->resume, "continue from a checkpoint (its config wins; --steps may extend)"},
+        {"init", CLI_STR, &a->init, "start from this policy file's weights (same arch and spaces; e.g. lucid train-bc's)"},
         {"metrics", CLI_STR, &a->metrics, "per-iteration metrics file (.csv or .jsonl)"},
         {"eval-episodes", CLI_INT, &a->eval_episodes, "deterministic evaluation episodes at the end (0 = none)"},
         {"blas-threads", CLI_INT, &a->blas_threads,
@@ -178,6 +179,10 @@ static int train_parse(train_args *a, int argc, char **argv) {
     if (rc) return rc == 1 ? 0 : 2;
     if (a->eval_episodes < 0 || steps < 1) {
         fprintf(stderr, "lucid train: --steps must be >= 1 and --eval-episodes >= 0\n");
+        return 2;
+    }
+    if (a->init && a->resume) {
+        fprintf(stderr, "lucid train: --init starts a new run, --resume continues one: not both\n");
         return 2;
     }
     c->total_steps = steps;
@@ -215,6 +220,18 @@ static int train_parse(train_args *a, int argc, char **argv) {
     return -1;
 }
 
+// --init: the new trainer's policy takes the weights (and obs statistics) of the policy in
+// path (a warm start; Adam starts afresh). 0, or 1 after saying why the file does not fit.
+static int init_from(lc_ppo *t, const char *path) {
+    lc_error err = {0};
+    lc_policy *src = NULL;
+    int rc = lc_policy_load(&src, path, &err);
+    if (!rc) rc = lc_ppo_init_from(t, src, 0, &err); // weights and obs statistics
+    if (rc) fprintf(stderr, "lucid train: --init %s: %s\n", path, err.msg);
+    lc_policy_free(src);
+    return rc != 0;
+}
+
 // Trains (new or resumed) with progress and metrics, then evaluates; *t is the trainer
 // (NULL when it could not be made). Returns the exit status; errors are printed.
 static int train_run(const train_args *a, lc_ppo **t, train_ctx *ctx, lc_eval_result *ev) {
@@ -233,6 +250,7 @@ static int train_run(const train_args *a, lc_ppo **t, train_ctx *ctx, lc_eval_re
         fprintf(stderr, "lucid train: %s\n", err.msg);
         return 1;
     }
+    if (a->init && init_from(*t, a->init)) return 1;
     const lc_ppo_cfg *tc = lc_ppo_get_cfg(*t);
     lc_policy *pol = lc_ppo_policy(*t);
     const char *env_name = lc_policy_env_name(pol);

@@ -1,6 +1,6 @@
-// cli/train_genie.c: `lucid train-genie` (latent action model + frame dynamics from a
-// frames file) and `lucid collect --frames-only` (cmd_collect_frames: random play of a
-// pixel game into frames + a separate actions file). Leaves out: resuming training.
+// cli/train_genie.c: `lucid train-genie`: latent action model + frame dynamics from a
+// frames file (`lucid collect --frames-only` lives in cli/collect_frames.c).
+// Leaves out: resuming training.
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,77 +12,6 @@
 #include "worldmodel/frames.h"
 #include "worldmodel/genie.h"
 #include "worldmodel/genie_tokens.h"
-
-// FILE.lucid -> FILE.actions.lucid (or FILE.actions when there is no .lucid suffix).
-static void actions_path_for(char *dst, size_t n, const char *frames_path) {
-    size_t len = strlen(frames_path);
-    if (len > 6 && strcmp(frames_path + len - 6, ".lucid") == 0)
-        snprintf(dst, n, "%.*s.actions.lucid", (int)(len - 6), frames_path);
-    else
-        snprintf(dst, n, "%s.actions", frames_path);
-}
-
-int cmd_collect_frames(int argc, char **argv) {
-    const char *env_name = NULL, *policy = "random", *out = NULL, *resize = NULL;
-    int64_t steps = 0, seed = 1;
-    int num_envs = 1, append = 0, frames_only = 0, quiet = 0;
-    cli_opt opts[] = {
-        {"env", CLI_STR, &env_name, "pixel env name (CoinRun-v0, Breakout-v0)"},
-        {"steps", CLI_I64, &steps, "env steps to record (over all envs)"},
-        {"policy", CLI_STR, &policy, "only random is supported for frames"},
-        {"num-envs", CLI_INT, &num_envs, "envs stepped together"},
-        {"seed", CLI_I64, &seed, "seed of the envs and of random actions"},
-        {"out", CLI_STR, &out, "frames file to write (actions go to OUT.actions.lucid)"},
-        {"append", CLI_FLAG, &append, "not supported for frames"},
-        {"frames-only", CLI_FLAG, &frames_only, "record frames without actions"},
-        {"quiet", CLI_FLAG, &quiet, "print nothing but errors"},
-        CLI_RESIZE_OPT(&resize),
-    };
-    int rc = cli_parse(argc, argv, opts, CLI_COUNT(opts),
-                       "usage: lucid collect --frames-only --env PIXELENV --steps N --out FILE "
-                       "[--resize HxW]",
-                       NULL, 0, NULL);
-    if (rc) return rc == 1 ? 0 : 2;
-    if (!env_name || !out || steps < 1 || num_envs < 1) {
-        fprintf(stderr, "lucid collect --frames-only: --env, --steps (>= 1), --out are required\n");
-        return 2;
-    }
-    if (strcmp(policy, "random") != 0 || append) {
-        fprintf(stderr, "lucid collect --frames-only: only --policy random without --append\n");
-        return 2;
-    }
-    lc_env_opts eo = lc_env_opts_default();
-    eo.num_envs = num_envs;
-    if (cli_env_resize(&eo, "collect", resize)) return 2;
-    lc_env *env = NULL;
-    if (cli_make_env_opts(&env, "collect", env_name, &eo)) return 1;
-    lc_error err = {0};
-    lc_frames fr;
-    char apath[4096];
-    actions_path_for(apath, sizeof apath, out);
-    double t0 = lc_now();
-    int status = 1;
-    if (lc_frames_collect(&fr, env, steps, 0, (uint64_t)seed, &err) != LC_OK) {
-        fprintf(stderr, "lucid collect: %s\n", err.msg);
-        lc_env_free(env);
-        return 1;
-    }
-    double secs = lc_now() - t0;
-    if (lc_frames_save(&fr, out, apath, &err) != LC_OK) {
-        fprintf(stderr, "lucid collect: %s\n", err.msg);
-    } else {
-        status = 0;
-        if (!quiet)
-            printf("recorded %lld steps of %s (random actions, %.1f s): %zu frames (%dx%dx%d), "
-                   "%zu episodes\nwrote %s (frames, rewards, ends; no actions) and %s (true "
-                   "actions, for evaluation only)\n",
-                   (long long)steps, env_name, secs, fr.n, fr.H, fr.W, fr.C,
-                   lc_frames_episodes(&fr), out, apath);
-    }
-    lc_frames_free(&fr);
-    lc_env_free(env);
-    return status;
-}
 
 static int progress(void *ctx, int phase, int step, double loss) {
     int quiet = *(int *)ctx;

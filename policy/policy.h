@@ -226,6 +226,58 @@ int lc_policy_from_file(lc_policy **out, const lc_file *f, int with_opt, lc_erro
 int lc_policy_save(const lc_policy *p, const char *path, lc_error *err);
 int lc_policy_load(lc_policy **out, const char *path, lc_error *err);
 
+// ---- behaviour cloning, action maps, warm starts (policy/bc.c)
+
+// Behaviour cloning: the actor learns by cross-entropy to predict labels (N, Discrete
+// actions) from obs (N rows of the policy's raw layout: uint8 for image spaces, else
+// float); with returns (N, may be NULL) the critic regresses them (vf_coef * 0.5 * sq.
+// error), so a cloned policy starts PPO with a critic. Feed-forward Discrete policies only
+// (LC_ERR_UNSUPPORTED otherwise). Minibatches drawn uniformly (seed), Adam, global grad-norm
+// clip. progress (may be NULL) is called every 100 steps with the running loss; non-zero
+// stops. LC_ERR_ARG for labels out of range or a bad cfg, LC_ERR_NAN.
+typedef struct lc_bc_cfg {
+    int steps;           // Adam steps (2000)
+    int batch;           // rows per step (64)
+    float lr;            // Adam learning rate (5e-4)
+    float vf_coef;       // critic loss weight (0.5)
+    float max_grad_norm; // (0.5, as PPO; 0 = off)
+    uint64_t seed;       // minibatch draws (1)
+} lc_bc_cfg;
+lc_bc_cfg lc_bc_cfg_default(void);
+typedef int (*lc_bc_progress)(void *ctx, int step, double loss);
+// rows (N, may be NULL = 0..N-1): row i's observation is obs row rows[i] (a subset of a
+// larger array, without copying it).
+int lc_bc_train(lc_policy *p, const void *obs, const size_t *rows, const int32_t *labels,
+                const float *returns, size_t N, const lc_bc_cfg *cfg, lc_bc_progress progress,
+                void *ctx, lc_error *err);
+// Fraction of the N rows whose most probable action (argmax) is labels[i] (feed-forward
+// Discrete policies; acts on slots 0..255).
+int lc_bc_accuracy(lc_policy *p, const void *obs, const size_t *rows, const int32_t *labels,
+                   size_t N, double *accuracy, lc_error *err);
+
+// A Discrete(n) policy from a Discrete(K) one (without observation statistics) through map
+// (K entries in [0, n)): the trunk and critic are copied; the actor's row for action a is the row of
+// the code k with map[k] = a of largest mass[k] (K weights >= 0, e.g. how often each code
+// was a label), its bias raised by log(sum of mass over the codes mapped to a / that
+// code's): exact where one code with mass maps to each action, the probabilities of the
+// others folded in proportionally otherwise. An action no code with mass maps to gets
+// logit -30 (never chosen). *exact (may be NULL) is 1 when no action had two codes with
+// mass. LC_ERR_UNSUPPORTED for non-Discrete policies, LC_ERR_ARG for a bad map.
+int lc_policy_fold_actions(lc_policy **out, const lc_policy *p, const int *map,
+                           const double *mass, int n, int *exact, lc_error *err);
+
+// Where two codes with mass share an action the folded head is approximate; this fits it to
+// the exact fold: q's actor head (only) learns by cross-entropy to predict map[k] for codes
+// k sampled from p (so its target is sum over k with map[k] = a of p(k | obs)) on the N
+// observation rows (rows as lc_bc_train's), steps minibatches of 64, Adam at 3e-3.
+int lc_policy_fold_refine(lc_policy *q, lc_policy *p, const int *map, const void *obs,
+                          const size_t *rows, size_t N, int steps, uint64_t seed, lc_error *err);
+
+// Copies src's parameters into dst (a warm start: PPO from a cloned policy). Refused
+// (LC_ERR_SHAPE naming what differs) unless both have the same architecture, observation
+// and action spaces and parameter table. Adam moments and obs statistics are not copied.
+int lc_policy_copy_params(lc_policy *dst, const lc_policy *src, lc_error *err);
+
 LC_API_END
 
 #endif

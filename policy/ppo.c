@@ -581,20 +581,13 @@ static int ck_flt(const lc_file *f, const char *k, double *v, lc_error *err) {
 }
 
 int lc_ppo_init_from(lc_ppo *t, const lc_policy *src, int with_optimizer, lc_error *err) {
-    lc_params *P = lc_policy_params(t->pol);
     const lc_params *Q = lc_policy_params((lc_policy *)src);
-    const lc_policy_cfg *a = lc_policy_get_cfg(t->pol), *b = lc_policy_get_cfg(src);
-    if (strcmp(a->arch, b->arch) != 0 || P->n != Q->n || P->ntensors != Q->ntensors ||
-        lc_policy_obs_size(t->pol) != lc_policy_obs_size(src))
-        return lc_fail(err, LC_ERR_SHAPE,
-                       "ppo: the policy (%s, %zu parameters, %d observations) does not fit this "
-                       "trainer's (%s, %zu, %d)",
-                       b->arch, Q->n, lc_policy_obs_size(src), a->arch, P->n,
-                       lc_policy_obs_size(t->pol));
     for (size_t i = 0; i < Q->n; i++)
         if (!isfinite(Q->params[i]))
             return lc_fail(err, LC_ERR_NAN, "ppo: the policy has a non-finite parameter");
-    lc_params_copy(P, Q);
+    int rc = lc_policy_copy_params(t->pol, src, err); // same arch, spaces and layers
+    if (rc) return rc;
+    lc_params *P = lc_policy_params(t->pol);
     if (with_optimizer && Q->m && Q->v) {
         memcpy(P->m, Q->m, P->n * sizeof(float));
         memcpy(P->v, Q->v, P->n * sizeof(float));
@@ -612,7 +605,7 @@ int lc_ppo_init_from(lc_ppo *t, const lc_policy *src, int with_optimizer, lc_err
                        "observations (set normalize_obs)");
     int k = t->eopts.frame_stack > 1 ? t->eopts.frame_stack : 1;
     int n = lc_policy_obs_size(t->pol) / k;
-    int rc = lc_policy_set_obs_norm(t->pol, count, mean, var, n, clip, err);
+    rc = lc_policy_set_obs_norm(t->pol, count, mean, var, n, clip, err);
     if (!rc) rc = lc_policy_sync_env(t->pol, t->env, err); // into the env's live statistics
     lc_env_obs_freeze(t->env, 0);                          // which keep learning
     return rc;

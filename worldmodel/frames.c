@@ -91,6 +91,11 @@ static int append(lc_frames *dst, const lc_frames *src, lc_error *err) {
 
 int lc_frames_collect(lc_frames *fr, lc_env *env, int64_t steps, int size, uint64_t seed,
                       lc_error *err) {
+    return lc_frames_record(fr, env, steps, size, NULL, NULL, seed, err);
+}
+
+int lc_frames_record(lc_frames *fr, lc_env *env, int64_t steps, int size,
+                     lc_frames_chooser choose, void *ctx, uint64_t seed, lc_error *err) {
     memset(fr, 0, sizeof *fr);
     const lc_env_spec *sp = lc_env_get_spec(env);
     if (sp->obs_space.kind != LC_SPACE_BOX || sp->obs_space.dtype != LC_U8 ||
@@ -108,9 +113,11 @@ int lc_frames_collect(lc_frames *fr, lc_env *env, int64_t steps, int size, uint6
     int K = sp->num_envs;
     lc_frames *per = calloc((size_t)K, sizeof *per);
     int32_t *acts = malloc((size_t)K * sizeof(int32_t));
-    if (!per || !acts) {
+    uint8_t *first = malloc((size_t)K); // the chooser's episode starts
+    if (!per || !acts || !first) {
         free(per);
         free(acts);
+        free(first);
         return lc_fail(err, LC_ERR_NOMEM, "frames: out of memory");
     }
     snprintf(fr->env_name, sizeof fr->env_name, "%s", sp->name);
@@ -131,9 +138,22 @@ int lc_frames_collect(lc_frames *fr, lc_env *env, int64_t steps, int size, uint6
     for (int k = 0; k < K && !rc; k++)
         rc = push(&per[k], (const uint8_t *)b->obs + k * O, 0, 1, 0, 0, -1, err);
     int64_t T = (steps + K - 1) / K;
+    for (int k = 0; k < K; k++) first[k] = 1;
     for (int64_t t = 0; t < T && !rc; t++) {
-        for (int k = 0; k < K; k++) acts[k] = (int32_t)lc_rng_below(&rng, (uint32_t)fr->n_actions);
+        if (choose) {
+            if ((rc = choose(ctx, (const uint8_t *)b->obs, K, first, acts, err))) break;
+            for (int k = 0; k < K; k++)
+                if (acts[k] < 0 || acts[k] >= fr->n_actions) {
+                    rc = lc_fail(err, LC_ERR_ACTION, "frames: the chooser's action %d is not in "
+                                 "[0, %d)", (int)acts[k], fr->n_actions);
+                    break;
+                }
+            if (rc) break;
+        } else {
+            for (int k = 0; k < K; k++) acts[k] = (int32_t)lc_rng_below(&rng, (uint32_t)fr->n_actions);
+        }
         if ((rc = lc_env_step(env, acts, err))) break;
+        for (int k = 0; k < K; k++) first[k] = b->done[k] != 0;
         for (int k = 0; k < K && !rc; k++) {
             if (t * K + k >= steps) continue; // do not record beyond steps (other envs stepped)
             const uint8_t *o = (const uint8_t *)b->obs + k * O;
@@ -150,6 +170,7 @@ int lc_frames_collect(lc_frames *fr, lc_env *env, int64_t steps, int size, uint6
     for (int k = 0; k < K; k++) lc_frames_free(&per[k]);
     free(per);
     free(acts);
+    free(first);
     if (rc) lc_frames_free(fr);
     return rc;
 }

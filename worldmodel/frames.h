@@ -45,6 +45,15 @@ void lc_frames_free(lc_frames *fr);
 // native). Envs are stored one after another. Actions are kept in fr->actions.
 int lc_frames_collect(lc_frames *fr, lc_env *env, int64_t steps, int size, uint64_t seed,
                       lc_error *err);
+// The same with actions chosen by choose(ctx, obs, N, first, actions, err) for the N envs'
+// current frames obs (N, H, W, C u8 at the game's size; first[i] = 1 at an episode's first
+// frame) instead of uniformly random ones (choose NULL: lc_frames_collect). Its actions
+// must be in [0, n_actions) (LC_ERR_ACTION); its errors stop the recording. An expert's
+// play recorded this way is a video of good play (lucid collect --frames-only --policy).
+typedef int (*lc_frames_chooser)(void *ctx, const uint8_t *obs, int N, const uint8_t *first,
+                                 int32_t *actions, lc_error *err);
+int lc_frames_record(lc_frames *fr, lc_env *env, int64_t steps, int size,
+                     lc_frames_chooser choose, void *ctx, uint64_t seed, lc_error *err);
 // Writes frames (kind "frames") and, when actions_path is not NULL, the actions
 // (kind "frame_actions"). Both atomically.
 int lc_frames_save(const lc_frames *fr, const char *path, const char *actions_path,

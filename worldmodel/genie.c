@@ -249,6 +249,13 @@ int lc_genie_triple_ok(const lc_frames *fr, size_t t) {
     return t >= 1 && t + 1 < fr->n && !fr->starts[t] && !fr->starts[t + 1];
 }
 
+int lc_genie_label_first(const lc_frames *fr, size_t end, int n, size_t *t) {
+    int nl = 0;
+    for (size_t c = 1; c + 1 < end && nl < n; c++)
+        if (lc_genie_triple_ok(fr, c)) t[nl++] = c;
+    return nl;
+}
+
 // ---------------------------------------------------------------- LAM passes
 
 

@@ -169,6 +169,10 @@ double lc_genie_dyn_loss(lc_genie *g, const lc_frames *fr, const float *X, const
 // LAM inference: codes (B) for B triples given as X rows (N, P) and centre indices t.
 // LC_ERR_NOMEM (codes all 0) when its buffers cannot be allocated.
 int lc_genie_infer(const lc_genie *g, const float *X, const size_t *t, int B, int *codes);
+// The labelled transitions of the latent -> real map: the first n triple centres t (into
+// t) of frames [0, end) (eval-genie's training part, or all of an expert's frames); returns
+// how many there are (fewer than n when the frames hold fewer).
+int lc_genie_label_first(const lc_frames *fr, size_t end, int n, size_t *t);
 // The latent -> real map from n labelled transitions (triple centres t; their true actions
 // fr->actions[t + 1]): each code goes to the action it was most often seen with (0 if
 // never seen). map has K entries. LC_ERR_NOMEM leaves map all 0.
