@@ -23,9 +23,11 @@
 #include "worldmodel/dream.h"      // dream: envs over an ensemble
 #include "worldmodel/frames.h"     // frame datasets
 #include "worldmodel/video.h"      // frames datasets from video files (FFmpeg)
+#include "worldmodel/frame_effects.h" // which actions had the same effect (evaluation)
 #include "worldmodel/genie.h"      // Genie-style worlds from frames (pixel design)
 #include "worldmodel/tokenizer.h"  // the VQ frame tokenizer
 #include "worldmodel/genie_tokens.h" // Genie-style worlds over tokens
+#include "worldmodel/genie_world.h" // either design: controllers in the real game, lockstep
 #include "policy/policy.h" // policies
 #include "policy/ppo.h"    // PPO, evaluation
 #include "agents/learner.h" // distributed PPO learner

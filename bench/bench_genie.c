@@ -4,6 +4,7 @@
 // token design, tokenizer and token dynamics steps (median, min, max over repeats, wall and
 // CPU time) beside sgemm of their shapes, and token dream frames/s at 64 envs.
 // Leaves out: accuracy (lucid eval-genie measures it). Timings are noisy on shared cores.
+// `bench_genie tokens` runs the token design's rows only.
 #include <cblas.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -87,10 +88,12 @@ static double sgemm_s(int M, int N, int Kk) {
 
 // The token design: training steps of the tokenizer and of the token dynamics (REPS
 // repeats of STEPS steps each, wall and CPU ms per step), then the token dream's frames/s;
-// the same for MaskGIT dynamics (MG_STEPS decoding steps).
+// the same for MaskGIT dynamics (MG_STEPS decoding steps) and for dynamics with ATTN
+// transformer blocks after the conv stack (one pass and MaskGIT).
 #define REPS 5
 #define STEPS 10
 #define MG_STEPS 8
+#define ATTN 1
 
 // Wall and CPU seconds per step of the token dynamics' training (STEPS steps), into w, c.
 static int dyn_step_s(lc_gtok *g, const lc_frames *fr, const float *X, double *w, double *c,
@@ -109,7 +112,7 @@ static void dream_rows(const char *path, const char *label) {
     char b1[64], b2[64];
     const char *modes[2] = {"temp=1", "temp=0"};
     for (int m = 0; m < 2; m++) {
-        char nm[200];
+        char nm[320];
         snprintf(nm, sizeof nm, "dream:%s?%s", path, modes[m]);
         double fw[REPS], fc[REPS];
         for (int r = 0; r < REPS; r++) fw[r] = env_fps(nm, 64, 8, &fc[r]);
@@ -165,39 +168,58 @@ static int bench_tokens(const lc_frames *fr) {
     double dref = sgemm_s(HC, N, 2 * De * 9) + 2 * sgemm_s(HC, N, HC * 9) + sgemm_s(256, N, HC);
     printf("  reference, bare cblas_sgemm of the same shapes (forward; a training step is about "
            "3x): tokenizer %.2f ms, token dynamics %.2f ms\n", 1e3 * tref, 1e3 * dref);
-    char path[64], mpath[64];
-    snprintf(path, sizeof path, "/tmp/lucid_bench_gtok_%d.lucid", (int)getpid());
-    snprintf(mpath, sizeof mpath, "/tmp/lucid_bench_gtokmg_%d.lucid", (int)getpid());
-    int rc = lc_gtok_save(g, path, &err);
-    // MaskGIT dynamics over the same tokenizer and LAM
-    tc.maskgit = MG_STEPS;
-    if (!rc) rc = lc_gtok_reset_dynamics(g, &tc, &err);
-    for (int r = 0; r < REPS && !rc; r++) rc = dyn_step_s(g, fr, X, &dw[r], &dcpu[r], &err);
-    if (!rc) rc = lc_gtok_save(g, mpath, &err);
+    // the other dynamics over the same tokenizer and LAM: MaskGIT, attention, both
+    const char *kinds[4] = {"gtok", "gtokmg", "gtokat", "gtokatmg"};
+    const char *labels[3] = {"MaskGIT token dynamics + heads (the same sizes, + the next frame's tokens)",
+                             "token dynamics + heads with attention (the same, + 1 block: 2 heads, MLP 2 HC)",
+                             "MaskGIT token dynamics + heads with attention"};
+    char paths[4][64];
+    for (int v = 0; v < 4; v++)
+        snprintf(paths[v], sizeof paths[v], "/tmp/lucid_bench_%s_%d.lucid", kinds[v], (int)getpid());
+    int rc = lc_gtok_save(g, paths[0], &err);
+    for (int v = 1; v < 4 && !rc; v++) {
+        tc.maskgit = v & 1 ? MG_STEPS : 0;
+        tc.dyn_attn = v >= 2 ? ATTN : 0;
+        rc = lc_gtok_reset_dynamics(g, &tc, &err);
+        for (int r = 0; r < REPS && !rc; r++) rc = dyn_step_s(g, fr, X, &dw[r], &dcpu[r], &err);
+        if (!rc) rc = lc_gtok_save(g, paths[v], &err);
+        if (!rc)
+            printf("  %s: %s ms wall, %s ms CPU\n", labels[v - 1], stats(b3, 64, dw, REPS, 1e3),
+                   stats(b4, 64, dcpu, REPS, 1e3));
+    }
     lc_gtok_free(g);
     free(X);
     if (rc) {
         fprintf(stderr, "bench_genie: %s\n", err.msg);
-        unlink(path);
+        for (int v = 0; v < 4; v++) unlink(paths[v]);
         return 1;
     }
-    printf("  MaskGIT token dynamics + heads (the same sizes, + the next frame's tokens): %s ms "
-           "wall, %s ms CPU\n", stats(b3, 64, dw, REPS, 1e3), stats(b4, 64, dcpu, REPS, 1e3));
+    // Reference: one attention block's products (batch tc.batch, 256 positions, forward) as
+    // bare sgemm: QKV, per (sample, head) scores and weighted sums, output, MLP.
+    const int NH = tc.attn_heads, HD = HC / NH, A = NH * HD, F = 2 * HC, Tt = 256;
+    double aref = sgemm_s(N, 3 * A, HC) + sgemm_s(N, HC, A) + sgemm_s(N, F, HC) +
+                  sgemm_s(N, HC, F) +
+                  (double)tc.batch * NH * (sgemm_s(Tt, Tt, HD) + sgemm_s(Tt, HD, Tt));
+    printf("  reference, bare cblas_sgemm of one attention block's products (forward): %.2f ms "
+           "(+ the conv dynamics' %.2f ms)\n", 1e3 * aref, 1e3 * dref);
     printf("token dream frames per second at 64 envs (sampled tokens decoded to 64x64x3; "
            "median (min .. max) of %d runs of ~1 s):\n", REPS);
-    dream_rows(path, "one pass");
     char label[64];
-    snprintf(label, sizeof label, "MaskGIT %d steps", MG_STEPS);
-    dream_rows(mpath, label);
+    for (int v = 0; v < 4; v++) {
+        if (v & 1) snprintf(label, sizeof label, "MaskGIT %d steps%s", MG_STEPS, v >= 2 ? ", attention" : "");
+        else snprintf(label, sizeof label, "one pass%s", v >= 2 ? ", attention" : "");
+        dream_rows(paths[v], label);
+    }
     double rf[REPS];
     for (int r = 0; r < REPS; r++) rf[r] = env_fps("Breakout-v0", 64, 3, NULL);
     printf("  reference: real Breakout-v0 %s frames/s\n", stats(b3, 64, rf, REPS, 1));
-    unlink(path);
-    unlink(mpath);
+    for (int v = 0; v < 4; v++) unlink(paths[v]);
     return 0;
 }
 
-int main(void) {
+// `bench_genie tokens`: the token design's rows only.
+int main(int argc, char **argv) {
+    const int tokens_only = argc > 1 && strcmp(argv[1], "tokens") == 0;
     lc_init();
     lc_nn_set_threads(1);
     lc_error err = {0};
@@ -213,6 +235,11 @@ int main(void) {
     lc_env_free(env);
     char path[64];
     snprintf(path, sizeof path, "/tmp/lucid_bench_genie_%d.lucid", (int)getpid());
+    if (tokens_only) {
+        int rc = bench_tokens(&fr);
+        lc_frames_free(&fr);
+        return rc;
+    }
     printf("training cost per step (batch 64, 1 BLAS thread):\n");
     for (int res = 16; res <= 32; res *= 2) {
         lc_genie_cfg c = lc_genie_cfg_default();

@@ -84,5 +84,7 @@ int cli_env_resize(struct lc_env_opts *o, const char *verb, const char *spec);
 // FRAMES.lucid -> FRAMES.actions.lucid (FRAMES.actions without a .lucid suffix): where
 // `lucid collect --frames-only` puts the true actions (cli/collect_frames.c).
 void cli_frames_actions_path(char *dst, size_t n, const char *frames_path);
+// The same for any KIND of side file (actions, effects): FRAMES.KIND.lucid.
+void cli_frames_side_path(char *dst, size_t n, const char *frames_path, const char *kind);
 
 #endif

@@ -12,12 +12,16 @@
 #include "policy/policy.h"
 #include "worldmodel/frames.h"
 
-void cli_frames_actions_path(char *dst, size_t n, const char *frames_path) {
+void cli_frames_side_path(char *dst, size_t n, const char *frames_path, const char *kind) {
     size_t len = strlen(frames_path);
     if (len > 6 && strcmp(frames_path + len - 6, ".lucid") == 0)
-        snprintf(dst, n, "%.*s.actions.lucid", (int)(len - 6), frames_path);
+        snprintf(dst, n, "%.*s.%s.lucid", (int)(len - 6), frames_path, kind);
     else
-        snprintf(dst, n, "%s.actions", frames_path);
+        snprintf(dst, n, "%s.%s", frames_path, kind);
+}
+
+void cli_frames_actions_path(char *dst, size_t n, const char *frames_path) {
+    cli_frames_side_path(dst, n, frames_path, "actions");
 }
 
 // Loads an expert policy for env; 0, or 1 after printing why it does not fit.

@@ -25,6 +25,8 @@
     X(train_genie, "train a latent action model and frame dynamics") \
     X(eval_genie, "measure a Genie-style world model") \
     X(train_bc, "clone a policy from videos of play (latent actions)") \
+    X(frame_effects, "which actions had the same effect at each step of a frames file") \
+    X(frames_cat, "concatenate frames datasets (with their actions and effects)") \
     X(serve, "serve envs over ZeroMQ") \
     X(learner, "run a distributed PPO learner") \
     X(worker, "run a rollout worker") \

@@ -26,7 +26,7 @@ static int progress(void *ctx, int phase, int step, double loss) {
 // token dynamics.
 static int train_tokens(const lc_frames *fr, const lc_genie_cfg *c, const lc_gtok_cfg *tc,
                         const char *lam_from, const char *tokens_from, int keep,
-                        const char *out, int quiet) {
+                        int attn_given, int temp_given, const char *out, int quiet) {
     lc_error err = {0};
     lc_genie *lam = NULL;
     float *X = NULL;
@@ -41,6 +41,13 @@ static int train_tokens(const lc_frames *fr, const lc_genie_cfg *c, const lc_gto
                     fr->H, fr->W);
             goto fail;
         }
+        // --keep-dynamics with --dyn-attn: blocks added to (or taken from) the trained ones
+        if (keep && attn_given &&
+            lc_gtok_set_attention(g, tc->dyn_attn, tc->attn_heads, &err) != LC_OK)
+            goto fail;
+        // ... and with --temp: the unrolled batches' (and the dream's) temperature
+        if (keep && temp_given && lc_gtok_set_temperature(g, tc->temperature, &err) != LC_OK)
+            goto fail;
         if ((keep ? lc_gtok_set_training(g, tc->steps, tc->lr, tc->unroll, &err)
                   : lc_gtok_reset_dynamics(g, tc, &err)) != LC_OK ||
             lc_genie_prep_all(l, fr, &X, &err) != LC_OK ||
@@ -104,7 +111,8 @@ int cmd_train_genie(int argc, char **argv) {
                *tokens_from = NULL;
     lc_genie_cfg c = lc_genie_cfg_default();
     lc_gtok_cfg tc = lc_gtok_cfg_default();
-    int keep = 0;
+    int keep = 0, dyn_attn = -1;
+    float temp = -1;
     int64_t seed = 1;
     int threads = 1, quiet = 0; // 1 BLAS thread: the small convs ran 1.6x faster than with 2
     cli_opt opts[] = {
@@ -116,6 +124,8 @@ int cmd_train_genie(int argc, char **argv) {
         {"keep-dynamics", CLI_FLAG, &keep, "with --tokens-from: train its dynamics further (--tdyn-steps more steps) instead of new ones"},
         {"maskgit", CLI_INT, &tc.maskgit, "tokens: MaskGIT decoding in this many steps (the dynamics also sees the next frame's committed tokens; 0 = one pass)"},
         {"tdyn-unroll", CLI_INT, &tc.unroll, "tokens: half the batches start 1..this steps back and predict from the model's own samples (0 = off)"},
+        {"dyn-attn", CLI_INT, &dyn_attn, "tokens: transformer blocks (self-attention over all token positions + MLP) after the dynamics' conv stack (0 = conv only); with --keep-dynamics: added to the trained dynamics"},
+        {"attn-heads", CLI_INT, &tc.attn_heads, "tokens: heads of those blocks (divides --tdyn-hidden)"},
         {"changed-weight", CLI_FLOAT, &tc.changed_weight, "tokens: loss weight of the tokens that change between frames (1: plain mean)"},
         {"tok-steps", CLI_INT, &tc.tok.steps, "tokens: tokenizer training steps"},
         {"tok-codes", CLI_INT, &tc.tok.codes, "tokens: tokenizer codebook size"},
@@ -127,7 +137,7 @@ int cmd_train_genie(int argc, char **argv) {
         {"tdyn-emb", CLI_INT, &tc.emb, "tokens: token embedding size"},
         {"tdyn-batch", CLI_INT, &tc.batch, "tokens: token dynamics batch"},
         {"corrupt", CLI_FLOAT, &tc.corrupt, "tokens: fraction of the previous frame's tokens randomised in training"},
-        {"temp", CLI_FLOAT, &tc.temperature, "tokens: the dream's default sampling temperature (0 = argmax)"},
+        {"temp", CLI_FLOAT, &temp, "tokens: the dream's default sampling temperature (0 = argmax; also unrolled training's; default 1)"},
         {"res", CLI_INT, &c.res, "model frame side (multiple of 4 dividing the data's side)"},
         {"codes", CLI_INT, &c.n_codes, "latent actions |A|"},
         {"code-dim", CLI_INT, &c.code_dim, "latent action code dimension"},
@@ -162,6 +172,8 @@ int cmd_train_genie(int argc, char **argv) {
     }
     c.seed = (uint64_t)seed;
     tc.seed = tc.tok.seed = (uint64_t)seed;
+    if (dyn_attn >= 0) tc.dyn_attn = dyn_attn;
+    if (temp != -1) tc.temperature = temp; // a bad value is refused with the others
     int tokens = strcmp(design, "tokens") == 0;
     if (!tokens && strcmp(design, "pixels") != 0) {
         fprintf(stderr, "lucid train-genie: --design is pixels or tokens, not '%s'\n", design);
@@ -179,7 +191,8 @@ int cmd_train_genie(int argc, char **argv) {
         return 1;
     }
     if (tokens) {
-        int st = train_tokens(&fr, &c, &tc, lam_from, tokens_from, keep, out, quiet);
+        int st = train_tokens(&fr, &c, &tc, lam_from, tokens_from, keep, dyn_attn >= 0,
+                              temp != -1, out, quiet);
         lc_frames_free(&fr);
         return st;
     }

@@ -497,6 +497,19 @@ int lc_env_render(lc_env *e, int i, uint8_t *rgb, lc_error *err) {
     return LC_OK;
 }
 
+int lc_env_action_classes(lc_env *e, int i, int32_t *cls, lc_error *err) {
+    if (!e || !cls) return lc_fail(err, LC_ERR_ARG, "lc_env_action_classes: no env or no buffer");
+    if (i < 0 || i >= e->N)
+        return lc_fail(err, LC_ERR_ARG, "%s: action classes: env %d of %d", e->spec.name, i, e->N);
+    if (!e->impl.action_classes || e->impl.act_space.kind != LC_SPACE_DISCRETE)
+        return lc_fail(err, LC_ERR_UNSUPPORTED, "%s cannot step a copy of its state (action "
+                       "classes)", e->spec.name);
+    if (!e->was_reset) return lc_fail(err, LC_ERR_STATE, "%s: action classes before reset", e->spec.name);
+    if (e->impl.action_classes(e->impl.data, i, &e->rngs[i], cls) != 0)
+        return lc_fail(err, LC_ERR_NOMEM, "%s: out of memory for action classes", e->spec.name);
+    return LC_OK;
+}
+
 // ---------------------------------------------------------------- make / free
 
 void lc_env_free(lc_env *e) {

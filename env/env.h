@@ -87,6 +87,12 @@ typedef struct lc_env_impl {
     // Optional, for backends whose reset or step can fail (a remote env's network):
     // called after every reset and step of the vector; non-zero fails that call with err.
     int (*status)(void *data, lc_error *err);
+    // Optional, for envs that can step a copy of their state (the pixel games): which of env
+    // i's actions have the same effect in its current state. cls[a] (act_space.n entries) =
+    // the smallest action whose step from a copy of the state and of rng gives the same
+    // observation, reward and end as a's. Neither the env nor rng changes. 0, or non-zero
+    // when out of memory.
+    int (*action_classes)(const void *data, int i, const lc_rng *rng, int32_t *cls);
 } lc_env_impl;
 #define LC_BACKEND_TRUNCATED 2 // a terminated[i] value of impl.step: see above
 
@@ -212,6 +218,13 @@ int lc_env_step(lc_env *e, const void *actions, lc_error *err);
 // A backend without render gets a stand-in: its image observation scaled up, or one
 // bar per observation element. Before the first reset it is LC_ERR_STATE.
 int lc_env_render(lc_env *e, int i, uint8_t *rgb, lc_error *err);
+
+// Which of env i's actions have the same effect in its current state (impl.action_classes):
+// cls[a] (Discrete(n): n entries) = the smallest action whose step gives the same next
+// observation, reward and end as a's (a no-op and a move into a wall share a class). Nothing
+// is stepped. LC_ERR_UNSUPPORTED for envs that cannot copy their state; LC_ERR_STATE
+// before reset; LC_ERR_ARG for i out of range.
+int lc_env_action_classes(lc_env *e, int i, int32_t *cls, lc_error *err);
 
 // Observation normalisation statistics (normalize_obs): pointers to the live
 // running count, mean and variance (obs_size before stacking), which a policy

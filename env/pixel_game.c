@@ -48,6 +48,39 @@ static void pg_step(void *data, int i0, int i1, const void *actions, void *obs, 
     }
 }
 
+// The game's step from copies of env i's state and rng for every action; actions whose
+// frames, rewards and ends are identical share a class (the smallest of them).
+static int pg_action_classes(const void *data, int i, const lc_rng *rng, int32_t *cls) {
+    const pix_data *d = data;
+    const lc_pix_game *g = d->game;
+    const int A = g->n_actions;
+    const size_t FS = (size_t)F * F * 3;
+    unsigned char *st = malloc(g->state_size);
+    uint8_t *frames = malloc((size_t)A * FS);
+    float *rew = malloc((size_t)A * sizeof(float));
+    int *done = malloc((size_t)A * sizeof(int));
+    int rc = st && frames && rew && done ? 0 : 1;
+    for (int a = 0; a < A && !rc; a++) {
+        lc_rng r = *rng;
+        memcpy(st, d->s + (size_t)i * g->state_size, g->state_size);
+        done[a] = 0;
+        rew[a] = g->advance(st, a, &r, &done[a]);
+        g->draw(st, frames + (size_t)a * FS);
+        cls[a] = a;
+        for (int b = 0; b < a; b++)
+            if (cls[b] == b && rew[b] == rew[a] && done[b] == done[a] &&
+                memcmp(frames + (size_t)b * FS, frames + (size_t)a * FS, FS) == 0) {
+                cls[a] = b;
+                break;
+            }
+    }
+    free(st);
+    free(frames);
+    free(rew);
+    free(done);
+    return rc;
+}
+
 static int pg_render(void *data, int i, uint8_t *rgb, int w, int h) {
     pix_data *d = data;
     if (w < 1 || h < 1) return 1;
@@ -88,6 +121,7 @@ int lc_pix_game_make(lc_env_impl *impl, const lc_pix_game *game, const char *nam
     impl->reset = pg_reset;
     impl->step = pg_step;
     impl->render = pg_render;
+    impl->action_classes = pg_action_classes;
     impl->destroy = pg_destroy;
     return LC_OK;
 }

@@ -13,6 +13,7 @@
 #include "env/env.h"
 #include "nn/nn.h"
 #include "policy/ppo.h"
+#include "tests/helpers/choosers.h"
 #include "tests/helpers/cli.h"
 #include "tests/helpers/env_contract.h"
 #include "tests/helpers/grad_check.h"
@@ -390,23 +391,6 @@ START_TEST(test_dream_env_plays) {
 }
 END_TEST
 
-typedef struct chooser_log {
-    int action, fail_at, calls, firsts;
-} chooser_log;
-
-static int count_chooser(void *ctx, const uint8_t *obs, int M, const uint8_t *first,
-                         int32_t *actions, lc_error *err) {
-    chooser_log *c = ctx;
-    volatile uint8_t last = obs[(size_t)M * 64 * 64 * 3 - 1]; // ASan: M game frames are there
-    (void)last;
-    if (c->calls++ == c->fail_at) return lc_fail(err, LC_ERR_NAN, "chooser failed");
-    for (int i = 0; i < M; i++) {
-        c->firsts += first[i];
-        actions[i] = c->action;
-    }
-    return LC_OK;
-}
-
 // The dream beside the real game (lc_genie_run_lockstep), with the heads pinned: a reward
 // head sure of one class pays that class's value every step, an end head that never fires
 // lets every window run W steps (Breakout does not end in 8 random steps), one that always
@@ -465,13 +449,6 @@ END_TEST
 // Real episodes through the dream's actions (lc_genie_play_real): a chooser that always
 // picks latent action k plays exactly the episodes of the fixed real action map[alias[k]]
 // (same seed), and those are the episodes of the game stepped by hand with that action.
-static int fixed_chooser(void *ctx, const uint8_t *obs, int M, const uint8_t *first,
-                         int32_t *actions, lc_error *err) {
-    (void)obs, (void)first, (void)err;
-    for (int i = 0; i < M; i++) actions[i] = *(const int *)ctx;
-    return LC_OK;
-}
-
 START_TEST(test_play_real) {
     lc_error err = {0};
     lc_genie *g = NULL;
@@ -1005,11 +982,14 @@ static Suite *genie_suite(void) {
     tcase_add_test(tc, test_code_aliases);
     tcase_add_test(tc, test_lockstep);
     tcase_add_test(tc, test_play_real);
-    tcase_add_test(tc, test_cli_eval_genie);
     tcase_add_test(tc, test_train_nan_stops);
     tcase_add_test(tc, test_tokenizer_nan_stops);
     tcase_add_test(tc, test_cli_nan_keeps_model);
     tcase_set_timeout(tc, 60);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("cli"); // five eval-genie runs: ~25 s alone, minutes on a shared machine
+    tcase_add_test(tc, test_cli_eval_genie);
+    tcase_set_timeout(tc, 600);
     suite_add_tcase(s, tc);
     if (getenv("LUCID_LONG")) {
         tc = tcase_create("long");

@@ -697,6 +697,83 @@ static lc_env *make_env(const char *name, int n, int threads, int limit) {
     return e;
 }
 
+// Action classes from copies of the state: which actions give the same next frame, reward
+// and end, and the env itself does not change.
+START_TEST(test_coinrun_action_classes) {
+    game g;
+    game_open(&g, lc_coinrun_make, "CoinRun-v0", 1, 3);
+    lc_coinrun_state *s = lc_coinrun_state_of(g.im.data, 0);
+    flat_level(s, 30, 2);
+    stand_at(s, 24);
+    lc_coinrun_state start = *s;
+    int32_t cls[LC_COINRUN_NACTIONS];
+    // On open ground every action shows.
+    ck_assert_int_eq(g.im.action_classes(g.im.data, 0, &g.rngs[0], cls), 0);
+    for (int a = 0; a < LC_COINRUN_NACTIONS; a++) ck_assert_int_eq(cls[a], a);
+    ck_assert(memcmp(s, &start, sizeof start) == 0); // the state is untouched
+    // Airborne: jumping does nothing more than not jumping.
+    game_step1(&g, 0, LC_COINRUN_JUMP);
+    ck_assert_int_eq(s->on_ground, 0);
+    ck_assert_int_eq(g.im.action_classes(g.im.data, 0, &g.rngs[0], cls), 0);
+    ck_assert_int_eq(cls[LC_COINRUN_JUMP], LC_COINRUN_NOOP);
+    ck_assert_int_eq(cls[LC_COINRUN_RIGHT_JUMP], LC_COINRUN_RIGHT);
+    ck_assert_int_eq(cls[LC_COINRUN_LEFT], LC_COINRUN_LEFT);
+    ck_assert_int_eq(cls[LC_COINRUN_RIGHT], LC_COINRUN_RIGHT);
+    // Each class is what stepping the real state shows.
+    lc_coinrun_state air = *s;
+    uint8_t fr[LC_COINRUN_NACTIONS][FS];
+    for (int a = 0; a < LC_COINRUN_NACTIONS; a++) {
+        *s = air;
+        game_step1(&g, 0, a);
+        memcpy(fr[a], frame_of(&g, 0), FS);
+    }
+    for (int a = 0; a < LC_COINRUN_NACTIONS; a++)
+        ck_assert_int_eq(memcmp(fr[a], fr[cls[a]], FS), 0);
+    ck_assert(memcmp(fr[LC_COINRUN_LEFT], fr[LC_COINRUN_NOOP], FS) != 0);
+    // Against the left wall, already facing it, a step left is a no-op.
+    *s = start;
+    stand_at(s, 0);
+    s->facing = -1;
+    ck_assert_int_eq(g.im.action_classes(g.im.data, 0, &g.rngs[0], cls), 0);
+    ck_assert_int_eq(cls[LC_COINRUN_LEFT], LC_COINRUN_NOOP);
+    ck_assert_int_eq(cls[LC_COINRUN_RIGHT], LC_COINRUN_RIGHT);
+    game_close(&g);
+}
+END_TEST
+
+// Through the vector: the same classes; envs that cannot copy their state and calls before
+// reset are refused.
+START_TEST(test_env_action_classes) {
+    lc_error err = {0};
+    int32_t cls[8];
+    lc_env *e = make_env("CoinRun-v0", 2, 1, 0);
+    ck_assert_int_eq(lc_env_action_classes(e, 0, cls, &err), LC_ERR_STATE);
+    ck_assert_int_eq(lc_env_reset(e, 4, &err), LC_OK);
+    ck_assert_int_eq(lc_env_action_classes(e, 2, cls, &err), LC_ERR_ARG);
+    // The reset state stands on open ground: every action shows. Asking changes nothing:
+    // the same steps give the same frames as an env that was never asked.
+    lc_env *f = make_env("CoinRun-v0", 2, 1, 0);
+    ck_assert_int_eq(lc_env_reset(f, 4, &err), LC_OK);
+    for (int t = 0; t < 40; t++) {
+        for (int i = 0; i < 2; i++) {
+            ck_assert_int_eq(lc_env_action_classes(e, i, cls, &err), LC_OK);
+            for (int a = 0; a < LC_COINRUN_NACTIONS; a++) ck_assert(cls[a] >= 0 && cls[a] <= a);
+            if (t == 0) for (int a = 0; a < LC_COINRUN_NACTIONS; a++) ck_assert_int_eq(cls[a], a);
+        }
+        int32_t act[2] = {t % LC_COINRUN_NACTIONS, (t * 3 + 1) % LC_COINRUN_NACTIONS};
+        ck_assert_int_eq(lc_env_step(e, act, &err), LC_OK);
+        ck_assert_int_eq(lc_env_step(f, act, &err), LC_OK);
+        ck_assert(memcmp(lc_env_get_buf(e)->obs, lc_env_get_buf(f)->obs, 2 * FS) == 0);
+    }
+    lc_env_free(e);
+    lc_env_free(f);
+    e = make_env("CartPole-v1", 1, 1, 0);
+    ck_assert_int_eq(lc_env_reset(e, 1, &err), LC_OK);
+    ck_assert_int_eq(lc_env_action_classes(e, 0, cls, &err), LC_ERR_UNSUPPORTED);
+    lc_env_free(e);
+}
+END_TEST
+
 START_TEST(test_env_registered) {
     const char *names[3] = {"CoinRun-v0", "Breakout-v0", "Catch-v0"};
     int nact[3] = {LC_COINRUN_NACTIONS, LC_BREAKOUT_NACTIONS, LC_CATCH_NACTIONS},
@@ -827,6 +904,8 @@ static Suite *pixel_suite(void) {
     tc = tcase_create("lc_env");
     tcase_set_timeout(tc, 60);
     tcase_add_test(tc, test_env_registered);
+    tcase_add_test(tc, test_coinrun_action_classes);
+    tcase_add_test(tc, test_env_action_classes);
     tcase_add_test(tc, test_env_threads_same);
     tcase_add_test(tc, test_env_time_limit);
     suite_add_tcase(s, tc);

@@ -22,7 +22,7 @@
 #include "worldmodel/tokenizer.h"
 #include "worldmodel/worldmodel.h"
 
-static char model_path[256], pixel_path[256], mg_path[256];
+static char model_path[256], pixel_path[256], mg_path[256], at_path[256];
 static lc_frames data; // Breakout-v0, native 64x64 frames of random play
 
 // (runs before the tests: failures exit)
@@ -91,6 +91,7 @@ static void write_models(void) {
     snprintf(model_path, sizeof model_path, "/tmp/lucid_tok_%d.lucid", (int)getpid());
     snprintf(pixel_path, sizeof pixel_path, "/tmp/lucid_tokpix_%d.lucid", (int)getpid());
     snprintf(mg_path, sizeof mg_path, "/tmp/lucid_tokmg_%d.lucid", (int)getpid());
+    snprintf(at_path, sizeof at_path, "/tmp/lucid_tokat_%d.lucid", (int)getpid());
     lc_error err = {0};
     lc_genie_cfg lc = tiny_lam();
     lc_genie *lam = NULL;
@@ -113,6 +114,15 @@ static void write_models(void) {
     if (lc_gtok_reset_dynamics(g, &tc, &err) || lc_gtok_train(g, &data, X, 1, NULL, NULL, &err) ||
         lc_gtok_save(g, mg_path, &err)) {
         fprintf(stderr, "test_tokens: MaskGIT token world: %s\n", err.msg);
+        exit(1);
+    }
+    // and one-pass dynamics with 2 attention blocks of 2 heads after the conv stack
+    tc.maskgit = 0;
+    tc.dyn_attn = 2;
+    tc.attn_heads = 2;
+    if (lc_gtok_reset_dynamics(g, &tc, &err) || lc_gtok_train(g, &data, X, 1, NULL, NULL, &err) ||
+        lc_gtok_save(g, at_path, &err)) {
+        fprintf(stderr, "test_tokens: attention token world: %s\n", err.msg);
         exit(1);
     }
     lc_gtok_free(g);
@@ -250,36 +260,6 @@ static double dyn_loss(void *ctx) {
 // Every tensor of the token dynamics and heads (embeddings, the conditioned conv stack,
 // the 1x1 output, the heads' conv and linear), through the per-position cross-entropy,
 // the reward classes and the end logit.
-START_TEST(test_gtok_gradients) {
-    lc_error err = {0};
-    lc_gtok *g = NULL;
-    ck_assert_msg(lc_gtok_load(&g, model_path, &err) == LC_OK, "%s", err.msg);
-    const int B = 3, T = lc_gtok_tokens(g), V = lc_tok_config(lc_gtok_tokenizer(g))->codes;
-    const int NR = lc_gtok_lam(g)->n_rvals;
-    dyn_ctx c = {g, malloc(B * T * sizeof(int)), malloc(B * T * sizeof(int)),
-                 malloc(B * T * sizeof(int)), malloc(B * sizeof(int)), malloc(B * sizeof(int)),
-                 malloc(B), B};
-    lc_rng rng;
-    lc_rng_seed(&rng, 5, 0);
-    for (int i = 0; i < B * T; i++) {
-        c.prev[i] = (int)lc_rng_below(&rng, V);
-        c.cur[i] = (int)lc_rng_below(&rng, V);
-        c.next[i] = (int)lc_rng_below(&rng, V);
-    }
-    for (int i = 0; i < B; i++) {
-        c.codes[i] = (int)lc_rng_below(&rng, 8);
-        c.rcls[i] = (int)lc_rng_below(&rng, NR);
-        c.ends[i] = (uint8_t)(i & 1);
-    }
-    lc_params *p = lc_gtok_params(g);
-    int bad = 0;
-    for (int k = 0; k < p->ntensors; k++) bad += lc_test_fd_check(p, k, dyn_loss, &c);
-    ck_assert_int_eq(bad, 0);
-    free(c.prev), free(c.cur), free(c.next), free(c.codes), free(c.rcls), free(c.ends);
-    lc_gtok_free(g);
-}
-END_TEST
-
 typedef struct mg_ctx {
     dyn_ctx d;
     int *known;
@@ -289,6 +269,78 @@ static double mg_loss(void *ctx) {
     return lc_gtok_loss_masked(c->d.g, c->d.prev, c->d.cur, c->d.next, c->known, c->d.codes,
                                c->d.rcls, c->d.ends, c->d.B);
 }
+
+// Finite differences of every tensor of g on a random batch of 3 (seed); masked: MaskGIT's
+// loss with about half the positions masked. Returns the entries that fail.
+static int world_grads(lc_gtok *g, int masked, uint64_t seed) {
+    const int B = 3, T = lc_gtok_tokens(g), V = lc_tok_config(lc_gtok_tokenizer(g))->codes;
+    const int NR = lc_gtok_lam(g)->n_rvals;
+    mg_ctx c = {{g, malloc(B * T * sizeof(int)), malloc(B * T * sizeof(int)),
+                 malloc(B * T * sizeof(int)), malloc(B * sizeof(int)), malloc(B * sizeof(int)),
+                 malloc(B), B},
+                malloc(B * T * sizeof(int))};
+    lc_rng rng;
+    lc_rng_seed(&rng, seed, 0);
+    for (int i = 0; i < B * T; i++) {
+        c.d.prev[i] = (int)lc_rng_below(&rng, V);
+        c.d.cur[i] = (int)lc_rng_below(&rng, V);
+        c.d.next[i] = (int)lc_rng_below(&rng, V);
+        c.known[i] = lc_rng_below(&rng, 2) ? V : c.d.next[i];
+    }
+    for (int i = 0; i < B; i++) {
+        c.d.codes[i] = (int)lc_rng_below(&rng, 8);
+        c.d.rcls[i] = (int)lc_rng_below(&rng, NR);
+        c.d.ends[i] = (uint8_t)(i & 1);
+    }
+    lc_params *p = lc_gtok_params(g);
+    int bad = 0;
+    for (int k = 0; k < p->ntensors; k++)
+        bad += lc_test_fd_check(p, k, masked ? mg_loss : dyn_loss, masked ? (void *)&c : &c.d);
+    free(c.d.prev), free(c.d.cur), free(c.d.next), free(c.d.codes), free(c.d.rcls),
+        free(c.d.ends), free(c.known);
+    return bad;
+}
+
+START_TEST(test_gtok_gradients) {
+    lc_error err = {0};
+    lc_gtok *g = NULL;
+    ck_assert_msg(lc_gtok_load(&g, model_path, &err) == LC_OK, "%s", err.msg);
+    ck_assert_int_eq(world_grads(g, 0, 5), 0);
+    lc_gtok_free(g);
+}
+END_TEST
+
+// Attention blocks after the conv stack: every tensor (the position embedding, each block's
+// layer norms, QKV, output, MLP) through the one-pass loss; the next test, through MaskGIT's
+// masked loss in a world with both.
+START_TEST(test_attn_gradients) {
+    lc_error err = {0};
+    lc_gtok *g = NULL;
+    ck_assert_msg(lc_gtok_load(&g, at_path, &err) == LC_OK, "%s", err.msg);
+    lc_params *p = lc_gtok_params(g);
+    ck_assert_int_ge(lc_params_find(p, "attn.pos"), 0);
+    ck_assert_int_ge(lc_params_find(p, "attn1.w2"), 0);
+    ck_assert_int_eq(world_grads(g, 0, 7), 0);
+    lc_gtok_free(g);
+}
+END_TEST
+
+START_TEST(test_attn_maskgit_gradients) {
+    lc_error err = {0};
+    lc_gtok *g = NULL;
+    ck_assert_msg(lc_gtok_load(&g, at_path, &err) == LC_OK, "%s", err.msg);
+    lc_gtok_cfg c = *lc_gtok_config(g);
+    c.maskgit = 3;
+    c.dyn_attn = 1;
+    c.attn_heads = 4;
+    ck_assert_int_eq(lc_gtok_reset_dynamics(g, &c, &err), LC_OK);
+    ck_assert_int_ge(lc_params_find(lc_gtok_params(g), "memb"), 0);
+    ck_assert_int_lt(lc_params_find(lc_gtok_params(g), "attn1.w2"), 0);
+    ck_assert_int_eq(world_grads(g, 1, 8), 0);
+    lc_gtok_free(g);
+}
+END_TEST
+
 
 // MaskGIT: every tensor (the next frame's embedding with its [MASK] row among them) through
 // the loss over the masked positions; the loss ignores the known positions' predictions.
@@ -396,7 +448,7 @@ START_TEST(test_sampling) {
     const int B = 4, T = lc_gtok_tokens(g), V = lc_tok_config(lc_gtok_tokenizer(g))->codes;
     int *pv = malloc(B * T * sizeof(int)), *cu = malloc(B * T * sizeof(int));
     int *n1 = malloc(B * T * sizeof(int)), *n2 = malloc(B * T * sizeof(int)), codes[4] = {0, 1, 2, 3};
-    float *lg = malloc((size_t)B * V * T * sizeof(float)), r1[4], r2[4], e1[4], e2[4];
+    float *lg = malloc((size_t)B * V * T * sizeof(float)), r1[4], e1[4];
     lc_rng rng;
     lc_rng_seed(&rng, 9, 0);
     for (int i = 0; i < B * T; i++) pv[i] = (int)lc_rng_below(&rng, V), cu[i] = (int)lc_rng_below(&rng, V);
@@ -613,6 +665,127 @@ START_TEST(test_maskgit_files) {
 }
 END_TEST
 
+// 1 when worlds a and b (same tokenizer) give bitwise the same logits on a fixed batch of 2.
+static int same_logits(const lc_gtok *a, const lc_gtok *b) {
+    lc_error err = {0};
+    const int T = lc_gtok_tokens(a), V = lc_tok_config(lc_gtok_tokenizer(a))->codes, B = 2;
+    int *pv = malloc(B * T * sizeof(int)), *cu = malloc(B * T * sizeof(int)), codes[2] = {1, 5};
+    const size_t n = (size_t)B * V * T;
+    float *l1 = malloc(n * sizeof(float)), *l2 = malloc(n * sizeof(float));
+    for (int i = 0; i < B * T; i++) pv[i] = (i * 3) % V, cu[i] = (i * 7) % V;
+    ck_assert_int_eq(lc_gtok_logits(a, pv, cu, codes, B, l1, &err), LC_OK);
+    ck_assert_int_eq(lc_gtok_logits(b, pv, cu, codes, B, l2, &err), LC_OK);
+    int same = memcmp(l1, l2, n * sizeof(float)) == 0;
+    free(pv), free(cu), free(l1), free(l2);
+    return same;
+}
+
+// A copy of the file at path without the meta keys drop[0..n) (a file from before them).
+static void write_without(const char *path, const char *out, const char *const *drop, int n) {
+    lc_error err = {0};
+    lc_file *f = NULL, *o = NULL;
+    ck_assert_int_eq(lc_file_read(path, &f, &err), LC_OK);
+    o = lc_file_new(lc_file_kind(f));
+    for (int k = 0; k < lc_file_nmeta(f); k++) {
+        const char *key = lc_file_meta_key(f, k), *str;
+        int skip = 0;
+        for (int j = 0; j < n; j++) skip |= strcmp(key, drop[j]) == 0;
+        int64_t iv;
+        double dv;
+        if (skip) continue;
+        if (lc_file_get_int(f, key, &iv, NULL) == LC_OK) lc_file_set_int(o, key, iv);
+        else if (lc_file_get_float(f, key, &dv, NULL) == LC_OK) lc_file_set_float(o, key, dv);
+        else if (lc_file_get_str(f, key, &str, NULL) == LC_OK) lc_file_set_str(o, key, str);
+        else ck_abort_msg("meta %s of no known type", key);
+    }
+    for (int k = 0; k < lc_file_ntensors(f); k++) {
+        const lc_tensor *t = lc_file_tensor_at(f, k);
+        ck_assert_int_eq(lc_file_add(o, t->name, t->dtype, t->ndim, t->shape, t->data, &err),
+                         LC_OK);
+    }
+    ck_assert_int_eq(lc_file_write(o, out, &err), LC_OK);
+    lc_file_free(o), lc_file_free(f);
+}
+
+// Attention worlds: a checkpoint round trip gives the same parameters and the same logits;
+// a file from before the attention fields loads as the conv dynamics (dyn_attn 0); bad or
+// mismatched fields are refused; the attention dream follows its seed.
+START_TEST(test_attn_files) {
+    lc_error err = {0};
+    lc_gtok *g = NULL, *h = NULL;
+    ck_assert_msg(lc_gtok_load(&g, at_path, &err) == LC_OK, "%s", err.msg);
+    ck_assert_int_eq(lc_gtok_config(g)->dyn_attn, 2);
+    ck_assert_int_eq(lc_gtok_config(g)->attn_heads, 2);
+    char again[300], bad[300];
+    snprintf(again, sizeof again, "%s.again", at_path);
+    snprintf(bad, sizeof bad, "%s.bad", at_path);
+    ck_assert_int_eq(lc_gtok_save(g, again, &err), LC_OK);
+    ck_assert_msg(lc_gtok_load(&h, again, &err) == LC_OK, "%s", err.msg);
+    ck_assert_int_eq(lc_gtok_params(h)->n, lc_gtok_params(g)->n);
+    ck_assert_mem_eq(lc_gtok_params(h)->params, lc_gtok_params(g)->params,
+                     lc_gtok_params(g)->n * sizeof(float));
+    ck_assert(same_logits(g, h));
+    lc_gtok_free(h);
+    lc_gtok_free(g);
+    // a file from before the fields: the conv dynamics, heads at the default
+    const char *drop[] = {"gtok.cfg.dyn_attn", "gtok.cfg.attn_heads"};
+    write_without(model_path, bad, drop, 2);
+    ck_assert_msg(lc_gtok_load(&g, bad, &err) == LC_OK, "%s", err.msg);
+    ck_assert_int_eq(lc_gtok_config(g)->dyn_attn, 0);
+    ck_assert_int_eq(lc_gtok_config(g)->attn_heads, 2);
+    lc_gtok_free(g);
+    // ... and an attention world's file without them has tensors a conv world does not use
+    write_without(at_path, bad, drop, 2);
+    ck_assert_int_eq(lc_gtok_load(&g, bad, &err), LC_ERR_FORMAT);
+    ck_assert_ptr_null(g);
+    struct {
+        const char *from, *key;
+        int64_t v;
+    } cases[] = {{at_path, "gtok.cfg.dyn_attn", 1},  {at_path, "gtok.cfg.dyn_attn", 0},
+                 {at_path, "gtok.cfg.dyn_attn", 9},  {at_path, "gtok.cfg.dyn_attn", -1},
+                 {model_path, "gtok.cfg.dyn_attn", 1}, {at_path, "gtok.cfg.attn_heads", 3},
+                 {at_path, "gtok.cfg.attn_heads", 0}};
+    for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
+        lc_file *lf = NULL;
+        ck_assert_int_eq(lc_file_read(cases[k].from, &lf, &err), LC_OK);
+        lc_file_set_int(lf, cases[k].key, cases[k].v);
+        ck_assert_int_eq(lc_file_write(lf, bad, &err), LC_OK);
+        lc_file_free(lf);
+        ck_assert_msg(lc_gtok_load(&g, bad, &err) != LC_OK, "case %zu was accepted", k);
+        ck_assert_ptr_null(g);
+    }
+    dream_repeats(at_path, "temp=1");
+    unlink(again), unlink(bad);
+}
+END_TEST
+
+// Attention on top of trained conv dynamics: the conv world's tensors keep their values, the
+// blocks are new; taking them away again gives back the conv world's logits exactly.
+START_TEST(test_attn_added) {
+    lc_error err = {0};
+    lc_gtok *g = NULL, *c = NULL;
+    ck_assert_msg(lc_gtok_load(&g, model_path, &err) == LC_OK, "%s", err.msg);
+    ck_assert_msg(lc_gtok_load(&c, model_path, &err) == LC_OK, "%s", err.msg);
+    ck_assert_int_eq(lc_gtok_set_attention(g, 2, 4, &err), LC_OK);
+    ck_assert_int_eq(lc_gtok_config(g)->dyn_attn, 2);
+    const lc_params *pg = lc_gtok_params(g), *pc = lc_gtok_params(c);
+    ck_assert_int_gt(pg->n, pc->n);
+    for (int k = 0; k < pc->ntensors; k++) {
+        int j = lc_params_find(pg, pc->t[k].name);
+        ck_assert_int_ge(j, 0);
+        ck_assert_mem_eq(lc_param(pg, j), lc_param(pc, k), pc->t[k].size * sizeof(float));
+    }
+    ck_assert_int_eq(lc_gtok_set_attention(g, 1, 2, &err), LC_ERR_ARG); // other heads
+    ck_assert_int_eq(lc_gtok_set_attention(g, 9, 4, &err), LC_ERR_ARG);
+    ck_assert_int_eq(lc_gtok_config(g)->dyn_attn, 2);
+    ck_assert(!same_logits(c, g)); // the blocks act
+    ck_assert_int_eq(lc_gtok_set_attention(g, 0, 2, &err), LC_OK);
+    ck_assert_int_eq(lc_gtok_params(g)->n, pc->n);
+    ck_assert(same_logits(c, g));
+    lc_gtok_free(g), lc_gtok_free(c);
+}
+END_TEST
+
 START_TEST(test_dream_params) {
     lc_error err = {0};
     char name[320];
@@ -642,13 +815,17 @@ static Suite *tokens_suite(void) {
     tc = tcase_create("gradients");
     tcase_add_test(tc, test_tok_gradients);
     tcase_add_test(tc, test_gtok_gradients);
+    tcase_add_test(tc, test_attn_gradients);
+    tcase_add_test(tc, test_attn_maskgit_gradients);
     tcase_add_test(tc, test_maskgit_gradients);
-    tcase_set_timeout(tc, 120);
+    tcase_set_timeout(tc, 300); // finite differences of whole worlds: slow under sanitizers
     suite_add_tcase(s, tc);
     tc = tcase_create("dream");
     tcase_add_test(tc, test_sampling);
     tcase_add_test(tc, test_maskgit_sampling);
     tcase_add_test(tc, test_maskgit_files);
+    tcase_add_test(tc, test_attn_files);
+    tcase_add_test(tc, test_attn_added);
     tcase_add_test(tc, test_files_refused);
     tcase_add_test(tc, test_dream_params);
     tcase_set_timeout(tc, 120);
@@ -674,6 +851,7 @@ int main(void) {
     unlink(model_path);
     unlink(pixel_path);
     unlink(mg_path);
+    unlink(at_path);
     lc_frames_free(&data);
     return failures ? 1 : 0;
 }

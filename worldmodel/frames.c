@@ -89,6 +89,17 @@ static int append(lc_frames *dst, const lc_frames *src, lc_error *err) {
     return LC_OK;
 }
 
+int lc_frames_concat(lc_frames *dst, const lc_frames *src, lc_error *err) {
+    if (strcmp(dst->env_name, src->env_name) || dst->H != src->H || dst->W != src->W ||
+        dst->C != src->C || dst->n_actions != src->n_actions)
+        return lc_fail(err, LC_ERR_ARG, "frames: %s at %dx%dx%d and %s at %dx%dx%d do not "
+                       "concatenate", dst->env_name, dst->H, dst->W, dst->C, src->env_name,
+                       src->H, src->W, src->C);
+    if (!dst->actions || !src->actions)
+        return lc_fail(err, LC_ERR_ARG, "frames: concatenation needs both datasets' actions");
+    return append(dst, src, err);
+}
+
 int lc_frames_collect(lc_frames *fr, lc_env *env, int64_t steps, int size, uint64_t seed,
                       lc_error *err) {
     return lc_frames_record(fr, env, steps, size, NULL, NULL, seed, err);

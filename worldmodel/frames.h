@@ -54,6 +54,9 @@ typedef int (*lc_frames_chooser)(void *ctx, const uint8_t *obs, int N, const uin
                                  int32_t *actions, lc_error *err);
 int lc_frames_record(lc_frames *fr, lc_env *env, int64_t steps, int size,
                      lc_frames_chooser choose, void *ctx, uint64_t seed, lc_error *err);
+// Appends src's rows (whole episodes) to dst: same game, stored shape and actions, both with
+// their true actions (LC_ERR_ARG otherwise). Datasets of different play are mixed this way.
+int lc_frames_concat(lc_frames *dst, const lc_frames *src, lc_error *err);
 // Writes frames (kind "frames") and, when actions_path is not NULL, the actions
 // (kind "frame_actions"). Both atomically.
 int lc_frames_save(const lc_frames *fr, const char *path, const char *actions_path,

@@ -18,6 +18,7 @@
 
 #include "core/progress.h"
 #include "worldmodel/genie_impl.h"
+#include "worldmodel/genie_world.h"
 
 lc_genie_cfg lc_genie_cfg_default(void) {
     lc_genie_cfg c = {0};
@@ -387,183 +388,28 @@ int lc_genie_label_map(const lc_genie *g, const float *X, const lc_frames *fr, c
     return rc;
 }
 
-// The dream and the real game in lockstep (genie.h).
-
-// The real game of g: M envs reset from seed, checked to show the model's game frames and
-// take discrete actions. A game whose uint8 (H, W, C) frames are larger than the model's
-// (recorded with the env option resize, e.g. ALE's 210x160 at 64x64) is made again with
-// resize_h/resize_w at the model's size: the one rule of core/resize.h, as when recorded.
-static int real_game(const lc_genie *g, int M, uint64_t seed, lc_env **out, lc_error *err) {
-    lc_env *env = NULL;
-    lc_env_opts o = lc_env_opts_default();
-    o.num_envs = M;
-    int rc = lc_env_make(&env, g->env_name, &o, err);
-    if (!rc) {
-        const lc_space *os = &lc_env_get_spec(env)->obs_space;
-        if (os->kind == LC_SPACE_BOX && os->dtype == LC_U8 && os->ndim == 3 && os->shape[2] == g->game_c &&
-            (os->shape[0] != g->game_h || os->shape[1] != g->game_w)) {
-            lc_env_free(env);
-            env = NULL;
-            o.resize_h = g->game_h, o.resize_w = g->game_w;
-            rc = lc_env_make(&env, g->env_name, &o, err);
-        }
-    }
-    if (!rc) rc = lc_env_reset(env, seed, err);
-    const lc_env_spec *sp = rc ? NULL : lc_env_get_spec(env);
-    if (!rc && ((size_t)lc_space_size(&sp->obs_space) != (size_t)g->game_h * g->game_w * g->game_c ||
-                sp->act_space.kind != LC_SPACE_DISCRETE))
-        rc = lc_fail(err, LC_ERR_SHAPE, "%s: not the model's game frames and discrete actions",
-                     g->env_name);
-    if (rc) {
-        lc_env_free(env);
-        return rc;
-    }
-    *out = env;
-    return LC_OK;
-}
-
-
+// The dream and the real game in lockstep, and the real game under the dream's actions
+// (genie.h): genie_world.c's, for either design, over a copy of g.
 int lc_genie_run_lockstep(const lc_genie *g, const int *map, int M, int W, uint64_t seed,
                           lc_genie_chooser choose, void *ctx, int n_actions,
                           lc_genie_lockstep *out, lc_error *err) {
-    if (M < 1 || W < 1 || (choose && (n_actions < 1 || n_actions > g->cfg.n_codes)))
-        return lc_fail(err, LC_ERR_ARG, "genie lockstep: M %d, W %d, %d actions", M, W, n_actions);
-    lc_env *env = NULL;
-    int rc = real_game(g, M, seed, &env, err);
-    if (rc) return rc;
-    const lc_env_buf *b = lc_env_get_buf(env);
-    const int P = g->P, K = g->cfg.n_codes, A = lc_env_get_spec(env)->act_space.n;
-    const size_t O = (size_t)g->game_h * g->game_w * g->game_c;
-    float *prev = malloc((size_t)M * P * sizeof(float)), *cur = malloc((size_t)M * P * sizeof(float));
-    float *nxt = malloc((size_t)M * P * sizeof(float)), *rw = malloc((size_t)M * sizeof(float));
-    float *el = malloc((size_t)M * sizeof(float));
-    float *work = malloc(lc_genie_dyn_work(g, M) * sizeof(float));
-    int32_t *act = malloc((size_t)M * sizeof(int32_t));
-    int *cc = malloc((size_t)M * sizeof(int)), *end_r = malloc((size_t)M * sizeof(int));
-    int *end_d = malloc((size_t)M * sizeof(int));
-    double *ret_r = malloc((size_t)M * sizeof(double)), *ret_d = malloc((size_t)M * sizeof(double));
-    uint8_t *obs = choose ? malloc((size_t)M * O) : NULL, *first = calloc((size_t)M, 1);
-    if (!prev || !cur || !nxt || !rw || !el || !work || !act || !cc || !end_r || !end_d ||
-        !ret_r || !ret_d || (choose && !obs) || !first)
-        rc = lc_fail(err, LC_ERR_NOMEM, "out of memory");
-    lc_rng rng;
-    lc_rng_seed(&rng, seed, 0x10c);
-    memset(out, 0, sizeof *out);
-    // A random first step: the dream starts from two frames. (A window whose real episode
-    // ended there is not played.)
-    const uint8_t *frames = b->obs;
-    for (int i = 0; i < M && !rc; i++) lc_genie_prep(g, frames + i * O, g->game_h, prev + (size_t)i * P);
-    for (int i = 0; i < M && !rc; i++) act[i] = (int32_t)lc_rng_below(&rng, (uint32_t)A);
-    if (!rc) rc = lc_env_step(env, act, err);
-    for (int i = 0; i < M && !rc; i++) {
-        lc_genie_prep(g, frames + i * O, g->game_h, cur + (size_t)i * P);
-        end_r[i] = end_d[i] = b->done[i] ? -2 : -1; // -2: not a window; -1: still running
-        ret_r[i] = ret_d[i] = 0;
-    }
-    for (int t = 0; t < W && !rc; t++) {
-        if (choose) { // the chooser sees the dream's frames, as PPO in the dream does
-            for (int i = 0; i < M; i++) {
-                lc_genie_upsample(g, cur + (size_t)i * P, obs + i * O);
-                first[i] = t == 0;
-            }
-            if ((rc = choose(ctx, obs, M, first, act, err))) break;
-            for (int i = 0; i < M && !rc; i++)
-                if (act[i] < 0 || act[i] >= n_actions)
-                    rc = lc_fail(err, LC_ERR_ACTION, "genie lockstep: action %d of %d", act[i],
-                                 n_actions);
-            if (rc) break;
-            for (int i = 0; i < M; i++) cc[i] = lc_genie_action_code(g, n_actions, act[i]);
-        } else {
-            for (int i = 0; i < M; i++) cc[i] = g->code_alias[lc_rng_below(&rng, (uint32_t)K)];
-        }
-        for (int i = 0; i < M; i++) act[i] = (int32_t)map[cc[i]];
-        lc_genie_dyn_step(g, work, prev, cur, cc, M, nxt, rw, el);
-        if ((rc = lc_env_step(env, act, err))) break;
-        for (int i = 0; i < M; i++) {
-            if (end_r[i] == -2) continue;
-            int running = end_r[i] == -1 && end_d[i] == -1;
-            if (!running) continue;
-            ret_r[i] += b->rewards[i];
-            ret_d[i] += rw[i];
-            if (b->done[i]) end_r[i] = t;
-            if (el[i] > 0.0f) end_d[i] = t; // sigmoid > 0.5, as the dream env ends
-        }
-        float *tmp = prev;
-        prev = cur, cur = nxt, nxt = tmp;
-    }
-    for (int i = 0; i < M && !rc; i++) {
-        if (end_r[i] == -2) continue;
-        out->windows++;
-        out->real_ret += ret_r[i];
-        out->dream_ret += ret_d[i];
-        out->agree += fabs(ret_r[i] - ret_d[i]) < 0.5;
-        out->end_agree += end_r[i] == end_d[i];
-    }
-    if (out->windows > 0) {
-        out->real_ret /= out->windows, out->dream_ret /= out->windows;
-        out->agree /= out->windows, out->end_agree /= out->windows;
-    }
-    lc_env_free(env);
-    free(prev), free(cur), free(nxt), free(rw), free(el), free(work), free(act), free(cc);
-    free(end_r), free(end_d), free(ret_r), free(ret_d), free(obs), free(first);
+    lc_gworld *w = NULL;
+    int rc = lc_gworld_of_genie(&w, g, err);
+    if (!rc) rc = lc_gworld_lockstep(w, map, M, W, seed, NULL, choose, ctx, n_actions, out, err);
+    lc_gworld_free(w);
     return rc;
 }
 
 int lc_genie_play_real(const lc_genie *g, const int *map, lc_genie_chooser choose, void *ctx,
                        int n_actions, int fixed, int episodes, uint64_t seed, double *mean,
                        double *sd, lc_error *err) {
-    enum { M = 8 };
-    if (episodes < 1 || (choose && (n_actions < 1 || n_actions > g->cfg.n_codes)))
-        return lc_fail(err, LC_ERR_ARG, "genie: %d episodes, %d actions", episodes, n_actions);
-    lc_env *env = NULL;
-    int rc = real_game(g, M, seed, &env, err);
-    if (rc) return rc;
-    const lc_env_buf *b = lc_env_get_buf(env);
-    const lc_env_spec *sp = lc_env_get_spec(env);
-    const size_t O = (size_t)g->game_h * g->game_w * g->game_c;
-    uint8_t *view = choose ? malloc(M * O) : NULL;
-    float *work = malloc((size_t)g->P * sizeof(float));
-    if ((choose && !view) || !work) rc = lc_fail(err, LC_ERR_NOMEM, "out of memory");
-    if (!rc && !choose && fixed >= sp->act_space.n)
-        rc = lc_fail(err, LC_ERR_ARG, "genie: fixed action %d of %d", fixed, sp->act_space.n);
-    int32_t act[M];
-    uint8_t first[M];
-    memset(first, 1, sizeof first);
-    lc_rng rng;
-    lc_rng_seed(&rng, seed, 0x5eed);
-    double s1 = 0, s2 = 0;
-    int done = 0;
-    while (done < episodes && !rc) {
-        if (choose) {
-            for (int i = 0; i < M; i++)
-                lc_genie_view(g, (const uint8_t *)b->obs + i * O, work, view + i * O);
-            if ((rc = choose(ctx, view, M, first, act, err))) break;
-            for (int i = 0; i < M && !rc; i++)
-                if (act[i] < 0 || act[i] >= n_actions)
-                    rc = lc_fail(err, LC_ERR_ACTION, "genie: action %d of %d", act[i], n_actions);
-            for (int i = 0; i < M && !rc; i++) act[i] = map[lc_genie_action_code(g, n_actions, act[i])];
-        } else {
-            for (int i = 0; i < M; i++)
-                act[i] = fixed >= 0 ? fixed : (int32_t)lc_rng_below(&rng, (uint32_t)sp->act_space.n);
-        }
-        if (!rc) rc = lc_env_step(env, act, err);
-        for (int i = 0; i < M && !rc; i++) {
-            first[i] = b->done[i];
-            if (b->done[i] && done < episodes) {
-                s1 += b->ep_return[i];
-                s2 += (double)b->ep_return[i] * b->ep_return[i];
-                done++;
-            }
-        }
-    }
-    lc_env_free(env);
-    free(view);
-    free(work);
-    if (rc) return rc;
-    *mean = s1 / episodes;
-    double var = s2 / episodes - *mean * *mean;
-    *sd = var > 0 ? sqrt(var) : 0;
-    return LC_OK;
+    lc_gworld *w = NULL;
+    int rc = lc_gworld_of_genie(&w, g, err);
+    if (!rc)
+        rc = lc_gworld_play_real(w, map, choose, ctx, n_actions, fixed, episodes, seed, mean, sd,
+                                 err);
+    lc_gworld_free(w);
+    return rc;
 }
 
 // LAM loss on a batch with its (straight-through) gradients in g->lam.grads (zeroed first).

@@ -245,6 +245,8 @@ void lc_genie_disagree(const lc_genie *g, float *work, const float *prev, const 
 // and refuses what the model does not use: exactly the tensors and shapes its cfg implies,
 // every meta value of its type and range (LC_ERR_FORMAT, SHAPE, NAN, NOTFOUND naming it).
 int lc_genie_save(const lc_genie *g, const char *path, lc_error *err);
+// The same into a new in-memory container (*out NULL on failure).
+int lc_genie_to_file(const lc_genie *g, lc_file **out, lc_error *err);
 int lc_genie_load(lc_genie **out, const char *path, lc_error *err);
 // The same from an in-memory file (*out NULL on failure).
 int lc_genie_from_file(lc_genie **out, const lc_file *f, lc_error *err);

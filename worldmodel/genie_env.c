@@ -77,6 +77,18 @@ static void genie_env_reset(void *data, int i, lc_rng *rng, void *obs_row) {
     lc_genie_upsample(g, e->cur + (size_t)i * g->P, obs_row);
 }
 
+int lc_genie_env_start_at(void *data, int i, const uint8_t *prev, const uint8_t *cur,
+                          uint8_t *obs_row, lc_error *err) {
+    (void)err;
+    genie_env *e = data;
+    const lc_genie *g = e->g;
+    assert(i >= 0 && i < e->N);
+    lc_genie_prep(g, prev, g->game_h, e->prev + (size_t)i * g->P);
+    lc_genie_prep(g, cur, g->game_h, e->cur + (size_t)i * g->P);
+    lc_genie_upsample(g, e->cur + (size_t)i * g->P, obs_row);
+    return LC_OK;
+}
+
 static void genie_env_step(void *data, int i0, int i1, const void *actions, void *obs,
                            float *rewards, uint8_t *terminated, float *info, lc_rng *rngs) {
     (void)info;

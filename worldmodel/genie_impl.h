@@ -53,5 +53,9 @@ int lc_genie_build(lc_genie *g, lc_error *err);
 // from the model file it read once; lc_genie_env_ctor from a path.
 int lc_genie_env_of(lc_env_impl *impl, lc_genie *model, const char *params, int num_envs,
                     const lc_env_opts *opts, lc_error *err);
+// (genie_env.c) Env i of a pixel dream backend (impl.data) continues from two real game
+// frames (game_h, game_w, game_c u8); its observation into obs_row (genie_world.c's hook).
+int lc_genie_env_start_at(void *data, int i, const uint8_t *prev, const uint8_t *cur,
+                          uint8_t *obs_row, lc_error *err);
 
 #endif

@@ -42,7 +42,8 @@ int lc_genie_save_game(const lc_genie *g, lc_file *f, lc_error *err) {
     return rc;
 }
 
-int lc_genie_save(const lc_genie *g, const char *path, lc_error *err) {
+int lc_genie_to_file(const lc_genie *g, lc_file **out, lc_error *err) {
+    *out = NULL;
     if (!lc_all_finite(g->lam.params, g->lam.n) || !lc_all_finite(g->dyn.params, g->dyn.n))
         return lc_fail(err, LC_ERR_NAN, "genie: refusing to save non-finite parameters");
     if (g->n_starts == 0) return lc_fail(err, LC_ERR_STATE, "genie: no start frames (train first)");
@@ -72,6 +73,17 @@ int lc_genie_save(const lc_genie *g, const char *path, lc_error *err) {
     int64_t ss[3] = {(int64_t)g->n_starts, 2, g->P};
     if (!rc) rc = lc_file_add(f, "starts", LC_F32, 3, ss, g->starts, err);
     if (!rc) rc = lc_genie_save_game(g, f, err);
+    if (rc) {
+        lc_file_free(f);
+        return rc;
+    }
+    *out = f;
+    return LC_OK;
+}
+
+int lc_genie_save(const lc_genie *g, const char *path, lc_error *err) {
+    lc_file *f = NULL;
+    int rc = lc_genie_to_file(g, &f, err);
     if (!rc) rc = lc_file_write(f, path, err);
     lc_file_free(f);
     return rc;

@@ -19,7 +19,7 @@ lc_gtok_cfg lc_gtok_cfg_default(void) {
     lc_gtok_cfg c = {.tok = lc_tok_cfg_default(), .emb = 32, .hidden = 64, .head_emb = 8,
                      .head_hidden = 32, .batch = 32, .steps = 2000, .lr = 1e-3f,
                      .corrupt = 0.05f, .temperature = 1.0f, .changed_weight = 1.0f,
-                     .seed = 1};
+                     .attn_heads = 2, .seed = 1};
     return c;
 }
 
@@ -35,6 +35,11 @@ int lc_gtok_check_cfg(const lc_gtok_cfg *c, lc_error *err) {
         c->unroll > 64 || c->maskgit < 0 || c->maskgit > 64)
         return lc_fail(err, LC_ERR_ARG, "genie tokens: lr, corrupt, temperature, changed_weight, "
                        "unroll or maskgit out of range");
+    if (c->dyn_attn < 0 || c->dyn_attn > LC_GTOK_MAX_ATTN || c->attn_heads < 1 ||
+        c->attn_heads > 64 || c->hidden % c->attn_heads)
+        return lc_fail(err, LC_ERR_ARG, "genie tokens: %d attention blocks (0..%d) of %d heads "
+                       "(1..64, dividing hidden %d)", c->dyn_attn, LC_GTOK_MAX_ATTN,
+                       c->attn_heads, c->hidden);
     return LC_OK;
 }
 
@@ -77,6 +82,17 @@ int lc_gtok_build(lc_gtok *g, lc_error *err) {
     int sm[2] = {V + 1, De}, ng = c->maskgit > 0 ? 3 : 2; // MaskGIT: + the next frame's tokens
     g->memb = c->maskgit > 0 ? lc_params_add(&g->p, "memb", 2, sm) : -1;
     lc_genie_cnet_define(&g->net, &g->p, "net", ng * De, HC, HC, g->G, g->K);
+    g->apos = -1;
+    if (c->dyn_attn > 0) {
+        int sp[2] = {g->T, HC};
+        g->apos = lc_params_add(&g->p, "attn.pos", 2, sp);
+        for (int i = 0; i < c->dyn_attn; i++) {
+            char nm[32];
+            snprintf(nm, sizeof nm, "attn%d", i);
+            lc_attn_define(&g->attn[i], &g->p, nm, HC, c->attn_heads, HC / c->attn_heads,
+                           2 * HC);
+        }
+    }
     g->ow = lc_params_add(&g->p, "out.w", 4, so);
     g->ob = lc_params_add(&g->p, "out.b", 1, &V);
     g->hemb = lc_params_add(&g->p, "head.emb", 2, sh);
@@ -95,6 +111,10 @@ static void init_params(lc_gtok *g) {
     if (g->memb >= 0)
         lc_init_normal(lc_param(&g->p, g->memb), (size_t)(g->V + 1) * c->emb, 1.0f, &rng);
     lc_genie_cnet_init(&g->net, &g->p, 1.0f, &rng);
+    if (g->apos >= 0) {
+        lc_init_normal(lc_param(&g->p, g->apos), (size_t)g->T * c->hidden, 0.5f, &rng);
+        for (int i = 0; i < c->dyn_attn; i++) lc_attn_init(&g->attn[i], &g->p, 0.5f, &rng);
+    }
     lc_init_xavier_uniform(lc_param(&g->p, g->ow), c->hidden, g->V, (size_t)g->V * c->hidden,
                            &rng);
     lc_init_normal(lc_param(&g->p, g->hemb), (size_t)g->V * c->head_emb, 1.0f, &rng);
@@ -153,6 +173,36 @@ int lc_gtok_set_training(lc_gtok *g, int steps, float lr, int unroll, lc_error *
     return LC_OK;
 }
 
+int lc_gtok_set_temperature(lc_gtok *g, float temp, lc_error *err) {
+    if (!(temp >= 0 && temp <= 100))
+        return lc_fail(err, LC_ERR_ARG, "genie tokens: temperature %g (0..100)", temp);
+    g->cfg.temperature = temp;
+    return LC_OK;
+}
+
+int lc_gtok_set_attention(lc_gtok *g, int blocks, int heads, lc_error *err) {
+    lc_gtok_cfg c = g->cfg;
+    if (c.attn_heads != heads && c.dyn_attn > 0 && blocks > 0)
+        return lc_fail(err, LC_ERR_ARG, "genie tokens: the dynamics' blocks have %d heads, not "
+                       "%d", c.attn_heads, heads);
+    c.dyn_attn = blocks;
+    c.attn_heads = heads;
+    int rc = lc_gtok_check_cfg(&c, err);
+    if (rc) return rc;
+    lc_gtok n = *g; // the same world with the new table (tokenizer, LAM, starts shared)
+    n.cfg = c;
+    if ((rc = lc_gtok_build(&n, err))) return rc; // g is untouched
+    init_params(&n);
+    for (int k = 0; k < n.p.ntensors; k++) { // what both arenas have keeps its values
+        int j = lc_params_find(&g->p, n.p.t[k].name);
+        if (j >= 0 && g->p.t[j].size == n.p.t[k].size)
+            memcpy(lc_param(&n.p, k), lc_param(&g->p, j), n.p.t[k].size * sizeof(float));
+    }
+    lc_params_free(&g->p);
+    *g = n;
+    return LC_OK;
+}
+
 int lc_gtok_set_decoding(lc_gtok *g, int steps, lc_error *err) {
     if (g->cfg.maskgit <= 0)
         return lc_fail(err, LC_ERR_STATE, "genie tokens: a one-pass world has no MaskGIT "
@@ -172,12 +222,17 @@ void lc_gtok_buf_free(gtok_buf *b) {
                    b->dpool, b->dhh, b->dhhp, b->dhin};
     for (size_t i = 0; i < sizeof ps / sizeof ps[0]; i++) free(ps[i]);
     free(b->am);
+    free(b->xa), free(b->aacts), free(b->awork), free(b->dxa);
     memset(b, 0, sizeof *b);
 }
+
+// Samples per attention pass at play time.
+#define ATTN_CHUNK 8
 
 int lc_gtok_buf_init(gtok_buf *b, const lc_gtok *g, int B, int train, lc_error *err) {
     memset(b, 0, sizeof *b);
     b->B = B;
+    b->train = train;
     const size_t n = B, T = g->T, V = g->V, De = g->cfg.emb, HC = g->cfg.hidden,
                  Dh = g->cfg.head_emb, HH = g->cfg.head_hidden, NH = g->NR + 1;
     size_t col = lc_genie_cnet_col_size(&g->net), c2;
@@ -207,6 +262,20 @@ int lc_gtok_buf_init(gtok_buf *b, const lc_gtok *g, int B, int train, lc_error *
     int ok = (g->cfg.maskgit == 0 || (b->known && b->draw && b->order && b->conf)) && b->pr &&
              b->in && b->cond && b->acts && b->col && b->r3 && b->logits && b->hin && b->hh &&
              b->pool && b->am && b->hl;
+    const int NA = g->cfg.dyn_attn;
+    if (NA > 0) {
+        // play runs the blocks ATTN_CHUNK samples at a time (small scratch, no fresh pages)
+        b->aact_n = lc_attn_act_size(&g->attn[0], train || B < ATTN_CHUNK ? B : ATTN_CHUNK,
+                                     (int)T, train);
+        b->xa = malloc((NA + 1) * n * T * HC * sizeof(float));
+        b->aacts = malloc((train ? NA : 1) * b->aact_n * sizeof(float));
+        ok = ok && b->xa && b->aacts;
+        if (train) {
+            b->awork = malloc(lc_attn_work_size(&g->attn[0], B, (int)T) * sizeof(float));
+            b->dxa = malloc(2 * n * T * HC * sizeof(float));
+            ok = ok && b->awork && b->dxa;
+        }
+    }
     if (train) {
         b->dlog = malloc(n * V * T * sizeof(float));
         b->dr3 = malloc(n * HC * T * sizeof(float));
@@ -274,6 +343,35 @@ void lc_gtok_dyn_forward(const lc_gtok *g, gtok_buf *b, const int *prev, const i
     memset(b->cond, 0, (size_t)B * g->K * sizeof(float));
     for (int i = 0; i < B; i++) b->cond[(size_t)i * g->K + g->lam->code_alias[codes[i]]] = 1.0f;
     const float *o = lc_genie_cnet_forward(&g->net, &g->p, b->acts, b->col, b->in, b->cond, B);
+    const int NA = g->cfg.dyn_attn;
+    if (NA > 0) { // (B, HC, T) -> rows (B, T, HC) + position, N blocks, back to (B, HC, T)
+        const size_t nx = (size_t)B * T * HC;
+        const float *pos = lc_param(&g->p, g->apos);
+        for (int i = 0; i < B; i++)
+            for (int h = 0; h < HC; h++)
+                for (int s = 0; s < T; s++)
+                    b->xa[((size_t)i * T + s) * HC + h] =
+                        o[((size_t)i * HC + h) * T + s] + pos[(size_t)s * HC + h];
+        for (int k = 0; k < NA; k++) {
+            if (b->train) {
+                lc_attn_forward(&g->attn[k], &g->p, b->aacts + k * b->aact_n,
+                                b->xa + (k + 1) * nx, b->xa + k * nx, B, T, 1);
+                continue;
+            }
+            for (int i0 = 0; i0 < B; i0 += ATTN_CHUNK) {
+                const size_t o0 = (size_t)i0 * T * HC;
+                const int bc = B - i0 < ATTN_CHUNK ? B - i0 : ATTN_CHUNK;
+                lc_attn_forward(&g->attn[k], &g->p, b->aacts, b->xa + (k + 1) * nx + o0,
+                                b->xa + k * nx + o0, bc, T, 0);
+            }
+        }
+        const float *x = b->xa + NA * nx;
+        for (int i = 0; i < B; i++)
+            for (int h = 0; h < HC; h++)
+                for (int s = 0; s < T; s++)
+                    b->r3[((size_t)i * HC + h) * T + s] = x[((size_t)i * T + s) * HC + h];
+        o = b->r3;
+    }
     lc_relu_forward(b->r3, o, (size_t)B * HC * T);
     lc_conv2d_forward(b->logits, b->col, b->r3, lc_param(&g->p, g->ow), lc_param(&g->p, g->ob),
                       B, HC, g->G, g->G, g->V, 1, 1, 0);
@@ -331,6 +429,29 @@ double lc_gtok_fwd_bwd(lc_gtok *g, gtok_buf *b, const int *prev, const int *cur,
                        lc_param(p, g->ow), B, HC, g->G, g->G, V, 1, 1, 0);
     memset(b->dout, 0, nh * sizeof(float));
     lc_relu_backward(b->dout, b->dr3, b->r3, nh);
+    if (g->cfg.dyn_attn > 0) { // back through the blocks to the conv stack's output
+        const int NA = g->cfg.dyn_attn;
+        float *dx = b->dxa, *dp = b->dxa + nh;
+        for (int i = 0; i < B; i++)
+            for (int h = 0; h < HC; h++)
+                for (int s = 0; s < T; s++)
+                    dx[((size_t)i * T + s) * HC + h] = b->dout[((size_t)i * HC + h) * T + s];
+        for (int k = NA - 1; k >= 0; k--) {
+            memset(dp, 0, nh * sizeof(float));
+            lc_attn_backward(&g->attn[k], p, b->awork, b->aacts + k * b->aact_n,
+                             b->xa + k * nh, dx, dp, B, T);
+            float *t = dx;
+            dx = dp, dp = t;
+        }
+        float *dpos = lc_grad(p, g->apos);
+        for (int i = 0; i < B; i++)
+            for (int h = 0; h < HC; h++)
+                for (int s = 0; s < T; s++) {
+                    float d = dx[((size_t)i * T + s) * HC + h];
+                    b->dout[((size_t)i * HC + h) * T + s] = d;
+                    dpos[(size_t)s * HC + h] += d;
+                }
+    }
     lc_genie_cnet_backward(&g->net, p, b->work, b->col, b->acts, b->in, b->cond, b->dout, NULL,
                            b->din, NULL, B);
     embed_pair_backward(lc_grad(p, g->emb), b->din, prev, cur, B, T, De, NG);

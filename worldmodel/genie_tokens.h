@@ -2,8 +2,9 @@
 // "genie_tokens"): a VQ frame tokenizer (worldmodel/tokenizer.h), the latent action model
 // of worldmodel/genie.h, and dynamics that give a distribution over the next frame's tokens,
 // sampled at play time, with reward and episode end read from the generated tokens.
-// Leaves out: a spatiotemporal transformer (the dynamics is convolutional; MaskGIT's
-// iterative decoding is an option, maskgit > 0, else every token is sampled in one pass).
+// Leaves out: temporal attention (the context frames enter as channels of every position, so
+// each position already mixes them); MaskGIT's iterative decoding is an option (maskgit > 0,
+// else every token is sampled in one pass).
 //
 // Letters: B = batch, G = token grid side, T = G G tokens per frame, V = tokenizer codes,
 // De = token embedding, HC = hidden channels, K = latent actions, NR = reward classes.
@@ -11,6 +12,10 @@
 // Dynamics: tokens of (x_{t-1}, x_t) embedded (V, De) into (2 De, G, G); the conditioned
 //   conv stack of genie.h (latent action one-hot embedded and added at every position),
 //   relu, a 1x1 conv to V logits per position: p(token of x_{t+1} at each position).
+//   With dyn_attn = N > 0, the conv stack's output (HC per position) plus a learned position
+//   embedding (T, HC) goes through N transformer blocks (nn/attn.h: pre-norm self-attention
+//   over all T positions with attn_heads heads, an MLP of 2 HC, residuals) before the relu:
+//   every position sees the whole grid, not the 7x7 tokens of the conv stack.
 //   Trained with cross-entropy on the real next frame's tokens; a fraction `corrupt` of
 //   the previous frame's tokens are replaced by random ones (robustness to its samples).
 // Heads: tokens of (x_t, x_{t+1}) embedded (V, Dh) -> conv 3x3 (2 Dh -> HH), relu, mean
@@ -63,6 +68,9 @@ typedef struct lc_gtok_cfg {
                        // 1..unroll steps after the last real pair (forward only; the targets
                        // stay real): errors compound in long dreams otherwise (0 = off)
     int maskgit;       // MaskGIT decoding steps K (0 = one pass, no next-frame input)
+    int dyn_attn;      // N transformer blocks (nn/attn.h) over the T positions after the conv
+                       // stack (0 = the conv dynamics alone)
+    int attn_heads;    // their heads (2; divides hidden)
     uint64_t seed;     // 1
 } lc_gtok_cfg;
 
@@ -93,6 +101,15 @@ int lc_gtok_reset_dynamics(lc_gtok *g, const lc_gtok_cfg *cfg, lc_error *err);
 // Sets the dynamics' training steps, lr (when > 0) and unroll for the next lc_gtok_train,
 // keeping its parameters (to train a loaded world further; Adam's moments start afresh).
 int lc_gtok_set_training(lc_gtok *g, int steps, float lr, int unroll, lc_error *err);
+
+// Sets the sampling temperature (0..100) of the dream's default and of unrolled training.
+int lc_gtok_set_temperature(lc_gtok *g, float temp, lc_error *err);
+
+// Gives the dynamics `blocks` attention blocks of `heads` heads (0 blocks: none), keeping
+// every other tensor of the dynamics and heads, and the blocks it keeps when only their
+// number changes: e.g. attention on top of trained conv dynamics, then trained further
+// (lc_gtok_set_training). New blocks start near identity (small residual outputs).
+int lc_gtok_set_attention(lc_gtok *g, int blocks, int heads, lc_error *err);
 
 // Sets a MaskGIT world's decoding steps (1..64) for play, keeping its parameters; a
 // one-pass world (maskgit 0) refuses (LC_ERR_STATE): it has no next-frame input.
@@ -129,7 +146,8 @@ int lc_gtok_step(const lc_gtok *g, const int *prev, const int *cur, const int *c
 int lc_gtok_logits(const lc_gtok *g, const int *prev, const int *cur, const int *codes, int B,
                    float *logits, lc_error *err);
 
-// Checkpoint (kind "genie_tokens"): meta gtok.cfg.* (gtok.cfg.maskgit absent: 0), lam.cfg.*, tok.cfg.*, the game and
+// Checkpoint (kind "genie_tokens"): meta gtok.cfg.* (absent in older files: maskgit 0,
+// dyn_attn 0, attn_heads 2), lam.cfg.*, tok.cfg.*, the game and
 // training record; tensors exactly: lam.* (the LAM's encoder, codebook and decoder), tok.*,
 // tdyn.*, starts (S, 2, T) i32, reward_values (NR) f32, code_alias (K) i32. Anything else
 // in the file, a missing or misshapen tensor, or a bad value is refused.

@@ -4,7 +4,10 @@
 #ifndef LC_WORLDMODEL_GENIE_TOKENS_IMPL_H
 #define LC_WORLDMODEL_GENIE_TOKENS_IMPL_H
 
+#include "nn/attn.h"
 #include "worldmodel/genie_tokens.h"
+
+#define LC_GTOK_MAX_ATTN 8 // transformer blocks of the dynamics at most
 
 struct lc_gtok {
     lc_gtok_cfg cfg;
@@ -14,6 +17,8 @@ struct lc_gtok {
     lc_params p; // dynamics and heads
     lc_genie_cnet net;
     int emb, memb, ow, ob, hemb, hcw, hcb, hlw, hlb;
+    int apos;                        // (T, HC) position embedding; -1 without attention
+    lc_attn attn[LC_GTOK_MAX_ATTN]; // cfg.dyn_attn blocks
     size_t n_starts;
     int32_t *starts; // (S, 2, T) token contexts
     double dyn_s, dyn_loss, peak_mb;
@@ -27,7 +32,7 @@ typedef struct gtok_rank {
 
 // Activations of a batch (train: with gradients).
 typedef struct gtok_buf {
-    int B;
+    int B, train;
     float *pr; // (V) sampling scratch
     int *known, *draw; // (B, T) MaskGIT decoding scratch
     float *conf;       // (B, T)
@@ -35,6 +40,11 @@ typedef struct gtok_buf {
     float *in, *cond, *acts, *col, *r3, *logits, *hin, *hh, *pool, *hl;
     int *am;
     float *dlog, *dr3, *dout, *din, *work, *dhl, *dpool, *dhh, *dhhp, *dhin;
+    // attention (dyn_attn = N > 0): the residual stream before each block and after the
+    // last (N + 1, B, T, HC), the blocks' saved activations (train: N sets; else one reused),
+    // their backward scratch and two gradient buffers (B, T, HC)
+    float *xa, *aacts, *awork, *dxa;
+    size_t aact_n;
 } gtok_buf;
 
 int lc_gtok_check_cfg(const lc_gtok_cfg *c, lc_error *err);
@@ -56,5 +66,10 @@ double lc_gtok_fwd_bwd(lc_gtok *g, gtok_buf *b, const int *prev, const int *cur,
 // dream params of its name (params: the text after '?', may be NULL).
 int lc_gtok_env_of(lc_env_impl *impl, lc_gtok *model, const char *params, int num_envs,
                    const lc_env_opts *opts, lc_error *err);
+// Env i of a token dream backend (impl.data) continues from two real game frames (game_h,
+// game_w, game_c u8), encoded by the tokenizer; its observation (the decoded current
+// frame) into obs_row. LC_ERR_NOMEM (genie_world.c's hook).
+int lc_gtok_env_start_at(void *data, int i, const uint8_t *prev, const uint8_t *cur,
+                         uint8_t *obs_row, lc_error *err);
 
 #endif

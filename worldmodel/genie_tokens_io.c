@@ -3,6 +3,7 @@
 // resuming training (no optimizer state is saved).
 //
 // S = start contexts, T = tokens per frame, K = latent actions, NR = reward classes.
+#include <assert.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -44,6 +45,8 @@ int lc_gtok_save(const lc_gtok *g, const char *path, lc_error *err) {
     lc_file_set_float(f, "gtok.cfg.changed_weight", g->cfg.changed_weight);
     lc_file_set_int(f, "gtok.cfg.unroll", g->cfg.unroll);
     lc_file_set_int(f, "gtok.cfg.maskgit", g->cfg.maskgit);
+    lc_file_set_int(f, "gtok.cfg.dyn_attn", g->cfg.dyn_attn);
+    lc_file_set_int(f, "gtok.cfg.attn_heads", g->cfg.attn_heads);
     lc_file_set_float(f, "train.lam_s", l->lam_train_s);
     lc_file_set_float(f, "train.lam_loss", l->lam_loss);
     lc_file_set_int(f, "train.lam_restarts", l->restarts);
@@ -176,6 +179,20 @@ static int load_from(lc_gtok **out, const lc_file *f, lc_error *err) {
                            (long long)v);
         c.maskgit = (int)v;
     }
+    // files before them: no attention blocks (heads: the default)
+    c.dyn_attn = 0;
+    if (lc_file_get_int(f, "gtok.cfg.dyn_attn", &v, NULL) == LC_OK) {
+        if (v < 0 || v > LC_GTOK_MAX_ATTN)
+            return lc_fail(err, LC_ERR_SIZE, "gtok.cfg.dyn_attn = %lld is out of range",
+                           (long long)v);
+        c.dyn_attn = (int)v;
+    }
+    if (lc_file_get_int(f, "gtok.cfg.attn_heads", &v, NULL) == LC_OK) {
+        if (v < 1 || v > 64 || c.hidden % v)
+            return lc_fail(err, LC_ERR_SIZE, "gtok.cfg.attn_heads = %lld is out of range or "
+                           "does not divide hidden %d", (long long)v, c.hidden);
+        c.attn_heads = (int)v;
+    }
     lc_gtok *g = calloc(1, sizeof *g);
     if (!g) return lc_fail(err, LC_ERR_NOMEM, "out of memory");
     g->cfg = c;
@@ -300,6 +317,18 @@ static void gtok_env_reset(void *data, int i, lc_rng *rng, void *obs_row) {
     // decoding one frame allocates a little; on failure the frame stays black
     if (lc_tok_decode(g->tok, e->cur + i * T, 1, obs_row, NULL, NULL))
         memset(obs_row, 0, (size_t)g->lam->game_h * g->lam->game_w * g->lam->game_c);
+}
+
+int lc_gtok_env_start_at(void *data, int i, const uint8_t *prev, const uint8_t *cur,
+                         uint8_t *obs_row, lc_error *err) {
+    gtok_env *e = data;
+    const lc_gtok *g = e->g;
+    const size_t T = g->T;
+    assert(i >= 0 && i < e->N);
+    int rc = lc_tok_encode(g->tok, prev, 1, e->prev + i * T, err);
+    if (!rc) rc = lc_tok_encode(g->tok, cur, 1, e->cur + i * T, err);
+    if (!rc) rc = lc_tok_decode(g->tok, e->cur + i * T, 1, obs_row, NULL, err);
+    return rc;
 }
 
 static void gtok_env_step(void *data, int i0, int i1, const void *actions, void *obs,

@@ -2,8 +2,7 @@
 // bytes as a container (lc_file_decode), then, with the body length and CRC patched so
 // mutations reach the msgpack and the loaders, each loader's from-memory path (policy,
 // policy with optimizer state, PPO trainer resume, ensemble world model, dataset,
-// frames, frame actions, pixel genie; the token genie through a file, as it has no
-// from-memory loader). Anything is loaded or refused; nothing crashes, leaks or
+// frames, frame actions, pixel genie, token genie, frame effects). Anything is loaded or refused; nothing crashes, leaks or
 // over-reads. Built by `make fuzz` / `make fuzz-long`; seeds in tests/fuzz/corpus_file/.
 // Leaves out: PPO resume of an env other than CartPole-v1 (a fuzzed env name could name
 // a remote: endpoint or a dream: file).
@@ -17,6 +16,7 @@
 #include "env/env.h"
 #include "policy/policy.h"
 #include "policy/ppo.h"
+#include "worldmodel/frame_effects.h"
 #include "worldmodel/frames.h"
 #include "worldmodel/genie.h"
 #include "worldmodel/genie_tokens.h"
@@ -112,11 +112,17 @@ static void loaders(const uint8_t *buf, size_t len) {
         lc_genie *g = NULL;
         lc_genie_from_file(&g, f, &err);
         lc_genie_free(g);
-        if (strcmp(lc_file_kind(f), "genie_tokens") == 0 && to_path(buf, len)) {
-            lc_gtok *t = NULL;
-            lc_gtok_load(&t, resume_path, &err);
-            lc_gtok_free(t);
-        }
+        lc_file_free(f);
+    }
+    if ((f = decode(buf, len))) {
+        lc_gtok *t = NULL;
+        lc_gtok_from_file(&t, f, &err);
+        lc_gtok_free(t);
+        lc_file_free(f);
+    }
+    if ((f = decode(buf, len))) {
+        lc_frame_effects fx = {0};
+        if (lc_frame_effects_from_file(&fx, f, NULL, &err) == LC_OK) lc_frame_effects_free(&fx);
         lc_file_free(f);
     }
 }
