@@ -81,6 +81,10 @@ if __name__ == "__main__" and sys.argv[1] == "raw":
     sys.stdout.buffer.write(fr.tobytes())
     sys.stderr.write("%d %d %d\n" % fr.shape[:3])
 PYEOF
+if [ "$HALF" != video ] && ! $PYALE -c "import ale_py" 2>/dev/null; then
+    echo "footage_flow.sh: $PYALE has no ale-py: run scripts/pyenv.sh build bench, or set PYTHON_ALE"
+    exit 1
+fi
 if [ "$HALF" != video ]; then
     echo "== A1. effect classes of $GAME's actions (cloneState/restoreState, sticky actions off)"
     $PYALE "$TOOL" classes "$GAME" --states 300 --out "$DIR/classes.json" 2>/dev/null
