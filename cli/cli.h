@@ -7,7 +7,8 @@
 #include <stdatomic.h>
 #include <stdint.h>
 
-struct lc_env; // env/env.h
+struct lc_env;      // env/env.h
+struct lc_env_opts; // env/env.h
 
 #include "core/settings.h"
 
@@ -64,6 +65,21 @@ int cli_curve_server_key(const char *verb, const char *secret_file, const char *
 // Makes env `name` with num_envs copies and otherwise default options into *env.
 // Returns 0, or 1 (the exit status) after printing why it could not be made.
 int cli_make_env(struct lc_env **env, const char *verb, const char *name, int num_envs);
+
+// The same with the options in *o (num_envs, resize, ...): errors as above.
+int cli_make_env_opts(struct lc_env **env, const char *verb, const char *name,
+                      const struct lc_env_opts *o);
+
+// --resize HxW, the one flag by which a verb that makes a real env asks for its frames at
+// another size (the env option resize_h/resize_w: core/resize.h's exact area average).
+// A verb lists CLI_RESIZE_OPT(&spec) among its options, then hands spec to cli_env_resize.
+#define CLI_RESIZE_OPT(spec_ptr)                                                              \
+    {"resize", CLI_STR, (spec_ptr),                                                          \
+     "uint8 frames: resize to HxW by the exact area average, e.g. 64x64 (default: as the env gives)"}
+
+// Sets o->resize_h/resize_w from spec ("HxW", or "none"/"0"; NULL leaves *o as it is).
+// Returns 0, or 2 (the exit status) after printing "lucid VERB: --resize ..." to stderr.
+int cli_env_resize(struct lc_env_opts *o, const char *verb, const char *spec);
 
 // FRAMES.lucid -> FRAMES.actions.lucid (FRAMES.actions without a .lucid suffix): where
 // `lucid collect --frames-only` puts the true actions (cli/collect_frames.c).

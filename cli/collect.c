@@ -17,7 +17,7 @@
 int cmd_collect_frames(int argc, char **argv) __attribute__((weak));
 
 int cmd_collect(int argc, char **argv) {
-    const char *env_name = NULL, *policy = "random", *out = NULL;
+    const char *env_name = NULL, *policy = "random", *out = NULL, *resize = NULL;
     int64_t steps = 0, seed = 1;
     int num_envs = 1, append = 0, frames_only = 0, quiet = 0;
     cli_opt opts[] = {
@@ -30,6 +30,7 @@ int cmd_collect(int argc, char **argv) {
         {"append", CLI_FLAG, &append, "add to the dataset in --out if it exists"},
         {"frames-only", CLI_FLAG, &frames_only, "record frames without actions (Genie datasets)"},
         {"quiet", CLI_FLAG, &quiet, "print nothing but errors"},
+        CLI_RESIZE_OPT(&resize),
     };
     int rc = cli_parse(argc, argv, opts, CLI_COUNT(opts),
                        "usage: lucid collect --env ENV --steps N --out FILE [--policy random|FILE] "
@@ -49,8 +50,11 @@ int cmd_collect(int argc, char **argv) {
         fprintf(stderr, "lucid collect: --num-envs must be >= 1\n");
         return 2;
     }
+    lc_env_opts eo = lc_env_opts_default();
+    eo.num_envs = num_envs;
+    if (cli_env_resize(&eo, "collect", resize)) return 2;
     lc_env *env = NULL;
-    if (cli_make_env(&env, "collect", env_name, num_envs)) return 1;
+    if (cli_make_env_opts(&env, "collect", env_name, &eo)) return 1;
     lc_error err = {0};
     cli_mb_actor *actor = NULL;
     lc_dataset ds, old;

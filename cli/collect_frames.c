@@ -53,7 +53,7 @@ static int load_expert(lc_policy **p, const char *path, const lc_env *env) {
 }
 
 int cmd_collect_frames(int argc, char **argv) {
-    const char *env_name = NULL, *policy = "random", *out = NULL;
+    const char *env_name = NULL, *policy = "random", *out = NULL, *resize = NULL;
     int64_t steps = 0, seed = 1;
     int num_envs = 1, append = 0, frames_only = 0, quiet = 0;
     cli_opt opts[] = {
@@ -66,10 +66,11 @@ int cmd_collect_frames(int argc, char **argv) {
         {"append", CLI_FLAG, &append, "not supported for frames"},
         {"frames-only", CLI_FLAG, &frames_only, "record frames without actions"},
         {"quiet", CLI_FLAG, &quiet, "print nothing but errors"},
+        CLI_RESIZE_OPT(&resize),
     };
     int rc = cli_parse(argc, argv, opts, CLI_COUNT(opts),
                        "usage: lucid collect --frames-only --env PIXELENV --steps N --out FILE "
-                       "[--policy random|EXPERT.lucid]",
+                       "[--policy random|EXPERT.lucid] [--resize HxW]",
                        NULL, 0, NULL);
     if (rc) return rc == 1 ? 0 : 2;
     if (!env_name || !out || steps < 1 || num_envs < 1) {
@@ -80,8 +81,11 @@ int cmd_collect_frames(int argc, char **argv) {
         fprintf(stderr, "lucid collect --frames-only: --append is not supported for frames\n");
         return 2;
     }
+    lc_env_opts eo = lc_env_opts_default();
+    eo.num_envs = num_envs;
+    if (cli_env_resize(&eo, "collect", resize)) return 2;
     lc_env *env = NULL;
-    if (cli_make_env(&env, "collect", env_name, num_envs)) return 1;
+    if (cli_make_env_opts(&env, "collect", env_name, &eo)) return 1;
     lc_policy *pol = NULL;
     int random = strcmp(policy, "random") == 0;
     if (!random && load_expert(&pol, policy, env)) {

@@ -61,7 +61,7 @@ static void json_str(const char *key, const char *v) {
 }
 
 int cmd_eval(int argc, char **argv) {
-    const char *env = NULL, *policy = NULL, *gif = NULL, *env_params = NULL;
+    const char *env = NULL, *policy = NULL, *gif = NULL, *env_params = NULL, *resize = NULL;
     int episodes = 10, stochastic = 0, json = 0, max_steps = 0, gif_frames = 1000;
     int64_t seed = 1;
     cli_opt opts[] = {
@@ -72,6 +72,7 @@ int cmd_eval(int argc, char **argv) {
         {"stochastic", CLI_FLAG, &stochastic, "sample actions instead of the most likely / mean"},
         {"max-episode-steps", CLI_INT, &max_steps, "time limit override (0 = the env's)"},
         {"env-params", CLI_STR, &env_params, "backend options key=value,..."},
+        CLI_RESIZE_OPT(&resize),
         {"gif", CLI_STR, &gif, "also record one episode to this GIF"},
         {"gif-frames", CLI_INT, &gif_frames, "most frames in the GIF"},
         {"json", CLI_FLAG, &json, "print the result as one line of JSON"},
@@ -105,6 +106,10 @@ int cmd_eval(int argc, char **argv) {
     lc_env_opts o = lc_env_opts_default();
     o.max_episode_steps = max_steps;
     o.params = env_params;
+    if (cli_env_resize(&o, "eval", resize)) {
+        lc_policy_free(p);
+        return 2;
+    }
     lc_eval_result r;
     int status = 0;
     if (lc_evaluate(p, env, &o, episodes, (uint64_t)seed, !stochastic, &r, &err) != LC_OK) {

@@ -97,7 +97,7 @@ typedef struct train_args {
 
 // Parses argv into a; returns -1 to go on, else the exit status (0 after --help).
 static int train_parse(train_args *a, int argc, char **argv) {
-    const char *arch = NULL, *hidden = NULL, *act = NULL, *env_params = NULL;
+    const char *arch = NULL, *hidden = NULL, *act = NULL, *env_params = NULL, *resize = NULL;
     int max_steps = 0, frame_stack = 0, repeat = 0;
     int64_t steps = 0;
     lc_error err = {0};
@@ -151,6 +151,7 @@ static int train_parse(train_args *a, int argc, char **argv) {
         {"frame-stack", CLI_INT, &frame_stack, "stack the last k observations"},
         {"action-repeat", CLI_INT, &repeat, "repeat each action k times"},
         {"env-params", CLI_STR, &env_params, "backend options key=value,... (dream: temperature=...)"},
+        CLI_RESIZE_OPT(&resize),
         {"out", CLI_STR, &a->out, "policy/checkpoint file to write (resumable)"},
         {"checkpoint-every", CLI_I64, &a->ckpt_every, "iterations between checkpoints to --out (0 = end only)"},
         {"resume", CLI_STR, &a->resume, "continue from a checkpoint (its config wins; --steps may extend)"},
@@ -215,6 +216,7 @@ static int train_parse(train_args *a, int argc, char **argv) {
     a->eo.frame_stack = frame_stack;
     a->eo.action_repeat = repeat;
     a->eo.params = env_params;
+    if (cli_env_resize(&a->eo, "train", resize)) return 2;
     return -1;
 }
 

@@ -43,13 +43,35 @@ int cli_curve_server_key(const char *verb, const char *secret_file, const char *
     return 0;
 }
 
-int cli_make_env(struct lc_env **env, const char *verb, const char *name, int num_envs) {
+int cli_make_env_opts(struct lc_env **env, const char *verb, const char *name,
+                      const lc_env_opts *o) {
     lc_error err = {0};
-    lc_env_opts o = lc_env_opts_default();
-    o.num_envs = num_envs;
-    if (lc_env_make(env, name, &o, &err) != LC_OK) {
+    if (lc_env_make(env, name, o, &err) != LC_OK) {
         fprintf(stderr, "lucid %s: %s\n", verb, err.msg);
         return 1;
     }
+    return 0;
+}
+
+int cli_make_env(struct lc_env **env, const char *verb, const char *name, int num_envs) {
+    lc_env_opts o = lc_env_opts_default();
+    o.num_envs = num_envs;
+    return cli_make_env_opts(env, verb, name, &o);
+}
+
+int cli_env_resize(lc_env_opts *o, const char *verb, const char *spec) {
+    if (!spec) return 0;
+    if (!strcmp(spec, "none") || !strcmp(spec, "0")) {
+        o->resize_h = o->resize_w = 0;
+        return 0;
+    }
+    int h = 0, w = 0, used = 0;
+    if (sscanf(spec, "%dx%d%n", &h, &w, &used) != 2 || spec[used] != 0 || h < 1 || w < 1 ||
+        h > 4096 || w > 4096) {
+        fprintf(stderr, "lucid %s: --resize '%s': give HxW (e.g. 64x64, each side 1..4096) or none\n",
+                verb, spec);
+        return 2;
+    }
+    o->resize_h = h, o->resize_w = w;
     return 0;
 }

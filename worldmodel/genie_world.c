@@ -154,12 +154,24 @@ static int dream_backend(const lc_gworld *w, int M, const char *params, lc_env_i
 }
 
 // The real game of the world: M envs reset from seed, checked to show the model's game
-// frames and take discrete actions.
+// frames and take discrete actions. A game whose uint8 (H, W, C) frames are larger than the
+// model's (recorded with the env option resize, e.g. ALE's 210x160 at 64x64) is made again
+// with resize_h/resize_w at the model's size: the one rule of core/resize.h, as when recorded.
 static int real_game(const lc_genie *g, int M, uint64_t seed, lc_env **out, lc_error *err) {
     lc_env *env = NULL;
     lc_env_opts o = lc_env_opts_default();
     o.num_envs = M;
     int rc = lc_env_make(&env, g->env_name, &o, err);
+    if (!rc) {
+        const lc_space *os = &lc_env_get_spec(env)->obs_space;
+        if (os->kind == LC_SPACE_BOX && os->dtype == LC_U8 && os->ndim == 3 &&
+            os->shape[2] == g->game_c && (os->shape[0] != g->game_h || os->shape[1] != g->game_w)) {
+            lc_env_free(env);
+            env = NULL;
+            o.resize_h = g->game_h, o.resize_w = g->game_w;
+            rc = lc_env_make(&env, g->env_name, &o, err);
+        }
+    }
     if (!rc) rc = lc_env_reset(env, seed, err);
     const lc_env_spec *sp = rc ? NULL : lc_env_get_spec(env);
     if (!rc && ((size_t)lc_space_size(&sp->obs_space) != (size_t)g->game_h * g->game_w * g->game_c ||
