@@ -40,7 +40,7 @@ int cmd_dyna(int argc, char **argv) {
         {"target", CLI_FLOAT, &target, "stop when the real evaluation return reaches this (nan = the env's target)"},
         {"seed", CLI_I64, &seed, "random seed"},
         {"dir", CLI_STR, &dir, "directory for data.lucid, model.lucid, policy.lucid"},
-        {"rounds", CLI_INT, &rounds, "most rounds (0 = default 8)"},
+        {"rounds", CLI_INT, &rounds, "most rounds (0 = the env's default: 12 for CartPole, 8 otherwise)"},
         {"init-steps", CLI_I64, &init_steps, "random-policy real steps in round 0 (0 = default)"},
         {"round-steps", CLI_I64, &round_steps, "policy real steps per later round (0 = default)"},
         {"dream-steps", CLI_I64, &dream_steps, "PPO steps in the dream in round 0 (0 = default)"},

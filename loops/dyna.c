@@ -47,9 +47,13 @@ int lc_dyna_defaults(lc_dyna_cfg *c, const char *env, lc_error *err) {
         c->ppo.total_steps = 500000;
         c->ppo_round_steps = 250000;
     } else {
+        // Rounds of 1,000 policy steps (up to 12 rounds within the budget): on CartPole
+        // seeds 1-3 reach 475 with 4,000, 3,000 and 4,000 real steps, where rounds of
+        // 2,000 reached it with seed 3 only (6,000; seeds 1 and 2 stopped at 472.9, 299.8).
         c->budget = 10000;
         c->init_steps = 2000;
-        c->round_steps = 2000;
+        c->round_steps = 1000;
+        c->max_rounds = 12;
         c->target = strcmp(env, "CartPole-v1") == 0 ? 475 : INFINITY;
         c->ppo.num_envs = 16;
         c->ppo.num_steps = 128;
