@@ -292,8 +292,11 @@ START_TEST(test_catch_token_flow) {
              bin, dir, bin, dir, dir, bin, dir, dir, bin, dir, dir, dir, dir);
     ck_assert_int_eq(lc_test_run_cmd(cmd, out, sizeof out), 0);
     fprintf(stderr, "token flow on Catch-v0: %s", out);
-    double ret = json_key(out, "policy_return"), rnd = json_key(out, "random_return");
-    double agree = json_key(out, "policy_lockstep_agree");
+    // eval-genie's JSON is the last line that opens an object (train prints its summary first).
+    const char *js = out;
+    for (const char *p = out; (p = strstr(p, "\n{")) != NULL; p++) js = p + 1;
+    double ret = json_key(js, "policy_return"), rnd = json_key(js, "random_return");
+    double agree = json_key(js, "policy_lockstep_agree");
     ck_assert_msg(ret >= 0.9, "dream-trained return %.3f (random %.3f)", ret, rnd);
     ck_assert_msg(agree >= 0.9, "policy lockstep agreement %.3f", agree);
     tmpdir_remove();
