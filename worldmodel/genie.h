@@ -265,8 +265,7 @@ int lc_genie_file_is(const char *path);
 // With actions=played (default actions=all), the action space is Discrete(number of played
 // codes): the aliases are left out (measured on Catch: PPO learns as fast as on the real
 // game with 3 actions, and about 15k steps later with the 8 of which 5 repeat others).
-int lc_genie_env_ctor(lc_env_impl *impl, const char *name, int num_envs,
-                      const lc_env_opts *opts, lc_error *err);
+// (lc_dream_env_ctor reads the file once and makes this env; worldmodel/genie_impl.h.)
 
 // What the dream shows of a real game frame (game_h x game_w x C u8, square): area-averaged
 // to the model's side and upsampled back, into out (same shape). A controller trained in

@@ -198,18 +198,6 @@ static int parse_params(const char *s, int *horizon, float *halt, int *relabel, 
     return rc;
 }
 
-int lc_genie_env_ctor(lc_env_impl *impl, const char *name, int num_envs,
-                      const lc_env_opts *opts, lc_error *err) {
-    char path[4096];
-    const char *params = NULL;
-    int rc = lc_genie_dream_path(name, path, sizeof path, &params, err);
-    if (rc) return rc;
-    if (num_envs < 1) return lc_fail(err, LC_ERR_ARG, "genie dream: num_envs must be >= 1");
-    lc_genie *g = NULL;
-    if ((rc = lc_genie_load(&g, path, err))) return rc;
-    return lc_genie_env_of(impl, g, params, num_envs, opts, err);
-}
-
 int lc_genie_env_of(lc_env_impl *impl, lc_genie *model, const char *params, int num_envs,
                     const lc_env_opts *opts, lc_error *err) {
     int rc;

@@ -50,7 +50,7 @@ int lc_genie_build(lc_genie *g, lc_error *err);
 
 // The pixel dream env over a loaded model (taken over, freed on error too) with the
 // dream params of its name (params: the text after '?', may be NULL). dream.c makes it
-// from the model file it read once; lc_genie_env_ctor from a path.
+// from the model file it read once.
 int lc_genie_env_of(lc_env_impl *impl, lc_genie *model, const char *params, int num_envs,
                     const lc_env_opts *opts, lc_error *err);
 // (genie_env.c) Env i of a pixel dream backend (impl.data) continues from two real game

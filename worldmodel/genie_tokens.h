@@ -161,8 +161,7 @@ int lc_gtok_file_is(const char *path);
 // decoded frame (game_h, game_w, game_c u8; the tokenizer's side must be the game's),
 // Discrete(K) (actions=played: the played codes), starts from stored token contexts,
 // params horizon=H, temp=T (>= 0), actions=all|played.
-int lc_gtok_env_ctor(lc_env_impl *impl, const char *name, int num_envs,
-                     const lc_env_opts *opts, lc_error *err);
+// (lc_dream_env_ctor reads the file once and makes this env; worldmodel/genie_tokens_impl.h.)
 
 // Rollouts for evaluation: M contexts (prev, cur tokens (M, T)) played W steps with codes
 // (M, W); frames out (M, W, S, S, C) u8 decoded from the sampled tokens; rewards (M, W) or

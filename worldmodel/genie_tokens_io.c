@@ -396,18 +396,6 @@ static int parse_params(const char *s, int *horizon, float *temp, int *played, l
     return rc;
 }
 
-int lc_gtok_env_ctor(lc_env_impl *impl, const char *name, int num_envs,
-                     const lc_env_opts *opts, lc_error *err) {
-    char path[4096];
-    const char *params = NULL;
-    int rc = lc_genie_dream_path(name, path, sizeof path, &params, err);
-    if (rc) return rc;
-    if (num_envs < 1) return lc_fail(err, LC_ERR_ARG, "genie dream: num_envs must be >= 1");
-    lc_gtok *model = NULL;
-    if ((rc = lc_gtok_load(&model, path, err))) return rc;
-    return lc_gtok_env_of(impl, model, params, num_envs, opts, err);
-}
-
 int lc_gtok_env_of(lc_env_impl *impl, lc_gtok *model, const char *params, int num_envs,
                    const lc_env_opts *opts, lc_error *err) {
     int rc;
